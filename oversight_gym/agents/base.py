@@ -1,0 +1,74 @@
+"""Base class and registry for agents. Every agent follows
+:class:`oversight_gym.core.protocols.Agent`: ``act(observation, action_mask, state=None)``
+and ``reset(seed)``; learners add ``update(...)``.
+
+Each class carries a ``classifier`` dict (as the Axelrod library does; Knight et al.
+2016) so populations can be filtered, e.g. ``filter_agents(honest=True, learns=True)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from oversight_gym.core.protocols import CLASSIFIER_KEYS
+
+_AGENTS: dict[str, type[BaseAgent]] = {}
+
+
+class BaseAgent:
+    """Common plumbing: a seeded generator, a name and the classifier."""
+
+    name: ClassVar[str] = "agent"
+    description: ClassVar[str] = ""
+    classifier: ClassVar[dict[str, Any]] = {k: False for k in CLASSIFIER_KEYS}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [k for k in CLASSIFIER_KEYS if k not in cls.classifier]
+        if missing:
+            raise TypeError(f"{cls.__name__}.classifier lacks {missing}")
+        if cls.name != "agent":
+            _AGENTS[cls.name] = cls
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
+        raise NotImplementedError
+
+    def _need_state(self, state: Any) -> Any:
+        if state is None:
+            raise ValueError(f"{type(self).__name__} searches the game tree: pass state=the kernel State")
+        return state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def registered_agents() -> dict[str, type[BaseAgent]]:
+    """Name -> class of every agent class defined so far."""
+    import oversight_gym.agents.scripted  # noqa: F401
+    import oversight_gym.agents.search  # noqa: F401
+
+    return dict(sorted(_AGENTS.items()))
+
+
+def filter_agents(**criteria: Any) -> list[type[BaseAgent]]:
+    """Agent classes whose classifier matches every ``key=value`` given."""
+    for key in criteria:
+        if key not in CLASSIFIER_KEYS:
+            raise ValueError(f"{key!r} is not a classifier key; keys are {list(CLASSIFIER_KEYS)}")
+    return [c for c in registered_agents().values() if all(c.classifier.get(k) == v for k, v in criteria.items())]
+
+
+def make_agent(name: str, **kwargs: Any) -> BaseAgent:
+    agents = registered_agents()
+    if name not in agents:
+        raise ValueError(f"agent must be one of {sorted(agents)}, got {name!r}")
+    return agents[name](**kwargs)

@@ -1,0 +1,1 @@
+"""Search agents (they receive the kernel State and look ahead on clones)."""

@@ -1,0 +1,238 @@
+"""PettingZoo views of any kernel game: an ``AECEnv`` and a ``ParallelEnv``.
+
+Both are derived from :class:`~oversight_gym.core.game.Game` alone; no game writes its
+own adapter. Observations are dicts ``{"observation": float32 vector, "action_mask":
+int8 vector}``; rewards are the change in each player's ``State.returns()`` since the
+previous step, so a game that pays only at the end gives its whole payoff at the end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+from pettingzoo import AECEnv, ParallelEnv
+
+from oversight_gym.core.errors import check_choice
+from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+
+RENDER_MODES = ["ansi", "human", "rgb_array"]
+
+
+class _KernelMixin:
+    """What the AEC and Parallel views share: spaces, seeding, reset options, render."""
+
+    game: Game
+    state: State | None
+    render_mode: str | None
+
+    def _init_kernel(self, game: Game, render_mode: str | None) -> None:
+        if render_mode is not None:
+            check_choice("render_mode", render_mode, [None, *RENDER_MODES])
+        self.game = game
+        self.render_mode = render_mode
+        self.possible_agents = list(game.player_names)
+        self._index = {name: i for i, name in enumerate(self.possible_agents)}
+        self._obs_spaces = {a: game.observation_space(i) for a, i in self._index.items()}
+        self._act_spaces = {a: game.action_space(i) for a, i in self._index.items()}
+        self.state = None
+        self._rng = np.random.default_rng()
+        self.metadata = {
+            "name": game.name,
+            "render_modes": list(RENDER_MODES),
+            "is_parallelizable": True,
+        }
+
+    def observation_space(self, agent: str):
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str):
+        return self._act_spaces[agent]
+
+    def _new_state(self, seed: int | None, options: dict | None) -> None:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        opts = dict(options or {})
+        allowed = getattr(self.game, "reset_options", ())
+        unknown = sorted(set(opts) - set(allowed))
+        for key in unknown:
+            warnings.warn(
+                f"reset option {key!r} is not used by {self.game.name}; it takes {list(allowed)}",
+                stacklevel=3,
+            )
+            opts.pop(key)
+        self.state = self.game.new_initial_state(self._rng, **opts)
+        self._last_returns = np.zeros(self.game.num_players)
+
+    def _obs(self, agent: str) -> dict[str, np.ndarray]:
+        assert self.state is not None, "call reset() first"
+        i = self._index[agent]
+        cur = self.state.current_player()
+        if cur == i or cur == SIMULTANEOUS:
+            mask = self.state.legal_actions_mask(i).astype(np.int8)
+        else:
+            mask = np.zeros(self.game.num_distinct_actions(), dtype=np.int8)
+        return {"observation": self.state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
+
+    def _reward_deltas(self) -> np.ndarray:
+        assert self.state is not None
+        now = self.state.returns()
+        delta = now - self._last_returns
+        self._last_returns = now
+        return delta
+
+    def render(self) -> Any:
+        if self.render_mode is None:
+            warnings.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        if self.state is None:
+            return None
+        if self.render_mode == "rgb_array":
+            return self.state.render_rgb()
+        text = self.state.render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        pass
+
+
+class KernelAECEnv(_KernelMixin, AECEnv):
+    """Agent-environment-cycle view of a kernel game.
+
+    In a simultaneous-move state the agents are asked in seat order and the joint
+    action is applied once the last one has chosen. ``max_steps`` (optional) truncates
+    every agent after that many agent-steps.
+    """
+
+    def __init__(self, game: Game, render_mode: str | None = None, max_steps: int | None = None) -> None:
+        super().__init__()
+        self._init_kernel(game, render_mode)
+        self.max_steps = max_steps
+        self.agents: list[str] = []
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        self._new_state(seed, options)
+        self.agents = list(self.possible_agents)
+        self.rewards = {a: 0.0 for a in self.agents}
+        self._cumulative_rewards = {a: 0.0 for a in self.agents}
+        self.terminations = {a: False for a in self.agents}
+        self.truncations = {a: False for a in self.agents}
+        self.infos = {a: {} for a in self.agents}
+        self._pending: dict[int, int] = {}
+        self._steps = 0
+        self._select()
+
+    def _select(self) -> None:
+        assert self.state is not None
+        cur = self.state.current_player()
+        if cur == SIMULTANEOUS:
+            nxt = len(self._pending)
+            self.agent_selection = self.possible_agents[nxt]
+        elif cur >= 0:
+            self.agent_selection = self.possible_agents[cur]
+        # at the end, agent_selection walks the remaining agents for their dead steps
+
+    def observe(self, agent: str) -> dict[str, np.ndarray]:
+        return self._obs(agent)
+
+    def step(self, action: int | None) -> None:
+        if self.terminations[self.agent_selection] or self.truncations[self.agent_selection]:
+            self._was_dead_step(action)
+            return
+        assert self.state is not None
+        agent = self.agent_selection
+        i = self._index[agent]
+        self._cumulative_rewards[agent] = 0.0
+        if self.state.current_player() == SIMULTANEOUS:
+            self.state._check_legal(i, action)
+            self._pending[i] = int(action)  # type: ignore[arg-type]
+            if len(self._pending) < self.game.num_players:
+                self._clear_rewards()
+                self._select()
+                return
+            joint = [self._pending[j] for j in range(self.game.num_players)]
+            self._pending = {}
+            self.state.apply_joint_action(joint)
+        else:
+            self.state.apply_action(action)  # raises IllegalActionError with the reason
+        self._steps += 1
+        delta = self._reward_deltas()
+        self.rewards = {a: float(delta[self._index[a]]) for a in self.agents}
+        if self.state.is_terminal():
+            self.terminations = {a: True for a in self.agents}
+            self.infos = {a: {"outcome": self.state.outcome()} for a in self.agents}
+        elif self.max_steps is not None and self._steps >= self.max_steps:
+            self.truncations = {a: True for a in self.agents}
+        self._accumulate_rewards()
+        if self.state.is_terminal() or any(self.truncations.values()):
+            self.agent_selection = self.agents[0]
+        else:
+            self._select()
+
+
+class KernelParallelEnv(_KernelMixin, ParallelEnv):
+    """Parallel view of a kernel game.
+
+    Simultaneous states take one action from every agent. In a turn-based state only the
+    agent to move acts: its action mask is the legal set, the others' masks are all zero
+    and their entries in the action dict are ignored (they may be left out).
+    """
+
+    def __init__(self, game: Game, render_mode: str | None = None, max_steps: int | None = None) -> None:
+        self._init_kernel(game, render_mode)
+        self.max_steps = max_steps
+        self.agents: list[str] = []
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        self._new_state(seed, options)
+        self.agents = list(self.possible_agents)
+        self._steps = 0
+        return {a: self._obs(a) for a in self.agents}, {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, int]):
+        assert self.state is not None, "call reset() first"
+        cur = self.state.current_player()
+        if cur == SIMULTANEOUS:
+            missing = [a for a in self.agents if a not in actions]
+            if missing:
+                raise ValueError(f"actions: every agent moves now; missing {missing}")
+            self.state.apply_joint_action([int(actions[a]) for a in self.possible_agents])
+        elif cur != TERMINAL:
+            mover = self.possible_agents[cur]
+            if mover not in actions:
+                raise ValueError(f"actions: it is {mover}'s turn; its action is missing")
+            self.state.apply_action(actions[mover])
+        self._steps += 1
+        delta = self._reward_deltas()
+        done = self.state.is_terminal()
+        trunc = (not done) and self.max_steps is not None and self._steps >= self.max_steps
+        agents = self.agents
+        obs = {a: self._obs(a) for a in agents}
+        rewards = {a: float(delta[self._index[a]]) for a in agents}
+        terms = {a: done for a in agents}
+        truncs = {a: trunc for a in agents}
+        infos = {a: ({"outcome": self.state.outcome()} if done else {}) for a in agents}
+        if done or trunc:
+            self.agents = []
+        return obs, rewards, terms, truncs, infos
+
+
+def aec_factory(make_game: Callable[..., Game]) -> Callable[..., KernelAECEnv]:
+    """Build an ``env(**kwargs)`` factory from a game factory (kwargs: the game's, plus
+    ``render_mode`` and ``max_steps``)."""
+
+    def env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
+        return KernelAECEnv(make_game(**kwargs), render_mode=render_mode, max_steps=max_steps)
+
+    return env
+
+
+def parallel_factory(make_game: Callable[..., Game]) -> Callable[..., KernelParallelEnv]:
+    def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
+        return KernelParallelEnv(make_game(**kwargs), render_mode=render_mode, max_steps=max_steps)
+
+    return parallel_env

@@ -1,0 +1,37 @@
+"""Errors raised by kernels and views."""
+
+from __future__ import annotations
+
+
+class IllegalActionError(ValueError):
+    """An action that the rules do not allow in the current state."""
+
+
+def check_int(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
+    """Validate an integer parameter; the error names it, its value and the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, int | __import__("numpy").integer):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
+    return v
+
+
+def check_choice(name: str, value: object, allowed: tuple | list) -> object:
+    """Validate a parameter drawn from a fixed set of choices."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def check_float(name: str, value: object, low: float | None = None, high: float | None = None) -> float:
+    """Validate a real parameter within closed bounds."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if v != v or (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+    return v

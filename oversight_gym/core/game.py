@@ -1,0 +1,238 @@
+"""The game kernel: one readable definition of a game's rules, from which every view is derived.
+
+The interface follows OpenSpiel (Lanctot et al. 2019, "OpenSpiel: a framework for
+reinforcement learning in games", arXiv 1908.09453): an immutable, validated
+:class:`Game` builds initial :class:`State` objects from a ``numpy.random.Generator``;
+a state knows whose turn it is, which actions are legal, how to apply them, when it is
+terminal and what each player receives. Views (PettingZoo AEC and Parallel, Gymnasium
+single-agent, search trees) are built from this interface in :mod:`oversight_gym.core`
+without per-game code.
+
+Every random choice a state makes draws from the generator it was built with, so the
+same seed gives the same transcript, byte for byte.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+
+from oversight_gym.core.errors import IllegalActionError
+from oversight_gym.core.payoffs import PayoffScheme, ZeroSum
+
+#: ``current_player()`` of a state in which all players move at once.
+SIMULTANEOUS = -2
+#: ``current_player()`` of a terminal state.
+TERMINAL = -4
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry in a state's transcript: who did what, at which step."""
+
+    step: int
+    player: int  # -1 for the environment (chance, judge)
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "player": self.player, "kind": self.kind, "data": self.data}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class Game(abc.ABC):
+    """Immutable configuration of a game.
+
+    Subclasses validate their parameters in ``__init__`` (raising ``ValueError`` that
+    names the parameter, its value and what is allowed) and implement
+    :meth:`new_initial_state` and the space descriptions.
+    """
+
+    #: Versioned id, ``family/name-vN``.
+    name: ClassVar[str] = "game"
+    #: Seat names, in player-index order.
+    player_names: tuple[str, ...] = ()
+    #: True if players move at once (``current_player() == SIMULTANEOUS``).
+    simultaneous: ClassVar[bool] = False
+
+    def __init__(self, payoff: PayoffScheme | None = None) -> None:
+        self.payoff = payoff if payoff is not None else ZeroSum()
+
+    @property
+    def num_players(self) -> int:
+        return len(self.player_names)
+
+    @abc.abstractmethod
+    def new_initial_state(self, rng: np.random.Generator, **options: Any) -> State:
+        """A fresh state; every random choice draws from ``rng``."""
+
+    @abc.abstractmethod
+    def num_distinct_actions(self) -> int:
+        """Size of every player's action space (actions are ``0..n-1``)."""
+
+    @abc.abstractmethod
+    def observation_shape(self, player: int) -> tuple[int, ...]:
+        """Shape of ``State.observation(player)`` (a float32 array in ``[low, high]``)."""
+
+    def observation_bounds(self, player: int) -> tuple[float, float]:
+        return (-1.0, 1.0)
+
+    def max_game_length(self) -> int | None:
+        """Upper bound on the number of decisions, if known."""
+        return None
+
+    def observation_space(self, player: int) -> spaces.Dict:
+        low, high = self.observation_bounds(player)
+        n = self.num_distinct_actions()
+        return spaces.Dict(
+            {
+                "observation": spaces.Box(low, high, self.observation_shape(player), np.float32),
+                "action_mask": spaces.Box(0, 1, (n,), np.int8),
+            }
+        )
+
+    def action_space(self, player: int) -> spaces.Discrete:
+        return spaces.Discrete(self.num_distinct_actions())
+
+    def player_index(self, name: str) -> int:
+        if name not in self.player_names:
+            raise ValueError(f"seat {name!r} is not a seat of {self.name}; seats are {list(self.player_names)}")
+        return self.player_names.index(name)
+
+    def config(self) -> dict[str, Any]:
+        """The parameters that define this game (JSON-serialisable)."""
+        return {}
+
+
+class State(abc.ABC):
+    """A position in a game. Mutated by ``apply_action``; copied by ``clone``."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self.transcript: list[Event] = []
+        self._step = 0
+
+    # --- turn structure -------------------------------------------------------------
+    @abc.abstractmethod
+    def current_player(self) -> int:
+        """Index of the player to move, ``SIMULTANEOUS`` or ``TERMINAL``."""
+
+    @abc.abstractmethod
+    def legal_actions_mask(self, player: int) -> np.ndarray:
+        """An int8 vector of length ``num_distinct_actions()``; 1 where the action is legal."""
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        if player is None:
+            player = self.current_player()
+        if player < 0:
+            return []
+        return np.flatnonzero(self.legal_actions_mask(player)).tolist()
+
+    def is_terminal(self) -> bool:
+        return self.current_player() == TERMINAL
+
+    # --- moves ----------------------------------------------------------------------
+    def apply_action(self, action: int) -> None:
+        """Apply the current player's action; illegal actions raise :class:`IllegalActionError`."""
+        player = self.current_player()
+        if player == TERMINAL:
+            raise IllegalActionError(f"{self.game.name}: the game is over; no action can be applied")
+        if player == SIMULTANEOUS:
+            raise IllegalActionError(
+                f"{self.game.name}: all players move at once here; use apply_joint_action"
+            )
+        self._check_legal(player, action)
+        self._apply(player, int(action))
+        self._step += 1
+
+    def apply_joint_action(self, actions: list[int] | tuple[int, ...]) -> None:
+        """Apply one action per player in a simultaneous-move state."""
+        if self.current_player() != SIMULTANEOUS:
+            raise IllegalActionError(f"{self.game.name}: not a simultaneous-move state; use apply_action")
+        if len(actions) != self.game.num_players:
+            raise IllegalActionError(
+                f"actions: expected {self.game.num_players} actions, one per player, got {len(actions)}"
+            )
+        for player, action in enumerate(actions):
+            self._check_legal(player, action)
+        self._apply_joint([int(a) for a in actions])
+        self._step += 1
+
+    def _check_legal(self, player: int, action: Any) -> None:
+        n = self.game.num_distinct_actions()
+        try:
+            a = int(action)
+        except (TypeError, ValueError):
+            raise IllegalActionError(f"action must be an integer in [0, {n}), got {action!r}") from None
+        if a != action or not 0 <= a < n:
+            raise IllegalActionError(f"action must be an integer in [0, {n}), got {action!r}")
+        if not self.legal_actions_mask(player)[a]:
+            raise IllegalActionError(
+                f"action {a} ({self.action_to_string(player, a)}) is not legal for "
+                f"{self.game.player_names[player]} now: {self.illegal_reason(player, a)}"
+            )
+
+    def illegal_reason(self, player: int, action: int) -> str:
+        """A human-readable reason why ``action`` is illegal (override for better messages)."""
+        return "see legal_actions()"
+
+    @abc.abstractmethod
+    def _apply(self, player: int, action: int) -> None: ...
+
+    def _apply_joint(self, actions: list[int]) -> None:
+        raise NotImplementedError
+
+    # --- outcomes -------------------------------------------------------------------
+    @abc.abstractmethod
+    def raw_returns(self) -> np.ndarray:
+        """Each player's utility so far before the payoff scheme (float64 vector)."""
+
+    def returns(self) -> np.ndarray:
+        """Each player's cumulative payoff so far, after the game's payoff scheme."""
+        return self.game.payoff.apply(self.raw_returns(), self)
+
+    def outcome(self) -> dict[str, Any]:
+        """Named facts about how the game ended (for metrics and side payments)."""
+        return {}
+
+    # --- information ----------------------------------------------------------------
+    @abc.abstractmethod
+    def observation(self, player: int) -> np.ndarray:
+        """The float32 observation vector of ``player``."""
+
+    def action_to_string(self, player: int, action: int) -> str:
+        return str(action)
+
+    def render_text(self) -> str:
+        return repr(self)
+
+    def render_rgb(self) -> np.ndarray:
+        raise NotImplementedError(f"{self.game.name} has no rgb rendering")
+
+    # --- search and bookkeeping -----------------------------------------------------
+    @abc.abstractmethod
+    def clone(self) -> State:
+        """An independent copy (search agents explore on clones)."""
+
+    def log(self, player: int, kind: str, **data: Any) -> None:
+        self.transcript.append(Event(self._step, player, kind, _jsonable(data)))
+
+    def transcript_json(self) -> str:
+        """The transcript as canonical JSON: equal seeds give equal strings."""
+        return json.dumps([e.to_dict() for e in self.transcript], sort_keys=True, separators=(",", ":"))

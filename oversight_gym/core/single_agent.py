@@ -1,0 +1,118 @@
+"""Gymnasium single-agent view of any kernel game: one learner, the other seats filled
+by given agents (any object following :class:`oversight_gym.core.protocols.Agent`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from oversight_gym.core.errors import check_choice, check_float
+from oversight_gym.core.game import SIMULTANEOUS, Game
+from oversight_gym.core.protocols import Agent
+
+
+class SingleAgentEnv(gym.Env):
+    """Play ``game`` from the seat ``learner``; every other seat is played by ``opponents``.
+
+    Parameters
+    ----------
+    game: the kernel game.
+    learner: seat name of the learning agent.
+    opponents: one agent per other seat, as ``{seat: agent}``; with two seats a single
+        agent may be given.
+    illegal_action: ``"raise"`` (an :class:`IllegalActionError`) or ``"penalty"`` (the
+        episode ends and the learner receives ``illegal_penalty``). The default is
+        ``"penalty"`` because RL learners that ignore masks explore illegal actions; the
+        legal set is always in ``observation["action_mask"]``.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"]}
+
+    def __init__(
+        self,
+        game: Game,
+        learner: str,
+        opponents: dict[str, Agent] | Agent,
+        illegal_action: str = "penalty",
+        illegal_penalty: float = -1.0,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.game = game
+        self.learner = game.player_index(learner)
+        others = [n for n in game.player_names if n != learner]
+        if not isinstance(opponents, dict):
+            if len(others) != 1:
+                raise ValueError(f"opponents: give a dict {{seat: agent}} for the seats {others}")
+            opponents = {others[0]: opponents}
+        missing = sorted(set(others) - set(opponents))
+        extra = sorted(set(opponents) - set(others))
+        if missing or extra:
+            raise ValueError(f"opponents: need an agent for each of {others}; missing {missing}, unexpected {extra}")
+        for seat, agent in opponents.items():
+            if not hasattr(agent, "act"):
+                raise ValueError(f"opponents[{seat!r}] must have act(observation, action_mask, state=None)")
+        self.opponents = {game.player_index(s): a for s, a in opponents.items()}
+        self.illegal_action = check_choice("illegal_action", illegal_action, ("raise", "penalty"))
+        self.illegal_penalty = check_float("illegal_penalty", illegal_penalty)
+        if render_mode is not None:
+            check_choice("render_mode", render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.observation_space = game.observation_space(self.learner)
+        self.action_space = game.action_space(self.learner)
+        self.state = None
+
+    def _opponent_action(self, seat: int) -> int:
+        agent = self.opponents[seat]
+        obs = self.state.observation(seat)
+        mask = self.state.legal_actions_mask(seat)
+        return int(agent.act(obs, mask, state=self.state.clone()))
+
+    def _advance(self) -> None:
+        """Let the opponents move until it is the learner's turn or the game ends."""
+        while not self.state.is_terminal():
+            cur = self.state.current_player()
+            if cur == self.learner or cur == SIMULTANEOUS:
+                return
+            self.state.apply_action(self._opponent_action(cur))
+
+    def _obs(self) -> dict[str, np.ndarray]:
+        return {
+            "observation": self.state.observation(self.learner).astype(np.float32, copy=False),
+            "action_mask": self.state.legal_actions_mask(self.learner).astype(np.int8),
+        }
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        for agent in self.opponents.values():
+            if hasattr(agent, "reset"):
+                agent.reset(int(self.np_random.integers(2**31)))
+        self.state = self.game.new_initial_state(self.np_random, **(options or {}))
+        self._advance()
+        return self._obs(), {}
+
+    def step(self, action):
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        before = self.state.returns()[self.learner]
+        mask = self.state.legal_actions_mask(self.learner)
+        legal = isinstance(action, int | np.integer) and 0 <= int(action) < len(mask) and mask[int(action)]
+        if not legal and self.illegal_action == "penalty":
+            return self._obs(), float(self.illegal_penalty), True, False, {"illegal_action": True}
+        if self.state.current_player() == SIMULTANEOUS:
+            joint = [int(action) if p == self.learner else self._opponent_action(p) for p in range(self.game.num_players)]
+            self.state.apply_joint_action(joint)
+        else:
+            self.state.apply_action(action)
+        self._advance()
+        reward = float(self.state.returns()[self.learner] - before)
+        done = self.state.is_terminal()
+        info = {"outcome": self.state.outcome()} if done else {}
+        return self._obs(), reward, done, False, info
+
+    def render(self):
+        if self.state is None or self.render_mode is None:
+            return None
+        return self.state.render_rgb() if self.render_mode == "rgb_array" else self.state.render_text()

@@ -1,0 +1,1 @@
+"""Debate games (Irving, Christiano, Amodei 2018)."""
