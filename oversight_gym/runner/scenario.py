@@ -1,0 +1,232 @@
+"""Scenarios: short scripts on the public API that reproduce a result or ask a question.
+
+A scenario script in ``scenarios/`` defines ``SCENARIO = Scenario(...)``: its name, its
+parameters (each becomes a command-line option of ``oversight-gym run NAME``, with a
+full-mode and a ``--quick`` default) and a function ``run(params, ctx)``. The function
+writes its records and figures under ``ctx.out`` and returns a :class:`ScenarioResult`
+whose table puts the published numbers beside ours.
+
+The same script also runs on its own: ``python scenarios/pixel_debate.py --quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scenario parameter. ``quick`` is its value under ``--quick`` (default: same as
+    ``default``); ``choices`` restricts it; ``type`` is int, float, str or bool."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    quick: Any = _MISSING
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def quick_default(self) -> Any:
+        return self.default if self.quick is _MISSING else self.quick
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: Any) -> Any:
+        if text is None:
+            return None
+        if self.type is bool:
+            if isinstance(text, bool):
+                return text
+            low = str(text).lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"{self.option} must be true or false, got {text!r}")
+        try:
+            value = self.type(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.option} must be of type {self.type.__name__}, got {text!r}") from None
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{self.option} must be one of {list(self.choices)}, got {value!r}")
+        return value
+
+
+@dataclass
+class Context:
+    """What a scenario run gets besides its parameters."""
+
+    out: Path
+    seed: int
+    quick: bool
+    workers: int
+    progress: bool = True
+
+    def path(self, name: str) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        return self.out / name
+
+
+@dataclass
+class ScenarioResult:
+    """A table of rows (dicts); ``published`` and ``ours`` columns sit side by side."""
+
+    title: str
+    rows: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def table(self) -> str:
+        if not self.rows:
+            return self.title + "\n(no rows)"
+        cols: list[str] = []
+        for row in self.rows:
+            for k in row:
+                if k not in cols:
+                    cols.append(k)
+        cells = [[_fmt(r.get(c, "")) for c in cols] for r in self.rows]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+        line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
+        rule = "  ".join("-" * w for w in widths)
+        body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+        out = [self.title, "", line, rule, *body]
+        if self.notes:
+            out += ["", *self.notes]
+        if self.files:
+            out += ["", "written: " + ", ".join(str(f) for f in self.files)]
+        return "\n".join(out)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    params: list[Param]
+    run: Callable[[dict[str, Any], Context], ScenarioResult]
+    citation: str = ""
+
+    def defaults(self, quick: bool) -> dict[str, Any]:
+        return {p.name: (p.quick_default if quick else p.default) for p in self.params}
+
+    def resolve(self, given: dict[str, Any], quick: bool) -> dict[str, Any]:
+        """Defaults for the mode, overridden by the parameters given (validated)."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise ValueError(f"{self.name}: unknown parameter(s) {unknown}; parameters are {sorted(known)}")
+        params = self.defaults(quick)
+        for k, v in given.items():
+            if v is not None:
+                params[k] = known[k].parse(v)
+        return params
+
+    def execute(self, given: dict[str, Any] | None = None, *, quick: bool = False, seed: int = 0,
+                out: str | Path | None = None, workers: int | None = None, progress: bool = True) -> ScenarioResult:
+        params = self.resolve(given or {}, quick)
+        out_dir = Path(out) if out is not None else Path("runs") / self.name
+        ctx = Context(out=out_dir, seed=seed, quick=quick, workers=workers or (os.cpu_count() or 1), progress=progress)
+        started = time.time()
+        result = self.run(params, ctx)
+        meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
+                "seconds": round(time.time() - started, 2)}
+        ctx.path("run.json").write_text(json.dumps(meta, indent=2, default=str))
+        return result
+
+    # --- command line ---------------------------------------------------------------
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        for p in self.params:
+            kw: dict[str, Any] = {"dest": p.name, "default": None,
+                                  "help": f"{p.help} (default {p.default!r}; --quick {p.quick_default!r})"}
+            if p.choices is not None and p.type is not bool:
+                kw["choices"] = list(p.choices)
+                kw["type"] = p.type
+            parser.add_argument(p.option, **kw)
+        parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
+        parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+        parser.add_argument("--out", default=None, help=f"output folder (default runs/{self.name})")
+        parser.add_argument("--workers", type=int, default=None, help="processes to use (default: all cores)")
+        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    def main(self, argv: list[str] | None = None) -> int:
+        parser = argparse.ArgumentParser(prog=self.name, description=self.description)
+        self.add_arguments(parser)
+        return self.run_from_args(parser.parse_args(argv), parser)
+
+    def run_from_args(self, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+        given = {p.name: getattr(args, p.name) for p in self.params}
+        try:
+            result = self.execute(given, quick=args.quick, seed=args.seed, out=args.out, workers=args.workers,
+                                  progress=not args.no_progress)
+        except ValueError as e:
+            parser.error(str(e))
+        print(result.table())
+        return 0
+
+
+def scenario_dirs() -> list[Path]:
+    """Where scenario scripts are looked for: ``$OVERSIGHT_GYM_SCENARIOS`` (a path list),
+    ``./scenarios`` and the ``scenarios/`` folder of the source checkout."""
+    dirs = [Path(d) for d in os.environ.get("OVERSIGHT_GYM_SCENARIOS", "").split(os.pathsep) if d]
+    dirs.append(Path.cwd() / "scenarios")
+    dirs.append(Path(__file__).resolve().parents[2] / "scenarios")
+    seen: list[Path] = []
+    for d in dirs:
+        if d.is_dir() and d.resolve() not in seen:
+            seen.append(d.resolve())
+    return seen
+
+
+def load_scenario_file(path: Path) -> Scenario:
+    mod_name = f"_oversight_gym_scenario_{path.stem}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load scenario {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module  # so worker processes can pickle its functions
+    spec.loader.exec_module(module)
+    scenario = getattr(module, "SCENARIO", None)
+    if not isinstance(scenario, Scenario):
+        raise ImportError(f"{path} defines no SCENARIO = Scenario(...)")
+    return scenario
+
+
+def discover_scenarios() -> dict[str, Scenario]:
+    """Name -> scenario, for every ``scenarios/*.py`` that defines ``SCENARIO``."""
+    found: dict[str, Scenario] = {}
+    for d in scenario_dirs():
+        for path in sorted(d.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            try:
+                sc = load_scenario_file(path)
+            except ImportError:
+                continue
+            found.setdefault(sc.name, sc)
+    return found
+
+
+def get_scenario(name: str) -> Scenario:
+    found = discover_scenarios()
+    if name not in found:
+        raise ValueError(f"scenario must be one of {sorted(found)}, got {name!r}")
+    return found[name]
