@@ -126,6 +126,9 @@ class State(abc.ABC):
     def __init__(self, game: Game) -> None:
         self.game = game
         self.transcript: list[Event] = []
+        #: every action applied, in order (a list of actions for a simultaneous move): replaying
+        #: it on a fresh state from the same seed and options rebuilds this state
+        self.history: list[int | list[int]] = []
         self._step = 0
 
     # --- turn structure -------------------------------------------------------------
@@ -159,6 +162,7 @@ class State(abc.ABC):
             )
         self._check_legal(player, action)
         self._apply(player, int(action))
+        self.history.append(int(action))
         self._step += 1
 
     def apply_joint_action(self, actions: list[int] | tuple[int, ...]) -> None:
@@ -172,6 +176,7 @@ class State(abc.ABC):
         for player, action in enumerate(actions):
             self._check_legal(player, action)
         self._apply_joint([int(a) for a in actions])
+        self.history.append([int(a) for a in actions])
         self._step += 1
 
     def _check_legal(self, player: int, action: Any) -> None:

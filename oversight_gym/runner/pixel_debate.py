@@ -1,0 +1,165 @@
+"""Evaluating debaters on the pixel debate over many images, as Irving et al. (2018) did.
+
+A *matchup* names the honest and the liar agent (registered agent names with keyword
+arguments). Each task is one debate: (matchup, image, lie). With precommit and
+``lies="one"`` the lie comes from the game's ``liar_label`` mode; with ``lies="all"``
+there is one debate per wrong label. Without precommit the paper plays nine games per
+image, one per possible lie, the liar knowing its target and the honest debater not;
+the liar wins the image if it wins any of them (:func:`debate_image_outcomes`).
+
+Records are flat dicts appended to a results file as they finish; an interrupted run
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oversight_gym.agents.base import BaseAgent, make_agent
+from oversight_gym.core.errors import check_choice
+from oversight_gym.core.registry import make_game
+from oversight_gym.envs.debate.pixels import CLAIM_LAST, LIAR, PixelDebateGame, PixelDebateState
+from oversight_gym.runner.episodes import play_episode, run_parallel
+from oversight_gym.runner.records import RecordFile
+
+ENV_ID = "debate/pixels-v0"
+
+
+@dataclass(frozen=True)
+class Matchup:
+    """Who debates: agent names and keyword arguments for each seat."""
+
+    label: str
+    honest: str
+    liar: str
+    honest_kwargs: dict[str, Any] = field(default_factory=dict)
+    liar_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def config(self) -> dict[str, Any]:
+        return {"label": self.label, "honest": [self.honest, self.honest_kwargs],
+                "liar": [self.liar, self.liar_kwargs]}
+
+
+class _TargetedLiar(BaseAgent):
+    """Wraps a liar so that, without precommit, its final claim is the game's target lie
+    (the paper's "one game per possible lie"); every other move is the wrapped agent's."""
+
+    name = "agent"  # not registered
+    classifier = {"honest": False, "deterministic": False, "learns": False, "uses_search": False,
+                  "colludes": False, "requires_state": True}
+
+    def __init__(self, agent: BaseAgent, target: int) -> None:
+        super().__init__()
+        self.agent = agent
+        self.target = target
+
+    def reset(self, seed: int | None = None) -> None:
+        self.agent.reset(seed)
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
+        if isinstance(state, PixelDebateState) and state.phase == CLAIM_LAST:
+            return state.game.label_action(self.target)
+        needs = self.agent.classifier.get("requires_state", False)
+        return self.agent.act(observation, action_mask, state=state if needs else None)
+
+
+def build_agent(name: str, kwargs: dict[str, Any], target: int | None) -> BaseAgent:
+    """Make an agent; a liar with a target lie is told it if it takes ``target_label``."""
+    kw = dict(kwargs)
+    if target is not None:
+        cls = type(make_agent(name, **kw))
+        if "target_label" in inspect.signature(cls.__init__).parameters:
+            kw["target_label"] = target
+    agent = make_agent(name, **kw)
+    return _TargetedLiar(agent, target) if target is not None else agent
+
+
+# one game object per worker process, reused across tasks (the judge is loaded once)
+_GAMES: dict[str, PixelDebateGame] = {}
+
+
+def _game(game_kwargs: dict[str, Any]) -> PixelDebateGame:
+    key = repr(sorted(game_kwargs.items()))
+    if key not in _GAMES:
+        _GAMES[key] = make_game(ENV_ID, **game_kwargs)  # type: ignore[assignment]
+    return _GAMES[key]
+
+
+def play_task(task: dict[str, Any]) -> dict[str, Any]:
+    """One debate; returns a flat record (module-level so worker processes can run it)."""
+    game = _game(task["game"])
+    m = task["matchup"]
+    target = task["target"]
+    honest = build_agent(m["honest"][0], m["honest"][1], None)
+    liar = build_agent(m["liar"][0], m["liar"][1], target)
+    options: dict[str, Any] = {"image_index": task["image_index"]}
+    if task["lie"] is not None:
+        options["liar_label"] = task["lie"]
+    state = play_episode(game, [honest, liar], task["seed"], **options)
+    out = state.outcome()
+    return {
+        "matchup": m["label"], "image_index": out["image_index"], "lie": task["lie"], "target": target,
+        "seed": task["seed"], "true_label": out["true_label"], "liar_label": out["liar_label"],
+        "verdict": out["verdict"], "judge_correct": out["judge_correct"], "judge_wrong": out["judge_wrong"],
+        "honest_wins": out["honest_wins"], "revealed_all_true": out["revealed_all_true"],
+        "pixels": out["pixels"], "actions": list(state.history),
+    }
+
+
+def debate_tasks(game_kwargs: dict[str, Any], matchups: list[Matchup], images: list[int], lies: str,
+                 seed: int, labels: np.ndarray) -> list[dict[str, Any]]:
+    """Every (matchup, image, lie) task with its own seed derived from ``seed``."""
+    check_choice("lies", lies, ("one", "all"))
+    precommit = game_kwargs.get("precommit", True)
+    tasks = []
+    for mi, m in enumerate(matchups):
+        for i in images:
+            true = int(labels[i])
+            wrong = [c for c in range(10) if c != true]
+            if not precommit:
+                variants = [(None, c) for c in wrong]  # one game per lie, the liar's target
+            elif lies == "all":
+                variants = [(c, None) for c in wrong]
+            else:
+                variants = [(None, None)]
+            for vi, (lie, target) in enumerate(variants):
+                s = int(np.random.SeedSequence([seed, mi, i, vi]).generate_state(1)[0])
+                tasks.append({"game": game_kwargs, "matchup": m.config(), "image_index": i, "lie": lie,
+                              "target": target, "seed": s})
+    return tasks
+
+
+def run_pixel_debates(game_kwargs: dict[str, Any], matchups: list[Matchup], images: list[int], *,
+                      lies: str = "one", seed: int = 0, workers: int = 1, results: str | Path | None = None,
+                      progress: bool = True) -> list[dict[str, Any]]:
+    """Play every task (skipping those already in ``results``) and return all records."""
+    game = _game(game_kwargs)
+    tasks = debate_tasks(game_kwargs, matchups, images, lies, seed, game.data.labels)
+    store = None
+    if results is not None:
+        store = RecordFile(results, {"game": game_kwargs, "matchups": [m.config() for m in matchups],
+                                     "lies": lies, "seed": seed},
+                           key_fields=("matchup", "image_index", "lie", "target"))
+        done = store.done()
+        tasks = [t for t in tasks if (t["matchup"]["label"], t["image_index"], t["lie"], t["target"]) not in done]
+    new = run_parallel(play_task, tasks, workers=workers, on_result=store.append if store else None,
+                       progress=progress, desc="debates")
+    if store is None:
+        return new
+    return list(store.records)
+
+
+def replay(game: PixelDebateGame, record: dict[str, Any]) -> PixelDebateState:
+    """Rebuild the final state of a recorded debate (for figures)."""
+    options: dict[str, Any] = {"image_index": record["image_index"]}
+    if record["lie"] is not None:
+        options["liar_label"] = record["lie"]
+    state = game.new_initial_state(np.random.default_rng(record["seed"]), **options)
+    for a in record["actions"]:
+        state.apply_action(a)
+    return state
