@@ -65,7 +65,7 @@ class PixelDebateGame(Game):
 
     name = "debate/pixels-v0"
     player_names = ("honest", "liar")
-    reset_options = ("image_index",)
+    reset_options = ("image_index", "liar_label")
 
     def __init__(
         self,
@@ -89,29 +89,17 @@ class PixelDebateGame(Game):
             raise ValueError(f"precommit must be True or False, got {precommit!r}")
         if not isinstance(forbid_black, bool | np.bool_):
             raise ValueError(f"forbid_black must be True or False, got {forbid_black!r}")
-        if isinstance(liar_label, str):
-            check_choice("liar_label", liar_label, LIAR_LABEL_MODES + tuple(str(d) for d in range(10)))
-            if liar_label.isdigit():
-                liar_label = int(liar_label)
-        else:
-            check_int("liar_label", liar_label, 0, 9)
-            liar_label = int(liar_label)
-        if not precommit and liar_label != "random":
-            raise ValueError(
-                f"liar_label={liar_label!r} needs precommit=True: without precommit the liar "
-                "names its label after the reveals"
-            )
         train, test = load_dataset(dataset)
         self.data: ImageData = test if split == "test" else train
         n_pix = self.data.num_pixels
         self.pixels = check_int("pixels", pixels, 1, n_pix)
         self.precommit = bool(precommit)
-        self.liar_label = liar_label
+        self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
+        self.liar_label = self._check_liar_label(liar_label)
         self.first = first
         self.forbid_black = bool(forbid_black)
         self.dataset = dataset
         self.split = split
-        self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
         if judge is None:
             cfg = JudgeConfig(pixels=self.pixels, hidden=judge_hidden, steps=judge_steps, seed=judge_seed,
                               pixel_pool="nonzero" if forbid_black else "all")
@@ -162,28 +150,46 @@ class PixelDebateGame(Game):
             self._judge_lie_cache[index] = int(np.argmax(p))
         return self._judge_lie_cache[index]
 
-    def new_initial_state(self, rng: np.random.Generator, image_index: int | None = None) -> PixelDebateState:
+    def new_initial_state(self, rng: np.random.Generator, image_index: int | None = None,
+                          liar_label: str | int | None = None) -> PixelDebateState:
+        """A new debate on test image ``image_index`` (random if None). ``liar_label``
+        overrides the game's liar-label mode for this debate (precommit only), so an
+        evaluation can play one game per possible lie without building nine games."""
         n = len(self.data)
         if image_index is None:
             image_index = int(rng.integers(n))
         else:
             image_index = check_int("image_index", image_index, 0, n - 1)
+        mode = self.liar_label if liar_label is None else self._check_liar_label(liar_label)
         true = int(self.data.labels[image_index])
         liar: int | None
-        if not self.precommit or self.liar_label == "choose":
+        if not self.precommit or mode == "choose":
             liar = None
-        elif self.liar_label == "random":
+        elif mode == "random":
             liar = int(rng.choice([c for c in range(self.num_classes) if c != true]))
-        elif self.liar_label == "judge":
+        elif mode == "judge":
             liar = self.judge_favourite_lie(image_index)
         else:
-            liar = int(self.liar_label)
+            liar = int(mode)
             if liar == true:
                 raise ValueError(
                     f"liar_label={liar} is the true label of image {image_index}; a fixed lie must differ "
                     "from the truth (use liar_label='random' or pick another image)"
                 )
         return PixelDebateState(self, image_index, liar)
+
+    def _check_liar_label(self, liar_label: str | int) -> str | int:
+        if isinstance(liar_label, str):
+            check_choice("liar_label", liar_label, LIAR_LABEL_MODES + tuple(str(d) for d in range(self.num_classes)))
+            liar_label = int(liar_label) if liar_label.isdigit() else liar_label
+        else:
+            liar_label = check_int("liar_label", liar_label, 0, self.num_classes - 1)
+        if not self.precommit and liar_label != "random":
+            raise ValueError(
+                f"liar_label={liar_label!r} needs precommit=True: without precommit the liar "
+                "names its label after the reveals"
+            )
+        return liar_label
 
 
 class PixelDebateState(State):
@@ -370,6 +376,7 @@ class PixelDebateState(State):
         new.revealed_by = self.revealed_by.copy()
         new.reveals = list(self.reveals)
         new.transcript = list(self.transcript)
+        new.history = list(self.history)
         return new
 
 
