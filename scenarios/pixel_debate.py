@@ -62,7 +62,6 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     matchups = parse_matchups(params["matchups"], params["rollouts"], params["c_puct"])
 
     # the judge alone on random k-pixel masks of the same images
-    from oversight_gym.analysis.metrics import rate
     from oversight_gym.envs.debate.data import ImageData
 
     subset = ImageData("subset", game.data.images[images], game.data.labels[images])

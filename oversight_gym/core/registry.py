@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pettingzoo
 
@@ -69,7 +70,8 @@ def make(id: str, render_mode: str | None = None, max_steps: int | None = None, 
     return KernelAECEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
 
 
-def make_parallel(id: str, render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
+def make_parallel(id: str, render_mode: str | None = None, max_steps: int | None = None,
+                  **kwargs: Any) -> KernelParallelEnv:
     """The PettingZoo Parallel view of a registered game."""
     return KernelParallelEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
 

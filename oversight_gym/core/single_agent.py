@@ -102,7 +102,8 @@ class SingleAgentEnv(gym.Env):
         if not legal and self.illegal_action == "penalty":
             return self._obs(), float(self.illegal_penalty), True, False, {"illegal_action": True}
         if self.state.current_player() == SIMULTANEOUS:
-            joint = [int(action) if p == self.learner else self._opponent_action(p) for p in range(self.game.num_players)]
+            joint = [int(action) if p == self.learner else self._opponent_action(p)
+                     for p in range(self.game.num_players)]
             self.state.apply_joint_action(joint)
         else:
             self.state.apply_action(action)

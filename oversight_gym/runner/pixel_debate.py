@@ -23,7 +23,7 @@ import numpy as np
 from oversight_gym.agents.base import BaseAgent, make_agent
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.registry import make_game
-from oversight_gym.envs.debate.pixels import CLAIM_LAST, LIAR, PixelDebateGame, PixelDebateState
+from oversight_gym.envs.debate.pixels import CLAIM_LAST, PixelDebateGame, PixelDebateState
 from oversight_gym.runner.episodes import play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile
 
