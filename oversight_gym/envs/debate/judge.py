@@ -140,7 +140,7 @@ class SparseJudge:
     # --- persistence -----------------------------------------------------------------
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # unique: test workers may race
         np.savez(tmp, w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2,
                  config=json.dumps(asdict(self.config) if self.config else {}),
                  image_shape=np.array(self.image_shape))
