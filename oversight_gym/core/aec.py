@@ -9,7 +9,8 @@ previous step, so a game that pays only at the end gives its whole payoff at the
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
@@ -84,7 +85,7 @@ class _KernelMixin:
 
     def render(self) -> Any:
         if self.render_mode is None:
-            warnings.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            warnings.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'", stacklevel=2)
             return None
         if self.state is None:
             return None
@@ -146,9 +147,10 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         assert self.state is not None
         agent = self.agent_selection
         i = self._index[agent]
-        self._cumulative_rewards[agent] = 0.0
+        # an illegal action raises before anything changes (the agent keeps its pending reward)
         if self.state.current_player() == SIMULTANEOUS:
             self.state._check_legal(i, action)
+            self._cumulative_rewards[agent] = 0.0
             self._pending[i] = int(action)  # type: ignore[arg-type]
             if len(self._pending) < self.game.num_players:
                 self._clear_rewards()
@@ -159,6 +161,7 @@ class KernelAECEnv(_KernelMixin, AECEnv):
             self.state.apply_joint_action(joint)
         else:
             self.state.apply_action(action)  # raises IllegalActionError with the reason
+            self._cumulative_rewards[agent] = 0.0
         self._steps += 1
         delta = self._reward_deltas()
         self.rewards = {a: float(delta[self._index[a]]) for a in self.agents}

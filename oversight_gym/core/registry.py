@@ -3,6 +3,20 @@
 Each id is versioned (``family/name-vN``); a behaviour change bumps N. Registering here
 also registers the AEC and Parallel views in PettingZoo's own registry, so
 ``pettingzoo.make("aec", "debate/pixels-v0")`` works too.
+
+A registration may declare a parameter ``space``: the configurations that property tests
+draw from (:func:`oversight_gym.testing.strategies.game_kwargs`). It is small and
+declarative: a dict from parameter name to a **list** of values or a **tuple**
+``(low, high)`` of ints (inclusive), meaning every combination is a valid configuration;
+or a list of such dicts, their union, for parameters that constrain each other::
+
+    register("toy/coin-check-v0", CoinCheckGame, "...", space={"cost": [0.0, 0.5, 2.0]})
+    register("debate/pixels-v0", ..., space=[
+        {"precommit": [True], "liar_label": ["random", "judge", "choose"]},
+        {"precommit": [False]},
+    ])
+
+Parameters a space leaves out keep their defaults.
 """
 
 from __future__ import annotations
@@ -21,6 +35,47 @@ from oversight_gym.core.single_agent import SingleAgentEnv
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_-]*-v\d+$")
 
+#: One product space: parameter name -> list of values, or (low, high) inclusive int range.
+Space = dict[str, list[Any] | tuple[int, int]]
+
+
+def is_versioned_id(name: object) -> bool:
+    """Whether ``name`` is a versioned id ``family/name-vN`` (lower case)."""
+    return isinstance(name, str) and bool(_ID.match(name))
+
+
+def _check_space(id: str, space: Space | list[Space] | tuple[Space, ...] | None) -> tuple[Space, ...]:
+    """Validate a declared parameter space; return it as a tuple of product spaces."""
+    if space is None:
+        return ()
+    branches = [space] if isinstance(space, dict) else space
+    if not isinstance(branches, list | tuple) or not branches:
+        raise ValueError(f"space of {id!r} must be a dict or a non-empty list of dicts, got {space!r}")
+    out = []
+    for b, branch in enumerate(branches):
+        if not isinstance(branch, dict):
+            raise ValueError(f"space of {id!r}: branch {b} must be a dict, got {branch!r}")
+        checked: Space = {}
+        for name, dim in branch.items():
+            where = f"space of {id!r}: parameter {name!r}"
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"space of {id!r}: parameter names must be identifiers, got {name!r}")
+            if isinstance(dim, list):
+                if not dim:
+                    raise ValueError(f"{where}: the list of values is empty")
+                checked[name] = list(dim)
+            elif isinstance(dim, tuple):
+                ok = (len(dim) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in dim)
+                      and dim[0] <= dim[1])
+                if not ok:
+                    raise ValueError(f"{where}: a tuple must be an int range (low, high) with low <= high, "
+                                     f"got {dim!r}; use a list for a set of values")
+                checked[name] = (int(dim[0]), int(dim[1]))
+            else:
+                raise ValueError(f"{where}: must be a list of values or a (low, high) int tuple, got {dim!r}")
+        out.append(checked)
+    return tuple(out)
+
 
 @dataclass(frozen=True)
 class EnvSpec:
@@ -28,6 +83,8 @@ class EnvSpec:
     game: str | Callable[..., Game]  # "module:Class" or a callable returning a Game
     description: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: Declared parameter space: a union of product spaces (empty: none declared).
+    space: tuple[Space, ...] = ()
 
     def game_factory(self) -> Callable[..., Game]:
         if callable(self.game):
@@ -39,11 +96,21 @@ class EnvSpec:
 _REGISTRY: dict[str, EnvSpec] = {}
 
 
-def register(id: str, game: str | Callable[..., Game], description: str, kwargs: dict[str, Any] | None = None) -> None:
-    """Register a game under a versioned id (``family/name-vN``)."""
-    if not _ID.match(id):
+def register(
+    id: str,
+    game: str | Callable[..., Game],
+    description: str,
+    kwargs: dict[str, Any] | None = None,
+    space: Space | list[Space] | None = None,
+) -> None:
+    """Register a game under a versioned id (``family/name-vN``).
+
+    ``kwargs`` are defaults for the game factory; ``space`` declares the configurations
+    property tests draw from (see the module docstring).
+    """
+    if not is_versioned_id(id):
         raise ValueError(f"id must look like 'family/name-vN' (lower case), got {id!r}")
-    spec = EnvSpec(id, game, description, dict(kwargs or {}))
+    spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space))
     _REGISTRY[id] = spec
     pettingzoo.register("aec", id, entry_point=lambda **kw: make(id, **kw))
     pettingzoo.register("parallel", id, entry_point=lambda **kw: make_parallel(id, **kw))
@@ -77,7 +144,9 @@ def make_parallel(id: str, render_mode: str | None = None, max_steps: int | None
 
 
 def make_single_agent(id: str, learner: str, opponents: Any, illegal_action: str = "penalty",
-                      render_mode: str | None = None, **kwargs: Any) -> SingleAgentEnv:
-    """The Gymnasium single-agent view: ``learner`` plays, ``opponents`` fill the other seats."""
+                      render_mode: str | None = None, illegal_penalty: float = -1.0, **kwargs: Any) -> SingleAgentEnv:
+    """The Gymnasium single-agent view: ``learner`` plays, ``opponents`` fill the other seats
+    (see :class:`~oversight_gym.core.single_agent.SingleAgentEnv` for ``illegal_action``
+    and ``illegal_penalty``); ``kwargs`` configure the game."""
     return SingleAgentEnv(make_game(id, **kwargs), learner, opponents, illegal_action=illegal_action,
-                          render_mode=render_mode)
+                          illegal_penalty=illegal_penalty, render_mode=render_mode)

@@ -89,6 +89,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code not in _IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4].hex()})")
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: truncated header: {ndim} dimensions announced, {len(raw) - 4} bytes follow")
     dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[dtype_code])
     count = int(np.prod(dims)) if dims else 1

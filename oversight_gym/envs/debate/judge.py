@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -71,6 +73,23 @@ def random_masks(images: np.ndarray, k: int, rng: np.random.Generator, pixel_poo
     mask = np.zeros((n, p), dtype=bool)
     np.put_along_axis(mask, idx, True, axis=1)
     return mask
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """What the pixel debate needs of a judge: any object with these members will do
+    (:class:`SparseJudge` is the built-in one; search agents use its fast path only when
+    the judge is a ``SparseJudge``)."""
+
+    num_pixels: int
+    num_classes: int
+    config: JudgeConfig | None
+
+    def logits(self, mask: np.ndarray, values: np.ndarray) -> np.ndarray: ...
+
+    def probs(self, mask: np.ndarray, values: np.ndarray) -> np.ndarray: ...
+
+    def decide(self, mask: np.ndarray, values: np.ndarray, labels: tuple[int, int]) -> int: ...
 
 
 class SparseJudge:
@@ -140,11 +159,14 @@ class SparseJudge:
     # --- persistence -----------------------------------------------------------------
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # unique: test workers may race
-        np.savez(tmp, w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2,
-                 config=json.dumps(asdict(self.config) if self.config else {}),
-                 image_shape=np.array(self.image_shape))
-        os.replace(tmp, path)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npz")  # parallel writers may race
+        try:
+            np.savez(tmp, w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2,
+                     config=json.dumps(asdict(self.config) if self.config else {}),
+                     image_shape=np.array(self.image_shape))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> SparseJudge:
@@ -205,16 +227,19 @@ def train_judge(train: ImageData, config: JudgeConfig, num_classes: int = 10,
     return SparseJudge(w1, b1, w2, b2, config, train.shape)
 
 
-def get_judge(train: ImageData, config: JudgeConfig, use_cache: bool = True, progress: bool = False) -> SparseJudge:
-    """The judge for ``config`` trained on ``train``: loaded from the disk cache if it was
-    trained before, trained (and cached) otherwise."""
-    path = cache_dir() / "judges" / f"judge-{config.key(train.fingerprint())}.npz"
+def get_judge(train: ImageData, config: JudgeConfig, num_classes: int | None = None, use_cache: bool = True,
+              progress: bool = False) -> SparseJudge:
+    """The judge for ``config`` trained on ``train`` over ``num_classes`` labels (default:
+    the largest training label + 1): loaded from the disk cache if it was trained before,
+    trained (and cached) otherwise."""
+    num_classes = int(train.labels.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, 2)
+    path = cache_dir() / "judges" / f"judge-{config.key(f'{train.fingerprint()}-{num_classes}')}.npz"
     if use_cache and path.exists():
         try:
             return SparseJudge.load(path)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is retrained and overwritten
-    judge = train_judge(train, config, num_classes=int(train.labels.max()) + 1, progress=progress)
+    judge = train_judge(train, config, num_classes=num_classes, progress=progress)
     if use_cache:
         judge.save(path)
     return judge

@@ -1,0 +1,230 @@
+"""Hypothesis strategies for property tests of games, judges, protocols and agents.
+
+The strategies build valid inputs by construction, so a property test spends its
+examples on the property, not on rejected draws:
+
+* :func:`seeds`: seeds for ``reset(seed=...)`` and ``numpy.random.default_rng``;
+* :func:`game_kwargs`: configurations of a registered game, drawn from the parameter
+  space its registration declares (``register(..., space=...)``);
+* :func:`agents`: seeded scripted agents that play from observations alone;
+* :func:`policies`: shrinkable policies that pick among the legal actions, so a
+  failing game shrinks to the simplest line of play that breaks it.
+
+Example, a property of the pixel debate over random configurations and random play::
+
+    from hypothesis import given, settings, strategies as st
+    import oversight_gym
+    from oversight_gym.testing import rollout
+    from oversight_gym.testing.strategies import game_kwargs, policies, seeds
+
+    @settings(max_examples=10, deadline=None)
+    @given(kwargs=game_kwargs("debate/pixels-v0", payoff=None), policy=policies(), seed=seeds())
+    def test_returns_sum_to_zero(kwargs, policy, seed):
+        env = oversight_gym.make("debate/pixels-v0", **kwargs)
+        rollout(env, policy, seed=seed)
+        assert abs(env.unwrapped.state.returns().sum()) < 1e-9
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from oversight_gym.core.registry import spec
+
+__all__ = ["ChoicePolicy", "agents", "game_kwargs", "policies", "seeds"]
+
+#: Largest seed drawn (numpy and PettingZoo accept any non-negative int; 32 bits is plenty).
+MAX_SEED = 2**32 - 1
+
+
+def seeds() -> SearchStrategy[int]:
+    """Seeds in ``[0, 2**32 - 1]``; shrinks towards 0.
+
+    >>> from hypothesis import given
+    >>> from oversight_gym.testing.strategies import seeds
+    >>> @given(seed=seeds())
+    ... def test_reset_accepts_any_seed(seed): ...
+    """
+    return st.integers(min_value=0, max_value=MAX_SEED)
+
+
+def _dimension(dim: list[Any] | tuple[int, int]) -> SearchStrategy[Any]:
+    if isinstance(dim, tuple):
+        return st.integers(min_value=dim[0], max_value=dim[1])
+    return st.sampled_from(dim)
+
+
+def _admits(dim: list[Any] | tuple[int, int] | None, value: Any) -> bool:
+    """Whether a fixed ``value`` lies in a declared dimension (absent dimensions admit anything)."""
+    if dim is None:
+        return True
+    if isinstance(dim, tuple):
+        return _is_int(value) and dim[0] <= value <= dim[1]
+    return any(_same(value, v) for v in dim)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same kind (``True`` is not ``1``; ``np.int64(3)`` is ``3``)."""
+    if a is b:
+        return True
+    if _is_int(a) and _is_int(b):
+        return int(a) == int(b)
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # arrays and other values without a truth value
+        return False
+
+
+def _check_names(env_id: str, names: set[str]) -> None:
+    """Every name must be a parameter of the game factory (unless it takes ``**kwargs``)."""
+    factory = spec(env_id).game_factory()
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # builtins and some callables have no signature
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(names - set(params))
+    if unknown:
+        raise ValueError(f"{env_id}: {unknown} are not parameters of its game; parameters are {sorted(params)}")
+
+
+def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
+    """Valid keyword arguments for ``oversight_gym.make(env_id, **kwargs)``.
+
+    Draws from the parameter space declared by ``register(env_id, ..., space=...)``: one
+    value (or int in a range) per declared parameter, within one branch of the space, so
+    every draw is valid by construction. Parameters the space leaves out keep the
+    registration's defaults (they are not in the drawn dict). A game that declares no
+    space yields ``{}``, its defaults, plus ``fixed``.
+
+    ``fixed`` pins parameters to a value or to a strategy of your own. A fixed value
+    restricts the draw to the branches of the space that admit it (``precommit=False``
+    selects the pixel debate's branch without precommit); a value that no branch declares
+    is taken as given in every branch, and then the caller answers for its validity.
+    Parameter names that the game does not take raise ``ValueError``. The draw shrinks
+    towards the first value of each list.
+
+    >>> from hypothesis import given, settings
+    >>> import oversight_gym
+    >>> from oversight_gym.testing.strategies import game_kwargs
+    >>> @settings(max_examples=5, deadline=None)
+    ... @given(kwargs=game_kwargs("debate/pixels-v0", precommit=False))
+    ... def test_builds(kwargs):
+    ...     assert oversight_gym.make_game("debate/pixels-v0", **kwargs).precommit is False
+    """
+    s = spec(env_id)  # KeyError naming the registered ids if unknown
+    branches = s.space or ({},)
+    _check_names(env_id, {name for branch in branches for name in branch} | set(fixed))
+    compatible = list(branches)
+    for k, v in fixed.items():
+        if isinstance(v, SearchStrategy):
+            continue
+        admitting = [b for b in compatible if _admits(b.get(k), v)]
+        if admitting:  # a value outside every branch is the caller's override: all branches take it
+            compatible = admitting
+    options = []
+    for branch in compatible:
+        parts: dict[str, SearchStrategy[Any]] = {k: _dimension(d) for k, d in branch.items() if k not in fixed}
+        for k, v in fixed.items():
+            parts[k] = v if isinstance(v, SearchStrategy) else st.just(v)
+        options.append(st.fixed_dictionaries(parts))
+    return st.one_of(options)
+
+
+def agents(names: Sequence[str] | None = None, *, include_learners: bool = False) -> SearchStrategy[Any]:
+    """Seeded agents from ``oversight_gym.agents.registered_agents()`` that play from the
+    observation and action mask alone (``classifier["requires_state"]`` is false).
+
+    ``names`` restricts the draw to those agents (each must exist and need no state).
+    Learning agents are left out unless ``include_learners``: untrained, they are just
+    another policy, and their constructors may need more than a seed.
+
+    >>> from hypothesis import given
+    >>> from oversight_gym.testing.strategies import agents
+    >>> @given(opponent=agents(["random"]))
+    ... def test_any_opponent(opponent):
+    ...     assert opponent.act([0.0], [0, 1, 0]) == 1
+    """
+    from oversight_gym.agents import registered_agents
+
+    registry = registered_agents()
+
+    def eligible(cls: type) -> bool:
+        c = cls.classifier
+        return not c.get("requires_state", False) and (include_learners or not c.get("learns", False))
+
+    if names is None:
+        chosen = [n for n, cls in registry.items() if eligible(cls)]
+        if not chosen:
+            raise ValueError("no registered agent plays without the kernel state")
+    else:
+        chosen = list(names)
+        if not chosen:
+            raise ValueError("names must not be empty")
+        for n in chosen:
+            if n not in registry:
+                raise ValueError(f"names: {n!r} is not a registered agent; agents are {sorted(registry)}")
+            if not eligible(registry[n]):
+                raise ValueError(
+                    f"names: agent {n!r} is not drawn: it needs the kernel state or learns "
+                    f"(classifier {registry[n].classifier})"
+                )
+    return st.builds(lambda name, seed: registry[name](seed=seed), st.sampled_from(chosen), seeds())
+
+
+class ChoicePolicy:
+    """A policy that plays the legal action numbered ``choices[t] % len(legal)`` at its t-th
+    move, and the first legal action once the choices run out.
+
+    It follows the :class:`~oversight_gym.core.protocols.Agent` protocol. Drawn by
+    :func:`policies`, it shrinks towards "always the first legal action", so hypothesis
+    reports the simplest play that breaks a property. ``reset()`` rewinds it.
+    """
+
+    name = "choices"
+    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": False,
+                  "colludes": False, "requires_state": False}
+
+    def __init__(self, choices: Sequence[int] = ()) -> None:
+        self.choices = [int(c) for c in choices]
+        self._t = 0
+
+    def reset(self, seed: int | None = None) -> None:
+        self._t = 0
+
+    def act(self, observation: Any, action_mask: Any, state: Any = None) -> int:
+        legal = np.flatnonzero(np.asarray(action_mask))
+        if len(legal) == 0:
+            raise ValueError("action_mask has no legal action")
+        c = self.choices[self._t] if self._t < len(self.choices) else 0
+        self._t += 1
+        return int(legal[c % len(legal)])
+
+    def __repr__(self) -> str:
+        return f"ChoicePolicy({self.choices})"
+
+
+def policies(max_moves: int = 128) -> SearchStrategy[ChoicePolicy]:
+    """Shrinkable policies over the legal actions (see :class:`ChoicePolicy`).
+
+    One policy may play every seat (each move consumes the next choice), or draw one per
+    seat.
+
+    >>> from hypothesis import given
+    >>> from oversight_gym.testing.strategies import policies
+    >>> @given(policy=policies())
+    ... def test_policy_is_legal(policy):
+    ...     assert policy.act(None, [0, 1, 1]) in (1, 2)
+    """
+    return st.lists(st.integers(min_value=0, max_value=2**16), max_size=max_moves).map(ChoicePolicy)
