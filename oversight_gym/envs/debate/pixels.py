@@ -28,6 +28,8 @@ pixels only when ``forbid_black``), so what debaters can reveal is what it was t
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,13 +39,54 @@ from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import PayoffScheme
 from oversight_gym.envs.debate.data import ImageData, load_dataset
-from oversight_gym.envs.debate.judge import JudgeConfig, SparseJudge, get_judge, random_masks
+from oversight_gym.envs.debate.judge import Judge, JudgeConfig, get_judge, random_masks
 
 HONEST, LIAR = 0, 1
 LIAR_LABEL_MODES = ("random", "judge", "choose")
 # phases
 CLAIM_FIRST, REVEAL, CLAIM_LAST, DONE = 0, 1, 2, 3
 _PHASE_NAMES = ("liar claims", "reveal", "liar claims", "done")
+
+
+def honest_value(logits: Sequence[float] | np.ndarray, true_label: int, liar_label: int = -1,
+                 final: bool = False) -> float:
+    """The honest debater's value in ``[-1, 1]`` given the judge's logits at a position.
+
+    This is the one value rule of the pixel debate (Irving et al. 2018, section 3.1): the
+    kernel (:meth:`PixelDebateGame.evaluate_batch`), the numba search paths of
+    :mod:`oversight_gym.agents.search` and the greedy agent all call this function, the
+    fast paths compiling this very function with numba (so it only uses what numba
+    compiles: indexing, a loop, ``math``).
+
+    * ``liar_label >= 0``: the liar's claim is known; only ``logits[true_label]`` and
+      ``logits[liar_label]`` are read. ``liar_label = -1``: the claim is not known yet
+      (no precommit, or before a ``"choose"`` claim) and the liar is taken to claim the
+      wrong label the judge likes best: the largest logit among the wrong labels, the
+      smallest such label on equal logits (it is the one that wins a tie best).
+    * ``final=False``: ``tanh((l_true - l_liar) / 2)``, that is ``2 sigma(l_true - l_liar) - 1``:
+      the honest debater's expected payoff if the verdict were drawn from the judge's
+      softmax over the two claimed labels. It is zero at equal logits and antisymmetric.
+    * ``final=True``: all k pixels are revealed and the verdict is a fact: ``+1`` if the
+      judge prefers the true label (the higher logit; equal logits go to the smaller
+      label, as :meth:`SparseJudge.decide` breaks ties), else ``-1``. With an unknown liar
+      this is the exact value of the liar's last claim: the honest side wins only if the
+      truth beats every lie.
+    """
+    z_true = logits[true_label]
+    lie = liar_label
+    if lie < 0:
+        z_lie = -math.inf
+        for c in range(len(logits)):
+            if c != true_label and (lie < 0 or logits[c] > z_lie):
+                lie = c
+                z_lie = logits[c]
+    else:
+        z_lie = logits[lie]
+    if final:
+        if z_true > z_lie or (z_true == z_lie and true_label < lie):
+            return 1.0
+        return -1.0
+    return math.tanh(0.5 * (z_true - z_lie))
 
 
 class PixelDebateGame(Game):
@@ -58,7 +101,8 @@ class PixelDebateGame(Game):
     forbid_black: forbid revealing pixels whose value is 0.
     dataset: ``"digits"`` (scikit-learn's 8x8 digits) or ``"mnist:/folder/with/idx/files"``.
     split: images debated over, ``"test"`` or ``"train"``.
-    judge: a trained :class:`SparseJudge`; by default one is trained (or loaded from the
+    judge: a trained judge (:class:`SparseJudge`, or any object following the
+        :class:`~oversight_gym.envs.debate.judge.Judge` protocol); by default one is trained (or loaded from the
         disk cache) with ``judge_hidden``, ``judge_steps`` and ``judge_seed``.
     payoff: a payoff scheme (zero-sum by default).
     """
@@ -76,7 +120,7 @@ class PixelDebateGame(Game):
         forbid_black: bool = False,
         dataset: str = "digits",
         split: str = "test",
-        judge: SparseJudge | None = None,
+        judge: Judge | None = None,
         judge_hidden: int = 128,
         judge_steps: int = 10000,
         judge_seed: int = 0,
@@ -103,9 +147,11 @@ class PixelDebateGame(Game):
         if judge is None:
             cfg = JudgeConfig(pixels=self.pixels, hidden=judge_hidden, steps=judge_steps, seed=judge_seed,
                               pixel_pool="nonzero" if forbid_black else "all")
-            judge = get_judge(train, cfg)
+            judge = get_judge(train, cfg, num_classes=self.num_classes)
         if judge.num_pixels != n_pix:
             raise ValueError(f"judge: expects {judge.num_pixels} pixels, the data set has {n_pix}")
+        if judge.num_classes != self.num_classes:
+            raise ValueError(f"judge: has {judge.num_classes} classes, the data set has {self.num_classes}")
         self.judge = judge
         self._flat = self.data.flat().astype(np.float64)
         self._judge_lie_cache: dict[int, int] = {}
@@ -177,6 +223,39 @@ class PixelDebateGame(Game):
                     "from the truth (use liar_label='random' or pick another image)"
                 )
         return PixelDebateState(self, image_index, liar)
+
+    # --- position values (for search) -------------------------------------------------
+    def evaluate_batch(self, states: Sequence[PixelDebateState], liar_label: int | None = None) -> np.ndarray:
+        """``(n, 2)`` values of ``states`` for (honest, liar), zero-sum, by :func:`honest_value`.
+
+        One forward pass of the judge over the stacked masks. A finished debate is worth
+        exactly +1/-1 from its verdict; after the last reveal of a debate without
+        precommit (the liar's claim to come) the value is final too (see
+        :meth:`PixelDebateState.evaluation_is_exact`). ``liar_label`` is the lie a searching
+        liar assumes for states whose lie is not claimed yet (its target lie without
+        precommit); by default such states assume the judge's favourite wrong label.
+        """
+        n = len(states)
+        out = np.empty((n, 2), dtype=np.float64)
+        if n == 0:
+            return out
+        if liar_label is not None:
+            liar_label = check_int("liar_label", liar_label, 0, self.num_classes - 1)
+        masks = np.stack([s.mask for s in states])
+        logits = self.judge.logits(masks, self._flat[[s.image_index for s in states]])
+        for i, s in enumerate(states):
+            if s.verdict is not None:
+                v = 1.0 if s.verdict == s.true_label else -1.0
+            else:
+                lie = s.claims[LIAR]
+                if lie < 0 and liar_label is not None:
+                    if liar_label == s.true_label:
+                        raise ValueError(f"liar_label={liar_label} is the true label of image {s.image_index}")
+                    lie = liar_label
+                v = honest_value(logits[i].tolist(), s.true_label, lie, s.phase == CLAIM_LAST)
+            out[i, 0] = v
+            out[i, 1] = -v
+        return out
 
     def _check_liar_label(self, liar_label: str | int) -> str | int:
         if isinstance(liar_label, str):
@@ -309,21 +388,21 @@ class PixelDebateState(State):
     # --- information --------------------------------------------------------------------
     def observation(self, player: int) -> np.ndarray:
         g = self.game
-        c = g.num_classes
-        own = (self.revealed_by == 1 + player).astype(np.float32)
-        other = (self.revealed_by == 2 - player).astype(np.float32)
-        honest_claim = np.zeros(c, np.float32)
-        honest_claim[self.claims[HONEST]] = 1.0
-        liar_claim = np.zeros(c, np.float32)
+        p, c = g.data.num_pixels, g.num_classes
+        # [image, mask, own reveals, other's reveals, honest claim, liar claim, phase, seat], filled in place
+        out = np.zeros(4 * p + 2 * c + 4, np.float32)
+        out[:p] = self.image
+        out[p:2 * p] = self.mask
+        out[2 * p:3 * p] = self.revealed_by == 1 + player
+        out[3 * p:4 * p] = self.revealed_by == 2 - player
+        out[4 * p + self.claims[HONEST]] = 1.0
         liar_visible = self.claims[LIAR] >= 0 and (g.precommit or player == LIAR or self.phase == DONE)
         if liar_visible:
-            liar_claim[self.claims[LIAR]] = 1.0
-        phase = np.zeros(3, np.float32)  # one-hot of CLAIM_FIRST, REVEAL, CLAIM_LAST; all zero when done
-        if self.phase != DONE:
-            phase[self.phase] = 1.0
-        seat = np.array([float(player)], np.float32)
-        return np.concatenate([self.image.astype(np.float32), self.mask.astype(np.float32), own, other,
-                               honest_claim, liar_claim, phase, seat])
+            out[4 * p + c + self.claims[LIAR]] = 1.0
+        if self.phase != DONE:  # one-hot of CLAIM_FIRST, REVEAL, CLAIM_LAST; all zero when done
+            out[4 * p + 2 * c + self.phase] = 1.0
+        out[-1] = float(player)
+        return out
 
     def action_to_string(self, player: int, action: int) -> str:
         p = self.game.data.num_pixels
@@ -346,7 +425,8 @@ class PixelDebateState(State):
                 tag = {0: " ", 1: "H", 2: "L"}[int(self.revealed_by[i])]
                 row.append(f" {tag}{ch}")
             lines.append(f"{r:>3} " + "".join(row))
-        lines.append(f"revealed {len(self.reveals)}/{self.game.pixels} (H honest, L liar); phase: {_PHASE_NAMES[self.phase]}")
+        lines.append(f"revealed {len(self.reveals)}/{self.game.pixels} (H honest, L liar); "
+                     f"phase: {_PHASE_NAMES[self.phase]}")
         if self.verdict is not None:
             lines.append(f"judge says {self.verdict}: {'honest' if self.verdict == self.true_label else 'liar'} wins")
         return "\n".join(lines)
@@ -367,6 +447,18 @@ class PixelDebateState(State):
             rgb[y0:y0 + scale, x0:x0 + b] = col
             rgb[y0:y0 + scale, x0 + scale - b:x0 + scale] = col
         return rgb
+
+    # --- search -------------------------------------------------------------------------
+    def evaluate(self, liar_label: int | None = None) -> np.ndarray:
+        """Values of this position for (honest, liar) by :func:`honest_value` (zero-sum);
+        see :meth:`PixelDebateGame.evaluate_batch`."""
+        return self.game.evaluate_batch([self], liar_label)[0]
+
+    def evaluation_is_exact(self) -> bool:
+        """Whether :meth:`evaluate` is the exact game value: a finished debate, or all
+        pixels revealed with only the liar's last claim to come (its best claim, the lie
+        with the highest logit, or the lie it assumes, decides the verdict)."""
+        return self.phase in (CLAIM_LAST, DONE)
 
     def clone(self) -> PixelDebateState:
         new = object.__new__(PixelDebateState)
