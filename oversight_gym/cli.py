@@ -1,0 +1,438 @@
+"""The ``oversight-gym`` command.
+
+::
+
+    oversight-gym list [environments|agents|scenarios]
+    oversight-gym run SCENARIO [--quick] [--seed N] [--out DIR] [scenario options ...]
+    oversight-gym play ENV --seat NAME [--opponent AGENT] [--seed N] [--set key=value ...]
+    oversight-gym --version
+
+``run`` parses in two stages: first the scenario's name, then the options that this
+scenario declares (each :class:`~oversight_gym.runner.scenario.Param` becomes one), so
+``oversight-gym run NAME --help`` lists exactly the parameters of ``NAME``.
+
+``play`` seats a person at one seat of a game; the terminal session itself lives in
+:func:`play_session`, which takes ``input``/``print`` callables so it can be scripted.
+The position is shown with ``State.render_text()``; a game with hidden information can
+accept ``render_text(player=...)`` to show a seat only what it may see, and ``play`` then
+uses it (the whole state is shown once the game is over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+PROG = "oversight-gym"
+LIST_KINDS = ("environments", "agents", "scenarios")
+QUIT_WORDS = ("q", "quit", "exit")
+HELP_WORDS = ("?", "h", "help")
+
+
+# --- list ---------------------------------------------------------------------------------
+def _rows(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    if not pairs:
+        return ["  (none)"]
+    width = max(len(name) for name, _ in pairs)
+    return [f"  {name.ljust(width)}  {desc}".rstrip() for name, desc in pairs]
+
+
+def list_lines(kind: str | None = None) -> list[str]:
+    """The lines ``oversight-gym list [kind]`` prints: one per item, id and description."""
+    kinds = LIST_KINDS if kind is None else (kind,)
+    out: list[str] = []
+    for k in kinds:
+        if k == "environments":
+            from oversight_gym.core.registry import registered_ids, spec
+
+            pairs = [(i, spec(i).description) for i in registered_ids()]
+        elif k == "agents":
+            from oversight_gym.agents import registered_agents
+
+            pairs = [(name, cls.description) for name, cls in registered_agents().items()]
+        else:
+            from oversight_gym.runner.scenario import discover_scenarios
+
+            pairs = [(name, sc.description) for name, sc in sorted(discover_scenarios().items())]
+        if out:
+            out.append("")
+        out.append(f"{k}:")
+        out.extend(_rows(pairs))
+    return out
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print("\n".join(list_lines(args.kind)))
+    return 0
+
+
+# --- run ----------------------------------------------------------------------------------
+def _cmd_run(args: argparse.Namespace, rest: list[str], run_parser: argparse.ArgumentParser) -> int:
+    from oversight_gym.runner.scenario import discover_scenarios
+
+    scenarios = discover_scenarios()
+    known = ", ".join(sorted(scenarios)) or "(none found)"
+    if args.scenario is None:
+        run_parser.print_help()
+        print(f"\nscenarios: {known}\nscenario options: {PROG} run SCENARIO --help")
+        return 0 if any(a in ("-h", "--help") for a in rest) else 2
+    if args.scenario not in scenarios:
+        run_parser.print_usage(sys.stderr)
+        print(f"{PROG} run: error: unknown scenario {args.scenario!r}; known scenarios: {known}", file=sys.stderr)
+        return 2
+    scenario = scenarios[args.scenario]
+    description = scenario.description + (f"\n\nCite: {scenario.citation}" if scenario.citation else "")
+    sub = argparse.ArgumentParser(prog=f"{PROG} run {scenario.name}", description=description,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    scenario.add_arguments(sub)
+    return scenario.run_from_args(sub.parse_args(rest), sub)
+
+
+# --- play ---------------------------------------------------------------------------------
+def parse_value(text: str) -> Any:
+    """``--set`` values: int, then float, then bool (true/false/yes/no/on/off), else the string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low == "none":
+        return None
+    return text
+
+
+def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+    """``["pixels=4", "precommit=false"]`` -> ``{"pixels": 4, "precommit": False}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set expects key=value (e.g. pixels=4), got {item!r}")
+        out[key] = parse_value(value.strip())
+    return out
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z]+|-?\d+(?:\.\d+)?", text.lower()))
+
+
+def _squash(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+class ActionReader:
+    """Turns what a person types into an action of ``player`` in ``state``.
+
+    Accepted: the action's number, or its name as ``state.action_to_string`` writes it,
+    compared without case and spaces; if that fails, compared word by word (so
+    ``reveal 3 4`` finds ``reveal (3,4)``) when that is unambiguous.
+    """
+
+    def __init__(self, state: Any, player: int) -> None:
+        self.state = state
+        self.player = player
+        self.n = state.game.num_distinct_actions()
+        self.exact: dict[str, int] = {}
+        by_tokens: dict[tuple[str, ...], list[int]] = {}
+        for a in range(self.n):
+            name = state.action_to_string(player, a)
+            self.exact.setdefault(_squash(name), a)
+            by_tokens.setdefault(_tokens(name), []).append(a)
+        self.by_tokens = {k: v[0] for k, v in by_tokens.items() if k and len(v) == 1}
+
+    def parse(self, text: str) -> tuple[int | None, str]:
+        """``(action, "")`` for a legal action, ``(None, reason)`` otherwise."""
+        raw = text.strip()
+        action: int | None = None
+        if re.fullmatch(r"[+-]?\d+", raw):
+            action = int(raw)
+            if not 0 <= action < self.n:
+                return None, f"{action} is not an action number; actions are numbered 0 to {self.n - 1}"
+        else:
+            action = self.exact.get(_squash(raw))
+            if action is None:
+                action = self.by_tokens.get(_tokens(raw))
+        if action is None:
+            return None, f"{raw!r} is not a number or action name (type ? to list the legal actions)"
+        if action not in self.state.legal_actions(self.player):
+            name = self.state.action_to_string(self.player, action)
+            reason = self.state.illegal_reason(self.player, action)
+            return None, f"{name} (action {action}) is not legal now: {reason}"
+        return action, ""
+
+
+def format_actions(state: Any, player: int, width: int = 100) -> str:
+    """The legal actions of ``player`` as ``number name`` cells laid out in columns."""
+    legal = state.legal_actions(player)
+    num_w = len(str(max(legal))) if legal else 1
+    cells = [f"{a:>{num_w}}  {state.action_to_string(player, a)}" for a in legal]
+    if not cells:
+        return "  (no legal action)"
+    cell_w = max(len(c) for c in cells) + 3
+    per_row = max(1, (width - 2) // cell_w)
+    rows = [cells[i:i + per_row] for i in range(0, len(cells), per_row)]
+    return "\n".join("  " + "".join(c.ljust(cell_w) for c in row).rstrip() for row in rows)
+
+
+def _seat_names_early(env_id: str) -> tuple[str, ...]:
+    """Seat names known without building the game (a class attribute), else ``()``."""
+    from oversight_gym.core.registry import spec
+
+    try:
+        factory = spec(env_id).game_factory()
+    except Exception:  # noqa: BLE001 - a broken factory is reported when the game is built
+        return ()
+    names = getattr(factory, "player_names", ())
+    return tuple(names) if isinstance(names, tuple | list) else ()
+
+
+def render_for(state: Any, player: int) -> str:
+    """``state.render_text(player=player)`` if the game renders per player (hiding what
+    that seat may not see), else ``state.render_text()``."""
+    try:
+        params = inspect.signature(state.render_text).parameters
+    except (TypeError, ValueError):
+        params = {}
+    return state.render_text(player=player) if "player" in params else state.render_text()
+
+
+def play_session(
+    env_id: str,
+    seat: str,
+    opponent: str = "random",
+    seed: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    input_fn: Callable[[str], str] = input,
+    print_fn: Callable[..., None] = print,
+    error_fn: Callable[[str], None] | None = None,
+    width: int = 100,
+) -> int:
+    """A person plays ``seat`` of ``env_id`` against ``opponent`` agents in the other seats.
+
+    Returns 0 when the game ends or the person quits (``q``, end of input), 2 when the
+    arguments are wrong (the message, given to ``error_fn`` or else printed to stderr,
+    names the argument and what is allowed).
+    """
+    from oversight_gym.agents import make_agent, registered_agents
+    from oversight_gym.core.game import SIMULTANEOUS
+    from oversight_gym.core.registry import make_game, registered_ids
+
+    def fail(message: str) -> int:
+        text = f"{PROG} play: error: {message}"
+        if error_fn is None:
+            print(text, file=sys.stderr)
+        else:
+            error_fn(text)
+        return 2
+
+    if env_id not in registered_ids():
+        return fail(f"unknown environment {env_id!r}; environments are {registered_ids()}")
+    agents = registered_agents()
+    if opponent not in agents:
+        return fail(f"--opponent must be one of {sorted(agents)}, got {opponent!r}")
+    seats = _seat_names_early(env_id)
+    if seats and seat not in seats:
+        return fail(f"--seat {seat!r} is not a seat of {env_id}; seats are {list(seats)}")
+
+    print_fn(f"building {env_id} (a first run may train and cache a model; that can take a while)...")
+    try:
+        game = make_game(env_id, **(env_kwargs or {}))
+    except (TypeError, ValueError) as e:
+        return fail(f"{env_id}: {e}")
+    try:
+        me = game.player_index(seat)
+    except ValueError as e:
+        return fail(str(e))
+
+    seeds = np.random.SeedSequence(seed).spawn(game.num_players + 1)
+    state = game.new_initial_state(np.random.default_rng(seeds[0]))
+    bots: dict[int, Any] = {}
+    try:
+        for p in range(game.num_players):
+            if p != me:
+                bots[p] = make_agent(opponent, seed=int(seeds[p + 1].generate_state(1)[0]))
+    except (TypeError, ValueError) as e:
+        return fail(f"--opponent {opponent}: cannot be built with a seed alone: {e}")
+    names = game.player_names
+
+    def bot_move(p: int) -> int:
+        bot = bots[p]
+        obs = state.observation(p)
+        mask = state.legal_actions_mask(p)
+        if bot.classifier.get("requires_state"):
+            return int(bot.act(obs, mask, state=state.clone()))
+        return int(bot.act(obs, mask))
+
+    others = ", ".join(f"{names[p]} ({opponent})" for p in bots)
+    print_fn(f"You play {names[me]} against {others}. Type an action's number or name; ? lists them; q quits.")
+
+    recent: list[str] = []  # the opponents' moves since the person last moved
+
+    def flush_recent() -> None:
+        for line in recent:
+            print_fn(line)
+        recent.clear()
+
+    def ask() -> int | None:
+        """The person's next action, or None to quit. The board and the opponents' last
+        moves are printed last, right above the prompt, so they stay on screen."""
+        reader = ActionReader(state, me)
+        print_fn("")
+        print_fn(f"legal actions for {names[me]}:")
+        print_fn(format_actions(state, me, width))
+        print_fn("")
+        print_fn(render_for(state, me))
+        flush_recent()
+        while True:
+            try:
+                text = input_fn(f"{names[me]}> ")
+            except (EOFError, KeyboardInterrupt):
+                print_fn("")
+                return None
+            word = text.strip().lower()
+            if word in QUIT_WORDS:
+                return None
+            if word in HELP_WORDS:
+                print_fn(format_actions(state, me, width))
+                continue
+            if not word:
+                continue
+            action, reason = reader.parse(text)
+            if action is not None:
+                return action
+            print_fn(f"refused: {reason}")
+
+    while not state.is_terminal():
+        cur = state.current_player()
+        if cur == SIMULTANEOUS:
+            mine = ask()
+            if mine is None:
+                print_fn("quit.")
+                return 0
+            joint = [mine if p == me else bot_move(p) for p in range(game.num_players)]
+            said = [state.action_to_string(p, a) for p, a in enumerate(joint)]
+            state.apply_joint_action(joint)
+            print_fn(f"you played {said[me]}")
+            recent.extend(f"{names[p]} ({opponent}) played {said[p]}" for p in bots)
+        elif cur == me:
+            action = ask()
+            if action is None:
+                print_fn("quit.")
+                return 0
+            print_fn(f"you played {state.action_to_string(me, action)}")
+            state.apply_action(action)
+        else:
+            action = bot_move(cur)
+            recent.append(f"{names[cur]} ({opponent}) played {state.action_to_string(cur, action)}")
+            state.apply_action(action)  # an agent's illegal action raises IllegalActionError: a bug to see
+
+    flush_recent()
+    print_fn("")
+    print_fn("game over.")
+    print_fn(state.render_text())  # everything may be shown now
+    outcome = state.outcome()
+    if outcome:
+        print_fn("outcome:")
+        key_w = max(len(str(k)) for k in outcome)
+        for k, v in outcome.items():
+            print_fn(f"  {str(k).ljust(key_w)}  {v}")
+    returns = np.asarray(state.returns(), dtype=float)
+    print_fn("returns: " + ", ".join(
+        f"{names[p]} {returns[p]:+g}" + (" (you)" if p == me else "") for p in range(game.num_players)))
+    best_other = max(returns[p] for p in bots) if bots else returns[me]
+    verdict = "You win." if returns[me] > best_other else "You lose." if returns[me] < best_other else "A draw."
+    print_fn(verdict)
+    return 0
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    try:
+        kwargs = parse_settings(args.set)
+    except ValueError as e:
+        print(f"{PROG} play: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        width = min(shutil.get_terminal_size((100, 24)).columns, 140)
+        return play_session(args.env, args.seat, opponent=args.opponent, seed=args.seed, env_kwargs=kwargs,
+                            width=width)
+    except KeyboardInterrupt:  # e.g. while a judge is being trained
+        print("\ninterrupted.", file=sys.stderr)
+        return 130
+
+
+# --- parser -------------------------------------------------------------------------------
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The top-level parser and the ``run`` subparser (whose options depend on the scenario)."""
+    from oversight_gym import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A multi-agent simulation and game-theory sandbox for scalable oversight.",
+        epilog=f"examples:\n  {PROG} list\n  {PROG} run pixel-debate --quick\n  {PROG} run pixel-debate --help\n"
+               f"  {PROG} play debate/pixels-v0 --seat liar --set pixels=4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p_list = sub.add_parser("list", help="list environments, agents or scenarios",
+                            description="List registered environments, agents or scenarios (all three by default).")
+    p_list.add_argument("kind", nargs="?", choices=LIST_KINDS, help="what to list (default: all)")
+
+    p_run = sub.add_parser(
+        "run", add_help=False, help="run a scenario by name (options: run SCENARIO --help)",
+        usage=f"{PROG} run SCENARIO [--quick] [--seed N] [--out DIR] [scenario options ...]",
+        description="Run a scenario. Every parameter of the scenario is an option; "
+                    f"`{PROG} run SCENARIO --help` lists them.",
+    )
+    p_run.add_argument("scenario", nargs="?", help="scenario name (see `list scenarios`)")
+
+    p_play = sub.add_parser(
+        "play", help="take a seat in a game in the terminal",
+        description="Play one seat of a game in the terminal; agents play the other seats. "
+                    "Enter an action's number or name (e.g. 'reveal (3,4)' or 'claim 7'); ? lists; q quits.",
+    )
+    p_play.add_argument("env", help="environment id (see `list environments`)")
+    p_play.add_argument("--seat", required=True, help="the seat you play, e.g. honest or liar")
+    p_play.add_argument("--opponent", default="random", help="agent name for the other seats (default random)")
+    p_play.add_argument("--seed", type=int, default=None, help="seed of the game and the opponents")
+    p_play.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment parameter, repeatable (e.g. --set pixels=4 --set precommit=false)")
+    return parser, p_run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``oversight-gym``; returns the exit code (0 ok, 2 usage error)."""
+    parser, run_parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, rest = parser.parse_known_args(argv)
+        if args.command == "run":
+            return _cmd_run(args, rest, run_parser)
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "list":
+            return _cmd_list(args)
+        return _cmd_play(args)
+    except SystemExit as e:  # argparse exits on --help, --version and usage errors
+        if e.code is None:
+            return 0
+        return e.code if isinstance(e.code, int) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
