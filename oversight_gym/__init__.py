@@ -7,6 +7,7 @@ Quick start::
     env.reset(seed=0)
 """
 
+from oversight_gym import envs as _envs  # noqa: F401  (registers the games)
 from oversight_gym.core import (
     Agent,
     Game,
@@ -19,7 +20,6 @@ from oversight_gym.core import (
     register,
     registered_ids,
 )
-from oversight_gym import envs as _envs  # noqa: F401  (registers the games)
 
 __version__ = "0.1.0"
 
