@@ -177,9 +177,9 @@ SCENARIO = Scenario(
     citation="Irving, Christiano, Amodei 2018, AI safety via debate, arXiv 1805.00899",
     params=[
         Param("pixels", int, 6, "pixels revealed in all (k)"),
-        Param("rollouts", int, 10_000, "MCTS rollouts per move", quick=300),
+        Param("rollouts", int, 10_000, "MCTS rollouts per move", quick=1000),
         Param("c_puct", float, 1.0, "PUCT exploration constant of the MCTS debaters"),
-        Param("images", int, 0, "test images to debate (0 = the whole test split)", quick=60),
+        Param("images", int, 0, "test images to debate (0 = the whole test split)", quick=120),
         Param("precommit", bool, True, "both labels fixed before the reveals"),
         Param("liar_label", str, "random", "the liar's label with precommit", choices=("random", "judge", "all")),
         Param("first", str, "honest", "who reveals first", choices=("honest", "liar")),

@@ -218,18 +218,18 @@ def test_aec_simultaneous_moves_wait_for_every_player() -> None:
     assert env.observe("even")["action_mask"].tolist() == [1, 1]
     assert env.observe("odd")["action_mask"].tolist() == [1, 1]  # both may move in a simultaneous state
     env.step(0)
-    assert env.agent_selection == "odd" and env.unwrapped.state.round == 0  # not applied yet
+    assert env.agent_selection == "odd" and env.unwrapped.game_state.round == 0  # not applied yet
     with pytest.raises(IllegalActionError, match="action must be an integer in"):
         env.step(2)
-    assert env.agent_selection == "odd" and env.unwrapped.state.round == 0
+    assert env.agent_selection == "odd" and env.unwrapped.game_state.round == 0
     env.step(0)  # coins match: even scores
-    assert env.unwrapped.state.round == 1 and env.agent_selection == "even"
-    points = 2.0 if env.unwrapped.state.bonus == 0 else 1.0
+    assert env.unwrapped.game_state.round == 1 and env.agent_selection == "even"
+    points = 2.0 if env.unwrapped.game_state.bonus == 0 else 1.0
     assert env.rewards == {"even": points / 2, "odd": -points / 2}
     env.step(1)
     env.step(0)
     assert all(env.terminations.values())
-    assert env.infos["even"]["outcome"] == {"even_wins": env.unwrapped.state.scores[0] > env.unwrapped.state.scores[1]}
+    assert env.infos["even"]["outcome"] == {"even_wins": env.unwrapped.game_state.scores[0] > env.unwrapped.game_state.scores[1]}
 
 
 def test_aec_view_of_the_pixel_debate() -> None:
@@ -266,7 +266,7 @@ def test_unknown_reset_option_warns_and_is_ignored() -> None:
     env = pixel_env(pixels=2)
     with pytest.warns(UserWarning, match="'colour' is not used by debate/pixels-v0; it takes .*'image_index'"):
         env.reset(seed=0, options={"colour": "red", "image_index": 5})
-    assert env.unwrapped.state.image_index == 5
+    assert env.unwrapped.game_state.image_index == 5
 
 
 def test_aec_truncation_with_max_steps() -> None:
@@ -330,14 +330,14 @@ def test_single_agent_view_passes_gymnasium_check_env() -> None:
 def test_single_agent_view_plays_opponents_until_the_learner_moves() -> None:
     env = oversight_gym.make_single_agent(PIXELS, "liar", RandomAgent(seed=0), pixels=4, **SMALL)
     obs, info = env.reset(seed=0)
-    assert info == {} and len(env.state.reveals) == 1  # the honest opponent has revealed first
+    assert info == {} and len(env.game_state.reveals) == 1  # the honest opponent has revealed first
     total, done = 0.0, False
     while not done:
         action = int(np.flatnonzero(obs["action_mask"])[0])
         obs, reward, done, truncated, info = env.step(action)
         total += reward
         assert not truncated
-    assert total in (1.0, -1.0) and info["outcome"]["liar_label"] == env.state.claims[1]
+    assert total in (1.0, -1.0) and info["outcome"]["liar_label"] == env.game_state.claims[1]
     assert not obs["action_mask"].any()
 
 
@@ -345,10 +345,10 @@ def test_single_agent_illegal_action_modes() -> None:
     penalty = oversight_gym.make_single_agent(PIXELS, "honest", RandomAgent(seed=0), illegal_penalty=-3.0, **SMALL)
     obs, _ = penalty.reset(seed=0)
     claim = penalty.game.label_action(0)  # claiming a label during the reveals
-    before = penalty.state.transcript_json()
+    before = penalty.game_state.transcript_json()
     obs, reward, terminated, truncated, info = penalty.step(claim)
     assert (reward, terminated, truncated, info) == (-3.0, True, False, {"illegal_action": True})
-    assert penalty.state.transcript_json() == before
+    assert penalty.game_state.transcript_json() == before
     obs, reward, terminated, _, _ = penalty.step(10_000)  # out of range is illegal too
     assert terminated and reward == -3.0
 
@@ -450,7 +450,7 @@ class LenientAECEnv(KernelAECEnv):
     """Replaces illegal actions by the first legal one instead of refusing them."""
 
     def step(self, action: Any) -> None:
-        if action is not None and self.state is not None and not self.state.is_terminal():
+        if action is not None and self.game_state is not None and not self.game_state.is_terminal():
             mask = self.observe(self.agent_selection)["action_mask"]
             if not (isinstance(action, int | np.integer) and 0 <= action < len(mask) and mask[action]):
                 action = int(np.flatnonzero(mask)[0])
@@ -496,7 +496,7 @@ def test_checks_reject_an_env_instead_of_a_factory() -> None:
 def test_pennies_returns_match_the_scores(rounds: int, seed: int) -> None:
     env = pennies_env(rounds=rounds)
     episode = rollout(env, RandomAgent(), seed=seed)
-    scores = env.unwrapped.state.scores
+    scores = env.unwrapped.game_state.scores
     assert episode.steps == 2 * rounds
     assert episode.returns["even"] == pytest.approx((scores[0] - scores[1]) / 2)
     assert scores.sum() == rounds + 1  # the bonus round counts double

@@ -162,7 +162,7 @@ def test_pixel_debate_on_a_tiny_mnist_folder(tmp_path: Path, size: int) -> None:
     env = env_fn()
     for seed in range(5):
         episode = rollout(env, make_agent("random", seed=seed), seed=seed)
-        state = env.unwrapped.state
+        state = env.unwrapped.game_state
         assert sorted(episode.returns.values()) == [-1.0, 1.0]
         image = written["test_images"][state.image_index].reshape(-1) / 255.0
         for event in state.transcript:

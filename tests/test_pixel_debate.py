@@ -41,7 +41,7 @@ def play(game: PixelDebateGame, seed: int = 0, image_index: int | None = None) -
 def test_returns_sum_to_zero(kwargs: dict[str, Any], policy: ChoicePolicy, seed: int) -> None:
     env = oversight_gym.make(ID, **kwargs)
     episode = rollout(env, policy, seed=seed)
-    state = env.unwrapped.state
+    state = env.unwrapped.game_state
     assert state.is_terminal()
     assert sorted(state.returns().tolist()) == [-1.0, 1.0]
     assert sum(episode.returns.values()) == 0.0
@@ -53,7 +53,7 @@ def test_returns_sum_to_zero(kwargs: dict[str, Any], policy: ChoicePolicy, seed:
 def test_no_revealed_value_differs_from_the_image(kwargs: dict[str, Any], policy: ChoicePolicy, seed: int) -> None:
     env = oversight_gym.make(ID, **kwargs)
     rollout(env, policy, seed=seed)
-    state = env.unwrapped.state
+    state = env.unwrapped.game_state
     train, test = load_dataset("digits")
     data = test if kwargs.get("split", "test") == "test" else train
     image = data.images[state.image_index]
@@ -77,7 +77,7 @@ def test_same_seed_same_transcript(kwargs: dict[str, Any], policy: ChoicePolicy,
     for _ in range(2):
         env = oversight_gym.make(ID, **kwargs)
         rollout(env, policy, seed=seed)  # rollout rewinds the policy
-        transcripts.append(env.unwrapped.state.transcript_json())
+        transcripts.append(env.unwrapped.game_state.transcript_json())
     assert transcripts[0] == transcripts[1]
     assert '"kind":"verdict"' in transcripts[0]
 
@@ -124,11 +124,11 @@ def test_revealing_a_revealed_pixel_is_illegal() -> None:
     env = oversight_gym.make(ID, pixels=4, **SMALL)
     env.reset(seed=0, options={"image_index": 0})
     env.step(10)
-    before = env.unwrapped.state.transcript_json()
+    before = env.unwrapped.game_state.transcript_json()
     with pytest.raises(IllegalActionError, match=r"action 10 \(reveal \(1,2\)\) is not legal for liar now: "
                                                  "pixel 10 is already revealed"):
         env.step(10)
-    assert env.unwrapped.state.transcript_json() == before and env.agent_selection == "liar"
+    assert env.unwrapped.game_state.transcript_json() == before and env.agent_selection == "liar"
     env.step(11)  # the game goes on
 
 

@@ -25,7 +25,7 @@ class _KernelMixin:
     """What the AEC and Parallel views share: spaces, seeding, reset options, render."""
 
     game: Game
-    state: State | None
+    game_state: State | None
     render_mode: str | None
 
     def _init_kernel(self, game: Game, render_mode: str | None) -> None:
@@ -37,7 +37,7 @@ class _KernelMixin:
         self._index = {name: i for i, name in enumerate(self.possible_agents)}
         self._obs_spaces = {a: game.observation_space(i) for a, i in self._index.items()}
         self._act_spaces = {a: game.action_space(i) for a, i in self._index.items()}
-        self.state = None
+        self.game_state = None
         self._rng = np.random.default_rng()
         self.metadata = {
             "name": game.name,
@@ -63,22 +63,22 @@ class _KernelMixin:
                 stacklevel=3,
             )
             opts.pop(key)
-        self.state = self.game.new_initial_state(self._rng, **opts)
+        self.game_state = self.game.new_initial_state(self._rng, **opts)
         self._last_returns = np.zeros(self.game.num_players)
 
     def _obs(self, agent: str) -> dict[str, np.ndarray]:
-        assert self.state is not None, "call reset() first"
+        assert self.game_state is not None, "call reset() first"
         i = self._index[agent]
-        cur = self.state.current_player()
+        cur = self.game_state.current_player()
         if cur == i or cur == SIMULTANEOUS:
-            mask = self.state.legal_actions_mask(i).astype(np.int8)
+            mask = self.game_state.legal_actions_mask(i).astype(np.int8)
         else:
             mask = np.zeros(self.game.num_distinct_actions(), dtype=np.int8)
-        return {"observation": self.state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
+        return {"observation": self.game_state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
 
     def _reward_deltas(self) -> np.ndarray:
-        assert self.state is not None
-        now = self.state.returns()
+        assert self.game_state is not None
+        now = self.game_state.returns()
         delta = now - self._last_returns
         self._last_returns = now
         return delta
@@ -87,11 +87,11 @@ class _KernelMixin:
         if self.render_mode is None:
             warnings.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'", stacklevel=2)
             return None
-        if self.state is None:
+        if self.game_state is None:
             return None
         if self.render_mode == "rgb_array":
-            return self.state.render_rgb()
-        text = self.state.render_text()
+            return self.game_state.render_rgb()
+        text = self.game_state.render_text()
         if self.render_mode == "human":
             print(text)
             return None
@@ -128,8 +128,8 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         self._select()
 
     def _select(self) -> None:
-        assert self.state is not None
-        cur = self.state.current_player()
+        assert self.game_state is not None
+        cur = self.game_state.current_player()
         if cur == SIMULTANEOUS:
             nxt = len(self._pending)
             self.agent_selection = self.possible_agents[nxt]
@@ -144,12 +144,12 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         if self.terminations[self.agent_selection] or self.truncations[self.agent_selection]:
             self._was_dead_step(action)
             return
-        assert self.state is not None
+        assert self.game_state is not None
         agent = self.agent_selection
         i = self._index[agent]
         # an illegal action raises before anything changes (the agent keeps its pending reward)
-        if self.state.current_player() == SIMULTANEOUS:
-            self.state._check_legal(i, action)
+        if self.game_state.current_player() == SIMULTANEOUS:
+            self.game_state._check_legal(i, action)
             self._cumulative_rewards[agent] = 0.0
             self._pending[i] = int(action)  # type: ignore[arg-type]
             if len(self._pending) < self.game.num_players:
@@ -158,20 +158,20 @@ class KernelAECEnv(_KernelMixin, AECEnv):
                 return
             joint = [self._pending[j] for j in range(self.game.num_players)]
             self._pending = {}
-            self.state.apply_joint_action(joint)
+            self.game_state.apply_joint_action(joint)
         else:
-            self.state.apply_action(action)  # raises IllegalActionError with the reason
+            self.game_state.apply_action(action)  # raises IllegalActionError with the reason
             self._cumulative_rewards[agent] = 0.0
         self._steps += 1
         delta = self._reward_deltas()
         self.rewards = {a: float(delta[self._index[a]]) for a in self.agents}
-        if self.state.is_terminal():
+        if self.game_state.is_terminal():
             self.terminations = {a: True for a in self.agents}
-            self.infos = {a: {"outcome": self.state.outcome()} for a in self.agents}
+            self.infos = {a: {"outcome": self.game_state.outcome()} for a in self.agents}
         elif self.max_steps is not None and self._steps >= self.max_steps:
             self.truncations = {a: True for a in self.agents}
         self._accumulate_rewards()
-        if self.state.is_terminal() or any(self.truncations.values()):
+        if self.game_state.is_terminal() or any(self.truncations.values()):
             self.agent_selection = self.agents[0]
         else:
             self._select()
@@ -197,28 +197,28 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
         return {a: self._obs(a) for a in self.agents}, {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        assert self.state is not None, "call reset() first"
-        cur = self.state.current_player()
+        assert self.game_state is not None, "call reset() first"
+        cur = self.game_state.current_player()
         if cur == SIMULTANEOUS:
             missing = [a for a in self.agents if a not in actions]
             if missing:
                 raise ValueError(f"actions: every agent moves now; missing {missing}")
-            self.state.apply_joint_action([int(actions[a]) for a in self.possible_agents])
+            self.game_state.apply_joint_action([int(actions[a]) for a in self.possible_agents])
         elif cur != TERMINAL:
             mover = self.possible_agents[cur]
             if mover not in actions:
                 raise ValueError(f"actions: it is {mover}'s turn; its action is missing")
-            self.state.apply_action(actions[mover])
+            self.game_state.apply_action(actions[mover])
         self._steps += 1
         delta = self._reward_deltas()
-        done = self.state.is_terminal()
+        done = self.game_state.is_terminal()
         trunc = (not done) and self.max_steps is not None and self._steps >= self.max_steps
         agents = self.agents
         obs = {a: self._obs(a) for a in agents}
         rewards = {a: float(delta[self._index[a]]) for a in agents}
         terms = {a: done for a in agents}
         truncs = {a: trunc for a in agents}
-        infos = {a: ({"outcome": self.state.outcome()} if done else {}) for a in agents}
+        infos = {a: ({"outcome": self.game_state.outcome()} if done else {}) for a in agents}
         if done or trunc:
             self.agents = []
         return obs, rewards, terms, truncs, infos

@@ -62,26 +62,26 @@ class SingleAgentEnv(gym.Env):
         self.render_mode = render_mode
         self.observation_space = game.observation_space(self.learner)
         self.action_space = game.action_space(self.learner)
-        self.state = None
+        self.game_state = None
 
     def _opponent_action(self, seat: int) -> int:
         agent = self.opponents[seat]
-        obs = self.state.observation(seat)
-        mask = self.state.legal_actions_mask(seat)
-        return int(agent.act(obs, mask, state=self.state.clone()))
+        obs = self.game_state.observation(seat)
+        mask = self.game_state.legal_actions_mask(seat)
+        return int(agent.act(obs, mask, state=self.game_state.clone()))
 
     def _advance(self) -> None:
         """Let the opponents move until it is the learner's turn or the game ends."""
-        while not self.state.is_terminal():
-            cur = self.state.current_player()
+        while not self.game_state.is_terminal():
+            cur = self.game_state.current_player()
             if cur == self.learner or cur == SIMULTANEOUS:
                 return
-            self.state.apply_action(self._opponent_action(cur))
+            self.game_state.apply_action(self._opponent_action(cur))
 
     def _obs(self) -> dict[str, np.ndarray]:
         return {
-            "observation": self.state.observation(self.learner).astype(np.float32, copy=False),
-            "action_mask": self.state.legal_actions_mask(self.learner).astype(np.int8),
+            "observation": self.game_state.observation(self.learner).astype(np.float32, copy=False),
+            "action_mask": self.game_state.legal_actions_mask(self.learner).astype(np.int8),
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -89,31 +89,31 @@ class SingleAgentEnv(gym.Env):
         for agent in self.opponents.values():
             if hasattr(agent, "reset"):
                 agent.reset(int(self.np_random.integers(2**31)))
-        self.state = self.game.new_initial_state(self.np_random, **(options or {}))
+        self.game_state = self.game.new_initial_state(self.np_random, **(options or {}))
         self._advance()
         return self._obs(), {}
 
     def step(self, action):
-        if self.state is None:
+        if self.game_state is None:
             raise RuntimeError("call reset() before step()")
-        before = self.state.returns()[self.learner]
-        mask = self.state.legal_actions_mask(self.learner)
+        before = self.game_state.returns()[self.learner]
+        mask = self.game_state.legal_actions_mask(self.learner)
         legal = isinstance(action, int | np.integer) and 0 <= int(action) < len(mask) and mask[int(action)]
         if not legal and self.illegal_action == "penalty":
             return self._obs(), float(self.illegal_penalty), True, False, {"illegal_action": True}
-        if self.state.current_player() == SIMULTANEOUS:
+        if self.game_state.current_player() == SIMULTANEOUS:
             joint = [int(action) if p == self.learner else self._opponent_action(p)
                      for p in range(self.game.num_players)]
-            self.state.apply_joint_action(joint)
+            self.game_state.apply_joint_action(joint)
         else:
-            self.state.apply_action(action)
+            self.game_state.apply_action(action)
         self._advance()
-        reward = float(self.state.returns()[self.learner] - before)
-        done = self.state.is_terminal()
-        info = {"outcome": self.state.outcome()} if done else {}
+        reward = float(self.game_state.returns()[self.learner] - before)
+        done = self.game_state.is_terminal()
+        info = {"outcome": self.game_state.outcome()} if done else {}
         return self._obs(), reward, done, False, info
 
     def render(self):
-        if self.state is None or self.render_mode is None:
+        if self.game_state is None or self.render_mode is None:
             return None
-        return self.state.render_rgb() if self.render_mode == "rgb_array" else self.state.render_text()
+        return self.game_state.render_rgb() if self.render_mode == "rgb_array" else self.game_state.render_text()

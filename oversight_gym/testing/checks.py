@@ -3,7 +3,7 @@
 Each check plays random games and raises ``AssertionError`` with a message that says what
 differed and where (seed, episode, agent-step, agent). They work on any PettingZoo AEC
 environment; the checks that need the game kernel (legal actions, transcripts, returns)
-run when ``env.unwrapped.state`` is a kernel :class:`~oversight_gym.core.game.State`, as
+run when ``env.unwrapped.game_state`` is a kernel :class:`~oversight_gym.core.game.State`, as
 it is for every environment made by ``oversight_gym.make``.
 
 * :func:`check_env_contract`: PettingZoo's ``api_test`` plus our own checks;
@@ -104,7 +104,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _kernel_state(env: Any) -> State | None:
-    state = getattr(env.unwrapped, "state", None)
+    state = getattr(env.unwrapped, "game_state", None)
     return state if isinstance(state, State) else None
 
 
@@ -405,7 +405,7 @@ def check_env_contract(env_fn: EnvFn, num_cycles: int = 200, seed: int = 0, epis
       :class:`oversight_gym.IllegalActionError` with a message and changes nothing;
     * each agent's summed rewards equal the kernel's ``returns()``.
 
-    The kernel checks run when ``env.unwrapped.state`` is a kernel ``State``.
+    The kernel checks run when ``env.unwrapped.game_state`` is a kernel ``State``.
 
     >>> import oversight_gym
     >>> from oversight_gym.testing import check_env_contract
@@ -503,7 +503,7 @@ def check_determinism(env_fn: EnvFn, seeds: Sequence[int] = (0, 1, 2), episodes:
     seeded alike, for ``episodes`` episodes in a row (later resets take no seed, so the
     envs' own random streams are compared too). After every agent-step their agents,
     observations (every agent's), ``last()``, rewards, terminations, truncations, infos
-    and kernel transcripts (``env.unwrapped.state.transcript_json()``) must be identical.
+    and kernel transcripts (``env.unwrapped.game_state.transcript_json()``) must be identical.
     Then the used env is reset with the seed again and must replay the first episode
     exactly as a fresh env does (no state leaks from one episode into the next).
 
@@ -646,7 +646,7 @@ def _check_single_agent_illegal(env: gymnasium.Env, obs: Any, info: Any, where: 
         return
     action = int(np.flatnonzero(np.asarray(mask) == 0)[0])
     if mode == "raise":
-        state = getattr(env.unwrapped, "state", None)
+        state = getattr(env.unwrapped, "game_state", None)
         before = state.transcript_json() if isinstance(state, State) else None
         try:
             env.step(action)

@@ -22,7 +22,7 @@ Example, a property of the pixel debate over random configurations and random pl
     def test_returns_sum_to_zero(kwargs, policy, seed):
         env = oversight_gym.make("debate/pixels-v0", **kwargs)
         rollout(env, policy, seed=seed)
-        assert abs(env.unwrapped.state.returns().sum()) < 1e-9
+        assert abs(env.unwrapped.game_state.returns().sum()) < 1e-9
 """
 
 from __future__ import annotations
