@@ -71,7 +71,7 @@ class _KernelMixin:
         i = self._index[agent]
         cur = self.game_state.current_player()
         if cur == i or cur == SIMULTANEOUS:
-            mask = self.game_state.legal_actions_mask(i).astype(np.int8)
+            mask = self.game_state.legal_actions_mask(i).astype(np.int8, copy=False)  # kernels return fresh arrays
         else:
             mask = np.zeros(self.game.num_distinct_actions(), dtype=np.int8)
         return {"observation": self.game_state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
@@ -164,14 +164,17 @@ class KernelAECEnv(_KernelMixin, AECEnv):
             self._cumulative_rewards[agent] = 0.0
         self._steps += 1
         delta = self._reward_deltas()
-        self.rewards = {a: float(delta[self._index[a]]) for a in self.agents}
-        if self.game_state.is_terminal():
+        index = self._index
+        self.rewards = {a: float(delta[index[a]]) for a in self.agents}
+        done = self.game_state.is_terminal()
+        if done:
             self.terminations = {a: True for a in self.agents}
             self.infos = {a: {"outcome": self.game_state.outcome()} for a in self.agents}
         elif self.max_steps is not None and self._steps >= self.max_steps:
             self.truncations = {a: True for a in self.agents}
+            done = True
         self._accumulate_rewards()
-        if self.game_state.is_terminal() or any(self.truncations.values()):
+        if done:
             self.agent_selection = self.agents[0]
         else:
             self._select()

@@ -41,7 +41,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "player": self.player, "kind": self.kind, "data": self.data}
+        return {"step": self.step, "player": self.player, "kind": self.kind, "data": _jsonable(self.data)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,7 +138,7 @@ class State(abc.ABC):
 
     @abc.abstractmethod
     def legal_actions_mask(self, player: int) -> np.ndarray:
-        """An int8 vector of length ``num_distinct_actions()``; 1 where the action is legal."""
+        """A fresh int8 vector of length ``num_distinct_actions()``; 1 where the action is legal."""
 
     def legal_actions(self, player: int | None = None) -> list[int]:
         if player is None:
@@ -187,11 +187,16 @@ class State(abc.ABC):
             raise IllegalActionError(f"action must be an integer in [0, {n}), got {action!r}") from None
         if a != action or not 0 <= a < n:
             raise IllegalActionError(f"action must be an integer in [0, {n}), got {action!r}")
-        if not self.legal_actions_mask(player)[a]:
+        if not self.is_legal(player, a):
             raise IllegalActionError(
                 f"action {a} ({self.action_to_string(player, a)}) is not legal for "
                 f"{self.game.player_names[player]} now: {self.illegal_reason(player, a)}"
             )
+
+    def is_legal(self, player: int, action: int) -> bool:
+        """Whether ``action`` (an int in range) is legal for ``player`` now. The default reads
+        the mask; kernels may answer faster, and must agree with ``legal_actions_mask``."""
+        return bool(self.legal_actions_mask(player)[action])
 
     def illegal_reason(self, player: int, action: int) -> str:
         """A human-readable reason why ``action`` is illegal (override for better messages)."""
@@ -236,7 +241,9 @@ class State(abc.ABC):
         """An independent copy (search agents explore on clones)."""
 
     def log(self, player: int, kind: str, **data: Any) -> None:
-        self.transcript.append(Event(self._step, player, kind, _jsonable(data)))
+        """Append an event; ``data`` should hold plain values (numpy scalars and arrays are
+        converted when the transcript is serialised)."""
+        self.transcript.append(Event(self._step, player, kind, data))
 
     def transcript_json(self) -> str:
         """The transcript as canonical JSON: equal seeds give equal strings."""

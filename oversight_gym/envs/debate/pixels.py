@@ -154,11 +154,16 @@ class PixelDebateGame(Game):
             raise ValueError(f"judge: has {judge.num_classes} classes, the data set has {self.num_classes}")
         self.judge = judge
         self._flat = self.data.flat().astype(np.float64)
+        self._flat32 = self._flat.astype(np.float32)
+        # plain ints read on every move (the hot path of the AEC view)
+        self.n_pixels = n_pix
+        self.width = self.data.shape[1]
+        self.first_player = HONEST if first == "honest" else LIAR
         self._judge_lie_cache: dict[int, int] = {}
 
     # --- spaces -------------------------------------------------------------------------
     def num_distinct_actions(self) -> int:
-        return self.data.num_pixels + self.num_classes
+        return self.n_pixels + self.num_classes
 
     def observation_shape(self, player: int) -> tuple[int, ...]:
         return (4 * self.data.num_pixels + 2 * self.num_classes + 4,)
@@ -282,9 +287,11 @@ class PixelDebateState(State):
         self.claims = [self.true_label, liar_label if liar_label is not None else -1]
         self.mask = np.zeros(game.data.num_pixels, dtype=bool)
         self.revealed_by = np.zeros(game.data.num_pixels, dtype=np.int8)  # 0 none, 1 honest, 2 liar
+        self.planes = np.zeros((2, game.data.num_pixels), dtype=np.float32)  # pixels revealed by each player
         self.reveals: list[int] = []
         self.verdict: int | None = None
         self.phase = CLAIM_FIRST if (game.precommit and liar_label is None) else REVEAL
+        self._current = self._whose_turn()
         self.log(-1, "start", image_index=image_index, true_label=self.true_label)
         self.log(HONEST, "claim", label=self.true_label)
         if liar_label is not None:
@@ -292,8 +299,12 @@ class PixelDebateState(State):
 
     # --- turns --------------------------------------------------------------------------
     def current_player(self) -> int:
+        return self._current
+
+    def _whose_turn(self) -> int:
+        """Recomputed after every move (``current_player`` is read several times a move)."""
         if self.phase == REVEAL:
-            first = HONEST if self.game.first == "honest" else LIAR
+            first = self.game.first_player
             return first if len(self.reveals) % 2 == 0 else 1 - first
         if self.phase in (CLAIM_FIRST, CLAIM_LAST):
             return LIAR
@@ -301,10 +312,10 @@ class PixelDebateState(State):
 
     def legal_actions_mask(self, player: int) -> np.ndarray:
         g = self.game
-        out = np.zeros(g.num_distinct_actions(), dtype=np.int8)
+        p = g.n_pixels
+        out = np.zeros(p + g.num_classes, dtype=np.int8)
         if player != self.current_player():
             return out
-        p = g.data.num_pixels
         if self.phase == REVEAL:
             free = ~self.mask
             if g.forbid_black:
@@ -316,8 +327,21 @@ class PixelDebateState(State):
             out[p + self.true_label] = 0
         return out
 
+    def is_legal(self, player: int, action: int) -> bool:
+        if player != self.current_player():
+            return False
+        g = self.game
+        p = g.n_pixels
+        if self.phase == REVEAL:
+            if action >= p or self.mask[action]:
+                return False
+            if g.forbid_black and self.image[action] <= 0:
+                return bool(self.legal_actions_mask(player)[action])  # black pixels may be the only ones left
+            return True
+        return action >= p and action - p != self.true_label
+
     def illegal_reason(self, player: int, action: int) -> str:
-        p = self.game.data.num_pixels
+        p = self.game.n_pixels
         if self.phase == REVEAL:
             if action >= p:
                 return "labels are claimed before or after the reveals, not during them"
@@ -330,12 +354,13 @@ class PixelDebateState(State):
 
     def _apply(self, player: int, action: int) -> None:
         g = self.game
-        p = g.data.num_pixels
+        p = g.n_pixels
         if self.phase == REVEAL:
             self.mask[action] = True
             self.revealed_by[action] = 1 + player
+            self.planes[player, action] = 1.0
             self.reveals.append(action)
-            w = g.data.shape[1]
+            w = g.width
             self.log(player, "reveal", pixel=action, row=action // w, col=action % w,
                      value=float(self.image[action]))
             if len(self.reveals) == g.pixels:
@@ -351,6 +376,7 @@ class PixelDebateState(State):
                 self.phase = REVEAL
             else:
                 self._finish()
+        self._current = self._whose_turn()
 
     def _finish(self) -> None:
         self.verdict = self.game.judge.decide(self.mask, self.image, (self.claims[HONEST], self.claims[LIAR]))
@@ -388,13 +414,13 @@ class PixelDebateState(State):
     # --- information --------------------------------------------------------------------
     def observation(self, player: int) -> np.ndarray:
         g = self.game
-        p, c = g.data.num_pixels, g.num_classes
+        p, c = g.n_pixels, g.num_classes
         # [image, mask, own reveals, other's reveals, honest claim, liar claim, phase, seat], filled in place
         out = np.zeros(4 * p + 2 * c + 4, np.float32)
-        out[:p] = self.image
+        out[:p] = g._flat32[self.image_index]
         out[p:2 * p] = self.mask
-        out[2 * p:3 * p] = self.revealed_by == 1 + player
-        out[3 * p:4 * p] = self.revealed_by == 2 - player
+        out[2 * p:3 * p] = self.planes[player]
+        out[3 * p:4 * p] = self.planes[1 - player]
         out[4 * p + self.claims[HONEST]] = 1.0
         liar_visible = self.claims[LIAR] >= 0 and (g.precommit or player == LIAR or self.phase == DONE)
         if liar_visible:
@@ -405,10 +431,10 @@ class PixelDebateState(State):
         return out
 
     def action_to_string(self, player: int, action: int) -> str:
-        p = self.game.data.num_pixels
+        p = self.game.n_pixels
         if action >= p:
             return f"claim {action - p}"
-        w = self.game.data.shape[1]
+        w = self.game.width
         return f"reveal ({action // w},{action % w})"
 
     def render_text(self) -> str:
@@ -466,6 +492,7 @@ class PixelDebateState(State):
         new.claims = list(self.claims)
         new.mask = self.mask.copy()
         new.revealed_by = self.revealed_by.copy()
+        new.planes = self.planes.copy()
         new.reveals = list(self.reveals)
         new.transcript = list(self.transcript)
         new.history = list(self.history)
