@@ -229,7 +229,8 @@ def test_aec_simultaneous_moves_wait_for_every_player() -> None:
     env.step(1)
     env.step(0)
     assert all(env.terminations.values())
-    assert env.infos["even"]["outcome"] == {"even_wins": env.unwrapped.game_state.scores[0] > env.unwrapped.game_state.scores[1]}
+    scores = env.unwrapped.game_state.scores
+    assert env.infos["even"]["outcome"] == {"even_wins": scores[0] > scores[1]}
 
 
 def test_aec_view_of_the_pixel_debate() -> None:
