@@ -46,6 +46,15 @@ def play_episode(game: Game, agents: Sequence[Agent], seed: int, **options: Any)
     return state
 
 
+def _one_blas_thread() -> None:
+    """Worker initializer: one BLAS thread per process. Several processes each running a
+    multi-threaded BLAS on small matrices oversubscribe the cores and run several times
+    slower."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def run_parallel(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int = 1,
                  on_result: Callable[[Any], None] | None = None, progress: bool = True,
                  desc: str = "episodes", total: int | None = None) -> list[Any]:
@@ -76,7 +85,7 @@ def run_parallel(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int = 
                 handle(fn(t))
         else:
             ctx = mp.get_context("fork")
-            with ctx.Pool(workers) as pool:
+            with ctx.Pool(workers, initializer=_one_blas_thread) as pool:
                 for res in pool.imap_unordered(fn, tasks, chunksize=1):
                     handle(res)
     finally:

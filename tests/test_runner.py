@@ -1,0 +1,128 @@
+"""Episodes, resumable results files, the debate evaluation runner and the scenario."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import oversight_gym as og
+from oversight_gym.agents.scripted import RandomAgent
+from oversight_gym.runner import pixel_debate as runner
+from oversight_gym.runner.episodes import play_episode, run_parallel
+from oversight_gym.runner.records import RecordFile, read_records
+from oversight_gym.runner.scenario import get_scenario
+
+GAME = {"pixels": 4, "judge_steps": 300, "judge_hidden": 32}
+MATCHUPS = [runner.Matchup("random-random", "random", "random"),
+            runner.Matchup("mcts-random", "mcts", "random", {"rollouts": 30})]
+
+
+def test_play_episode_same_seed_same_transcript() -> None:
+    game = og.make_game("debate/pixels-v0", **GAME)
+    a = play_episode(game, [RandomAgent(), RandomAgent()], seed=7)
+    b = play_episode(game, [RandomAgent(), RandomAgent()], seed=7)
+    assert a.transcript_json() == b.transcript_json() and a.is_terminal()
+    with pytest.raises(ValueError, match="agents"):
+        play_episode(game, [RandomAgent()], seed=0)
+
+
+def test_record_file_resumes_drops_a_torn_line_and_rotates_on_new_config(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    f = RecordFile(path, {"a": 1}, key_fields=("k",))
+    f.append({"k": 1, "v": 0.5})
+    f.append({"k": 2, "v": 0.25})
+    with open(path, "a") as fh:
+        fh.write('{"k": 3, "v"')  # a write cut short by a kill
+    again = RecordFile(path, {"a": 1}, key_fields=("k",))
+    assert again.done() == {(1,), (2,)} and read_records(path) == again.records
+    other = RecordFile(path, {"a": 2}, key_fields=("k",))
+    assert other.records == [] and (tmp_path / "r.jsonl.old").exists()
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_run_parallel_gives_the_same_results_in_and_out_of_process() -> None:
+    seen: list[int] = []
+    one = run_parallel(_square, range(6), workers=1, on_result=seen.append, progress=False)
+    two = run_parallel(_square, range(6), workers=2, progress=False)
+    assert one == seen == [x * x for x in range(6)] and sorted(two) == sorted(one)
+
+
+def _strip(records: list[dict]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True) for r in records)
+
+
+def test_interrupted_debate_run_resumes_without_losing_or_repeating_work(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    images = [0, 1, 2, 3, 4]
+    fresh = runner.run_pixel_debates(GAME, MATCHUPS, images, seed=3, workers=1, progress=False)
+    assert len(fresh) == len(MATCHUPS) * len(images)
+
+    results = tmp_path / "records.jsonl"
+    real = runner.play_task
+    calls = {"n": 0}
+
+    def dying(task: dict) -> dict:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt  # the run is killed while the 4th debate is being played
+        return real(task)
+
+    monkeypatch.setattr(runner, "play_task", dying)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_pixel_debates(GAME, MATCHUPS, images, seed=3, workers=1, results=results, progress=False)
+    assert len(read_records(results)) == 3  # what finished before the kill is on disk
+    monkeypatch.setattr(runner, "play_task", real)
+
+    played: list[dict] = []
+    monkeypatch.setattr(runner, "play_task", lambda t: played.append(t) or real(t))
+    resumed = runner.run_pixel_debates(GAME, MATCHUPS, images, seed=3, workers=1, results=results, progress=False)
+    assert len(played) == len(fresh) - 3  # only the missing debates are played again
+    assert _strip(resumed) == _strip(fresh) == _strip(read_records(results))  # same seeds, same records
+
+
+def test_no_precommit_plays_one_game_per_lie_with_the_target_claimed() -> None:
+    recs = runner.run_pixel_debates({**GAME, "precommit": False}, MATCHUPS[:1], [0, 1], seed=0, progress=False)
+    assert len(recs) == 2 * 9
+    for r in recs:
+        assert r["liar_label"] == r["target"] != r["true_label"]
+
+
+def test_replay_rebuilds_the_recorded_debate() -> None:
+    game = og.make_game("debate/pixels-v0", **GAME)
+    (rec,) = runner.run_pixel_debates(GAME, MATCHUPS[1:], [5], seed=1, progress=False)
+    state = runner.replay(game, rec)
+    assert state.is_terminal() and state.verdict == rec["verdict"] and state.reveals == rec["pixels"]
+
+
+def test_pixel_debate_scenario_end_to_end(tmp_path: Path) -> None:
+    sc = get_scenario("pixel-debate")
+    result = sc.execute({"pixels": 4, "rollouts": 40, "images": 12, "judge_steps": 300,
+                         "matchups": "mcts-mcts,random-random"}, quick=True, out=tmp_path, progress=False)
+    text = result.table()
+    assert "judge alone, 4 random pixels" in text and "mcts-mcts" in text and "random-random" in text
+    # a published number is printed only for the paper's setting (6 pixels, 10,000 rollouts)
+    assert "59.4%" not in text and "88.9%" not in text
+    for name in ("records.jsonl", "summary.json", "pixel_debate.png", "examples.png", "run.json"):
+        assert (tmp_path / name).exists(), name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    acc = summary["matchups"]["mcts-mcts"]["judge_accuracy"]
+    assert acc["n"] == 12 and acc["low"] <= acc["rate"] <= acc["high"]
+    assert len(read_records(tmp_path / "records.jsonl")) == 24
+
+
+def test_scenario_rejects_bad_parameters(tmp_path: Path) -> None:
+    sc = get_scenario("pixel-debate")
+    with pytest.raises(ValueError, match="--images"):
+        sc.execute({"images": 10_000, "judge_steps": 300, "pixels": 4}, quick=True, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="--matchups"):
+        sc.execute({"matchups": "mcts-oracle", "judge_steps": 300, "pixels": 4}, quick=True, out=tmp_path,
+                   progress=False)
+    with pytest.raises(ValueError, match="--liar-label must be one of"):
+        sc.execute({"liar_label": "worst"}, quick=True, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        sc.execute({"pixel": 3}, quick=True, out=tmp_path, progress=False)
