@@ -28,6 +28,7 @@ from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResu
 
 PUBLISHED = {  # Irving et al. 2018, MNIST, 6 pixels (REFERENCES.md section 1)
     "judge_alone": 0.594,
+    "judge_alone_reimplementation": 0.574,  # a public PyTorch re-implementation's sparse judge
     "debate_precommit": 0.889,
 }
 AGENTS = ("mcts", "greedy", "random", "minimax")
@@ -83,7 +84,8 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
         return f"[{100 * lo:.1f}, {100 * hi:.1f}]"
 
     rows.append({"measure": f"judge alone, {params['pixels']} random pixels", "debaters": "—", "published (MNIST)":
-                 pct(PUBLISHED["judge_alone"]) if params["pixels"] == 6 else "—",
+                 f"{pct(PUBLISHED['judge_alone'])} ({pct(PUBLISHED['judge_alone_reimplementation'])} re-impl.)"
+                 if params["pixels"] == 6 else "—",
                  "ours (8x8 digits)": pct(alone.value), "95% CI": ci(alone), "n": alone.n, "gain over alone": ""})
     summary: dict[str, Any] = {"judge_alone": alone.as_dict(), "matchups": {}}
     for m in matchups:
@@ -108,6 +110,22 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
         "a published figure is shown only for the matching setting (6 pixels, precommit, mcts-mcts, 10,000 rollouts).",
         "paper's gap, debate minus judge alone: +29.5 points. 95% CI: Wilson score interval.",
     ]
+    by_label = {m.label: summary["matchups"][m.label]["judge_accuracy"]["rate"] for m in matchups}
+    if "random-random" in by_label:
+        base = by_label["random-random"]
+        if params["precommit"]:
+            notes.append(
+                f"precommit alone turns the judge's 10-way guess into a 2-way choice: random debaters already "
+                f"reach {pct(base)} ({100 * (base - alone.value):+.1f} points over the judge alone)."
+            )
+        else:
+            notes.append(
+                f"without precommit the liar wins an image if any of its nine lies wins: random debaters leave "
+                f"the judge at {pct(base)} ({100 * (base - alone.value):+.1f} points against the judge alone)."
+            )
+        for label, acc_rate in by_label.items():
+            if label != "random-random":
+                notes.append(f"{label} debaters: {100 * (acc_rate - base):+.1f} points over random debaters.")
     if ctx.quick:
         notes.append("QUICK MODE: few images and rollouts; run without --quick for the reproduction.")
     ctx.path("summary.json").write_text(json.dumps({"params": params, **summary}, indent=2))
