@@ -330,18 +330,7 @@ def _check_illegal_actions(env: Any, agent: str, mask: np.ndarray | None, where:
             bad.insert(0, start + int(masked[0]))
     for action in bad:
         before = _snapshot(env)
-        try:
-            env.step(action)
-        except IllegalActionError as err:
-            if not str(err).strip():
-                raise AssertionError(
-                    f"{where}: illegal action {action} raised IllegalActionError without a message") from err
-        except Exception as err:  # noqa: BLE001
-            raise AssertionError(f"{where}: illegal action {action} raised {type(err).__name__}: {err}; "
-                                 "expected oversight_gym.IllegalActionError") from err
-        else:
-            raise AssertionError(f"{where}: illegal action {action} was accepted; "
-                                 "expected oversight_gym.IllegalActionError")
+        _expect_illegal_action_error(lambda a=action: env.step(a), action, where)
         changed = _diff(before, _snapshot(env), "env")
         if changed:
             raise AssertionError(f"{where}: the rejected illegal action {action} changed the env: {changed}")
@@ -639,6 +628,22 @@ def check_single_agent_view(env: gymnasium.Env, episodes: int = 3, seed: int = 0
                 break
 
 
+def _expect_illegal_action_error(step: Any, action: int, where: str, context: str = "") -> None:
+    """``step()`` must raise :class:`IllegalActionError` with a message."""
+    try:
+        step()
+    except IllegalActionError as err:
+        if not str(err).strip():
+            raise AssertionError(
+                f"{where}: illegal action {action} raised IllegalActionError without a message") from err
+    except Exception as err:  # noqa: BLE001
+        raise AssertionError(f"{where}: illegal action {action} raised {type(err).__name__}: {err}; "
+                             f"expected oversight_gym.IllegalActionError{context}") from err
+    else:
+        raise AssertionError(f"{where}: illegal action {action} was accepted{context}; "
+                             "expected oversight_gym.IllegalActionError")
+
+
 def _check_single_agent_illegal(env: gymnasium.Env, obs: Any, info: Any, where: str, seed: int) -> None:
     mode = getattr(env.unwrapped, "illegal_action", None)
     mask = _mask_of(obs, info)
@@ -648,17 +653,7 @@ def _check_single_agent_illegal(env: gymnasium.Env, obs: Any, info: Any, where: 
     if mode == "raise":
         state = getattr(env.unwrapped, "game_state", None)
         before = state.transcript_json() if isinstance(state, State) else None
-        try:
-            env.step(action)
-        except IllegalActionError as err:
-            if not str(err).strip():
-                raise AssertionError(
-                    f"{where}: illegal action {action} raised IllegalActionError without a message") from err
-        except Exception as err:  # noqa: BLE001
-            raise AssertionError(f"{where}: illegal action {action} raised {type(err).__name__}: {err}; "
-                                 "expected IllegalActionError (illegal_action='raise')") from err
-        else:
-            raise AssertionError(f"{where}: illegal action {action} was accepted with illegal_action='raise'")
+        _expect_illegal_action_error(lambda: env.step(action), action, where, " with illegal_action='raise'")
         if isinstance(state, State) and state.transcript_json() != before:
             raise AssertionError(f"{where}: the rejected illegal action {action} changed the kernel transcript")
     else:

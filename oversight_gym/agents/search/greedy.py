@@ -25,6 +25,7 @@ from oversight_gym.agents.base import BaseAgent
 from oversight_gym.agents.search.mcts import (
     assumed_lie,
     check_target_label,
+    child_states,
     claim_move,
     exact_leaf_values,
     is_pixel_debate,
@@ -56,12 +57,7 @@ class GreedyAgent(BaseAgent):
     def action_values(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         """The legal actions (increasing) and the mover's value after each."""
         player = sequential_player(state)
-        actions = np.flatnonzero(state.legal_actions_mask(player))
-        children = []
-        for a in actions:
-            child = state.clone()
-            child.apply_action(int(a))
-            children.append(child)
+        actions, children = child_states(state, player)
         evaluator, from_game = make_evaluator(state.game, self.rng, liar_label=assumed_lie(state, self.target_label))
         return actions, exact_leaf_values(children, evaluator, from_game)[:, player]
 

@@ -139,6 +139,17 @@ def sequential_player(state: State) -> int:
     return p
 
 
+def child_states(state: State, player: int) -> tuple[np.ndarray, list[State]]:
+    """The legal actions of ``player`` (increasing) and the state after each."""
+    actions = np.flatnonzero(state.legal_actions_mask(player))
+    children = []
+    for a in actions:
+        child = state.clone()
+        child.apply_action(int(a))
+        children.append(child)
+    return actions, children
+
+
 def is_pixel_debate(state: Any) -> bool:
     from oversight_gym.envs.debate.pixels import PixelDebateState
 

@@ -37,6 +37,7 @@ from oversight_gym.agents.base import BaseAgent
 from oversight_gym.agents.search.mcts import (
     assumed_lie,
     check_target_label,
+    child_states,
     claim_move,
     exact_leaf_values,
     fast_pixel_state,
@@ -246,12 +247,7 @@ class MinimaxAgent(BaseAgent):
         if self._engine_for(state) == "numba":
             return pixel_minimax(state, self.depth, lie)
         evaluator, from_game = make_evaluator(state.game, self.rng, liar_label=lie)
-        actions = np.flatnonzero(state.legal_actions_mask(player))
-        children = []
-        for a in actions:
-            child = state.clone()
-            child.apply_action(int(a))
-            children.append(child)
+        actions, children = child_states(state, player)
         sub = None if self.depth is None else self.depth - 1
         values = np.array([_alphabeta(c, sub, -math.inf, math.inf, evaluator, from_game) for c in children])
         greedy = exact_leaf_values(children, evaluator, from_game)[:, 0] if from_game else np.zeros(len(children))
