@@ -113,14 +113,14 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+def parse_settings(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
     """``["pixels=4", "precommit=false"]`` -> ``{"pixels": 4, "precommit": False}``."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise ValueError(f"--set expects key=value (e.g. pixels=4), got {item!r}")
+            raise ValueError(f"{option} expects key=value (e.g. pixels=4), got {item!r}")
         out[key] = parse_value(value.strip())
     return out
 
@@ -215,12 +215,14 @@ def play_session(
     opponent: str = "random",
     seed: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
+    opponent_kwargs: dict[str, Any] | None = None,
     input_fn: Callable[[str], str] = input,
     print_fn: Callable[..., None] = print,
     error_fn: Callable[[str], None] | None = None,
     width: int = 100,
 ) -> int:
-    """A person plays ``seat`` of ``env_id`` against ``opponent`` agents in the other seats.
+    """A person plays ``seat`` of ``env_id`` against ``opponent`` agents in the other seats
+    (built with ``opponent_kwargs``, e.g. ``{"rollouts": 500}`` for ``mcts``).
 
     Returns 0 when the game ends or the person quits (``q``, end of input), 2 when the
     arguments are wrong (the message, given to ``error_fn`` or else printed to stderr,
@@ -263,9 +265,9 @@ def play_session(
     try:
         for p in range(game.num_players):
             if p != me:
-                bots[p] = make_agent(opponent, seed=int(seeds[p + 1].generate_state(1)[0]))
+                bots[p] = make_agent(opponent, seed=int(seeds[p + 1].generate_state(1)[0]), **(opponent_kwargs or {}))
     except (TypeError, ValueError) as e:
-        return fail(f"--opponent {opponent}: cannot be built with a seed alone: {e}")
+        return fail(f"--opponent {opponent} with --opponent-set {opponent_kwargs or {}}: {e}")
     names = game.player_names
 
     def bot_move(p: int) -> int:
@@ -361,13 +363,14 @@ def play_session(
 def _cmd_play(args: argparse.Namespace) -> int:
     try:
         kwargs = parse_settings(args.set)
+        opponent_kwargs = parse_settings(args.opponent_set, "--opponent-set")
     except ValueError as e:
         print(f"{PROG} play: error: {e}", file=sys.stderr)
         return 2
     try:
         width = min(shutil.get_terminal_size((100, 24)).columns, 140)
         return play_session(args.env, args.seat, opponent=args.opponent, seed=args.seed, env_kwargs=kwargs,
-                            width=width)
+                            opponent_kwargs=opponent_kwargs, width=width)
     except KeyboardInterrupt:  # e.g. while a judge is being trained
         print("\ninterrupted.", file=sys.stderr)
         return 130
@@ -412,6 +415,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p_play.add_argument("--seed", type=int, default=None, help="seed of the game and the opponents")
     p_play.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="environment parameter, repeatable (e.g. --set pixels=4 --set precommit=false)")
+    p_play.add_argument("--opponent-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="opponent agent parameter, repeatable (e.g. --opponent-set rollouts=500)")
     return parser, p_run
 
 

@@ -274,10 +274,22 @@ def test_play_through_main_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: 
     (["--seat", "honest", "--set", "pixels"], "--set expects key=value"),
     (["--seat", "honest", "--set", "pixels=999"], "pixels must be in [1, 64], got 999"),
     (["--seat", "honest", "--set", "colour=red"], "colour"),
+    (["--seat", "honest", "--opponent", "mcts", "--opponent-set", "rollouts=0"], "rollouts must be in"),
+    (["--seat", "honest", "--opponent-set", "rollouts"], "--opponent-set expects key=value"),
 ])
 def test_play_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["play", ENV, *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_play_against_a_configured_search_opponent(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("0\n1\n2\n3\n4\n5\n6\n7\n"))
+    argv = ["play", ENV, "--seat", "liar", "--seed", "2", "--opponent", "mcts", "--opponent-set", "rollouts=50",
+            *SMALL_SET]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "honest (mcts) played reveal" in out and "game over." in out
 
 
 def test_play_unknown_environment(capsys: pytest.CaptureFixture[str]) -> None:
