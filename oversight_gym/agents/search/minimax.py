@@ -46,9 +46,10 @@ from oversight_gym.agents.search.mcts import (
     make_evaluator,
     sequential_player,
 )
-from oversight_gym.agents.search.pixel_mcts import drop_stale_caches, leaf_value, legal_pixels, mover, pixel_inputs
+from oversight_gym.agents.search.pixel_mcts import drop_stale_caches, leaf_value, mover, pixel_inputs
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import State
+from oversight_gym.envs.debate.pixels import legal_pixels
 
 ENGINES = ("auto", "numba", "python")
 

@@ -34,7 +34,15 @@ import numpy as np
 from numba import njit
 
 from oversight_gym.envs.debate.judge import SparseJudge
-from oversight_gym.envs.debate.pixels import CLAIM_FIRST, HONEST, LIAR, REVEAL, PixelDebateState, honest_value
+from oversight_gym.envs.debate.pixels import (
+    CLAIM_FIRST,
+    HONEST,
+    LIAR,
+    REVEAL,
+    PixelDebateState,
+    honest_value,
+    legal_pixels,
+)
 
 # the kernel's value rule, compiled (the same Python function, not a copy)
 rule_nb = njit(cache=True)(honest_value)
@@ -65,26 +73,6 @@ def leaf_value(h: np.ndarray, relu: np.ndarray, z: np.ndarray, w2t: np.ndarray, 
                 acc += relu[j] * w2t[c, j]
             z[c] = acc + b2[c]
     return rule_nb(z, true_label, liar_label, final)
-
-
-@njit(cache=True)
-def legal_pixels(revealed: np.ndarray, lit: np.ndarray, forbid_black: bool, out: np.ndarray) -> int:
-    """Write the legal reveals in increasing order into ``out``; return how many (the
-    kernel's rule: any hidden pixel, or hidden lit pixels while any remain if
-    ``forbid_black``)."""
-    n = 0
-    if forbid_black:
-        for p in range(revealed.shape[0]):
-            if not revealed[p] and lit[p]:
-                out[n] = p
-                n += 1
-        if n > 0:
-            return n
-    for p in range(revealed.shape[0]):
-        if not revealed[p]:
-            out[n] = p
-            n += 1
-    return n
 
 
 @njit(cache=True)
@@ -304,10 +292,11 @@ def pixel_mcts(state: PixelDebateState, rollouts: int, c_puct: float, liar_label
 
 def drop_stale_caches(name: str, *dispatchers: object) -> None:
     """Numba keys a cached function to its own source file, so a cached kernel would keep an
-    old compiled copy of :func:`honest_value` after the rule changed in pixels.py. Flush the
+    old compiled copy of :func:`honest_value` or :func:`legal_pixels` after a rule changed in pixels.py. Flush the
     on-disk caches of ``dispatchers`` when the rule's source differs from the one they were
     compiled with (recorded in a stamp file ``name`` beside the cache)."""
-    digest = hashlib.sha256(inspect.getsource(honest_value).encode()).hexdigest()[:16]
+    source = inspect.getsource(honest_value) + inspect.getsource(legal_pixels.py_func)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     try:
         cache_path = Path(dispatchers[0]._cache.cache_path)  # type: ignore[attr-defined]
         stamp = cache_path / f"{name}.rule-digest"

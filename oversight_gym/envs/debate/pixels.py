@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
 from oversight_gym.core.errors import check_choice, check_int
@@ -46,6 +47,37 @@ LIAR_LABEL_MODES = ("random", "judge", "choose")
 # phases
 CLAIM_FIRST, REVEAL, CLAIM_LAST, DONE = 0, 1, 2, 3
 _PHASE_NAMES = ("liar claims", "reveal", "liar claims", "done")
+
+
+@njit(cache=True)
+def legal_pixels(revealed: np.ndarray, lit: np.ndarray, forbid_black: bool, out: np.ndarray) -> int:
+    """The reveal rule: write the legal pixels, increasing, into ``out`` and return how
+    many. Any hidden pixel is legal; with ``forbid_black`` only hidden lit (non-zero)
+    pixels are, while any remain (an image with fewer lit pixels than k lets black ones be
+    revealed after them). Compiled once and used by the kernel and the search fast paths."""
+    n = 0
+    if forbid_black:
+        for p in range(revealed.shape[0]):
+            if not revealed[p] and lit[p]:
+                out[n] = p
+                n += 1
+        if n > 0:
+            return n
+    for p in range(revealed.shape[0]):
+        if not revealed[p]:
+            out[n] = p
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def legal_pixel_mask(revealed: np.ndarray, lit: np.ndarray, forbid_black: bool, mask: np.ndarray) -> int:
+    """:func:`legal_pixels` written as 1s into ``mask`` (the kernel's action mask)."""
+    idx = np.empty(revealed.shape[0], np.int64)
+    n = legal_pixels(revealed, lit, forbid_black, idx)
+    for i in range(n):
+        mask[idx[i]] = 1
+    return n
 
 
 def honest_value(logits: Sequence[float] | np.ndarray, true_label: int, liar_label: int = -1,
@@ -155,6 +187,7 @@ class PixelDebateGame(Game):
         self.judge = judge
         self._flat = self.data.flat().astype(np.float64)
         self._flat32 = self._flat.astype(np.float32)
+        self._lit = self._flat > 0
         # plain ints read on every move (the hot path of the AEC view)
         self.n_pixels = n_pix
         self.width = self.data.shape[1]
@@ -317,11 +350,7 @@ class PixelDebateState(State):
         if player != self.current_player():
             return out
         if self.phase == REVEAL:
-            free = ~self.mask
-            if g.forbid_black:
-                lit = free & (self.image > 0)
-                free = lit if lit.any() else free  # fewer lit pixels than k: black ones become legal
-            out[:p] = free
+            legal_pixel_mask(self.mask, g._lit[self.image_index], g.forbid_black, out)
         else:
             out[p:] = 1
             out[p + self.true_label] = 0
