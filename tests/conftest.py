@@ -13,6 +13,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a failure there is reproducible from its log);
+# locally hypothesis explores new examples on every run. No deadline: the first call of a
+# numba function compiles it, which says nothing about the code under test.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # for numpy loaded after this point, and for subprocesses
