@@ -320,15 +320,34 @@ class PixelDebateState(State):
         self.claims = [self.true_label, liar_label if liar_label is not None else -1]
         self.mask = np.zeros(game.data.num_pixels, dtype=bool)
         self.revealed_by = np.zeros(game.data.num_pixels, dtype=np.int8)  # 0 none, 1 honest, 2 liar
-        self.planes = np.zeros((2, game.data.num_pixels), dtype=np.float32)  # pixels revealed by each player
+        # each player's observation vector, kept up to date move by move (see ``observation``)
+        p, c = game.n_pixels, game.num_classes
+        self._obs = np.zeros((2, 4 * p + 2 * c + 4), np.float32)
+        self._obs[:, :p] = game._flat32[image_index]
+        self._obs[:, 4 * p + self.true_label] = 1.0
+        self._obs[1, -1] = 1.0  # the seat flag
         self.reveals: list[int] = []
         self.verdict: int | None = None
         self.phase = CLAIM_FIRST if (game.precommit and liar_label is None) else REVEAL
         self._current = self._whose_turn()
+        self._set_phase(self.phase)
         self.log(-1, "start", image_index=image_index, true_label=self.true_label)
         self.log(HONEST, "claim", label=self.true_label)
         if liar_label is not None:
+            self._show_liar_claim(liar_label)
             self.log(LIAR, "claim", label=liar_label)
+
+    def _set_phase(self, phase: int) -> None:
+        self.phase = phase
+        base = 4 * self.game.n_pixels + 2 * self.game.num_classes
+        self._obs[:, base:base + 3] = 0.0  # one-hot of CLAIM_FIRST, REVEAL, CLAIM_LAST; all zero when done
+        if phase != DONE:
+            self._obs[:, base + phase] = 1.0
+
+    def _show_liar_claim(self, label: int) -> None:
+        # a claim is seen by both at once: with precommit it precedes the reveals, without
+        # it ends the debate
+        self._obs[:, 4 * self.game.n_pixels + self.game.num_classes + label] = 1.0
 
     # --- turns --------------------------------------------------------------------------
     def current_player(self) -> int:
@@ -387,7 +406,10 @@ class PixelDebateState(State):
         if self.phase == REVEAL:
             self.mask[action] = True
             self.revealed_by[action] = 1 + player
-            self.planes[player, action] = 1.0
+            p = g.n_pixels
+            self._obs[:, p + action] = 1.0  # the mask
+            self._obs[player, 2 * p + action] = 1.0  # own reveals
+            self._obs[1 - player, 3 * p + action] = 1.0  # the other's reveals
             self.reveals.append(action)
             w = g.width
             self.log(player, "reveal", pixel=action, row=action // w, col=action % w,
@@ -396,20 +418,21 @@ class PixelDebateState(State):
                 if g.precommit:
                     self._finish()
                 else:
-                    self.phase = CLAIM_LAST
+                    self._set_phase(CLAIM_LAST)
         else:
             label = action - p
             self.claims[LIAR] = label
+            self._show_liar_claim(label)
             self.log(LIAR, "claim", label=label)
             if self.phase == CLAIM_FIRST:
-                self.phase = REVEAL
+                self._set_phase(REVEAL)
             else:
                 self._finish()
         self._current = self._whose_turn()
 
     def _finish(self) -> None:
         self.verdict = self.game.judge.decide(self.mask, self.image, (self.claims[HONEST], self.claims[LIAR]))
-        self.phase = DONE
+        self._set_phase(DONE)
         self.log(-1, "verdict", label=self.verdict, correct=self.verdict == self.true_label)
 
     # --- outcomes -----------------------------------------------------------------------
@@ -442,22 +465,10 @@ class PixelDebateState(State):
 
     # --- information --------------------------------------------------------------------
     def observation(self, player: int) -> np.ndarray:
-        g = self.game
-        p, c = g.n_pixels, g.num_classes
-        # [image, mask, own reveals, other's reveals, honest claim, liar claim, phase, seat], filled in place
-        out = np.zeros(4 * p + 2 * c + 4, np.float32)
-        out[:p] = g._flat32[self.image_index]
-        out[p:2 * p] = self.mask
-        out[2 * p:3 * p] = self.planes[player]
-        out[3 * p:4 * p] = self.planes[1 - player]
-        out[4 * p + self.claims[HONEST]] = 1.0
-        liar_visible = self.claims[LIAR] >= 0 and (g.precommit or player == LIAR or self.phase == DONE)
-        if liar_visible:
-            out[4 * p + c + self.claims[LIAR]] = 1.0
-        if self.phase != DONE:  # one-hot of CLAIM_FIRST, REVEAL, CLAIM_LAST; all zero when done
-            out[4 * p + 2 * c + self.phase] = 1.0
-        out[-1] = float(player)
-        return out
+        """``[image, mask, own reveals, other's reveals, honest claim (one-hot), liar claim
+        (one-hot, zero until claimed), phase (one-hot of liar-claims-first, reveal,
+        liar-claims-last; zero when done), seat]``, in [0, 1]."""
+        return self._obs[player].copy()
 
     def action_to_string(self, player: int, action: int) -> str:
         p = self.game.n_pixels
@@ -521,7 +532,7 @@ class PixelDebateState(State):
         new.claims = list(self.claims)
         new.mask = self.mask.copy()
         new.revealed_by = self.revealed_by.copy()
-        new.planes = self.planes.copy()
+        new._obs = self._obs.copy()
         new.reveals = list(self.reveals)
         new.transcript = list(self.transcript)
         new.history = list(self.history)
