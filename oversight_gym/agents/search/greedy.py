@@ -26,9 +26,8 @@ from oversight_gym.agents.search.mcts import (
     assumed_lie,
     check_target_label,
     child_states,
-    claim_move,
     exact_leaf_values,
-    is_pixel_debate,
+    forced_claim,
     make_evaluator,
     sequential_player,
 )
@@ -63,9 +62,8 @@ class GreedyAgent(BaseAgent):
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         state = self._need_state(state)
-        if self.target_label is not None and is_pixel_debate(state):
-            move = claim_move(state, self.target_label)
-            if move is not None:
-                return move
+        move = forced_claim(state, self.target_label) if self.target_label is not None else None
+        if move is not None:  # without a target the claim is searched like any other move
+            return move
         actions, values = self.action_values(state)
         return int(actions[int(np.argmax(values))])

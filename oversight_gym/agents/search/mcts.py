@@ -176,6 +176,24 @@ def best_final_claim(state: Any) -> int:
     return int(np.argmax(z))
 
 
+def choose_engine(engine: str, state: State, verb: str = "searches") -> str:
+    """The engine for ``state``: ``"auto"`` takes numba where the pixel fast path applies;
+    ``"numba"`` where it does not is an error naming ``engine``."""
+    fast = fast_pixel_state(state)
+    if engine == "numba" and not fast:
+        raise ValueError(f"engine='numba' {verb} pixel-debate states in the reveal phase or the first claim, "
+                         f"judged by a SparseJudge; got {type(state).__name__}; use engine='auto' or 'python'")
+    if engine == "auto":
+        return "numba" if fast else "python"
+    return engine
+
+
+def forced_claim(state: Any, target_label: int | None) -> int | None:
+    """The pixel-debate claim a searching agent makes without searching, if any (see
+    :func:`claim_move`); None for every other state and game."""
+    return claim_move(state, target_label) if is_pixel_debate(state) else None
+
+
 def check_target_label(value: int | None) -> int | None:
     return None if value is None else check_int("target_label", value, 0)
 
@@ -346,13 +364,7 @@ class MCTSAgent(BaseAgent):
         self.last_search: SearchResult | None = None
 
     def _engine_for(self, state: State) -> str:
-        fast = fast_pixel_state(state)
-        if self.engine == "numba" and not fast:
-            raise ValueError("engine='numba' searches pixel-debate states in the reveal phase or the first claim, "
-                             f"judged by a SparseJudge; got {type(state).__name__}; use engine='auto' or 'python'")
-        if self.engine == "auto":
-            return "numba" if fast else "python"
-        return self.engine
+        return choose_engine(self.engine, state)
 
     def search(self, state: State) -> SearchResult:
         """Run ``rollouts`` rollouts from ``state`` (not modified) and return the root's statistics."""
@@ -372,10 +384,9 @@ class MCTSAgent(BaseAgent):
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         state = self._need_state(state)
-        if is_pixel_debate(state):
-            move = claim_move(state, self.target_label)
-            if move is not None:
-                return move
+        move = forced_claim(state, self.target_label)
+        if move is not None:
+            return move
         self.last_search = self.search(state)
         return self.last_search.best_action()
 

@@ -38,11 +38,10 @@ from oversight_gym.agents.search.mcts import (
     assumed_lie,
     check_target_label,
     child_states,
-    claim_move,
+    choose_engine,
     exact_leaf_values,
-    fast_pixel_state,
+    forced_claim,
     is_exact,
-    is_pixel_debate,
     make_evaluator,
     sequential_player,
 )
@@ -229,13 +228,7 @@ class MinimaxAgent(BaseAgent):
         self.target_label = check_target_label(target_label)
 
     def _engine_for(self, state: State) -> str:
-        fast = fast_pixel_state(state)
-        if self.engine == "numba" and not fast:
-            raise ValueError("engine='numba' solves pixel-debate states in the reveal phase or the first claim, "
-                             f"judged by a SparseJudge; got {type(state).__name__}; use engine='auto' or 'python'")
-        if self.engine == "auto":
-            return "numba" if fast else "python"
-        return self.engine
+        return choose_engine(self.engine, state, "solves")
 
     def action_values(self, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(actions, values, tie-break values)`` for the player to move: each legal action's
@@ -257,10 +250,9 @@ class MinimaxAgent(BaseAgent):
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         state = self._need_state(state)
-        if self.target_label is not None and is_pixel_debate(state):
-            move = claim_move(state, self.target_label)
-            if move is not None:
-                return move
+        move = forced_claim(state, self.target_label) if self.target_label is not None else None
+        if move is not None:  # without a target the claim is searched like any other move
+            return move
         actions, values, greedy = self.action_values(state)
         best = np.flatnonzero(values == values.max())
         return int(actions[best[int(np.argmax(greedy[best]))]])
