@@ -53,6 +53,7 @@ class BaseAgent:
 
 def registered_agents() -> dict[str, type[BaseAgent]]:
     """Name -> class of every agent class defined so far."""
+    import oversight_gym.agents.learning  # noqa: F401
     import oversight_gym.agents.scripted  # noqa: F401
     import oversight_gym.agents.search  # noqa: F401
 
