@@ -1,7 +1,8 @@
 """Every registered environment, over configurations drawn from the parameter space its
 registration declares: PettingZoo's API tests, our seed test over whole episodes, zero-sum
-returns where the payoff is zero-sum, and PettingZoo's registry. A game registered later
-is covered without a line of test code."""
+returns where the payoff is zero-sum, PettingZoo's registry, and Gymnasium's check_env on
+every seat's single-agent view. A game registered later is covered without a line of
+test code."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from pettingzoo.test import parallel_api_test
 import oversight_gym
 from oversight_gym.agents.scripted import RandomAgent
 from oversight_gym.core.registry import spec
-from oversight_gym.testing import check_determinism, check_env_contract, check_zero_sum, rollout
+from oversight_gym.testing import (
+    check_determinism,
+    check_env_contract,
+    check_single_agent_view,
+    check_zero_sum,
+    rollout,
+)
 from oversight_gym.testing.strategies import game_kwargs
 
 IDS = oversight_gym.registered_ids()
@@ -81,3 +88,14 @@ def test_pettingzoo_make(env_id: str, data: st.DataObject) -> None:
     assert isinstance(par, pettingzoo.ParallelEnv)
     obs, _ = par.reset(seed=0)
     assert set(obs) == set(par.possible_agents)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+@settings(max_examples=3, deadline=None)
+@given(data=st.data())
+def test_single_agent_views_pass_gymnasium_check_env(env_id: str, data: st.DataObject) -> None:
+    """Every seat of every registered game, as a Gymnasium env against random opponents."""
+    kwargs: dict[str, Any] = data.draw(game_kwargs(env_id), label="kwargs")
+    seats = oversight_gym.make_game(env_id, **kwargs).player_names
+    seat = data.draw(st.sampled_from(seats), label="seat")
+    check_single_agent_view(oversight_gym.make_single_agent(env_id, seat, RandomAgent(seed=0), **kwargs))
