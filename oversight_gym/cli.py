@@ -5,6 +5,8 @@
     oversight-gym list [environments|agents|scenarios]
     oversight-gym run SCENARIO [--quick] [--seed N] [--out DIR] [scenario options ...]
     oversight-gym play ENV --seat NAME [--opponent AGENT] [--seed N] [--set key=value ...]
+    oversight-gym sweep SCENARIO --grid NAME=V1,V2 [--grid ...] [--seeds N] [--backend B] ...
+    oversight-gym report RESULTS [--out DIR]
     oversight-gym --version
 
 ``run`` parses in two stages: first the scenario's name, then the options that this
@@ -376,6 +378,72 @@ def _cmd_play(args: argparse.Namespace) -> int:
         return 130
 
 
+# --- sweep and report -----------------------------------------------------------------------
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from oversight_gym.analysis.report import write_report
+    from oversight_gym.runner.scenario import discover_scenarios
+    from oversight_gym.runner.sweep import ScenarioExperiment, export_records, parse_grid, run_sweep
+
+    def fail(message: str) -> int:
+        print(f"{PROG} sweep: error: {message}", file=sys.stderr)
+        return 2
+
+    scenarios = discover_scenarios()
+    if args.scenario not in scenarios:
+        return fail(f"unknown scenario {args.scenario!r}; known scenarios: {', '.join(sorted(scenarios))}")
+    scenario = scenarios[args.scenario]
+    sweepable = sorted(n for n, s in scenarios.items() if s.experiment is not None)
+    if scenario.experiment is None or scenario.path is None:
+        return fail(f"scenario {scenario.name!r} defines no experiment(params, seed); sweepable: {sweepable}")
+    params = {p.name: p for p in scenario.params}
+    try:
+        def parse(name: str, text: str) -> Any:
+            if name not in params:
+                raise ValueError(f"--grid: {name!r} is not a parameter of {scenario.name}; "
+                                 f"parameters: {sorted(params)}")
+            return params[name].parse(text)
+
+        grid = parse_grid(args.grid, parse)
+        fixed = scenario.resolve(parse_settings(args.set), quick=args.quick)
+        for name in grid:
+            fixed.pop(name)
+        results = Path(args.results or Path("runs") / "sweeps" / f"{scenario.name}.jsonl")
+        records = run_sweep(ScenarioExperiment(scenario.path, scenario.name), grid, args.seeds, fixed=fixed,
+                            results=results, backend=args.backend, workers=args.workers, address=args.address,
+                            progress=not args.no_progress, name=scenario.name)
+    except (ValueError, ImportError) as e:
+        return fail(str(e))
+    except KeyboardInterrupt:
+        print("\ninterrupted: the records finished so far are kept; run the same command to resume.",
+              file=sys.stderr)
+        return 130
+    print(f"{len(records)} records in {results}")
+    if args.export:
+        print(f"exported to {export_records(results, args.export)}")
+    report = write_report(results, figures=not args.no_figures)
+    print(report.read_text())
+    print(f"report: {report}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from oversight_gym.analysis.report import write_report
+    from oversight_gym.runner.sweep import export_records
+
+    try:
+        report = write_report(args.results, args.out, figures=not args.no_figures)
+        if args.export:
+            print(f"exported to {export_records(args.results, args.export)}")
+    except (OSError, ValueError, ImportError) as e:
+        print(f"{PROG} report: error: {e}", file=sys.stderr)
+        return 2
+    print(report.read_text())
+    print(f"report: {report}")
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and the ``run`` subparser (whose options depend on the scenario)."""
@@ -417,6 +485,38 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                         help="environment parameter, repeatable (e.g. --set pixels=4 --set precommit=false)")
     p_play.add_argument("--opponent-set", action="append", default=[], metavar="KEY=VALUE",
                         help="opponent agent parameter, repeatable (e.g. --opponent-set rollouts=500)")
+
+    p_sweep = sub.add_parser(
+        "sweep", help="run a scenario's experiment over a grid of parameters and seeds",
+        description="Run SCENARIO's experiment(params, seed) on every cell of a grid times every seed. Records "
+                    "are appended to a results file as they finish; the same command resumes a killed sweep.",
+        epilog=f"example:\n  {PROG} sweep pixel-debate --quick --grid pixels=2,4,6 --grid rollouts=100,1000 "
+               "--seeds 5 --backend processes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_sweep.add_argument("scenario", help="scenario name (see `list scenarios`)")
+    p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                         help="a parameter and its values (or NAME=LO:HI:STEPS), repeatable")
+    p_sweep.add_argument("--seeds", default="1", help="N (seeds 0..N-1), LO-HI, or a comma list (default 1)")
+    p_sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="a fixed scenario parameter, repeatable")
+    p_sweep.add_argument("--quick", action="store_true", help="start from the scenario's --quick defaults")
+    p_sweep.add_argument("--backend", default="inprocess", choices=["inprocess", "processes", "ray"],
+                         help="where cells run (default inprocess)")
+    p_sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
+    p_sweep.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p_sweep.add_argument("--results", default=None, help="results file (default runs/sweeps/SCENARIO.jsonl)")
+    p_sweep.add_argument("--export", default=None, metavar="FILE", help="also write FILE.csv or FILE.parquet")
+    p_sweep.add_argument("--no-figures", action="store_true", help="report without figures")
+    p_sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    p_report = sub.add_parser("report", help="summarise a sweep's results file (table with intervals, figures)",
+                              description="Write report.md (mean and 95%% interval per cell) and one figure per "
+                                          "metric beside it.")
+    p_report.add_argument("results", help="a results file written by `sweep`")
+    p_report.add_argument("--out", default=None, help="output folder (default: beside the results file)")
+    p_report.add_argument("--export", default=None, metavar="FILE", help="also write FILE.csv or FILE.parquet")
+    p_report.add_argument("--no-figures", action="store_true", help="report without figures")
     return parser, p_run
 
 
@@ -432,6 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "list":
             return _cmd_list(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
+        if args.command == "report":
+            return _cmd_report(args)
         return _cmd_play(args)
     except SystemExit as e:  # argparse exits on --help, --version and usage errors
         if e.code is None:

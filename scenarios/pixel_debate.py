@@ -47,7 +47,8 @@ def parse_matchups(text: str, rollouts: int, c_puct: float) -> list[Matchup]:
     return out
 
 
-def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+def setup(params: dict[str, Any], seed: int) -> tuple[dict[str, Any], Any, list[int], list[Matchup], Rate]:
+    """The game, the seeded image subset, the matchups and the judge alone on those images."""
     game_kwargs = {"pixels": params["pixels"], "precommit": params["precommit"], "first": params["first"],
                    "forbid_black": params["forbid_black"], "judge_steps": params["judge_steps"],
                    "liar_label": "random" if params["liar_label"] == "all" else params["liar_label"]}
@@ -59,17 +60,34 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     if not 0 < n_images <= n_test:
         raise ValueError(f"--images must be in [0, {n_test}] (0 = the whole test split), got {params['images']}")
     # a fixed, seeded subset of the test split when not using all of it
-    images = sorted(np.random.default_rng(ctx.seed).permutation(n_test)[:n_images].tolist())
+    images = sorted(np.random.default_rng(seed).permutation(n_test)[:n_images].tolist())
     matchups = parse_matchups(params["matchups"], params["rollouts"], params["c_puct"])
 
     # the judge alone on random k-pixel masks of the same images
     from oversight_gym.envs.debate.data import ImageData
 
     subset = ImageData("subset", game.data.images[images], game.data.labels[images])
-    correct, total = game.judge.evaluate_alone(subset, params["pixels"], np.random.default_rng(ctx.seed),
+    correct, total = game.judge.evaluate_alone(subset, params["pixels"], np.random.default_rng(seed),
                                                repeats=20, pixel_pool="nonzero" if params["forbid_black"] else "all")
-    alone = Rate(correct, total)
+    return game_kwargs, game, images, matchups, Rate(correct, total)
 
+
+def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One sweep cell: judge alone and judge accuracy under each matchup, on ``images``
+    test images drawn with ``seed`` (``oversight-gym sweep pixel-debate --grid ...``)."""
+    game_kwargs, _, images, matchups, alone = setup(params, seed)
+    records = run_pixel_debates(game_kwargs, matchups, images, lies="all" if params["liar_label"] == "all" else "one",
+                                seed=seed, workers=1, progress=False)
+    out: dict[str, Any] = {"judge_alone": alone.value}
+    for m in matchups:
+        met = debate_metrics([r for r in records if r["matchup"] == m.label])
+        out[f"judge_accuracy:{m.label}"] = met["judge_accuracy"].value
+        out[f"honest_win_rate:{m.label}"] = met["honest_win_rate"].value
+    return out
+
+
+def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+    game_kwargs, game, images, matchups, alone = setup(params, ctx.seed)
     records = run_pixel_debates(game_kwargs, matchups, images,
                                 lies="all" if params["liar_label"] == "all" else "one",
                                 seed=ctx.seed, workers=ctx.workers, results=ctx.path("records.jsonl"),
@@ -207,6 +225,7 @@ SCENARIO = Scenario(
         Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)"),
     ],
     run=run,
+    experiment=experiment,
 )
 
 if __name__ == "__main__":

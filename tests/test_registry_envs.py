@@ -98,4 +98,5 @@ def test_single_agent_views_pass_gymnasium_check_env(env_id: str, data: st.DataO
     kwargs: dict[str, Any] = data.draw(game_kwargs(env_id), label="kwargs")
     seats = oversight_gym.make_game(env_id, **kwargs).player_names
     seat = data.draw(st.sampled_from(seats), label="seat")
-    check_single_agent_view(oversight_gym.make_single_agent(env_id, seat, RandomAgent(seed=0), **kwargs))
+    opponents = {s: RandomAgent(seed=i) for i, s in enumerate(seats) if s != seat}
+    check_single_agent_view(oversight_gym.make_single_agent(env_id, seat, opponents, **kwargs))

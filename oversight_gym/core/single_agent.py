@@ -44,9 +44,12 @@ class SingleAgentEnv(gym.Env):
         self.learner = game.player_index(learner)
         others = [n for n in game.player_names if n != learner]
         if not isinstance(opponents, dict):
-            if len(others) != 1:
+            if not others:  # a one-seat game: there is no opponent to seat
+                opponents = {}
+            elif len(others) != 1:
                 raise ValueError(f"opponents: give a dict {{seat: agent}} for the seats {others}")
-            opponents = {others[0]: opponents}
+            else:
+                opponents = {others[0]: opponents}
         missing = sorted(set(others) - set(opponents))
         extra = sorted(set(opponents) - set(others))
         if missing or extra:

@@ -7,6 +7,10 @@ writes its records and figures under ``ctx.out`` and returns a :class:`ScenarioR
 whose table puts the published numbers beside ours.
 
 The same script also runs on its own: ``python scenarios/pixel_debate.py --quick``.
+
+A scenario may also define ``experiment(params, seed)``, one cell of a sweep returning a
+flat record; ``oversight-gym sweep NAME --grid ...`` then runs it over a grid of its
+parameters and seeds (:mod:`oversight_gym.runner.sweep`).
 """
 
 from __future__ import annotations
@@ -124,6 +128,10 @@ class Scenario:
     params: list[Param]
     run: Callable[[dict[str, Any], Context], ScenarioResult]
     citation: str = ""
+    #: optional ``experiment(params, seed) -> flat record``: one cell of a sweep
+    #: (``oversight-gym sweep NAME --grid ...``); ``params`` holds every parameter
+    experiment: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
+    path: Path | None = None  # the script it was loaded from (set by discovery)
 
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
@@ -207,6 +215,7 @@ def load_scenario_file(path: Path) -> Scenario:
     scenario = getattr(module, "SCENARIO", None)
     if not isinstance(scenario, Scenario):
         raise ImportError(f"{path} defines no SCENARIO = Scenario(...)")
+    scenario.path = path.resolve()
     return scenario
 
 

@@ -1,0 +1,209 @@
+"""Summaries of sweep results: one row per grid cell, the mean of every metric over the
+seeds with a 95% confidence interval, written as a markdown report beside its figures.
+
+A results file (see :mod:`oversight_gym.runner.sweep`) names its grid parameters in its
+header; every other numeric field of a record (except the seed and timing fields) is a
+metric. The interval is Student's t over the seeds' values (for 0/1 metrics with many
+seeds it agrees with a normal interval on the proportion); with one seed it is empty.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_NOT_METRICS = ("seed", "seconds", "version")
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of ``values`` (NaNs for the interval when n < 2).
+
+    >>> m, lo, hi = mean_interval([1.0, 2.0, 3.0])
+    >>> m, round(lo, 3), round(hi, 3)
+    (2.0, -0.484, 4.484)
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("values: need at least one value")
+    m = float(x.mean())
+    if x.size < 2:
+        return m, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return m, m - half, m + half
+
+
+def read_results(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header (configuration) and the records of a results file."""
+    lines = Path(path).read_text().splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty results file")
+    header = json.loads(lines[0])
+    if not header.get("header"):
+        raise ValueError(f"{path}: not a results file (its first line is not a header)")
+    records = []
+    for line in lines[1:]:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a torn last line from a killed run
+    return header.get("config", {}), records
+
+
+def summarise(records: Sequence[Mapping[str, Any]], params: Sequence[str],
+              metrics: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One row per combination of ``params``: ``n`` seeds and, per metric, mean and interval
+    (``metric``, ``metric_lo``, ``metric_hi``). Rows keep the order cells first appear in.
+
+    >>> recs = [{"a": 1, "seed": s, "y": float(s)} for s in range(4)]
+    >>> row = summarise(recs, ["a"])[0]
+    >>> row["a"], row["n"], row["y"]
+    (1, 4, 1.5)
+    """
+    if metrics is None:
+        metrics = metric_names(records, params)
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for r in records:
+        groups.setdefault(tuple(json.dumps(r.get(p), sort_keys=True) for p in params), []).append(r)
+    rows = []
+    for recs in groups.values():
+        row: dict[str, Any] = {p: recs[0].get(p) for p in params}
+        row["n"] = len(recs)
+        for m in metrics:
+            vals = [float(r[m]) for r in recs if isinstance(r.get(m), int | float) and r.get(m) is not None]
+            if vals:
+                mean, lo, hi = mean_interval(vals)
+                row[m], row[m + "_lo"], row[m + "_hi"] = mean, lo, hi
+        rows.append(row)
+    return rows
+
+
+def metric_names(records: Sequence[Mapping[str, Any]], params: Sequence[str]) -> list[str]:
+    """Numeric fields of the records that are neither parameters nor seed/timing fields."""
+    names: list[str] = []
+    for r in records:
+        for k, v in r.items():
+            if k in names or k in params or k in _NOT_METRICS:
+                continue
+            if isinstance(v, bool | int | float):
+                names.append(k)
+    return names
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "—" if math.isnan(v) else f"{v:.4g}"
+    return str(v)
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metrics: Sequence[str]) -> str:
+    """A markdown table: parameters, n, then ``mean [lo, hi]`` per metric."""
+    head = [*params, "n", *metrics]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [_fmt(r.get(p)) for p in params] + [str(r["n"])]
+        for m in metrics:
+            if m not in r:
+                cells.append("—")
+            elif math.isnan(r[m + "_lo"]):
+                cells.append(_fmt(r[m]))
+            else:
+                cells.append(f"{_fmt(r[m])} [{_fmt(r[m + '_lo'])}, {_fmt(r[m + '_hi'])}]")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric: str, path: str | Path) -> Path:
+    """One figure for one metric: a line with its interval band over one numeric parameter
+    (one line per value of a second parameter), a heatmap over two parameters when the
+    first is not numeric or there are more than six lines, else a bar per cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    numeric = [p for p in params if all(isinstance(r.get(p), int | float) and not isinstance(r.get(p), bool)
+                                        for r in rows)]
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    if len(params) == 1 and numeric:
+        p = params[0]
+        xs = np.array([r[p] for r in rows], dtype=float)
+        order = np.argsort(xs)
+        ys = np.array([r.get(metric, np.nan) for r in rows], dtype=float)[order]
+        lo = np.array([r.get(metric + "_lo", np.nan) for r in rows], dtype=float)[order]
+        hi = np.array([r.get(metric + "_hi", np.nan) for r in rows], dtype=float)[order]
+        ax.plot(xs[order], ys, marker="o")
+        ax.fill_between(xs[order], lo, hi, alpha=0.25, label="95% CI")
+        ax.set_xlabel(p)
+        ax.legend(fontsize=8)
+    elif len(params) == 2:
+        a, b = params
+        av = list(dict.fromkeys(r[a] for r in rows))
+        bv = list(dict.fromkeys(r[b] for r in rows))
+        grid = np.full((len(av), len(bv)), np.nan)
+        for r in rows:
+            grid[av.index(r[a]), bv.index(r[b])] = r.get(metric, np.nan)
+        im = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis")
+        ax.set_yticks(range(len(av)), [_fmt(v) for v in av])
+        ax.set_xticks(range(len(bv)), [_fmt(v) for v in bv], rotation=45 if len(bv) > 6 else 0)
+        ax.set_ylabel(a)
+        ax.set_xlabel(b)
+        fig.colorbar(im, ax=ax, label=metric)
+        if grid.size <= 64:
+            for i in range(len(av)):
+                for j in range(len(bv)):
+                    if not np.isnan(grid[i, j]):
+                        ax.text(j, i, _fmt(grid[i, j]), ha="center", va="center", fontsize=7, color="w")
+    else:
+        labels = [", ".join(f"{p}={_fmt(r[p])}" for p in params) or "all" for r in rows]
+        ys = np.array([r.get(metric, np.nan) for r in rows], dtype=float)
+        err = np.array([[r.get(metric, np.nan) - r.get(metric + "_lo", np.nan) for r in rows],
+                        [r.get(metric + "_hi", np.nan) - r.get(metric, np.nan) for r in rows]])
+        ax.bar(range(len(rows)), ys, yerr=np.nan_to_num(err), capsize=3)
+        ax.set_xticks(range(len(rows)), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_title(metric if len(params) != 2 else f"{metric} (mean over seeds)")
+    if len(params) != 2:
+        ax.set_ylabel(f"{metric} (mean over seeds)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(results: str | Path, out: str | Path | None = None, figures: bool = True) -> Path:
+    """``report.md`` (a table with intervals per cell) and one figure per metric, in ``out``
+    (default: a folder named after the results file). Returns the markdown file."""
+    results = Path(results)
+    config, records = read_results(results)
+    if not records:
+        raise ValueError(f"{results}: no records yet")
+    keys = config.get("keys")
+    params = [k for k in keys if k != "seed"] if keys else [k for k in records[0] if k not in _NOT_METRICS
+                                                            and not isinstance(records[0][k], float)]
+    metrics = metric_names(records, params)
+    rows = summarise(records, params, metrics)
+    out_dir = Path(out) if out is not None else results.with_suffix("")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seeds = sorted({r["seed"] for r in records})
+    lines = [f"# Sweep report: {config.get('experiment', results.stem)}", "",
+             f"Results file: `{results}`; {len(records)} records, {len(rows)} cells, {len(seeds)} seeds.",
+             "Each cell: mean over seeds [95% Student-t interval]."]
+    if config.get("fixed"):
+        lines.append("Fixed parameters: " + ", ".join(f"`{k}={v}`" for k, v in config["fixed"].items()) + ".")
+    lines += ["", markdown_table(rows, params, metrics), ""]
+    if figures:
+        for m in metrics:
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in m)
+            fig = plot_metric(rows, params, m, out_dir / f"{safe}.png")
+            lines += [f"![{m}]({fig.name})", ""]
+    md = out_dir / "report.md"
+    md.write_text("\n".join(lines))
+    return md
