@@ -4,6 +4,8 @@ and ``reset(seed)``; learners add ``update(...)``.
 
 Each class carries a ``classifier`` dict (as the Axelrod library does; Knight et al.
 2016) so populations can be filtered, e.g. ``filter_agents(honest=True, learns=True)``.
+An agent written for particular games lists their ids in ``games`` (``None``: it plays
+any kernel game), so ``filter_agents(env_id=...)`` keeps only the agents that can play it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ class BaseAgent:
     name: ClassVar[str] = "agent"
     description: ClassVar[str] = ""
     classifier: ClassVar[dict[str, Any]] = {k: False for k in CLASSIFIER_KEYS}
+    #: ids of the games this agent plays (prefixes such as ``"debate/"`` match a family);
+    #: ``None``: any game
+    games: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def plays(cls, env_id: str) -> bool:
+        """Whether this agent can play ``env_id``."""
+        return cls.games is None or any(env_id == g or (g.endswith("/") and env_id.startswith(g))
+                                        for g in cls.games)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -60,12 +71,14 @@ def registered_agents() -> dict[str, type[BaseAgent]]:
     return dict(sorted(_AGENTS.items()))
 
 
-def filter_agents(**criteria: Any) -> list[type[BaseAgent]]:
-    """Agent classes whose classifier matches every ``key=value`` given."""
+def filter_agents(env_id: str | None = None, **criteria: Any) -> list[type[BaseAgent]]:
+    """Agent classes whose classifier matches every ``key=value`` given (and that play
+    ``env_id``, if given)."""
     for key in criteria:
         if key not in CLASSIFIER_KEYS:
             raise ValueError(f"{key!r} is not a classifier key; keys are {list(CLASSIFIER_KEYS)}")
-    return [c for c in registered_agents().values() if all(c.classifier.get(k) == v for k, v in criteria.items())]
+    return [c for c in registered_agents().values() if all(c.classifier.get(k) == v for k, v in criteria.items())
+            and (env_id is None or c.plays(env_id))]
 
 
 def make_agent(name: str, **kwargs: Any) -> BaseAgent:

@@ -1,0 +1,212 @@
+"""Tournaments: every seat assignment of a population of agents on a game, repeated, into
+a payoff table with intervals, in the manner of the Axelrod library's tournaments and
+result sets (Knight et al. 2016).
+
+An *entrant* is a labelled agent (a registered agent name and its keyword arguments). For
+a game with seats ``s_1..s_k`` every assignment of entrants to seats (with repetition, so
+self-play is included) is played ``repetitions`` times. Repetition ``r`` uses the same
+episode seed in every assignment (common random numbers: in a debate every pair of
+debaters argues over the same images), so differences between entrants are not blurred
+by different draws.
+
+The :class:`TournamentResult` gives, for a two-seat game, the bimatrix *meta-game* (mean
+payoff of the entrant in each seat, with standard errors) whose equilibria
+:mod:`oversight_gym.analysis.equilibria` computes, and a per-entrant summary table.
+Records are appended to a results file as matches finish, so a killed tournament resumes.
+
+>>> from oversight_gym.runner.tournament import Entrant, run_tournament
+>>> res = run_tournament("debate/pixels-v0", [Entrant("random"), Entrant("greedy")], repetitions=4,
+...                      game_kwargs={"judge_steps": 300}, progress=False)
+>>> res.meta_game()[0].shape
+(2, 2)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oversight_gym.core.errors import check_int
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """A labelled agent: ``agent`` is a registered agent name, ``kwargs`` its arguments."""
+
+    agent: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            extra = ",".join(f"{k}={v}" for k, v in sorted(self.kwargs.items()))
+            object.__setattr__(self, "label", self.agent + (f"({extra})" if extra else ""))
+
+    def make(self) -> Any:
+        from oversight_gym.agents.base import make_agent
+
+        return make_agent(self.agent, **self.kwargs)
+
+    def config(self) -> dict[str, Any]:
+        return {"agent": self.agent, "kwargs": self.kwargs, "label": self.label}
+
+
+def population(env_id: str | None = None, *, exclude: Sequence[str] = (), **criteria: Any) -> list[Entrant]:
+    """Entrants for every registered agent that plays ``env_id`` and whose classifier
+    matches ``criteria`` (e.g. ``population("debate/pixels-v0", learns=False)``), each with
+    its default arguments."""
+    from oversight_gym.agents.base import filter_agents
+
+    return [Entrant(c.name) for c in filter_agents(env_id, **criteria) if c.name not in exclude]
+
+
+def _match(task: dict[str, Any]) -> dict[str, Any]:
+    """Play one match (module-level, so worker processes can run it)."""
+    from oversight_gym.core.registry import make_game
+    from oversight_gym.runner.episodes import play_episode
+
+    game = make_game(task["env_id"], **task["game_kwargs"])
+    agents = [Entrant(**e).make() for e in task["entrants"]]
+    state = play_episode(game, agents, task["seed"])
+    returns = [float(r) for r in state.returns()]
+    outcome = state.outcome() if hasattr(state, "outcome") else {}
+    flat = {k: v for k, v in outcome.items() if isinstance(v, bool | int | float | str)}
+    return {"match": _match_key(task["assignment"], task["repetition"]), "assignment": task["assignment"],
+            "repetition": task["repetition"], "seed": task["seed"],
+            "seats": [e["label"] for e in task["entrants"]], "returns": returns, "outcome": flat}
+
+
+def _match_key(assignment: Sequence[int], repetition: int) -> str:
+    return "-".join(map(str, assignment)) + f"/{repetition}"
+
+
+def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 10, *, seed: int = 0,
+                   game_kwargs: dict[str, Any] | None = None, workers: int = 1, results: str | Path | None = None,
+                   progress: bool = True) -> TournamentResult:
+    """Play every seat assignment of ``entrants`` on ``env_id``, ``repetitions`` times each."""
+    from oversight_gym.core.registry import make_game
+    from oversight_gym.runner.episodes import run_parallel
+    from oversight_gym.runner.records import RecordFile
+
+    entrants = list(entrants)
+    if len(entrants) < 1:
+        raise ValueError("entrants: give at least one entrant")
+    labels = [e.label for e in entrants]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"entrants: labels must be distinct, got {labels}")
+    repetitions = check_int("repetitions", repetitions, 1)
+    game_kwargs = dict(game_kwargs or {})
+    game = make_game(env_id, **game_kwargs)  # validates the configuration early
+    seats = game.player_names
+    for e in entrants:
+        e.make()  # validates agent names and arguments early
+    rep_seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(repetitions)]
+    assignments = list(itertools.product(range(len(entrants)), repeat=len(seats)))
+    tasks = [{"env_id": env_id, "game_kwargs": game_kwargs, "assignment": list(a), "repetition": r,
+              "seed": rep_seeds[r], "entrants": [entrants[i].config() for i in a]}
+             for a in assignments for r in range(repetitions)]
+    store = None
+    if results is not None:
+        config = {"env_id": env_id, "game_kwargs": game_kwargs, "entrants": [e.config() for e in entrants],
+                  "seed": seed}
+        store = RecordFile(results, json.loads(json.dumps(config, default=str)), ("match",))
+        done = {k[0] for k in store.done()}
+        tasks = [t for t in tasks if _match_key(t["assignment"], t["repetition"]) not in done]
+    new = run_parallel(_match, tasks, workers=workers, on_result=store.append if store else None,
+                       progress=progress, desc="matches")
+    records = list(store.records) if store is not None else new
+    return TournamentResult(env_id, list(seats), entrants, repetitions, records)
+
+
+@dataclass
+class TournamentResult:
+    """The matches of a tournament and the tables derived from them."""
+
+    env_id: str
+    seats: list[str]
+    entrants: list[Entrant]
+    repetitions: int
+    records: list[dict[str, Any]]
+
+    @property
+    def labels(self) -> list[str]:
+        return [e.label for e in self.entrants]
+
+    def payoffs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean return and its standard error per (assignment..., seat): arrays of shape
+        ``(n,) * seats + (seats,)``."""
+        n, k = len(self.entrants), len(self.seats)
+        sums: dict[tuple, list[list[float]]] = {}
+        for r in self.records:
+            sums.setdefault(tuple(r["assignment"]), []).append(r["returns"])
+        mean = np.full((n,) * k + (k,), np.nan)
+        se = np.full((n,) * k + (k,), np.nan)
+        for a, rets in sums.items():
+            x = np.asarray(rets, dtype=float)
+            mean[a] = x.mean(axis=0)
+            se[a] = x.std(axis=0, ddof=1) / np.sqrt(len(x)) if len(x) > 1 else np.nan
+        return mean, se
+
+    def meta_game(self) -> tuple[np.ndarray, np.ndarray]:
+        """For a two-seat game: (A, B), the mean payoffs of the first and the second seat
+        when entrant i takes the first seat and entrant j the second."""
+        if len(self.seats) != 2:
+            raise ValueError(f"meta_game needs a two-seat game; {self.env_id} has seats {self.seats}")
+        mean, _ = self.payoffs()
+        return mean[..., 0], mean[..., 1]
+
+    def role_averaged(self) -> np.ndarray:
+        """For a two-seat game: M[i, j], entrant i's mean payoff against j averaged over
+        both seat orders (the symmetric meta-game of role-swapped play)."""
+        A, B = self.meta_game()
+        return (A + B.T) / 2.0
+
+    def seat_scores(self) -> list[dict[str, Any]]:
+        """Per entrant and seat: mean payoff over every opponent (equal weight), its
+        standard error over matches, and the share of matches it scored above the mean."""
+        rows = []
+        for si, seat in enumerate(self.seats):
+            for ei, label in enumerate(self.labels):
+                rets = [r["returns"][si] for r in self.records if r["assignment"][si] == ei]
+                x = np.asarray(rets, dtype=float)
+                rows.append({"entrant": label, "seat": seat, "matches": len(x), "mean payoff": float(x.mean()),
+                             "se": float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan"),
+                             "wins": float(np.mean([r["returns"][si] > np.mean(r["returns"])
+                                                    for r in self.records if r["assignment"][si] == ei]))})
+        return rows
+
+    def plot(self, path: str | Path, title: str | None = None) -> Path:
+        """Heatmaps of the meta-game, one per seat, with the mean payoffs written in."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        A, B = self.meta_game()
+        _, se = self.payoffs()
+        n = len(self.labels)
+        fig, axes = plt.subplots(1, 2, figsize=(4.5 + 1.6 * n, 1.6 + 0.75 * n))
+        for ax, M, s, seat in zip(axes, (A, B), (se[..., 0], se[..., 1]), self.seats, strict=True):
+            im = ax.imshow(M, cmap="RdYlGn", vmin=-np.nanmax(np.abs(M)), vmax=np.nanmax(np.abs(M)))
+            for i in range(n):
+                for j in range(n):
+                    ax.text(j, i, f"{M[i, j]:+.2f}\n±{1.96 * s[i, j]:.2f}", ha="center", va="center", fontsize=7)
+            ax.set_xticks(range(n), self.labels, rotation=45, ha="right", fontsize=7)
+            ax.set_yticks(range(n), self.labels, fontsize=7)
+            ax.set_xlabel(f"{self.seats[1]} (column)")
+            ax.set_ylabel(f"{self.seats[0]} (row)")
+            ax.set_title(f"payoff to {seat}")
+            fig.colorbar(im, ax=ax, fraction=0.046)
+        fig.suptitle(title or f"{self.env_id}: mean payoff (±95% CI), {self.repetitions} matches per cell")
+        fig.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return path
