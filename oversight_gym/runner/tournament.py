@@ -60,10 +60,17 @@ class Entrant:
 def population(env_id: str | None = None, *, exclude: Sequence[str] = (), **criteria: Any) -> list[Entrant]:
     """Entrants for every registered agent that plays ``env_id`` and whose classifier
     matches ``criteria`` (e.g. ``population("debate/pixels-v0", learns=False)``), each with
-    its default arguments."""
+    its default arguments (agents that cannot be built without arguments are left out)."""
+    import inspect
+
     from oversight_gym.agents.base import filter_agents
 
-    return [Entrant(c.name) for c in filter_agents(env_id, **criteria) if c.name not in exclude]
+    def buildable(cls: type) -> bool:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                   for p in params)
+
+    return [Entrant(c.name) for c in filter_agents(env_id, **criteria) if c.name not in exclude and buildable(c)]
 
 
 def _match(task: dict[str, Any]) -> dict[str, Any]:
