@@ -105,6 +105,25 @@ def judges(params: dict[str, Any], universe: ResponseUniverse, seed: int) -> dic
     return out
 
 
+def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One sweep cell (``oversight-gym sweep overoptimisation --grid noise=0,0.5,1 ...``):
+    best-of-n against each constitution error in ``errors`` (a blend of the gold and the
+    default constitution, with the judge's ``noise`` and ``tail``), on a universe drawn
+    with ``seed``: whether gold turns over, the gold lost and the fitted coefficients."""
+    universe = ResponseUniverse.sample(params["universe"], np.random.default_rng(seed))
+    gold = GOLD.score(universe.features)
+    ns = np.unique(np.round(np.geomspace(1, params["n_max"], params["points"])).astype(int)).tolist()
+    out: dict[str, Any] = {}
+    for err in _floats(params["errors"], "errors"):
+        judge = ConstitutionJudge(blend(GOLD, DEFAULT_CONSTITUTION, err), params["noise"], params["tail"], seed)
+        curve = best_of_n_curve(universe.initial, gold, judge.scores(universe.features), ns, f"error {err:g}")
+        summ = overoptimisation_summary(curve)
+        fit = fit_form(curve.d, curve.gold, "bon")
+        out |= {f"turns_over:{err:g}": summ["turns_over"], f"gold_lost:{err:g}": summ["gold_lost"],
+                f"d_peak:{err:g}": summ["d_peak"], f"alpha:{err:g}": fit.alpha, f"beta:{err:g}": fit.beta}
+    return out
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     size = params["universe"]
     if size < 256:
@@ -331,6 +350,7 @@ SCENARIO = Scenario(
         Param("kl_samples", int, 20000, "best-of-n runs per n for the simulated KL", quick=4000),
     ],
     run=run,
+    experiment=experiment,
 )
 
 if __name__ == "__main__":
