@@ -9,4 +9,4 @@ the pixel debate's judges are small (``judge_steps=300``) and take few distinct
 ``pixels`` values, so each judge is trained once and then read from the disk cache.
 """
 
-from oversight_gym.envs import collusion, debate, feedback, weak_to_strong  # noqa: F401  (registers)
+from oversight_gym.envs import amplification, collusion, debate, feedback, weak_to_strong  # noqa: F401  (registers)
