@@ -107,52 +107,71 @@ def sb3_vec_env(parallel_env: Any, num_vec_envs: int = 1) -> Any:
         import supersuit as ss
     except ImportError:
         raise ImportError("sb3_vec_env needs SuperSuit: pip install 'oversight-gym[rl]'") from None
-    env = _ObservationOnly(parallel_env)
+    env = _observation_only(parallel_env)
     vec = ss.pettingzoo_env_to_vec_env_v1(env)
-    return ss.concat_vec_envs_v1(vec, num_vec_envs, num_cpus=0, base_class="stable_baselines3")
+    out = ss.concat_vec_envs_v1(vec, num_vec_envs, num_cpus=0, base_class="stable_baselines3")
+    _seedable(out.venv)
+    return out
 
 
-class _ObservationOnly:
+def _seedable(venv: Any) -> None:
+    """Stable-Baselines3 seeds a vector env with ``venv.seed(s)`` and then resets it without
+    a seed; SuperSuit's concatenated env has no ``seed``. Give it one that seeds the next
+    reset, so a seeded SB3 run is reproducible."""
+    pending: list[int | None] = [None]
+    reset = venv.reset
+
+    def seed(value: int | None = None) -> list[int | None]:
+        pending[0] = value
+        return [value]
+
+    def seeded_reset(seed: int | None = None, options: dict | None = None) -> Any:
+        if seed is None:
+            seed, pending[0] = pending[0], None
+        return reset(seed=seed, options=options)
+
+    venv.seed = seed
+    venv.reset = seeded_reset
+
+
+def _observation_only(env: Any) -> Any:
     """A Parallel env whose observations are the ``"observation"`` array of our dict."""
+    from pettingzoo import ParallelEnv
 
-    def __init__(self, env: Any) -> None:
-        self.env = env
-        self.possible_agents = list(env.possible_agents)
-        self.metadata = dict(getattr(env, "metadata", {}))
-        self.render_mode = getattr(env, "render_mode", None)
-        self._spaces = {a: env.observation_space(a)["observation"] for a in self.possible_agents}
-        observations = {repr(s) for s in self._spaces.values()}
-        actions = {repr(env.action_space(a)) for a in self.possible_agents}
-        if len(observations) != 1 or len(actions) != 1:
-            raise ValueError("SuperSuit needs every seat to have the same observation and action spaces")
+    class ObservationOnly(ParallelEnv):
+        def __init__(self) -> None:
+            self.env = env
+            self.possible_agents = list(env.possible_agents)
+            self.metadata = dict(getattr(env, "metadata", {}))
+            self.render_mode = getattr(env, "render_mode", None)
+            self._spaces = {a: env.observation_space(a)["observation"] for a in self.possible_agents}
+            observations = {repr(s) for s in self._spaces.values()}
+            actions = {repr(env.action_space(a)) for a in self.possible_agents}
+            if len(observations) != 1 or len(actions) != 1:
+                raise ValueError("SuperSuit needs every seat to have the same observation and action spaces")
 
-    @property
-    def agents(self) -> list[str]:
-        return self.env.agents
+        @property
+        def agents(self) -> list[str]:
+            return self.env.agents
 
-    @property
-    def unwrapped(self) -> Any:
-        return self
+        def observation_space(self, agent: str) -> gym.Space:
+            return self._spaces[agent]
 
-    def observation_space(self, agent: str) -> gym.Space:
-        return self._spaces[agent]
+        def action_space(self, agent: str) -> gym.Space:
+            return self.env.action_space(agent)
 
-    def action_space(self, agent: str) -> gym.Space:
-        return self.env.action_space(agent)
+        def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
+            obs, infos = self.env.reset(seed=seed, options=options)
+            return {a: o["observation"] for a, o in obs.items()}, infos
 
-    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
-        obs, infos = self.env.reset(seed=seed, options=options)
-        return {a: o["observation"] for a, o in obs.items()}, infos
+        def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+            obs, rewards, terms, truncs, infos = self.env.step({a: int(v) for a, v in actions.items()})
+            return {a: o["observation"] for a, o in obs.items()}, rewards, terms, truncs, infos
 
-    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        obs, rewards, terms, truncs, infos = self.env.step({a: int(v) for a, v in actions.items()})
-        return {a: o["observation"] for a, o in obs.items()}, rewards, terms, truncs, infos
+        def render(self) -> Any:
+            return self.env.render()
 
-    def render(self) -> Any:
-        return self.env.render()
+        def close(self) -> None:
+            self.env.close()
 
-    def close(self) -> None:
-        self.env.close()
-
-    def state(self) -> np.ndarray:
-        return self.env.state() if hasattr(self.env, "state") else np.zeros(0)
+    return ObservationOnly()
