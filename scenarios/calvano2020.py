@@ -112,6 +112,15 @@ def _batch(cfg: CalvanoConfig, seed: int, recs: list[dict[str, Any]]) -> BatchRe
                                 np.stack([decode_strategies(r["strategies"], cfg) for r in recs]))
 
 
+def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One sweep cell (``oversight-gym sweep calvano2020 --grid alpha=0.05,0.15,0.25
+    --grid beta=2e-6,8e-6 --seeds 3``): ``sessions`` sessions of Q-learning with this seed,
+    summarised: mean and SD of Delta, share converged, mean periods to convergence."""
+    res = run_sessions(_config(params), params["sessions"], seed)
+    return {"delta_mean": float(np.mean(res.delta)), "delta_sd": float(np.std(res.delta)),
+            "converged": float(np.mean(res.converged)), "periods_mean": float(np.mean(res.periods))}
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     cfg = _config(params)
     game = cfg.game()
@@ -413,6 +422,7 @@ SCENARIO = Scenario(
         Param("mi_eps", float, 0.1, "exploration while simulating for mutual information"),
     ],
     run=run,
+    experiment=experiment,
 )
 
 if __name__ == "__main__":
