@@ -567,3 +567,28 @@ def test_choice_policies_play_legal_actions(policy: ChoicePolicy, mask: list[int
     assert ChoicePolicy().act(None, mask) == mask.index(1)  # no choices: the first legal action
     with pytest.raises(ValueError, match="no legal action"):
         policy.act(None, [0] * len(mask))
+
+
+def test_numba_caches_are_flushed_when_an_inlined_rule_changes() -> None:
+    """A kernel compiled with cache=True is keyed to its own file; drop_stale_caches keys it
+    to the rules it inlines as well."""
+    from pathlib import Path
+
+    from oversight_gym.core.numba_cache import drop_stale_caches, source_digest
+    from oversight_gym.envs.debate import argument_trees
+    from oversight_gym.envs.debate.recursive_batch import _simulate
+
+    assert source_digest([argument_trees]) == source_digest([argument_trees])
+    assert source_digest([argument_trees]) != source_digest([source_digest])
+    stamp = Path(_simulate._cache.cache_path) / "recursive_batch.rule-digest"
+    stamp.write_text("an older rule")
+    flushed = []
+    original = _simulate._cache.flush
+    _simulate._cache.flush = lambda: flushed.append(True)
+    try:
+        drop_stale_caches("recursive_batch", [_simulate], [argument_trees])
+        assert flushed and stamp.read_text() == source_digest([argument_trees])
+        drop_stale_caches("recursive_batch", [_simulate], [argument_trees])
+        assert len(flushed) == 1  # unchanged rules: the cache is kept
+    finally:
+        _simulate._cache.flush = original

@@ -45,10 +45,11 @@ from oversight_gym.agents.search.mcts import (
     make_evaluator,
     sequential_player,
 )
-from oversight_gym.agents.search.pixel_mcts import drop_stale_caches, leaf_value, mover, pixel_inputs
+from oversight_gym.agents.search.pixel_mcts import leaf_value, mover, pixel_inputs
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import State
-from oversight_gym.envs.debate.pixels import legal_pixels
+from oversight_gym.core.numba_cache import drop_stale_caches
+from oversight_gym.envs.debate.pixels import honest_value, legal_pixels
 
 ENGINES = ("auto", "numba", "python")
 
@@ -150,7 +151,7 @@ def _root_values(cols: np.ndarray, b1: np.ndarray, w2t: np.ndarray, b2: np.ndarr
     return actions, exact, greedy
 
 
-drop_stale_caches("minimax", _solve, _root_values)
+drop_stale_caches("minimax", [_solve, _root_values], [leaf_value, legal_pixels, honest_value])
 
 
 def pixel_minimax(state: Any, depth: int | None = None,

@@ -24,15 +24,13 @@ PUCT scores (or the two claimed logits) are equal to within rounding.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import math
 import weakref
-from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.envs.debate.judge import SparseJudge
 from oversight_gym.envs.debate.pixels import (
     CLAIM_FIRST,
@@ -290,24 +288,5 @@ def pixel_mcts(state: PixelDebateState, rollouts: int, c_puct: float, liar_label
     return b.edge_action[:ne].copy(), b.edge_n[:ne].copy(), b.edge_w[:ne].copy()
 
 
-def drop_stale_caches(name: str, *dispatchers: object) -> None:
-    """Numba keys a cached function to its own source file, so a cached kernel would keep an
-    old compiled copy of :func:`honest_value` or :func:`legal_pixels` after a rule changed in pixels.py. Flush the
-    on-disk caches of ``dispatchers`` when the rule's source differs from the one they were
-    compiled with (recorded in a stamp file ``name`` beside the cache)."""
-    source = inspect.getsource(honest_value) + inspect.getsource(legal_pixels.py_func)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    try:
-        cache_path = Path(dispatchers[0]._cache.cache_path)  # type: ignore[attr-defined]
-        stamp = cache_path / f"{name}.rule-digest"
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for fn in dispatchers:
-            fn._cache.flush()  # type: ignore[attr-defined]
-        cache_path.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest)
-    except (AttributeError, OSError):  # another numba version, or a read-only cache: nothing to do
-        pass
-
-
-drop_stale_caches("pixel_mcts", leaf_value, _mcts)
+# the kernel inlines the pixel debate's value and reveal rules: recompile when they change
+drop_stale_caches("pixel_mcts", [leaf_value, _mcts], [honest_value, legal_pixels])
