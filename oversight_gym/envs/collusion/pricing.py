@@ -124,10 +124,16 @@ class LogitDemand:
     def nash(self) -> tuple[np.ndarray, np.ndarray]:
         """One-shot Bertrand-Nash prices and profits (solves every firm's FOC; scipy)."""
         start = self._c + self.mu  # type: ignore[attr-defined]
-        sol = optimize.root(lambda p: self.foc(p) / np.maximum(self.quantities(p), 1e-300), start,
-                            method="hybr", tol=1e-14)
+
+        def normalised_foc(p: np.ndarray) -> np.ndarray:
+            # the FOC divided by q_i: a root of this is a root of the FOC with q_i > 0, whereas
+            # the FOC itself is also ~0 wherever a firm's demand underflows
+            q = self.quantities(p)
+            return 1.0 - (p - self._c) * (1.0 - q) / self.mu  # type: ignore[attr-defined]
+
+        sol = optimize.root(normalised_foc, start, method="hybr", tol=1e-14)
         p = sol.x
-        if not sol.success or np.max(np.abs(self.foc(p))) > 1e-9:
+        if not sol.success or np.max(np.abs(normalised_foc(p))) > 1e-9 or np.min(self.quantities(p)) <= 0:
             # fall back to best-response iteration (a contraction for logit demand)
             p = start.copy()
             for _ in range(10_000):
