@@ -30,3 +30,27 @@ register(
         {**_PIXEL_DEBATE_COMMON, "precommit": [False], "liar_label": ["random"]},
     ],
 )
+
+# Recursive debate over argument trees (Barnes & Christiano 2020; Brown-Cohen et al. 2025).
+# Small trees keep the registry-wide tests cheap; every protocol and tree kind is covered.
+_RECURSIVE_COMMON = {
+    "kind": ["obfuscated", "conjunctive", "stable", "counter-intuitive"],
+    "depth": [2, 3],
+    "branching": [2, 3],
+    "claim": ["choose", "honest", "dishonest"],
+    "max_rounds": [None, 1],
+    "claimant_budget": [0, 2],
+    "challenger_budget": [0, 3],
+    "judge_limit": ["sample", "threshold"],
+    "payoff": [None, ZeroSum() + SidePayment(0.5, "judge_wrong")],
+}
+
+register(
+    "debate/recursive-v0",
+    "oversight_gym.envs.debate.recursive:RecursiveDebateGame",
+    "Recursive debate over argument trees: obfuscated arguments, irreducible complexity, prover-estimator debate",
+    space=[
+        {**_RECURSIVE_COMMON, "protocol": ["standard", "prover-estimator"], "queries": [1]},
+        {**_RECURSIVE_COMMON, "protocol": ["cross-examination", "judge-directed"], "queries": [1, 3]},
+    ],
+)

@@ -1,0 +1,161 @@
+"""Figures for recursive debate: a debate drawn as its argument tree, heatmaps, curves.
+
+All functions write a PNG with matplotlib's Agg backend and return its path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oversight_gym.envs.debate.argument_trees import node_depths
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max_nodes: int = 127) -> Path:
+    """Draw a (finished) recursive debate as its argument tree.
+
+    Fill: the claim's truth (green true, red false). Label: the claimant's asserted value
+    (T/F) or the estimator's probability. Thick blue edges: the paths the judge decided;
+    a star: the node where a path ended (leaf checked or prior used). Leaves the challenger
+    verified have an orange ring. Trees larger than ``max_nodes`` show only the decided
+    paths and the subclaims beside them.
+    """
+    import networkx as nx
+
+    plt = _plt()
+    tree, g = state.tree, state.game
+    b, d = tree.branching, tree.depth
+    depths = node_depths(b, d)
+    paths = [list(p) for p in state.paths] or [list(state.path)]
+    on_path = {v for p in paths for v in p}
+    if tree.num_nodes <= max_nodes:
+        shown = set(range(tree.num_nodes))
+    else:
+        shown = {0} | on_path
+        for v in on_path:
+            shown |= set(tree.children(v))
+    graph = tree.graph().subgraph(sorted(shown))
+    pos: dict[int, tuple[float, float]] = {}
+    next_x = [0.0]
+
+    def place(v: int) -> float:  # tidy layout: shown leaves left to right, parents centred
+        kids = [c for c in tree.children(v) if c in shown]
+        if kids:
+            x = float(np.mean([place(c) for c in kids]))
+        else:
+            x = next_x[0]
+            next_x[0] += 1.0
+        pos[v] = (x, -float(depths[v]))
+        return x
+
+    place(0)
+    colours = ["#7ccf7c" if tree.truth[v] else "#f08080" for v in graph.nodes]
+    labels = {}
+    for v in graph.nodes:
+        if not np.isnan(state.estimate[v]):
+            labels[v] = f"{state.estimate[v]:.2g}"
+        elif state.assertion[v] >= 0:
+            labels[v] = "T" if state.assertion[v] else "F"
+        else:
+            labels[v] = ""
+    width = max(6.0, min(18.0, 0.35 * next_x[0] + 3))
+    fig, ax = plt.subplots(figsize=(width, 1.1 * d + 2.5))
+    path_edges = {(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1)}
+    other = [e for e in graph.edges if e not in path_edges]
+    nx.draw_networkx_edges(graph, pos, edgelist=other, ax=ax, edge_color="#bbbbbb", arrows=False)
+    nx.draw_networkx_edges(graph, pos, edgelist=[e for e in graph.edges if e in path_edges], ax=ax,
+                           edge_color="#1f4fbf", width=3.0, arrows=False)
+    size = 380 if len(shown) <= 63 else 160
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colours, node_size=size, edgecolors="#333333")
+    by_challenger = {e.data["leaf"] + tree.num_internal for e in state.transcript
+                     if e.kind == "verify" and e.player == 1}
+    verified = [v for v in graph.nodes if v in by_challenger]
+    if verified:
+        nx.draw_networkx_nodes(graph, pos, nodelist=verified, ax=ax, node_color="none", node_size=size * 1.9,
+                               edgecolors="#ff8c00", linewidths=2.0)
+    nx.draw_networkx_labels(graph, pos, labels, ax=ax, font_size=7 if len(shown) <= 63 else 5)
+    ends = [p[-1] for p in paths if p]
+    ax.scatter([pos[v][0] for v in ends], [pos[v][1] - 0.32 for v in ends], marker="*", s=140, c="#1f4fbf",
+               zorder=5)
+    out = state.outcome()
+    verdict = ""
+    if out:
+        verdict = (f"claim {'true' if out['root_claim'] else 'false'} "
+                   f"(truth {'true' if out['root_truth'] else 'false'}); "
+                   f"winner {'claimant' if out['claimant_wins'] else 'challenger'} ({out['ended_by']})")
+    ax.set_title(title or f"{g.protocol} debate, {tree.kind} tree, N={tree.num_leaves}, L={g.max_rounds}\n{verdict}",
+                 fontsize=9)
+    ax.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_heatmap(values: np.ndarray, x_labels: Sequence[Any], y_labels: Sequence[Any], x_name: str, y_name: str,
+                 title: str, path: str | Path, vmin: float = 0.0, vmax: float = 1.0, annotate: bool = True) -> Path:
+    """A heatmap of ``values[y, x]`` (rates in [0, 1])."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(x_labels) + 2), max(4.0, 0.4 * len(y_labels) + 1.5)))
+    im = ax.imshow(values, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="viridis")
+    ax.set_xticks(range(len(x_labels)), [str(x) for x in x_labels], rotation=60, fontsize=7)
+    ax.set_yticks(range(len(y_labels)), [str(y) for y in y_labels], fontsize=7)
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
+    if annotate and values.size <= 144:
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w" if v < 0.6 else "k")
+    fig.colorbar(im, ax=ax)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_curves(x: Sequence[float], curves: dict[str, dict[str, Sequence[float]]], x_name: str, y_name: str,
+                title: str, path: str | Path, log_x: bool = False) -> Path:
+    """Simulated curves with interval bands (``{"label": {"rate", "low", "high"}}``) and optional
+    closed-form lines (``{"label": {"closed": [...]}}``), on one axis."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, c) in enumerate(curves.items()):
+        col = colours[i % len(colours)]
+        xs = c.get("x", x)
+        if "rate" in c:
+            ax.plot(xs, c["rate"], "o-", ms=3, color=col, label=label)
+            if "low" in c:
+                ax.fill_between(xs, c["low"], c["high"], color=col, alpha=0.2)
+        if "closed" in c:
+            ax.plot(xs, c["closed"], "--", color=col, lw=1.2, label=f"{label}: closed form" if "rate" in c else label)
+    if log_x:
+        ax.set_xscale("symlog", linthresh=1e-3)
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["plot_curves", "plot_debate_tree", "plot_heatmap"]

@@ -1,0 +1,528 @@
+"""Recursive debate over argument trees: obfuscated arguments and irreducible complexity.
+
+Two debaters argue over a claim that is the root of an argument tree
+(:mod:`oversight_gym.envs.debate.argument_trees`). The **claimant** states the root's value;
+the **challenger** disputes it or concedes. Then, round by round, the claimant asserts a
+value for each subclaim of the current claim, consistent with the local rule the judge
+checks (Irving et al. 2018, section 2.2; Barnes & Christiano 2020), and one subclaim is
+chosen for the next round. At a leaf the judge checks the fact directly (one query); the
+claimant wins the path if its assertion holds. After ``max_rounds`` rounds (the debate
+length L) the judge decides on its prior for the current claim instead.
+
+Protocols (``protocol=``):
+
+* ``"standard"``: the challenger picks the subclaim to dispute; one path.
+* ``"cross-examination"``: as standard, but after a path the claimant survives, the
+  challenger may question an earlier claim (reopen the path at an ancestor and dispute
+  another subclaim; the claimant's earlier assertions stand), until the judge's ``queries``
+  (Q paths) are spent. The claimant must survive every path.
+* ``"judge-directed"``: the judge picks where to recurse: the subclaim whose asserted value
+  it finds least plausible under its prior (fewest visits next, then at random); with
+  Q > 1 it examines Q paths.
+* ``"prover-estimator"`` (Brown-Cohen, Irving & Piliouras 2025, arXiv 2506.13609): the
+  challenger (estimator, "Bob") states a probability for the root and then for each
+  subclaim of the current claim, on a grid of ``levels`` values; the judge checks that the
+  subclaims' probabilities give the parent's (under independence,
+  :func:`~oversight_gym.envs.debate.argument_trees.rule_probability`) within
+  ``tolerance``, and the claimant (prover, "Alice") chooses where to recurse. At the end
+  the estimator wins if its probability is on the right side of 1/2 for the judge's value
+  of the final claim (the checked fact, or the prior at the length limit).
+
+Bounded compute is explicit. Both debaters know the root's truth (they know the answer,
+the judge does not), but a debater learns a leaf's truth only by spending one unit of its
+verification budget (``claimant_budget``, ``challenger_budget``: B) on a ``verify`` action,
+which it may take on any of its turns; leaves the judge checks become known to both.
+Either role may be honest: ``claim="choose"`` lets the claimant state any root value,
+``"honest"`` and ``"dishonest"`` fix it to the truth or its negation (the claimant's first
+move then has one legal action, so both seats move in every debate). The debater whose side
+is the truth is the honest one; ``outcome()`` reports it with the verdict. Payoffs go through
+the game's payoff scheme (zero-sum by default): +1 to the winner, -1 to the loser.
+
+Actions (one flat space; the mask shows which apply): ``0/1`` claim false/true; ``2/3``
+concede/dispute; ``4`` stop questioning; then ``2**b`` assertion patterns (bit ``i`` is
+child ``i``'s asserted value); ``b`` subclaim choices; ``depth`` reopen-at-depth choices;
+``levels`` probability levels; ``N`` verify-leaf actions.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.errors import check_choice, check_float, check_int
+from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.payoffs import PayoffScheme
+from oversight_gym.envs.debate.argument_trees import (
+    KINDS,
+    ArgumentTree,
+    check_tree_params,
+    limit_value,
+    make_tree,
+    node_depths,
+    pattern_consistent,
+    rule_probability,
+)
+
+CLAIMANT, CHALLENGER = 0, 1
+PROTOCOLS = ("standard", "cross-examination", "judge-directed", "prover-estimator")
+CLAIM_MODES = ("choose", "honest", "dishonest")
+JUDGE_LIMIT_RULES = ("sample", "threshold")
+# phases
+CLAIM, OPEN, ASSERT, PICK, ESTIMATE, PROVER_PICK, REOPEN, DONE = range(8)
+PHASE_NAMES = ("claim", "open", "assert", "pick", "estimate", "prover-pick", "reopen", "done")
+PHASE_PLAYER = (CLAIMANT, CHALLENGER, CLAIMANT, CHALLENGER, CHALLENGER, CLAIMANT, CHALLENGER, TERMINAL)
+CLAIM_FALSE, CLAIM_TRUE, CONCEDE, DISPUTE, STOP = range(5)
+_EPS = 1e-9
+
+
+def judge_limit_value(prior: float, rule: str, u: float) -> int:
+    """The judge's value for a claim it cannot check (the debate ran out of rounds): with
+    ``"sample"`` it believes the claim with probability equal to its prior plausibility
+    (``u`` is a uniform draw); with ``"threshold"`` it believes it iff the prior exceeds
+    1/2 (a tie is decided by ``u``). The rule is :func:`~oversight_gym.envs.debate.
+    argument_trees.limit_value`, shared by the kernel and the batch path."""
+    return int(limit_value(prior, rule == "sample", u))
+
+
+def estimator_right(p: float, value: int) -> bool:
+    """Whether an estimate ``p`` is on the right side of 1/2 for a 0/1 ``value``."""
+    return abs(p - value) < 0.5
+
+
+class RecursiveDebateGame(Game):
+    """Recursive debate over a random argument tree; see the module docstring.
+
+    Tree parameters (:func:`~oversight_gym.envs.debate.argument_trees.make_tree`):
+    ``kind``, ``depth``, ``branching``, ``flaws``, ``leaf_p``, ``rule``, ``truth_depth``,
+    ``prior_strength``. Protocol parameters: ``protocol``, ``claim``, ``max_rounds`` (L;
+    None: the tree depth, no limit), ``queries`` (Q), ``claimant_budget`` and
+    ``challenger_budget`` (B; None: every leaf), ``levels`` and ``tolerance`` (prover-
+    estimator), ``judge_limit`` (``"sample"`` or ``"threshold"``).
+    """
+
+    name = "debate/recursive-v0"
+    player_names = ("claimant", "challenger")
+    reset_options = ("tree",)
+
+    def __init__(self, kind: str = "obfuscated", depth: int = 4, branching: int = 2, flaws: int | None = None,
+                 leaf_p: float | None = None, rule: str | None = None, truth_depth: int | None = None,
+                 prior_strength: float | None = None, protocol: str = "standard", claim: str = "choose",
+                 max_rounds: int | None = None, queries: int = 1, claimant_budget: int | None = 0,
+                 challenger_budget: int | None = None, levels: int = 10, tolerance: float = 0.1,
+                 judge_limit: str = "sample", payoff: PayoffScheme | None = None) -> None:
+        super().__init__(payoff)
+        self.tree_params = check_tree_params(kind, depth, branching, flaws, leaf_p, rule, truth_depth, prior_strength)
+        self.kind = kind
+        self.depth = self.tree_params["depth"]
+        self.branching = self.tree_params["branching"]
+        self.num_leaves = self.branching**self.depth
+        self.num_internal = (self.num_leaves - 1) // (self.branching - 1)
+        self.num_nodes = self.num_internal + self.num_leaves
+        self.protocol = check_choice("protocol", protocol, PROTOCOLS)
+        self.claim = check_choice("claim", claim, CLAIM_MODES)
+        self.max_rounds = self.depth if max_rounds is None else check_int("max_rounds", max_rounds, 0)
+        self.queries = check_int("queries", queries, 1)
+        if self.queries > 1 and self.protocol in ("standard", "prover-estimator"):
+            raise ValueError(f"queries must be 1 for protocol={self.protocol!r} (the judge checks one path), got "
+                             f"{queries}; use 'cross-examination' or 'judge-directed' for more")
+        n = self.num_leaves
+        self.budgets = (n if claimant_budget is None else check_int("claimant_budget", claimant_budget, 0, n),
+                        n if challenger_budget is None else check_int("challenger_budget", challenger_budget, 0, n))
+        self.levels = check_int("levels", levels, 2, 101)
+        self.tolerance = check_float("tolerance", tolerance, 0.0, 1.0)
+        self.judge_limit = check_choice("judge_limit", judge_limit, JUDGE_LIMIT_RULES)
+        self.depths = node_depths(self.branching, self.depth)
+        b, d = self.branching, self.depth
+        self.off_assert = 5
+        self.off_pick = self.off_assert + 2**b
+        self.off_reopen = self.off_pick + b
+        self.off_level = self.off_reopen + d
+        self.off_verify = self.off_level + self.levels
+        self._n_actions = self.off_verify + n
+
+    # --- description ----------------------------------------------------------------------
+    def num_distinct_actions(self) -> int:
+        return self._n_actions
+
+    def observation_shape(self, player: int) -> tuple[int, ...]:
+        return (2 + len(PHASE_NAMES) + 6 + 6 * self.num_nodes + self.num_leaves,)
+
+    def observation_bounds(self, player: int) -> tuple[float, float]:
+        return (-1.0, 1.0)
+
+    def max_game_length(self) -> int:
+        per_path = self.depth * (self.branching + 1) + 1
+        return 3 + self.queries * per_path + sum(self.budgets)
+
+    def config(self) -> dict[str, Any]:
+        return {**self.tree_params, "protocol": self.protocol, "claim": self.claim, "max_rounds": self.max_rounds,
+                "queries": self.queries, "claimant_budget": self.budgets[0], "challenger_budget": self.budgets[1],
+                "levels": self.levels, "tolerance": self.tolerance, "judge_limit": self.judge_limit,
+                "payoff": self.payoff.config()}
+
+    def level_value(self, level: int) -> float:
+        return level / (self.levels - 1)
+
+    def make_tree(self, rng: np.random.Generator) -> ArgumentTree:
+        p = self.tree_params
+        return make_tree(rng, p["kind"], p["depth"], p["branching"], p.get("flaws"), p.get("leaf_p"), p["rule"],
+                         p["truth_depth"] if p["kind"] == "counter-intuitive" else None, p["prior_strength"])
+
+    def new_initial_state(self, rng: np.random.Generator, tree: ArgumentTree | None = None) -> RecursiveDebateState:
+        if tree is None:
+            tree = self.make_tree(rng)
+        elif not isinstance(tree, ArgumentTree) or (tree.branching, tree.depth) != (self.branching, self.depth):
+            raise ValueError(f"tree must be an ArgumentTree of branching {self.branching} and depth {self.depth}, "
+                             f"got {tree!r}")
+        judge_rng = np.random.default_rng(int(rng.integers(2**63)))
+        return RecursiveDebateState(self, tree, judge_rng)
+
+
+class RecursiveDebateState(State):
+    game: RecursiveDebateGame
+
+    def __init__(self, game: RecursiveDebateGame, tree: ArgumentTree, rng: np.random.Generator) -> None:
+        super().__init__(game)
+        self.tree = tree
+        self.rng = rng  # the judge's chance: tie-breaks and prior draws
+        n_nodes, n = game.num_nodes, game.num_leaves
+        self.assertion = np.full(n_nodes, -1, np.int8)  # the claimant's asserted values
+        self.estimate = np.full(n_nodes, np.nan)  # the estimator's probabilities (prover-estimator)
+        self.known = np.full((2, n), -1, np.int8)  # leaves each debater knows
+        self.budget_left = list(game.budgets)
+        self.node = 0
+        self.path: list[int] = []
+        self.visits = np.zeros(n_nodes, np.int64)
+        self.queries_used = 0
+        self.next_estimate = 0
+        self.winner: int | None = None
+        self.ended_by = ""
+        self.ended_by_last = ""
+        self.paths: list[list[int]] = []  # every path the judge decided, in order
+        self.log(-1, "tree", tree_kind=tree.kind, branching=tree.branching, depth=tree.depth,
+                 root_truth=int(tree.truth[0]), false_leaves=np.flatnonzero(tree.leaf_truth == 0).tolist())
+        self.root_claim = -1
+        self.phase = CLAIM  # with a fixed claim the claimant's only legal move states it
+        truth = int(tree.truth[0])
+        self.forced_claim = None if game.claim == "choose" else (truth if game.claim == "honest" else 1 - truth)
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+    def _set_claim(self, value: int) -> None:
+        self.root_claim = value
+        self.assertion[0] = value
+        self.log(CLAIMANT, "claim", value=value)
+        self.phase = OPEN
+
+    def children(self, node: int) -> range:
+        b = self.game.branching
+        return range(b * node + 1, b * node + b + 1)
+
+    def is_leaf(self, node: int) -> bool:
+        return node >= self.game.num_internal
+
+    def leaf_index(self, node: int) -> int:
+        return node - self.game.num_internal
+
+    def current_player(self) -> int:
+        return PHASE_PLAYER[self.phase]
+
+    def _finish(self, winner: int, ended_by: str) -> None:
+        self.winner = winner
+        self.ended_by = ended_by
+        self.phase = DONE
+        self.log(-1, "verdict", winner=self.game.player_names[winner], ended_by=ended_by,
+                 claim_accepted=winner == CLAIMANT)
+
+    # --- moves ---------------------------------------------------------------------------------
+    def legal_actions_mask(self, player: int) -> np.ndarray:
+        g = self.game
+        mask = np.zeros(g.num_distinct_actions(), np.int8)
+        if player != self.current_player():
+            return mask
+        ph = self.phase
+        if ph == CLAIM:
+            if self.forced_claim is None:
+                mask[[CLAIM_FALSE, CLAIM_TRUE]] = 1
+            else:
+                mask[CLAIM_FALSE + self.forced_claim] = 1
+        elif ph == OPEN and g.protocol != "prover-estimator":
+            mask[[CONCEDE, DISPUTE]] = 1
+        elif ph == ASSERT:
+            rule, parent = int(self.tree.rules[self.node]), int(self.assertion[self.node])
+            for pat in range(2**g.branching):
+                if pattern_consistent(rule, parent, pat, g.branching):
+                    mask[g.off_assert + pat] = 1
+        elif ph in (PICK, PROVER_PICK):
+            mask[g.off_pick:g.off_pick + g.branching] = 1
+        elif ph == REOPEN:
+            mask[STOP] = 1
+            last = self.paths[-1]
+            for j in range(min(len(last) - 1, g.max_rounds)):
+                mask[g.off_reopen + j] = 1
+        elif ph in (ESTIMATE, OPEN):  # the estimator's probabilities
+            mask[g.off_level:g.off_level + g.levels] = 1
+        if self.budget_left[player] > 0:
+            mask[g.off_verify:] = self.known[player] < 0
+        return mask
+
+    def illegal_reason(self, player: int, action: int) -> str:
+        g = self.game
+        if player != self.current_player():
+            return f"it is not this player's turn (phase {PHASE_NAMES[self.phase]})"
+        if action >= g.off_verify:
+            if self.budget_left[player] == 0:
+                return "its verification budget is spent"
+            return "it already knows that leaf"
+        if self.phase == CLAIM and action in (CLAIM_FALSE, CLAIM_TRUE):
+            return f"the game fixes the claim (claim={g.claim!r})"
+        if g.off_assert <= action < g.off_pick and self.phase == ASSERT:
+            return "the asserted subclaims do not give the current claim under the judge's local rule"
+        return f"the action does not belong to phase {PHASE_NAMES[self.phase]}"
+
+    def _apply(self, player: int, action: int) -> None:
+        g = self.game
+        if action >= g.off_verify:
+            leaf = action - g.off_verify
+            self.known[player, leaf] = self.tree.leaf_truth[leaf]
+            self.budget_left[player] -= 1
+            self.log(player, "verify", leaf=leaf)
+            return
+        ph = self.phase
+        if ph == CLAIM:
+            self._set_claim(action)
+        elif ph == OPEN and g.protocol != "prover-estimator":
+            if action == CONCEDE:
+                self.log(player, "concede")
+                self._finish(CLAIMANT, "concede")
+            else:
+                self.log(player, "dispute")
+                self._enter(0)
+        elif ph == OPEN:
+            p = g.level_value(action - g.off_level)
+            self.estimate[0] = p
+            self.log(player, "estimate", node=0, p=p)
+            if p != 0.5 and (p > 0.5) == (self.root_claim == 1):
+                self._finish(CLAIMANT, "concede")
+            else:
+                self._enter(0)
+        elif ph == ASSERT:
+            pat = action - g.off_assert
+            kids = self.children(self.node)
+            for i, c in enumerate(kids):
+                self.assertion[c] = (pat >> i) & 1
+            self.log(player, "assert", node=self.node, values=[int(self.assertion[c]) for c in kids])
+            self._after_assert()
+        elif ph in (PICK, PROVER_PICK):
+            child = self.children(self.node)[action - g.off_pick]
+            self.log(player, "pick", node=child)
+            self._enter(child)
+        elif ph == ESTIMATE:
+            child = self.children(self.node)[self.next_estimate]
+            p = g.level_value(action - g.off_level)
+            self.estimate[child] = p
+            self.log(player, "estimate", node=child, p=p)
+            self.next_estimate += 1
+            if self.next_estimate == g.branching:
+                kids = self.children(self.node)
+                implied = rule_probability(int(self.tree.rules[self.node]), self.estimate[kids.start:kids.stop])
+                if abs(implied - self.estimate[self.node]) > g.tolerance + _EPS:
+                    self.log(-1, "inconsistent", node=self.node, implied=float(implied),
+                             stated=float(self.estimate[self.node]))
+                    self._finish(CLAIMANT, "inconsistent")
+                else:
+                    self.phase = PROVER_PICK
+        elif ph == REOPEN:
+            if action == STOP:
+                self.log(player, "stop")
+                self._finish(CLAIMANT, self.ended_by_last)
+            else:
+                j = action - g.off_reopen
+                last = self.paths[-1]
+                self.path = last[:j + 1]
+                self.node = last[j]
+                self.log(player, "reopen", node=self.node)
+                self.phase = PICK
+
+    def _enter(self, node: int) -> None:
+        g = self.game
+        self.node = node
+        self.path.append(node)
+        self.visits[node] += 1
+        if self.is_leaf(node):
+            self._resolve("leaf")
+        elif g.depths[node] >= g.max_rounds:
+            self._resolve("limit")
+        elif g.protocol == "prover-estimator":
+            self.next_estimate = 0
+            self.phase = ESTIMATE
+        elif self.assertion[self.children(node).start] < 0:
+            self.phase = ASSERT
+        else:
+            self._after_assert()
+
+    def _after_assert(self) -> None:
+        if self.game.protocol == "judge-directed":
+            kids = np.arange(self.children(self.node).start, self.children(self.node).stop)
+            a = self.assertion[kids]
+            plaus = np.where(a == 1, self.tree.prior[kids], 1.0 - self.tree.prior[kids])
+            key = plaus * 1e6 + self.visits[kids]  # least plausible first, then least visited
+            best = np.flatnonzero(np.isclose(key, key.min(), rtol=0.0, atol=1e-9))
+            child = int(kids[best[int(self.rng.integers(len(best)))]]) if len(best) > 1 else int(kids[best[0]])
+            self.log(-1, "judge-pick", node=child)
+            self._enter(child)
+        else:
+            self.phase = PICK
+
+    def _resolve(self, how: str) -> None:
+        g = self.game
+        node = self.node
+        if how == "leaf":
+            leaf = self.leaf_index(node)
+            value = int(self.tree.leaf_truth[leaf])
+            self.known[:, leaf] = value
+        else:
+            value = judge_limit_value(float(self.tree.prior[node]), g.judge_limit, float(self.rng.random()))
+        self.queries_used += 1
+        self.paths.append(list(self.path))
+        if g.protocol == "prover-estimator":
+            p = float(self.estimate[node])
+            claimant_survives = not estimator_right(p, value)
+        else:
+            claimant_survives = int(self.assertion[node]) == value
+        self.log(-1, "check" if how == "leaf" else "prior", node=node, value=value,
+                 claimant_survives=claimant_survives)
+        self.ended_by_last = how
+        if not claimant_survives:
+            self._finish(CHALLENGER, how)
+        elif self.queries_used >= g.queries:
+            self._finish(CLAIMANT, how)
+        elif g.protocol == "cross-examination":
+            self.phase = REOPEN
+        else:  # judge-directed: another path from the root
+            self.path = []
+            self._enter(0)
+
+    # --- outcomes --------------------------------------------------------------------------------
+    def raw_returns(self) -> np.ndarray:
+        if self.winner is None:
+            return np.zeros(2)
+        return np.array([1.0, -1.0]) if self.winner == CLAIMANT else np.array([-1.0, 1.0])
+
+    def outcome(self) -> dict[str, Any]:
+        if self.winner is None:
+            return {}
+        truth = int(self.tree.truth[0])
+        verdict = self.root_claim if self.winner == CLAIMANT else 1 - self.root_claim
+        honest_role = "claimant" if self.root_claim == truth else "challenger"
+        return {"root_truth": truth, "root_claim": int(self.root_claim), "verdict": int(verdict),
+                "claimant_wins": self.winner == CLAIMANT, "honest_role": honest_role,
+                "honest_wins": verdict == truth, "judge_correct": verdict == truth, "judge_wrong": verdict != truth,
+                "ended_by": self.ended_by, "depth_reached": int(self.game.depths[self.node]),
+                "queries_used": self.queries_used,
+                "budget_used": [self.game.budgets[i] - self.budget_left[i] for i in range(2)]}
+
+    # --- information -----------------------------------------------------------------------------
+    def observation(self, player: int) -> np.ndarray:
+        g = self.game
+        n_nodes = g.num_nodes
+        obs = np.zeros(g.observation_shape(player)[0], np.float32)
+        obs[player] = 1.0
+        obs[2 + self.phase] = 1.0
+        i = 2 + len(PHASE_NAMES)
+        obs[i] = 1.0 if self.tree.truth[0] else -1.0  # debaters know the answer
+        obs[i + 1] = 0.0 if self.root_claim < 0 else (1.0 if self.root_claim else -1.0)
+        obs[i + 2] = self.budget_left[player] / max(1, g.budgets[player])
+        obs[i + 3] = (g.queries - self.queries_used) / g.queries
+        obs[i + 4] = g.depths[self.node] / g.depth
+        obs[i + 5] = min(1.0, g.max_rounds / g.depth)
+        i += 6
+        obs[i + self.node] = 1.0
+        i += n_nodes
+        obs[[i + v for v in self.path]] = 1.0
+        i += n_nodes
+        obs[i:i + n_nodes] = np.where(self.assertion < 0, 0.0, 2.0 * self.assertion - 1.0)
+        i += n_nodes
+        has = ~np.isnan(self.estimate)
+        obs[i:i + n_nodes] = np.where(has, 2.0 * np.nan_to_num(self.estimate) - 1.0, 0.0)
+        obs[i + n_nodes:i + 2 * n_nodes] = has
+        i += 2 * n_nodes
+        obs[i:i + n_nodes] = 2.0 * self.tree.prior - 1.0
+        i += n_nodes
+        k = self.known[player]
+        obs[i:i + g.num_leaves] = np.where(k < 0, 0.0, 2.0 * k - 1.0)
+        return obs
+
+    def action_to_string(self, player: int, action: int) -> str:
+        g = self.game
+        if action < g.off_assert:
+            return ("claim false", "claim true", "concede", "dispute", "stop questioning")[action]
+        if action < g.off_pick:
+            pat = action - g.off_assert
+            return "assert " + "".join(str((pat >> i) & 1) for i in range(g.branching))
+        if action < g.off_reopen:
+            return f"recurse into subclaim {action - g.off_pick}"
+        if action < g.off_level:
+            return f"question the claim at depth {action - g.off_reopen}"
+        if action < g.off_verify:
+            return f"probability {g.level_value(action - g.off_level):.3g}"
+        return f"verify leaf {action - g.off_verify}"
+
+    def render_text(self) -> str:
+        g = self.game
+        claim = "-" if self.root_claim < 0 else str(bool(self.root_claim))
+        lines = [f"{g.protocol} debate over a {g.kind} tree (b={g.branching}, depth {g.depth}); root truth "
+                 f"{bool(self.tree.truth[0])}, claim {claim}; phase {PHASE_NAMES[self.phase]}; node {self.node} "
+                 f"(depth {g.depths[self.node]}); queries {self.queries_used}/{g.queries}; budgets left "
+                 f"{self.budget_left}"]
+        if self.winner is not None:
+            lines.append(f"winner: {g.player_names[self.winner]} ({self.ended_by})")
+        return "\n".join(lines)
+
+    def clone(self) -> RecursiveDebateState:
+        new = object.__new__(RecursiveDebateState)
+        new.__dict__.update(self.__dict__)
+        new.rng = copy.deepcopy(self.rng)
+        new.assertion = self.assertion.copy()
+        new.estimate = self.estimate.copy()
+        new.known = self.known.copy()
+        new.budget_left = list(self.budget_left)
+        new.path = list(self.path)
+        new.visits = self.visits.copy()
+        new.paths = [list(p) for p in self.paths]
+        new.transcript = list(self.transcript)
+        new.history = list(self.history)
+        return new
+
+    # --- what a debater may use --------------------------------------------------------------------
+    def debater_view(self, player: int) -> dict[str, Any]:
+        """What ``player`` knows: the public debate (tree shape, rules, the judge's priors,
+        assertions, estimates, path), the root's truth, and only the leaves it has verified
+        or the judge has checked. Scripted agents decide from this alone."""
+        return {"player": player, "phase": self.phase, "node": self.node, "path": list(self.path),
+                "root_truth": int(self.tree.truth[0]), "root_claim": int(self.root_claim),
+                "rules": self.tree.rules, "prior": self.tree.prior, "assertion": self.assertion,
+                "estimate": self.estimate, "known": self.known[player], "budget_left": self.budget_left[player],
+                "paths": self.paths, "visits": self.visits, "next_estimate": self.next_estimate}
+
+
+def raw_env(render_mode: str | None = None, **kwargs: Any) -> KernelAECEnv:
+    """The AEC view without PettingZoo's order-enforcing wrapper."""
+    return KernelAECEnv(RecursiveDebateGame(**kwargs), render_mode=render_mode)
+
+
+def env(render_mode: str | None = None, **kwargs: Any):
+    """The AEC view, wrapped as PettingZoo's classic environments are."""
+    from pettingzoo.utils import wrappers
+
+    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
+
+
+def parallel_env(render_mode: str | None = None, **kwargs: Any) -> KernelParallelEnv:
+    return KernelParallelEnv(RecursiveDebateGame(**kwargs), render_mode=render_mode)
+
+
+__all__ = ["CHALLENGER", "CLAIMANT", "KINDS", "PROTOCOLS", "RecursiveDebateGame", "RecursiveDebateState",
+           "env", "estimator_right", "judge_limit_value", "parallel_env", "raw_env"]

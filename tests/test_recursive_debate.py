@@ -1,0 +1,339 @@
+"""Recursive debate over argument trees (``debate/recursive-v0``): the kernel, the debaters, the
+exact solver, the closed form and the scenarios. The registry-wide API and determinism tests
+cover the environment itself (tests/test_registry_envs.py)."""
+
+from __future__ import annotations
+
+import itertools
+from math import comb
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import hypergeom
+
+import oversight_gym
+from oversight_gym.agents.base import filter_agents
+from oversight_gym.agents.scripted import (
+    GreedyTreeDebater,
+    HonestTreeDebater,
+    ObfuscatingTreeDebater,
+    RandomAgent,
+    RandomSearchTreeDebater,
+)
+from oversight_gym.agents.search import TreeSolverAgent
+from oversight_gym.agents.search.tree_solver import solve
+from oversight_gym.analysis.argument_trees import (
+    grouped_rates,
+    limit_failure_probability,
+    random_search_win_probability,
+)
+from oversight_gym.analysis.metrics import Rate
+from oversight_gym.core.errors import IllegalActionError
+from oversight_gym.core.payoffs import SidePayment, ZeroSum
+from oversight_gym.envs.debate.argument_trees import ArgumentTree, make_tree
+from oversight_gym.envs.debate.recursive import (
+    CHALLENGER,
+    CLAIMANT,
+    DISPUTE,
+    RecursiveDebateGame,
+)
+from oversight_gym.runner.episodes import play_episode
+
+FAST = settings(max_examples=15, deadline=None)
+KIND_KW = st.sampled_from([
+    {"kind": "obfuscated", "flaws": 1}, {"kind": "obfuscated", "flaws": 3}, {"kind": "conjunctive"},
+    {"kind": "stable", "rule": "majority", "branching": 3}, {"kind": "stable", "rule": "or"},
+    {"kind": "counter-intuitive", "prior_strength": 0.5},
+])
+
+
+def _game(kw: dict, **more) -> RecursiveDebateGame:
+    kw = dict(kw)
+    kw.setdefault("branching", 2)
+    kw.setdefault("depth", 2 if kw["branching"] == 3 else 3)
+    return RecursiveDebateGame(**kw, **more)
+
+
+# --- properties of the theory -------------------------------------------------------------------------------
+@FAST
+@given(kw=KIND_KW, protocol=st.sampled_from(["standard", "cross-examination"]),
+       honest_role=st.sampled_from(["claimant", "challenger"]),
+       opponent=st.sampled_from(["random", "obfuscator", "greedy", "solver"]), seed=st.integers(0, 2**32 - 1))
+def test_full_information_honest_side_wins_in_either_role(kw, protocol, honest_role, opponent, seed):
+    """Unlimited budgets and L >= depth: the honest debater wins whichever seat it holds, against
+    any opponent (Irving et al. 2018: with optimal play, lying is harder than refuting a lie)."""
+    if opponent == "solver" and protocol == "cross-examination":
+        protocol = "standard"  # the exact solver plays single-path protocols
+    game = _game(kw, protocol=protocol, queries=3 if protocol == "cross-examination" else 1,
+                 claimant_budget=None, challenger_budget=None)
+    other = {"random": RandomAgent(), "obfuscator": ObfuscatingTreeDebater(), "greedy": GreedyTreeDebater(),
+             "solver": TreeSolverAgent()}[opponent]
+    agents = [HonestTreeDebater(), other] if honest_role == "claimant" else [other, HonestTreeDebater()]
+    state = play_episode(game, agents, seed=seed)
+    out = state.outcome()
+    if out["honest_role"] == honest_role:  # (an opponent in the claimant seat may itself claim the truth)
+        assert out["honest_wins"], state.render_text()
+    assert not out["judge_wrong"] or out["honest_role"] != honest_role
+
+
+@FAST
+@given(kw=KIND_KW, seed=st.integers(0, 2**32 - 1))
+def test_honest_estimator_with_full_information_wins_prover_estimator_debate(kw, seed):
+    """An estimator who knows every leaf states 0/1 probabilities, which are exactly consistent;
+    whatever the prover picks, the checked fact agrees with it."""
+    game = _game(kw, protocol="prover-estimator", claim="dishonest", claimant_budget=None, challenger_budget=None,
+                 tolerance=0.0)
+    state = play_episode(game, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=seed)
+    assert state.outcome()["honest_wins"]
+
+
+def test_prover_estimator_is_not_sound_for_an_honest_prover_on_a_conjunction():
+    """Errors accumulate in a conjunction: two subclaims at 0.6 each give the parent 0.36, so a
+    dishonest estimator can put the true root on the wrong side while every subclaim it states
+    is on the right side (the stability condition of Brown-Cohen et al. 2025 fails)."""
+    tree = ArgumentTree(2, 1, np.array([0], np.int8), np.array([1, 1], np.int8), np.full(3, 0.5))
+    game = RecursiveDebateGame(kind="conjunctive", depth=1, protocol="prover-estimator", claim="honest",
+                               levels=11, tolerance=0.05)
+    state = game.new_initial_state(np.random.default_rng(0), tree=tree)
+    assert solve(state) == 0.0  # the estimator wins against best play by the honest prover
+    state.apply_action(1)  # claim true
+    state.apply_action(game.off_level + 4)  # root 0.4
+    state.apply_action(game.off_level + 6)  # children 0.6 and 0.6: 0.36, within 0.05 of 0.4
+    state.apply_action(game.off_level + 6)
+    state.apply_action(game.off_pick + 0)
+    assert state.is_terminal() and state.winner == CHALLENGER and not state.outcome()["honest_wins"]
+
+
+@FAST
+@given(depth=st.integers(2, 4), truth_depth=st.integers(1, 4), strength=st.sampled_from([0.1, 0.3, 0.5]),
+       extra=st.integers(0, 2), judge=st.sampled_from(["sample", "threshold"]), seed=st.integers(0, 2**32 - 1),
+       honest_role=st.sampled_from(["claimant", "challenger"]))
+def test_no_irreducible_complexity_failures_once_L_reaches_the_tree_depth(depth, truth_depth, strength, extra, judge,
+                                                                         seed, honest_role):
+    game = RecursiveDebateGame(kind="counter-intuitive", depth=depth, truth_depth=min(truth_depth, depth),
+                               prior_strength=strength, max_rounds=depth + extra, judge_limit=judge,
+                               claim="honest" if honest_role == "claimant" else "dishonest",
+                               claimant_budget=None, challenger_budget=None)
+    agents = ([HonestTreeDebater(), ObfuscatingTreeDebater()] if honest_role == "claimant"
+              else [ObfuscatingTreeDebater(), HonestTreeDebater()])
+    out = play_episode(game, agents, seed=seed).outcome()
+    assert not out["judge_wrong"] and out["ended_by"] in ("leaf", "concede")
+
+
+def test_a_limit_before_the_truth_depth_fails_as_the_closed_form_says():
+    game = RecursiveDebateGame(kind="counter-intuitive", depth=3, truth_depth=3, prior_strength=0.5, max_rounds=0,
+                               judge_limit="threshold", claim="honest", claimant_budget=None, challenger_budget=None)
+    wrong = [play_episode(game, [HonestTreeDebater(), ObfuscatingTreeDebater()], seed=s).outcome()["judge_wrong"]
+             for s in range(20)]
+    assert all(wrong) and limit_failure_probability(0, 3, 0.5, 3, "threshold") == 1.0
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(k=st.sampled_from([1, 2, 4]), budget=st.sampled_from([0, 3, 8]),
+       protocol=st.sampled_from(["standard", "cross-examination"]))
+def test_random_search_win_rate_matches_the_closed_form(k, budget, protocol):
+    queries = 2 if protocol == "cross-examination" else 1
+    game = RecursiveDebateGame(kind="obfuscated", depth=5, flaws=k, claim="dishonest", challenger_budget=budget,
+                               protocol=protocol, queries=queries)
+    n = 300
+    wins = sum(play_episode(game, [ObfuscatingTreeDebater(), RandomSearchTreeDebater()], seed=s)
+               .outcome()["honest_wins"] for s in range(n))
+    lo, hi = Rate(wins, n, 0.999).interval
+    assert lo <= random_search_win_probability(32, k, budget, queries) <= hi
+
+
+@FAST
+@given(kw=KIND_KW, protocol=st.sampled_from(["standard", "cross-examination", "judge-directed", "prover-estimator"]),
+       seed=st.integers(0, 2**32 - 1), side=st.booleans())
+def test_returns_are_zero_sum_and_side_payments_reward_wrong_verdicts(kw, protocol, seed, side):
+    q = 2 if protocol in ("cross-examination", "judge-directed") else 1
+    payoff = ZeroSum() + SidePayment(0.5, "judge_wrong") if side else None
+    game = _game(kw, protocol=protocol, queries=q, claimant_budget=1, challenger_budget=2, payoff=payoff)
+    state = play_episode(game, [RandomAgent(), RandomAgent()], seed=seed)
+    ret = state.returns()
+    extra = 0.5 * 2 if side and state.outcome()["judge_wrong"] else 0.0
+    assert abs(ret.sum() - extra) < 1e-12
+    assert sorted(state.raw_returns().tolist()) == [-1.0, 1.0]
+
+
+# --- the exact solver -------------------------------------------------------------------------------------------
+@settings(max_examples=10, deadline=None)
+@given(kw=KIND_KW, protocol=st.sampled_from(["standard", "judge-directed", "prover-estimator"]),
+       seed=st.integers(0, 2**32 - 1), rounds=st.sampled_from([None, 1]))
+def test_solver_value_matches_solver_play(kw, protocol, seed, rounds):
+    game = _game(kw, protocol=protocol, max_rounds=rounds, levels=6, challenger_budget=0)
+    state = game.new_initial_state(np.random.default_rng(seed))
+    value = solve(state)
+    assert 0.0 <= value <= 1.0
+    if rounds is None and protocol == "standard":
+        assert value == 1.0  # the claimant claims the truth and defends it
+    if value in (0.0, 1.0) and protocol != "judge-directed":  # no chance on the solver's path
+        end = play_episode(game, [TreeSolverAgent(), TreeSolverAgent()], seed=seed)
+        assert end.outcome()["claimant_wins"] == (value == 1.0)
+
+
+def test_solver_refuses_what_it_cannot_solve():
+    game = RecursiveDebateGame(depth=2, protocol="cross-examination", queries=2)
+    with pytest.raises(ValueError, match="queries=2"):
+        solve(game.new_initial_state(np.random.default_rng(0)))
+
+
+# --- the kernel -------------------------------------------------------------------------------------------------
+def test_verification_reveals_a_leaf_to_the_verifier_only_and_checks_to_both():
+    game = RecursiveDebateGame(kind="obfuscated", depth=2, flaws=1, claim="dishonest", challenger_budget=1)
+    s = game.new_initial_state(np.random.default_rng(0))
+    s.apply_action(1)
+    before = s.observation(CLAIMANT)
+    s.apply_action(game.off_verify + 2)
+    assert s.known[CHALLENGER, 2] == s.tree.leaf_truth[2] and s.known[CLAIMANT, 2] == -1
+    assert np.array_equal(before[-4:], s.observation(CLAIMANT)[-4:])
+    assert s.observation(CHALLENGER)[-4 + 2] != 0
+    with pytest.raises(IllegalActionError, match="verification budget is spent"):
+        s.apply_action(game.off_verify + 3)
+    s.apply_action(DISPUTE)
+    s.apply_action(game.off_assert + 3)  # a conjunction asserted true: both subclaims true
+    s.apply_action(game.off_pick + 1)
+    s.apply_action(game.off_assert + 3)
+    s.apply_action(game.off_pick + 0)
+    assert s.is_terminal() and (s.known[:, 2] >= 0).all()  # the judge's check is public
+    assert s.outcome()["queries_used"] == 1
+
+
+def test_illegal_moves_explain_themselves():
+    game = RecursiveDebateGame(kind="obfuscated", depth=2, claim="dishonest", challenger_budget=0)
+    s = game.new_initial_state(np.random.default_rng(0))
+    with pytest.raises(IllegalActionError, match="fixes the claim"):
+        s.apply_action(1 - s.forced_claim)
+    s.apply_action(s.forced_claim)
+    s.apply_action(DISPUTE)
+    with pytest.raises(IllegalActionError, match="local rule"):
+        s.apply_action(game.off_assert + 0)  # 'both false' does not give 'true' under a conjunction
+    assert s.phase == 2 and s.history == [s.forced_claim, DISPUTE]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"protocol": "socratic"}, "protocol must be one of"),
+    ({"queries": 2}, "queries must be 1 for protocol='standard'"),
+    ({"challenger_budget": 99, "depth": 3}, r"challenger_budget must be in \[0, 8\]"),
+    ({"claim": "maybe"}, "claim must be one of"),
+    ({"levels": 1}, "levels must be in"),
+    ({"judge_limit": "vote"}, "judge_limit must be one of"),
+    ({"max_rounds": -1}, "max_rounds must be in"),
+])
+def test_bad_game_parameters_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RecursiveDebateGame(**kwargs)
+
+
+def test_judge_directed_recursion_follows_the_least_plausible_subclaim():
+    tree = ArgumentTree(2, 1, np.array([0], np.int8), np.array([1, 1], np.int8), np.array([0.5, 0.9, 0.2]))
+    game = RecursiveDebateGame(kind="conjunctive", depth=1, protocol="judge-directed", claim="honest")
+    s = game.new_initial_state(np.random.default_rng(0), tree=tree)
+    for a in (1, DISPUTE, game.off_assert + 3):
+        s.apply_action(a)
+    assert s.paths == [[0, 2]]  # the judge found subclaim 2 (prior 0.2) least plausible
+
+
+def test_same_seed_same_transcript_through_the_pettingzoo_view():
+    texts = []
+    for _ in range(2):
+        env = oversight_gym.make("debate/recursive-v0", depth=3, protocol="cross-examination", queries=2)
+        env.reset(seed=5)
+        agent = RandomAgent(seed=1)
+        for _name in env.agent_iter():
+            obs, _, term, trunc, _ = env.last()
+            env.step(None if term or trunc else agent.act(obs["observation"], obs["action_mask"]))
+        texts.append(env.unwrapped.game_state.transcript_json())
+    assert texts[0] == texts[1]
+
+
+# --- agents -------------------------------------------------------------------------------------------------------
+def test_agents_are_registered_and_classified():
+    names = {"tree-honest", "tree-obfuscator", "tree-random-search", "tree-greedy", "tree-solver"}
+    assert names <= {c.name for c in filter_agents(requires_state=True)}
+    assert HonestTreeDebater.classifier["honest"] and not ObfuscatingTreeDebater.classifier["honest"]
+    # they play recursive debate only, so populations for other games leave them out
+    assert "tree-solver" in {c.name for c in filter_agents("debate/recursive-v0")}
+    assert not {c.name for c in filter_agents("debate/pixels-v0")} & names
+
+
+def test_budgets_are_respected_and_greedy_never_verifies():
+    game = RecursiveDebateGame(kind="obfuscated", depth=4, claim="dishonest", claimant_budget=5, challenger_budget=9)
+    s = play_episode(game, [ObfuscatingTreeDebater(budget=2), HonestTreeDebater()], seed=0)
+    assert s.outcome()["budget_used"] == [2, 9]
+    s = play_episode(game, [GreedyTreeDebater(), GreedyTreeDebater()], seed=0)
+    assert s.outcome()["budget_used"] == [0, 0]
+    with pytest.raises(ValueError, match="budget must be"):
+        HonestTreeDebater(budget=-1)
+
+
+def test_the_honest_challenger_follows_a_flaw_it_has_found():
+    game = RecursiveDebateGame(kind="obfuscated", depth=6, flaws=1, claim="dishonest", challenger_budget=64)
+    for seed in range(5):
+        assert play_episode(game, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=seed).outcome()["honest_wins"]
+
+
+# --- analysis -----------------------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), data=st.data())
+def test_closed_form_is_the_hypergeometric_tail(n, data):
+    k = data.draw(st.integers(0, n))
+    b = data.draw(st.integers(0, n))
+    q = data.draw(st.integers(1, 3))
+    m = min(n, b + q)
+    expected = 1.0 - hypergeom(n, k, m).pmf(0) if k else 0.0
+    assert random_search_win_probability(n, k, b, q) == pytest.approx(expected, abs=1e-9)
+    if n <= 8 and k:  # exact enumeration of the inspected sets
+        sets = list(itertools.combinations(range(n), m))
+        assert random_search_win_probability(n, k, b, q) == pytest.approx(
+            sum(any(i < k for i in s) for s in sets) / len(sets))
+    assert random_search_win_probability(n, k, b, q) == pytest.approx(1 - comb(n - k, m) / comb(n, m))
+
+
+def test_limit_failure_and_grouped_rates():
+    assert limit_failure_probability(0, 4, 0.3, 6) == pytest.approx(0.8)
+    assert limit_failure_probability(4, 4, 0.3, 6) == pytest.approx(0.5)
+    assert limit_failure_probability(6, 4, 0.3, 6) == 0.0
+    assert limit_failure_probability(2, 4, 0.3, 6, "threshold") == 1.0
+    rows = grouped_rates([{"a": 1, "w": True}, {"a": 1, "w": False}, {"a": 2, "n": 10, "w": 3}], ["a"], flag="w")
+    assert [(r["a"], r["rate"], r["n"]) for r in rows] == [(1, 0.5, 2), (2, 0.3, 10)]
+    with pytest.raises(ValueError, match="flaws must be in"):
+        random_search_win_probability(10, 11, 0)
+
+
+def test_debate_tree_png(tmp_path):
+    from oversight_gym.analysis.tree_plots import plot_debate_tree
+
+    game = RecursiveDebateGame(kind="obfuscated", depth=7, flaws=2, claim="dishonest", challenger_budget=10,
+                               protocol="cross-examination", queries=2)
+    s = play_episode(game, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=1)
+    path = plot_debate_tree(s, tmp_path / "t.png")
+    assert path.stat().st_size > 1000 and path.read_bytes()[:4] == b"\x89PNG"
+    pe = play_episode(RecursiveDebateGame(kind="stable", depth=2, branching=3, protocol="prover-estimator"),
+                      [HonestTreeDebater(), ObfuscatingTreeDebater()], seed=2)
+    assert plot_debate_tree(pe, tmp_path / "pe.png").exists()
+
+
+def test_make_tree_option_and_errors():
+    game = RecursiveDebateGame(depth=2)
+    with pytest.raises(ValueError, match="tree must be an ArgumentTree of branching 2 and depth 2"):
+        game.new_initial_state(np.random.default_rng(0), tree=make_tree(np.random.default_rng(0), depth=3))
+
+
+# --- scenarios (tiny runs) ----------------------------------------------------------------------------------------
+def test_scenarios_run_small(tmp_path):
+    from oversight_gym.runner.scenario import get_scenario
+
+    obf = get_scenario("obfuscated-arguments").execute(
+        {"depth": 4, "budget_points": 3, "flaw_points": 2, "debates": 40, "kernel_debates": 4, "conj_depth": 3,
+         "stable_depth": 2, "tolerances": "0.1"}, quick=True, out=tmp_path / "o", workers=1, progress=False)
+    assert "closed form" in obf.table() and (tmp_path / "o" / "cliff.png").exists()
+    irr = get_scenario("irreducible-complexity").execute(
+        {"depth": 2, "truth_depths": "2", "strengths": "0,0.5", "debates": 40, "kernel_debates": 4}, quick=True,
+        out=tmp_path / "i", workers=1, progress=False)
+    assert "L >= depth" in irr.table() and (tmp_path / "i" / "failure_curve_sample.png").exists()
+    with pytest.raises(ValueError, match="truth-depths"):
+        get_scenario("irreducible-complexity").execute({"depth": 2, "truth_depths": "5"}, quick=True,
+                                                       out=tmp_path / "x", workers=1, progress=False)
