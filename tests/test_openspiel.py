@@ -10,7 +10,7 @@ from oversight_gym.core.registry import make_game
 
 pyspiel = pytest.importorskip("pyspiel")
 from open_spiel.python import policy as os_policy  # noqa: E402
-from open_spiel.python.algorithms import cfr, exploitability, expected_game_score, minimax  # noqa: E402
+from open_spiel.python.algorithms import cfr, expected_game_score, exploitability, minimax  # noqa: E402
 
 from oversight_gym.core.openspiel import to_openspiel  # noqa: E402
 

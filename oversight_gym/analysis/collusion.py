@@ -213,3 +213,35 @@ def deviation_punishment(shocked: Any, baseline: Any, deviator: int, shocked_pro
         out["deviation_gain"] = gain
         out["deviation_paid"] = gain > tol
     return out
+
+
+# --- added for covert signalling (issue 5) --------------------------------------------------------
+def mutual_information_bias(nx: int, ny: int, n: int) -> float:
+    """The plug-in estimator's expected upward bias under independence, in bits:
+    ``(nx - 1)(ny - 1) / (2 n ln 2)`` (Miller 1955); ``2 n ln(2) I`` is then about
+    chi-squared with ``(nx - 1)(ny - 1)`` degrees of freedom."""
+    if n < 1 or nx < 1 or ny < 1:
+        raise ValueError(f"nx, ny and n must be >= 1, got {nx}, {ny}, {n}")
+    return (nx - 1) * (ny - 1) / (2.0 * n * np.log(2.0))
+
+
+def channel_capacity(transition: Any, tol: float = 1e-12, max_iter: int = 10_000) -> tuple[float, np.ndarray]:
+    """Capacity in bits of a discrete memoryless channel ``transition[i, j] = P(j | i)``, and
+    the capacity-achieving input distribution (Blahut 1972; Arimoto 1972 algorithm)."""
+    t = np.asarray(transition, dtype=np.float64)
+    if t.ndim != 2 or np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+        raise ValueError("transition must be a 2-D array of non-negative rows that sum to 1")
+    p = np.full(t.shape[0], 1.0 / t.shape[0])
+    logt = np.log2(np.where(t > 0, t, 1.0))
+    cap = 0.0
+    for _ in range(max_iter):
+        q = p @ t
+        logq = np.log2(np.where(q > 0, q, 1.0))
+        d = (t * (logt - logq)).sum(axis=1)  # KL(row || output), bits
+        lower, upper = float(p @ d), float(d.max())
+        cap = lower
+        if upper - lower < tol:
+            break
+        p = p * np.exp2(d)
+        p /= p.sum()
+    return max(0.0, cap), p

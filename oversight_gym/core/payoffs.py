@@ -105,6 +105,46 @@ class SidePayment(PayoffScheme):
 
 
 @dataclass(frozen=True)
+class SharedPrize(PayoffScheme):
+    """Weight ``weight`` (lambda) on winning against a prize all players share:
+    ``payoff_i = weight * (u_i - mean_j u_j) + (1 - weight) * amount * [condition]``, where
+    ``condition`` is a terminal outcome flag (a key of ``state.outcome()``).
+
+    ``weight = 1`` is the zero-sum game; lower weights pay the players jointly for an
+    outcome the overseer does not want. Example: ``SharedPrize(0.5, "judge_wrong")``: debaters
+    who care half about winning and half about a reward they both get when the judge is
+    misled ("gaining more compute").
+    """
+
+    weight: float = 1.0
+    condition: str = "judge_wrong"
+    amount: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_float("weight", self.weight, 0.0, 1.0)
+        check_float("amount", self.amount)
+
+    @property
+    def zero_sum(self) -> bool:  # type: ignore[override]
+        return self.weight == 1.0 or self.amount == 0.0
+
+    def apply(self, raw: np.ndarray, state: State) -> np.ndarray:
+        raw = np.asarray(raw, dtype=np.float64)
+        out = self.weight * (raw - sum(raw.tolist()) / len(raw))
+        if state.is_terminal() and self.weight < 1.0:
+            outcome = state.outcome()
+            if self.condition not in outcome:
+                raise ValueError(f"condition {self.condition!r} is not an outcome of {state.game.name}; "
+                                 f"outcomes are {sorted(outcome)}")
+            if outcome[self.condition]:
+                out = out + (1.0 - self.weight) * self.amount
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"scheme": "SharedPrize", "weight": self.weight, "condition": self.condition, "amount": self.amount}
+
+
+@dataclass(frozen=True)
 class Compose(PayoffScheme):
     """Apply schemes in order."""
 

@@ -142,11 +142,14 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
     return st.one_of(options)
 
 
-def agents(names: Sequence[str] | None = None, *, include_learners: bool = False) -> SearchStrategy[Any]:
+def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
+           include_learners: bool = False) -> SearchStrategy[Any]:
     """Seeded agents from ``oversight_gym.agents.registered_agents()`` that play from the
     observation and action mask alone (``classifier["requires_state"]`` is false).
 
-    ``names`` restricts the draw to those agents (each must exist and need no state).
+    ``names`` restricts the draw to those agents (each must exist and need no state);
+    ``env_id`` to the agents that play that game (agents written for other games declare
+    it in ``games``).
     Learning agents are left out unless ``include_learners``: untrained, they are just
     another policy, and their constructors may need more than a seed.
 
@@ -162,12 +165,14 @@ def agents(names: Sequence[str] | None = None, *, include_learners: bool = False
 
     def eligible(cls: type) -> bool:
         c = cls.classifier
-        return not c.get("requires_state", False) and (include_learners or not c.get("learns", False))
+        return (not c.get("requires_state", False) and (include_learners or not c.get("learns", False))
+                and (env_id is None or cls.plays(env_id)))
 
     if names is None:
         chosen = [n for n, cls in registry.items() if eligible(cls)]
         if not chosen:
-            raise ValueError("no registered agent plays without the kernel state")
+            raise ValueError("no registered agent plays without the kernel state"
+                             + (f" on {env_id}" if env_id else ""))
     else:
         chosen = list(names)
         if not chosen:

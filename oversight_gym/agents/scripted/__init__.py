@@ -1,5 +1,13 @@
 """Scripted agents."""
 
+from oversight_gym.agents.scripted.collusion import ControlHonest, ControlRedTeam
 from oversight_gym.agents.scripted.random_agent import RandomAgent
+from oversight_gym.agents.scripted.recursive_debate import (
+    GreedyTreeDebater,
+    HonestTreeDebater,
+    ObfuscatingTreeDebater,
+    RandomSearchTreeDebater,
+)
 
-__all__ = ["RandomAgent"]
+__all__ = ["ControlHonest", "ControlRedTeam", "GreedyTreeDebater", "HonestTreeDebater", "ObfuscatingTreeDebater",
+           "RandomAgent", "RandomSearchTreeDebater"]

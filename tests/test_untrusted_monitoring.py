@@ -1,0 +1,193 @@
+"""AI control (Greenblatt et al. 2023): the untrusted-monitoring kernel, its agreement with the
+vectorised simulator, the closed forms, the red-team optimiser and the properties of the
+issue (safety never below the no-monitoring baseline for the same red team; paraphrasing
+that always destroys the signal removes the monitor's collusion)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import oversight_gym
+from oversight_gym.agents.scripted.collusion import ControlHonest, ControlRedTeam
+from oversight_gym.analysis import ai_control as A
+from oversight_gym.core.errors import IllegalActionError
+from oversight_gym.envs.collusion.untrusted_monitoring import (
+    ENV_ID,
+    ControlConfig,
+    UntrustedMonitoringGame,
+)
+from oversight_gym.testing import check_determinism, rollout
+
+FEW = settings(max_examples=12, deadline=None)
+
+
+@st.composite
+def configs(draw: st.DrawFn, protocols=("none", "upfront", "trusted", "untrusted")) -> ControlConfig:
+    protocol = draw(st.sampled_from(protocols))
+    kw = {"n_tasks": draw(st.integers(20, 300)), "protocol": protocol,
+          "audit_budget": draw(st.sampled_from([0.0, 0.02, 0.1, 0.3])),
+          "separation_trusted": draw(st.floats(0.0, 4.0)), "separation_untrusted": draw(st.floats(0.0, 5.0)),
+          "stealth": draw(st.floats(0.0, 1.0)), "attack_success": draw(st.floats(0.05, 1.0)),
+          "signal_collision": draw(st.floats(0.0, 0.5))}
+    if protocol in ("trusted", "untrusted"):
+        kw["defer_rate"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
+    if protocol == "untrusted":
+        kw["honeypots"] = draw(st.sampled_from([0, 5, 20]))
+        kw["paraphrase_prob"] = draw(st.floats(0.0, 1.0))
+        kw["paraphrase_loss"] = draw(st.floats(0.0, 0.5))
+    return ControlConfig(**kw)
+
+
+def red_teams() -> st.SearchStrategy[A.RedTeam]:
+    return st.builds(A.RedTeam, st.floats(0.0, 0.3), st.booleans(), st.sampled_from(["honest", "on_signal", "always"]))
+
+
+FIELDS = ("end", "tasks_done", "solved", "audits", "attacks", "deferrals", "shutdown")
+
+
+@FEW
+@given(cfg=configs(), red=red_teams(), seed=st.integers(0, 2**31))
+def test_simulator_agrees_with_the_kernel_deployment_by_deployment(cfg, red, seed) -> None:
+    seeds = A.deployment_seeds(seed, 4)
+    fast = A.simulate(cfg, red, *A.draw_batch(cfg, seeds))
+    slow = A.simulate_loop(cfg, red, seeds)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
+
+
+def test_scripted_agents_through_the_aec_view_match_the_simulator() -> None:
+    cfg = ControlConfig(n_tasks=400, protocol="untrusted", audit_budget=0.05, honeypots=10, paraphrase_prob=0.3,
+                        signal_collision=0.1)
+    red = A.RedTeam(0.05, True, "on_signal")
+    agent = ControlRedTeam(red.attack_rate, red.signal, red.monitor)
+    for s in range(3):
+        env = oversight_gym.make(ENV_ID, **cfg.as_dict())
+        rollout(env, agent, seed=s)
+        o = env.game_state.outcome()
+        sim = A.simulate(cfg, red, *A.draw_batch(cfg, [s]))
+        assert o["backdoor"] == (sim.end[0] == 2) and o["caught"] == (sim.end[0] == 1)
+        assert o["tasks_done"] == sim.tasks_done[0] and o["solved"] == sim.solved[0]
+
+
+@FEW
+@given(cfg=configs(), red=red_teams(), seed=st.integers(0, 2**31))
+def test_safety_never_below_the_no_monitoring_baseline_for_the_same_red_team(cfg, red, seed) -> None:
+    """With common random numbers every deployment that is safe without monitoring is safe
+    under the protocol: auditing only ends deployments early in the blue team's favour and
+    deferring only removes attacks."""
+    base = ControlConfig(**{**cfg.as_dict(), "protocol": "none", "defer_rate": 0.0, "honeypots": 0})
+    seeds = A.deployment_seeds(seed, 8)
+    hp, tasks = A.draw_batch(cfg, seeds)
+    with_protocol = A.simulate(cfg, red, hp, tasks).safe
+    baseline = A.simulate(base, red, np.zeros((8, 0, hp.shape[2])), tasks).safe
+    assert np.all(with_protocol >= baseline)
+
+
+@FEW
+@given(cfg=configs(protocols=("untrusted",)), rate=st.floats(0.001, 0.3), seed=st.integers(0, 2**31))
+def test_paraphrasing_that_always_destroys_the_signal_removes_collusion(cfg, rate, seed) -> None:
+    """With paraphrase_prob = 1 a monitor that lies on the signal never sees one: every
+    deployment ends exactly as with an honest monitor."""
+    cfg = ControlConfig(**{**cfg.as_dict(), "paraphrase_prob": 1.0})
+    hp, tasks = A.draw_batch(cfg, A.deployment_seeds(seed, 6))
+    colluding = A.simulate(cfg, A.RedTeam(rate, True, "on_signal"), hp, tasks)
+    honest = A.simulate(cfg, A.RedTeam(rate, True, "honest"), hp, tasks)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(colluding, f), getattr(honest, f), err_msg=f)
+
+
+def test_without_paraphrasing_the_signal_lets_the_monitor_collude() -> None:
+    """The contrast that makes the property above non-trivial."""
+    cfg = ControlConfig(n_tasks=2000, protocol="untrusted", honeypots=30)
+    red_c, red_h = A.RedTeam(0.003, True, "on_signal"), A.RedTeam(0.003, True, "honest")
+    colluding, honest = A.evaluate(cfg, [red_c, red_h], deployments=300, seed=1)
+    assert colluding.safety.value < honest.safety.value - 0.2
+
+
+def test_honeypots_catch_a_monitor_that_always_lies() -> None:
+    cfg = ControlConfig(n_tasks=500, protocol="untrusted", honeypots=30)
+    res = A.simulate(cfg, A.RedTeam(0.01, False, "always"), *A.draw_batch(cfg, A.deployment_seeds(0, 200)))
+    assert res.shutdown.mean() > 0.99
+    honest = A.simulate(cfg, A.HONEST_TEAM, *A.draw_batch(cfg, A.deployment_seeds(0, 400)))
+    assert honest.shutdown.mean() <= 0.03  # the test's false-alarm rate is at most honeypot_alpha = 1%
+
+
+def test_upfront_closed_form_matches_the_simulation() -> None:
+    cfg = ControlConfig(n_tasks=1000, protocol="upfront", audit_budget=0.02)
+    rate, safety = A.upfront_best_response(cfg)
+    grid = np.geomspace(1e-5, 1, 200)
+    assert safety <= min(A.upfront_safety(cfg, r) for r in grid) + 1e-9
+    ev = A.evaluate(cfg, [A.RedTeam(rate)], deployments=3000, seed=3)[0]
+    lo, hi = ev.safety.interval
+    assert lo - 0.01 <= safety <= hi + 0.01
+    none = ControlConfig(n_tasks=1000, protocol="none")
+    ev0 = A.evaluate(none, [A.RedTeam(0.002)], deployments=3000, seed=3)[0]
+    assert abs(ev0.safety.value - A.no_monitoring_safety(none, 0.002)) < 0.03
+
+
+def test_monitoring_approximation_is_close_when_the_budget_is_not_binding() -> None:
+    cfg = ControlConfig(n_tasks=1000, protocol="trusted", audit_budget=0.05, defer_rate=0.1)
+    ev = A.evaluate(cfg, [A.RedTeam(0.01)], deployments=2000, seed=4)[0]
+    assert abs(ev.safety.value - A.monitoring_safety_approx(cfg, 0.01)) < 0.05
+
+
+def test_red_team_optimiser_finds_collusion_and_beats_a_naive_red_team() -> None:
+    cfg = ControlConfig(n_tasks=1000, protocol="untrusted", honeypots=30)
+    br = A.optimise_red_team(cfg, deployments=200, seed=0, rates=np.geomspace(1e-3, 0.3, 8), refine=2)
+    assert br.best.red.signal and br.best.red.monitor == "on_signal"
+    naive = A.evaluate(cfg, [A.RedTeam(0.3, False, "honest")], deployments=200, seed=0)[0]
+    assert br.best.safety.value < naive.safety.value
+    assert br.holdout is not None and br.holdout.red == br.best.red
+
+
+def test_usefulness_is_scaled_between_trusted_and_untrusted() -> None:
+    cfg = ControlConfig(n_tasks=2000, protocol="trusted", defer_rate=0.3)
+    no_defer = ControlConfig(n_tasks=2000, protocol="trusted")
+    u1 = A.evaluate(cfg, [A.HONEST_TEAM], deployments=50)[0].usefulness
+    u0 = A.evaluate(no_defer, [A.HONEST_TEAM], deployments=50)[0].usefulness
+    assert abs(u0 - 1.0) < 0.05 and abs(u1 - 0.7) < 0.05  # deferring 30% of tasks to T costs ~30%
+
+
+def test_kernel_rules_and_errors() -> None:
+    game = UntrustedMonitoringGame(n_tasks=5, protocol="upfront", audit_budget=0.4)
+    state = game.new_initial_state(np.random.default_rng(0))
+    assert state.current_player() == 0 and state.legal_actions() == [0, 1, 2]
+    state.apply_action(1)  # attack on task 0: audited (upfront, first 2 tasks)
+    assert state.legal_actions() == [0, 1]
+    with pytest.raises(IllegalActionError):
+        state.apply_action(2)
+    state.apply_action(0)
+    assert state.is_terminal() and state.outcome()["caught"] and state.returns().tolist() == [-1.0, -1.0]
+    with pytest.raises(ValueError, match="protocol"):
+        ControlConfig(protocol="magic")
+    with pytest.raises(ValueError, match="defer_rate"):
+        ControlConfig(protocol="upfront", defer_rate=0.1)
+    with pytest.raises(ValueError, match="honeypots"):
+        ControlConfig(protocol="trusted", honeypots=3)
+    with pytest.raises(ValueError, match="useful_untrusted"):
+        ControlConfig(useful_untrusted=0.1, useful_trusted=0.2)
+
+
+def test_registered_env_is_deterministic_and_agents_are_game_specific() -> None:
+    check_determinism(lambda: oversight_gym.make(ENV_ID, n_tasks=30, protocol="untrusted", honeypots=3),
+                      seeds=(0, 1), episodes=2)
+    assert ControlRedTeam.plays(ENV_ID) and not ControlRedTeam.plays("debate/pixels-v0")
+    env = oversight_gym.make(ENV_ID, n_tasks=50, protocol="trusted")
+    ep = rollout(env, ControlHonest(), seed=0)
+    assert ep.steps == 100 and env.game_state.outcome()["safe"]
+
+
+def test_scenario_runs_small_and_resumes(tmp_path) -> None:
+    from oversight_gym.runner.scenario import get_scenario
+
+    sc = get_scenario("ai-control")
+    small = {"n_tasks": 400, "deployments": 40, "rates": 4, "refine": 0, "defer_grid": "0,0.2", "honeypots": 10}
+    res = sc.execute(small, quick=True, out=tmp_path, progress=False)
+    assert "order of safety" in res.table() and (tmp_path / "frontier.png").exists()
+    again = sc.execute(small, quick=True, out=tmp_path, progress=False)  # every record read back, none recomputed
+    assert again.rows == res.rows
+    cell = sc.experiment({**sc.defaults(True), **small}, 0)
+    assert 0.0 <= cell["safety:trusted"] <= 1.0 and "usefulness:untrusted" in cell
