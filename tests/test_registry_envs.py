@@ -100,3 +100,24 @@ def test_single_agent_views_pass_gymnasium_check_env(env_id: str, data: st.DataO
     seat = data.draw(st.sampled_from(seats), label="seat")
     opponents = {s: RandomAgent(seed=i) for i, s in enumerate(seats) if s != seat}
     check_single_agent_view(oversight_gym.make_single_agent(env_id, seat, opponents, **kwargs))
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_game_modules_offer_pettingzoo_factories(env_id: str) -> None:
+    """Each game's module has env(), raw_env() and parallel_env(), as PettingZoo's own do."""
+    import importlib
+
+    target = spec(env_id).game
+    if not isinstance(target, str):
+        pytest.skip("registered with a callable, not a module")
+    module_name, _, cls_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    assert hasattr(module, "env"), f"{module_name} has no env(): add env, raw_env, parallel_env = " \
+                                   f"pettingzoo_factories({cls_name})"
+    if getattr(module.raw_env, "game_cls", None) is not getattr(module, cls_name):
+        pytest.skip(f"{module_name}'s factories are for another of its games")
+    s = spec(env_id)
+    kwargs = {**s.kwargs, **{k: v[0] for k, v in s.space[0].items() if isinstance(v, list | tuple)}}
+    aec, par = module.env(**kwargs), module.parallel_env(**kwargs)
+    assert isinstance(aec, pettingzoo.AECEnv) and isinstance(par, pettingzoo.ParallelEnv)
+    assert module.raw_env(**kwargs).metadata["name"] == env_id

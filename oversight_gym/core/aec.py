@@ -242,3 +242,31 @@ def parallel_factory(make_game: Callable[..., Game]) -> Callable[..., KernelPara
         return KernelParallelEnv(make_game(**kwargs), render_mode=render_mode, max_steps=max_steps)
 
     return parallel_env
+
+
+def pettingzoo_factories(game_cls: type[Game]) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The module-level ``env()``, ``raw_env()`` and ``parallel_env()`` factories that
+    PettingZoo's own environments provide, for a kernel game class: in a game's module,
+    ``env, raw_env, parallel_env = pettingzoo_factories(MyGame)``. Keyword arguments
+    configure the game; ``render_mode`` and ``max_steps`` go to the view."""
+
+    def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
+        return KernelAECEnv(game_cls(**kwargs), render_mode=render_mode, max_steps=max_steps)
+
+    def env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> AECEnv:
+        from pettingzoo.utils import wrappers
+
+        return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, max_steps=max_steps, **kwargs))
+
+    def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
+        return KernelParallelEnv(game_cls(**kwargs), render_mode=render_mode, max_steps=max_steps)
+
+    name = getattr(game_cls, "name", game_cls.__name__)
+    raw_env.__doc__ = f"The AEC view of {name}, without PettingZoo's order-enforcing wrapper."
+    env.__doc__ = f"The AEC view of {name}, wrapped as PettingZoo's classic environments are."
+    parallel_env.__doc__ = f"The Parallel view of {name}."
+    for f in (raw_env, env, parallel_env):
+        f.__qualname__ = f.__name__
+        f.game_cls = game_cls  # type: ignore[attr-defined]
+    return env, raw_env, parallel_env
+

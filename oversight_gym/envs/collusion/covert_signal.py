@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
@@ -320,15 +320,5 @@ def decode_observation(obs: np.ndarray, cfg: CovertConfig) -> tuple[int, int]:
     return RECEIVER, int(receiver_index(topic, words.argmax(axis=1), cfg))
 
 
-def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    return KernelAECEnv(CovertSignalGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-    return KernelParallelEnv(CovertSignalGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(CovertSignalGame)

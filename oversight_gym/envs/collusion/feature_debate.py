@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_int
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
 from oversight_gym.core.payoffs import PayoffScheme
@@ -352,15 +352,5 @@ class FeatureDebateTalkGame(CheapTalkGame):
         super().__init__(FeatureDebateGame(n_features, reveals, judge_checks, payoff), messages)
 
 
-def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    return KernelAECEnv(FeatureDebateGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-    return KernelParallelEnv(FeatureDebateGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(FeatureDebateGame)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
@@ -378,18 +378,5 @@ class PricingState(State):
         return new
 
 
-def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    """The AEC view (firms asked in seat order, prices applied together)."""
-    return KernelAECEnv(PricingGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    """The AEC view, wrapped as PettingZoo's classic environments are."""
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-    """The Parallel view: every firm sets its price each period."""
-    return KernelParallelEnv(PricingGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(PricingGame)

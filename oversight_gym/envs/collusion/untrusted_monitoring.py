@@ -63,7 +63,7 @@ import numba
 import numpy as np
 from scipy import special, stats
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
@@ -466,15 +466,5 @@ class UntrustedMonitoringState(State):
         return new
 
 
-def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    return KernelAECEnv(UntrustedMonitoringGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-    return KernelParallelEnv(UntrustedMonitoringGame(**kwargs), render_mode=render_mode, max_steps=max_steps)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(UntrustedMonitoringGame)

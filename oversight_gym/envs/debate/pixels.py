@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import PayoffScheme
@@ -539,17 +539,5 @@ class PixelDebateState(State):
         return new
 
 
-def raw_env(render_mode: str | None = None, **kwargs: Any) -> KernelAECEnv:
-    """The AEC view without PettingZoo's order-enforcing wrapper."""
-    return KernelAECEnv(PixelDebateGame(**kwargs), render_mode=render_mode)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    """The AEC view, wrapped as PettingZoo's classic environments are."""
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, **kwargs: Any) -> KernelParallelEnv:
-    return KernelParallelEnv(PixelDebateGame(**kwargs), render_mode=render_mode)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(PixelDebateGame)

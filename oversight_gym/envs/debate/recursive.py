@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import PayoffScheme
@@ -508,20 +508,8 @@ class RecursiveDebateState(State):
                 "paths": self.paths, "visits": self.visits, "next_estimate": self.next_estimate}
 
 
-def raw_env(render_mode: str | None = None, **kwargs: Any) -> KernelAECEnv:
-    """The AEC view without PettingZoo's order-enforcing wrapper."""
-    return KernelAECEnv(RecursiveDebateGame(**kwargs), render_mode=render_mode)
-
-
-def env(render_mode: str | None = None, **kwargs: Any):
-    """The AEC view, wrapped as PettingZoo's classic environments are."""
-    from pettingzoo.utils import wrappers
-
-    return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, **kwargs))
-
-
-def parallel_env(render_mode: str | None = None, **kwargs: Any) -> KernelParallelEnv:
-    return KernelParallelEnv(RecursiveDebateGame(**kwargs), render_mode=render_mode)
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(RecursiveDebateGame)
 
 
 __all__ = ["CHALLENGER", "CLAIMANT", "KINDS", "PROTOCOLS", "RecursiveDebateGame", "RecursiveDebateState",

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
@@ -170,3 +171,7 @@ class ConstitutionalFeedbackState(State):
         new.rng = np.random.Generator(type(self.rng.bit_generator)())
         new.rng.bit_generator.state = self.rng.bit_generator.state
         return new
+
+
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(ConstitutionalFeedbackGame)
