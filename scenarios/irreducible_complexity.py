@@ -69,6 +69,27 @@ def _kernel_cell(task: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in task.items() if k != "seed"}, "judge_wrong": wrong}
 
 
+def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One sweep cell (``oversight-gym sweep irreducible-complexity --grid depth=4,5,6``): the
+    failure curve of the sampling judge with the honest side as claimant, for each truth
+    depth d, prior strength s and length limit L: the simulated wrong-verdict rate and the
+    closed form beside it, as fields ``wrong:d=..,s=..,L=..`` and ``closed_form:...``."""
+    D, b = params["depth"], params["branching"]
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {}
+    for d in _ints("truth_depths", params["truth_depths"]):
+        for st in _floats("strengths", params["strengths"]):
+            for L in range(D + 1):
+                res = simulate_standard(params["debates"], rng, kind="counter-intuitive", depth=D, branching=b,
+                                        rule="majority", truth_depth=min(d, D), prior_strength=st,
+                                        claimant="honest", challenger="obfuscating", claimant_budget=b**D,
+                                        challenger_budget=b**D, max_rounds=L, judge_limit="sample")
+                key = f"d={min(d, D)},s={st:g},L={L}"
+                out[f"wrong:{key}"] = float(np.mean(~res["honest_wins"]))
+                out[f"closed_form:{key}"] = limit_failure_probability(L, min(d, D), st, D, "sample")
+    return out
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     D, b = params["depth"], params["branching"]
     n_leaves = b**D
@@ -210,6 +231,7 @@ SCENARIO = Scenario(
         Param("kernel_debates", int, 100, "debates per kernel cell (full-information debaters: slow)", quick=40),
     ],
     run=run,
+    experiment=experiment,
 )
 
 if __name__ == "__main__":

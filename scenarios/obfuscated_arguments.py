@@ -73,6 +73,23 @@ def flaw_grid(n_leaves: int, points: int) -> list[int]:
     return out
 
 
+def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One sweep cell (``oversight-gym sweep obfuscated-arguments --grid budget_frac=0.01,0.05,0.2``):
+    on the obfuscated tree of ``depth``, an honest challenger with budget B = budget_frac * N
+    against the obfuscating claimant, for each flaw count of the grid: the simulated win
+    rate (``debates`` debates, batch path) and the closed form beside it."""
+    n_leaves = 2 ** params["depth"]
+    budget = int(round(params["budget_frac"] * n_leaves))
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {"budget": budget}
+    for k in flaw_grid(n_leaves, params["flaw_points"]):
+        res = simulate_standard(params["debates"], rng, kind="obfuscated", depth=params["depth"], flaws=k,
+                                claimant="obfuscating", challenger="honest", challenger_budget=budget)
+        out[f"honest_win:k={k}"] = float(np.mean(res["honest_wins"]))
+        out[f"closed_form:k={k}"] = random_search_win_probability(n_leaves, k, budget)
+    return out
+
+
 # --- part 2: the kernel, one cell per task ---------------------------------------------------------------
 def _kernel_cell(task: dict[str, Any]) -> dict[str, Any]:
     s = STRUCTURES[task["structure"]]
@@ -373,6 +390,7 @@ SCENARIO = Scenario(
               quick="0,0.1"),
     ],
     run=lambda params, ctx: run({**params, "tolerances": _parse_floats(params["tolerances"])}, ctx),
+    experiment=experiment,
 )
 
 
