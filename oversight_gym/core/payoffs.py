@@ -129,16 +129,11 @@ class SharedPrize(PayoffScheme):
         return self.weight == 1.0 or self.amount == 0.0
 
     def apply(self, raw: np.ndarray, state: State) -> np.ndarray:
-        raw = np.asarray(raw, dtype=np.float64)
-        out = self.weight * (raw - sum(raw.tolist()) / len(raw))
-        if state.is_terminal() and self.weight < 1.0:
-            outcome = state.outcome()
-            if self.condition not in outcome:
-                raise ValueError(f"condition {self.condition!r} is not an outcome of {state.game.name}; "
-                                 f"outcomes are {sorted(outcome)}")
-            if outcome[self.condition]:
-                out = out + (1.0 - self.weight) * self.amount
-        return out
+        # the zero-sum part scaled by the weight, then the prize as a side payment to all
+        out = self.weight * ZeroSum().apply(raw, state)
+        if self.weight == 1.0:
+            return out
+        return SidePayment((1.0 - self.weight) * self.amount, self.condition).apply(out, state)
 
     def config(self) -> dict[str, Any]:
         return {"scheme": "SharedPrize", "weight": self.weight, "condition": self.condition, "amount": self.amount}
