@@ -72,8 +72,8 @@ def test_ppo_trains_on_the_pricing_game_through_supersuit_reproducibly() -> None
     import torch
 
     example = load_example("supersuit_ppo_pricing")
-    first = example.train_and_evaluate(steps=1024, horizon=20, episodes=3, seed=0)
-    second = example.train_and_evaluate(steps=1024, horizon=20, episodes=3, seed=0)
+    first = example.train_and_evaluate(steps=2048, horizon=20, episodes=3, seed=0)  # a few thousand steps
+    second = example.train_and_evaluate(steps=2048, horizon=20, episodes=3, seed=0)
     assert np.isfinite(first["delta_trained"]) and np.isfinite(first["delta_random"])
     w1, w2 = (r["model"].policy.state_dict()["action_net.weight"] for r in (first, second))
     assert torch.equal(w1, w2)  # a seeded run through SuperSuit is reproducible
