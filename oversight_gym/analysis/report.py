@@ -185,9 +185,9 @@ def write_report(results: str | Path, out: str | Path | None = None, figures: bo
     config, records = read_results(results)
     if not records:
         raise ValueError(f"{results}: no records yet")
-    keys = config.get("keys")
-    params = [k for k in keys if k != "seed"] if keys else [k for k in records[0] if k not in _NOT_METRICS
-                                                            and not isinstance(records[0][k], float)]
+    if "keys" not in config:
+        raise ValueError(f"{results}: not a sweep results file (its header names no grid parameters)")
+    params = [k for k in config["keys"] if k != "seed"]
     metrics = metric_names(records, params)
     rows = summarise(records, params, metrics)
     out_dir = Path(out) if out is not None else results.with_suffix("")

@@ -205,9 +205,8 @@ def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: 
         store = RecordFile(results, {"experiment": label, "fixed": fixed, "keys": list(key_fields)}, key_fields)
         for r in store.records:
             done[store.key(r)] = r
-    key_of = {c.index: tuple(v for _, v in c.params) + (c.seed,) for c in cells}
-    # JSON round trip so that keys compare equal to keys read back from the file
-    key_of = {i: tuple(json.loads(json.dumps(list(k)))) for i, k in key_of.items()}
+    # a cell's key as read back from the file (the JSON round trip makes tuples lists, etc.)
+    key_of = {c.index: tuple(json.loads(json.dumps([v for _, v in c.params] + [c.seed]))) for c in cells}
     todo = [c for c in cells if key_of[c.index] not in done]
     out: dict[int, dict[str, Any]] = {c.index: done[key_of[c.index]] for c in cells if key_of[c.index] in done}
 
