@@ -592,3 +592,19 @@ def test_numba_caches_are_flushed_when_an_inlined_rule_changes() -> None:
         assert len(flushed) == 1  # unchanged rules: the cache is kept
     finally:
         _simulate._cache.flush = original
+
+
+def test_a_seat_without_a_move_gets_one_pass_step() -> None:
+    """With one pixel revealed by the liar and no precommit, the honest debater never moves:
+    its single-agent view offers one pass, which ends the episode with its return."""
+    kw = dict(pixels=1, first="liar", precommit=False, **SMALL)
+    env = oversight_gym.make_single_agent(PIXELS, "honest", RandomAgent(seed=0), **kw)
+    obs, _ = env.reset(seed=0)
+    assert env.game_state.is_terminal() and np.flatnonzero(obs["action_mask"]).tolist() == [0]
+    obs, reward, done, _, info = env.step(0)
+    assert done and reward == env.game_state.returns()[0] and "outcome" in info
+    assert not obs["action_mask"].any()
+    strict = oversight_gym.make_single_agent(PIXELS, "honest", RandomAgent(seed=0), illegal_action="raise", **kw)
+    strict.reset(seed=0)
+    with pytest.raises(IllegalActionError, match="only action is the pass"):
+        strict.step(5)

@@ -8,9 +8,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from oversight_gym.core.errors import check_choice, check_float
+from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import SIMULTANEOUS, Game
 from oversight_gym.core.protocols import Agent
+
+PASS = 0  # the action of a learner whose seat had no move before the game ended
 
 
 class SingleAgentEnv(gym.Env):
@@ -26,6 +28,11 @@ class SingleAgentEnv(gym.Env):
         episode ends and the learner receives ``illegal_penalty``). The default is
         ``"penalty"`` because RL learners that ignore masks explore illegal actions; the
         legal set is always in ``observation["action_mask"]``.
+
+    Rewards are the learner's return as it accrues. If the other seats end the game before
+    the learner has a move (a seat with no decision in some configuration, such as the
+    honest debater when the liar reveals the only pixel), the first observation offers
+    one action, a pass (action 0), whose step ends the episode with the learner's return.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"]}
@@ -66,6 +73,7 @@ class SingleAgentEnv(gym.Env):
         self.observation_space = game.observation_space(self.learner)
         self.action_space = game.action_space(self.learner)
         self.game_state = None
+        self._pass_pending = False
 
     def _opponent_action(self, seat: int) -> int:
         agent = self.opponents[seat]
@@ -82,9 +90,15 @@ class SingleAgentEnv(gym.Env):
             self.game_state.apply_action(self._opponent_action(cur))
 
     def _obs(self) -> dict[str, np.ndarray]:
+        mask = self.game_state.legal_actions_mask(self.learner).astype(np.int8)
+        if self._pass_pending:
+            # the other seats ended the game before the learner had a move (a seat with no
+            # decision in this configuration): one "pass" step, action 0, ends the episode
+            mask = np.zeros_like(mask)
+            mask[PASS] = 1
         return {
             "observation": self.game_state.observation(self.learner).astype(np.float32, copy=False),
-            "action_mask": self.game_state.legal_actions_mask(self.learner).astype(np.int8),
+            "action_mask": mask,
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -93,25 +107,32 @@ class SingleAgentEnv(gym.Env):
             if hasattr(agent, "reset"):
                 agent.reset(int(self.np_random.integers(2**31)))
         self.game_state = self.game.new_initial_state(self.np_random, **(options or {}))
+        self._paid = 0.0  # the learner's return handed out as rewards so far
         self._advance()
+        self._pass_pending = self.game_state.is_terminal()
         return self._obs(), {}
 
     def step(self, action):
         if self.game_state is None:
             raise RuntimeError("call reset() before step()")
-        before = self.game_state.returns()[self.learner]
-        mask = self.game_state.legal_actions_mask(self.learner)
+        mask = self._obs()["action_mask"]
         legal = isinstance(action, int | np.integer) and 0 <= int(action) < len(mask) and mask[int(action)]
         if not legal and self.illegal_action == "penalty":
             return self._obs(), float(self.illegal_penalty), True, False, {"illegal_action": True}
-        if self.game_state.current_player() == SIMULTANEOUS:
+        if self._pass_pending:  # the pass step of a seat that had no move
+            if not legal:
+                raise IllegalActionError(f"the game ended before {self.game.player_names[self.learner]!r} had a "
+                                         f"move: the only action is the pass, {PASS}; got {action!r}")
+            self._pass_pending = False
+        elif self.game_state.current_player() == SIMULTANEOUS:
             joint = [int(action) if p == self.learner else self._opponent_action(p)
                      for p in range(self.game.num_players)]
             self.game_state.apply_joint_action(joint)
         else:
             self.game_state.apply_action(action)
         self._advance()
-        reward = float(self.game_state.returns()[self.learner] - before)
+        total = float(self.game_state.returns()[self.learner])
+        reward, self._paid = total - self._paid, total
         done = self.game_state.is_terminal()
         info = {"outcome": self.game_state.outcome()} if done else {}
         return self._obs(), reward, done, False, info
