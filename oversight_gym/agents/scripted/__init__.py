@@ -1,5 +1,6 @@
 """Scripted agents."""
 
+from oversight_gym.agents.scripted.amplification import OracleModel, ScriptedAggregator, ScriptedOverseer
 from oversight_gym.agents.scripted.collusion import ControlHonest, ControlRedTeam
 from oversight_gym.agents.scripted.random_agent import RandomAgent
 from oversight_gym.agents.scripted.recursive_debate import (
@@ -10,4 +11,4 @@ from oversight_gym.agents.scripted.recursive_debate import (
 )
 
 __all__ = ["ControlHonest", "ControlRedTeam", "GreedyTreeDebater", "HonestTreeDebater", "ObfuscatingTreeDebater",
-           "RandomAgent", "RandomSearchTreeDebater"]
+           "OracleModel", "RandomAgent", "RandomSearchTreeDebater", "ScriptedAggregator", "ScriptedOverseer"]

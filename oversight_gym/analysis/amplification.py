@@ -1,0 +1,112 @@
+"""Analysis of amplification and decomposition: how overseer errors compound, decomposition
+trees, learning curves (Christiano, Shlegeris, Amodei 2018, arXiv 1810.08575; Wu et al.
+2021, arXiv 2109.10862; Leike et al. 2018, arXiv 1811.07871).
+
+Closed forms for independent errors. If each of the ``S`` overseer steps in a
+decomposition tree (every subquestion asked and every combination) errs independently
+with probability ``epsilon``, and any error spoils the root, the root is wrong with
+probability ``1 - (1 - epsilon)^S``: :func:`independent_error`. Over a distribution of
+questions the prediction is the mean over their trees. A complete tree of branching ``b``
+and height ``h`` whose nodes each err with probability ``p`` (a leaf's worker and every
+combiner) has ``(b^(h+1) - 1) / (b - 1)`` nodes: :func:`tree_error`. Errors that cancel (two
+wrong subanswers whose minimum is still right, a wrong answer that a sum absorbs) make the
+measured root error lower than the closed form; errors that are never caught make it equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def independent_error(steps: Iterable[int] | np.ndarray, epsilon: float) -> float:
+    """Mean over trees of ``1 - (1 - epsilon)^S``, S the number of overseer steps of each."""
+    s = np.asarray(list(steps) if not isinstance(steps, np.ndarray) else steps, dtype=np.float64)
+    if s.size == 0:
+        return float("nan")
+    return float(np.mean(1.0 - (1.0 - epsilon) ** s))
+
+
+def tree_nodes(branching: int, height: int) -> int:
+    """Nodes of a complete tree of ``branching`` and ``height`` (height 0: one leaf)."""
+    if branching == 1:
+        return height + 1
+    return (branching ** (height + 1) - 1) // (branching - 1)
+
+
+def tree_error(branching: int, height: int, p: float) -> float:
+    """Root error of a complete aggregation tree when every node errs independently with
+    probability ``p`` and every error reaches the root: ``1 - (1 - p)^nodes``."""
+    return 1.0 - (1.0 - p) ** tree_nodes(branching, height)
+
+
+def draw_tree(graph: Any, ax: Any = None, max_nodes: int = 80) -> Any:
+    """Draw a decomposition tree (from ``tree_graph`` or ``AmplifyState.decomposition_graph``):
+    green nodes answered right, red wrong; squares answered by the model, circles by H."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5))
+    g = graph.subgraph(sorted(graph.nodes)[:max_nodes])
+    pos = _tree_layout(g)
+    for by, shape in (("H", "o"), ("M", "s")):
+        nodes = [n for n, d in g.nodes(data=True) if d.get("by") == by]
+        colors = ["#3a7" if g.nodes[n].get("correct") else "#d33" for n in nodes]
+        nx.draw_networkx_nodes(g, pos, nodelist=nodes, node_color=colors, node_shape=shape, node_size=220, ax=ax)
+    nx.draw_networkx_edges(g, pos, ax=ax, arrows=False, edge_color="#999")
+    labels = {n: f"{d.get('question', '')}\n= {d.get('answer', '')}" for n, d in g.nodes(data=True)}
+    nx.draw_networkx_labels(g, pos, labels, font_size=6, ax=ax)
+    ax.axis("off")
+    return ax
+
+
+def _tree_layout(g: Any) -> dict[int, tuple[float, float]]:
+    """Leaves spread left to right, parents above the middle of their children."""
+    roots = [n for n in g.nodes if g.in_degree(n) == 0]
+    pos: dict[int, tuple[float, float]] = {}
+    next_x = [0.0]
+
+    def place(n: int, depth: int) -> float:
+        kids = sorted(g.successors(n))
+        if not kids:
+            x = next_x[0]
+            next_x[0] += 1.0
+        else:
+            xs = [place(c, depth + 1) for c in kids]
+            x = (xs[0] + xs[-1]) / 2
+        pos[n] = (x, -float(depth))
+        return x
+
+    for r in roots:
+        place(r, 0)
+    return pos
+
+
+def learning_curve_plot(curves: dict[str, tuple[list[float], list[float]]], title: str, path: Any,
+                        xlabel: str = "training examples", target: float | None = None) -> Any:
+    """One figure with a line per curve (``label -> (x, accuracy)``), saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (x, y) in curves.items():
+        ax.plot(x, 100 * np.asarray(y), marker=".", label=label)
+    if target is not None:
+        ax.axhline(100 * target, ls=":", c="#777")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy on held-out instances (%)")
+    ax.set_ylim(0, 101)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,141 @@
+"""The learned parts of iterated amplification (Christiano, Shlegeris, Amodei 2018): batched
+Amplify^H(M), the learned overseer H', and short deterministic training runs of M."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from oversight_gym.agents.learning.amplification import (  # noqa: E402
+    AttentionModel,
+    LearnedModelAgent,
+    LearnedOverseer,
+    amplify_batch,
+    amplify_with_overseer,
+    h_move,
+    sample_batch,
+    train_model,
+)
+from oversight_gym.envs.amplification.tasks import TASKS, get_task  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+class Oracle:
+    def __init__(self, task):
+        self.task = task
+
+    def predict(self, insts, qs):
+        return np.array([self.task.answer(i, q) for i, q in zip(insts, qs, strict=True)])
+
+
+class Constant:
+    def predict(self, insts, qs):
+        return np.zeros(len(qs), dtype=np.int64)
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_batched_amplification_of_a_perfect_model_is_perfect(task) -> None:
+    t = get_task(task)
+    insts, qs = sample_batch(t, 16, 60, np.random.default_rng(0), root=True)
+    truth = Oracle(t).predict(insts, qs)
+    out, asked = amplify_batch(t, insts, qs, Oracle(t))
+    assert (out == truth).all() and asked > 0
+    res = amplify_with_overseer(t, insts, qs, Oracle(t), None)
+    assert (res["answers"] == truth).all() and res["h_calls"] == asked + len(qs) and res["moves_learned"] == 0
+
+
+def test_amplification_uses_the_model_not_the_ground_truth() -> None:
+    t = get_task("permutation_powering")
+    insts, qs = sample_batch(t, 64, 100, np.random.default_rng(1), root=True)
+    out, _ = amplify_batch(t, insts, qs, Constant())
+    truth = Oracle(t).predict(insts, qs)
+    hard = np.array([q[2] > 1 for q in qs])
+    assert (out[hard] == 0).all() and (truth[hard] != 0).any()  # H passes on what M says
+
+
+def test_learned_overseer_encoding_masks_and_training() -> None:
+    t = get_task("wildcard_search")
+    hp = LearnedOverseer(t, d_model=16, layers=1, seed=0)
+    for move in [("ask", (0, 5, 2)), ("answer", 7)]:
+        assert hp.decode_move(hp.encode_move(move)) == move
+    mask = hp.valid_mask(8).numpy()
+    assert mask[hp.encode_move(("ask", (0, 3, 4)))] and not mask[hp.encode_move(("ask", (0, 3, 1)))]
+    assert not mask[hp.num_questions + 2 * 8 + 1]  # beyond the answer range at 8 names
+    insts, qs = sample_batch(t, 8, 20, np.random.default_rng(0))
+    for i, q in zip(insts, qs, strict=True):
+        hp.record(i, q, (), h_move(t, i, q, ()))
+    assert np.isfinite(hp.train_step(8))
+    m = AttentionModel(t, d_model=16, layers=1)
+    alone = amplify_with_overseer(t, insts, qs, m, hp, confidence=None, learn=False)
+    assert alone["moves_h"] == 0 and alone["moves_learned"] > 0
+    assert ((alone["answers"] >= 0) & (alone["answers"] < t.answer_size(8) + 1)).all()
+
+
+def test_training_is_deterministic_and_counts_calls_to_h() -> None:
+    kw = {"steps": 6, "batch": 8, "eval_every": 3, "eval_questions": 20, "model_kwargs": {"d_model": 16, "layers": 1}}
+    a = train_model("wildcard_search", "ida", seed=3, **kw)
+    b = train_model("wildcard_search", "ida", seed=3, **kw)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in a["curve"]]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in b["curve"]]
+    assert a["h_decompositions"] >= 6 * 8 and a["curve"][-1]["step"] == 6
+    s = train_model("wildcard_search", "supervised", seed=3, **kw)
+    assert s["h_decompositions"] == 0 and s["h_moves"] == 0
+    h = train_model("wildcard_search", "ida", seed=3, learned_overseer=True, **kw)
+    assert "learned_share" in h["curve"][-1] and "hprime_amplified_acc_current" in h["curve"][-1]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        train_model("wildcard_search", "rl", steps=1)
+
+
+def test_a_learned_model_plays_the_model_seat() -> None:
+    import oversight_gym
+    from oversight_gym.agents.learning.amplification import LearnedOverseerAgent
+    from oversight_gym.agents.scripted.amplification import OracleModel, ScriptedOverseer
+    from oversight_gym.testing import rollout
+
+    env = oversight_gym.make("amplification/amplify-v0", task="wildcard_search", size=8)
+    m = AttentionModel("wildcard_search", d_model=16, layers=1)
+    ep = rollout(env, {"overseer": ScriptedOverseer(), "model": LearnedModelAgent(m)}, seed=0)
+    assert ep.steps > 1 and "correct" in env.game_state.outcome()
+    hp = LearnedOverseer("wildcard_search", d_model=16, layers=1)
+    env = oversight_gym.make("amplification/amplify-v0", task="wildcard_search", size=8, budget=1)
+    for agent in (LearnedOverseerAgent(hp), LearnedOverseerAgent()):  # a (random) H', and H by default
+        rollout(env, {"overseer": agent, "model": OracleModel()}, seed=1)
+        assert env.game_state.is_terminal()
+
+
+def test_the_scenario_names_torch_when_it_is_missing(monkeypatch) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py"
+    spec = importlib.util.spec_from_file_location("amp_scenario", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    params = mod.SCENARIO.defaults(quick=True)
+    with pytest.raises(ImportError, match="torch"):
+        mod.train_run("wildcard_search", "ida", params, 0, progress=False)
+
+
+def test_the_amplification_scenario_runs_on_a_tiny_budget(tmp_path) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py"
+    spec = importlib.util.spec_from_file_location("amp_scenario_run", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    given = {"tasks": "wildcard_search", "steps": 4, "batch": 8, "eval_every": 2, "eval_questions": 20,
+             "width": 16, "layers": 1}
+    res = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)
+    assert len(res.rows) == 1 and res.rows[0]["H calls (IDA)"] > 0 and "H' share of moves (first->last)" in res.rows[0]
+    assert (tmp_path / "curve_wildcard_search.png").exists() and (tmp_path / "overseer_wildcard_search.png").exists()
+    again = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)  # every run finished: reused
+    assert again.rows[0]["IDA acc"] == res.rows[0]["IDA acc"]
+    with pytest.raises(ValueError, match="sizes"):
+        mod.SCENARIO.execute({"sizes": "16,8"}, quick=True, out=tmp_path / "x", progress=False)
