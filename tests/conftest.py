@@ -33,3 +33,19 @@ def _test_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Itera
     with pytest.MonkeyPatch.context() as mp, threadpool_limits(limits=1, user_api="blas"):
         mp.setenv("OVERSIGHT_GYM_CACHE", str(tmp_path_factory.mktemp("judge-cache")))
         yield
+
+
+@pytest.fixture
+def ray_exclusive() -> Iterator[None]:
+    """Tests that start a local Ray cluster take turns: two pytest-xdist workers each starting
+    Ray at the same moment on a 2-core machine contend for ports and cores."""
+    import fcntl
+    import tempfile
+    from pathlib import Path
+
+    with open(Path(tempfile.gettempdir()) / "oversight-gym-tests-ray.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -80,6 +80,7 @@ def test_ppo_trains_on_the_pricing_game_through_supersuit_reproducibly() -> None
     assert first["delta_trained"] == second["delta_trained"]
 
 
+@pytest.mark.usefixtures("ray_exclusive")
 def test_rllib_config_trains_one_iteration_on_the_parallel_view() -> None:
     pytest.importorskip("ray.rllib")
     import ray

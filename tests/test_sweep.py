@@ -88,6 +88,7 @@ def _debate_experiment() -> tuple[ScenarioExperiment, dict]:
     return ScenarioExperiment(scenario.path, scenario.name), fixed
 
 
+@pytest.mark.usefixtures("ray_exclusive")
 def test_the_same_sweep_gives_the_same_records_on_every_backend(tmp_path: Path) -> None:
     pytest.importorskip("ray")
     exp, fixed = _debate_experiment()
