@@ -212,10 +212,7 @@ def plot(table: list, frontier: list, done: dict[str, Any], ctx: Context) -> Any
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     ax.set_title("Safety-usefulness frontier (AI control)")
-    fig.tight_layout()
-    path = ctx.path("frontier.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "frontier.png")
     return path
 
 

@@ -204,10 +204,7 @@ def _plot_overseer(task: str, recs: list[dict[str, Any]], ctx: Context) -> Any:
     a2.set_ylabel("accuracy, current size (%)")
     a2.legend(fontsize=7)
     fig.suptitle(f"{task}: a learned overseer H' takes over from H", fontsize=9)
-    fig.tight_layout()
-    path = ctx.path(f"overseer_{task}.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = ctx.save_figure(fig, f"overseer_{task}.png", dpi=110)
     return path
 
 

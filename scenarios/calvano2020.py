@@ -343,10 +343,7 @@ def _plot_impulse(ir: dict[str, np.ndarray], game: Any, ctx: Context):
     ax.set_ylabel("price, mean over converged sessions")
     ax.set_title(f"Impulse response ({ir['prices_shocked'].shape[0]} sessions)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = ctx.path("impulse_response.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "impulse_response.png")
     return path
 
 
@@ -363,10 +360,7 @@ def _plot_heatmap(heat: np.ndarray, alphas: list[float], betas: list[float], ctx
     ax.set_ylabel("alpha (learning rate)")
     ax.set_title("profit gain Delta")
     fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    path = ctx.path("heatmap.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "heatmap.png")
     return path
 
 
@@ -387,10 +381,7 @@ def _plot_overseer(over: list[dict[str, Any]], probs: list[float], fines: list[f
     axes[0].set_ylabel("profit gain Delta")
     axes[1].set_ylabel("detection per audit (%)")
     fig.suptitle("A regulator auditing prices above a threshold")
-    fig.tight_layout()
-    path = ctx.path("overseer.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "overseer.png")
     return path
 
 

@@ -222,10 +222,7 @@ def plot(strengths: list[float], sweep: list[dict[str, Any]], ctx: Context) -> A
     a2.set_ylim(-0.02, 1.02)
     a2.legend(fontsize=8)
     a2.set_title("Decoding, detection, cover quality")
-    fig.tight_layout()
-    path = ctx.path("covert_signalling.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "covert_signalling.png")
     return path
 
 

@@ -184,10 +184,7 @@ def plot(summary: list[dict[str, Any]], sides: list[float], p: float, ctx: Conte
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Colluding debaters: dotted lines = equilibrium threshold lambda*")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = ctx.path("debate_collusion.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "debate_collusion.png")
     return path
 
 

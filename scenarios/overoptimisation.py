@@ -302,10 +302,7 @@ def plot(curves: dict[tuple[str, str], Curve], analysed: dict[tuple[str, str], d
             ax.legend(fontsize=6, loc="upper left")
     fig.suptitle("gold (green, left axis) and proxy (orange, right axis) gain against d; dotted: fitted form",
                  fontsize=9)
-    fig.tight_layout()
-    p1 = ctx.path("curves.png")
-    fig.savefig(p1, dpi=100)
-    plt.close(fig)
+    p1 = ctx.save_figure(fig, "curves.png", dpi=100)
 
     fig, axes = plt.subplots(2, 3, figsize=(12, 6), squeeze=False)
     for row, group in enumerate(("rm", "error")):
@@ -319,10 +316,7 @@ def plot(curves: dict[tuple[str, str], Curve], analysed: dict[tuple[str, str], d
                 if group == "rm":
                     axes[row, col].set_xscale("log")
                 axes[row, col].legend(fontsize=7)
-    fig.tight_layout()
-    p2 = ctx.path("coefficients.png")
-    fig.savefig(p2, dpi=100)
-    plt.close(fig)
+    p2 = ctx.save_figure(fig, "coefficients.png", dpi=100)
     return [p1, p2]
 
 

@@ -170,10 +170,7 @@ def plot(recs: dict, tasks: list[str], depths: list[int], epsilons: list[float],
     axes[0][0].set_ylabel("root error (%); dashed: closed form")
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"HCH root error, {params['size']} names", fontsize=10)
-    fig.tight_layout()
-    path = ctx.path("overseer_errors.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "overseer_errors.png", dpi=110)
     return path
 
 
@@ -196,10 +193,7 @@ def example_tree(task: str, size: int, depth: int, epsilon: float, ctx: Context)
     draw_tree(tree_graph(t, inst, root), ax=ax)
     ax.set_title(f"{task}: HCH depth {min(depth, 3)}, epsilon {epsilon} (circles H, squares M; red = wrong)",
                  fontsize=9)
-    fig.tight_layout()
-    path = ctx.path("example_tree.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = ctx.save_figure(fig, "example_tree.png", dpi=110)
     return path
 
 

@@ -179,10 +179,7 @@ def plot(game: Any, alone: Rate, matchups: list[Matchup], records: list[dict[str
     ax.set_ylabel("judge accuracy (%), 95% Wilson CI")
     ax.set_ylim(0, 100)
     ax.set_title(f"Pixel debate, {params['pixels']} pixels, 8x8 digits")
-    fig.tight_layout()
-    bars = ctx.path("pixel_debate.png")
-    fig.savefig(bars, dpi=120)
-    plt.close(fig)
+    bars = ctx.save_figure(fig, "pixel_debate.png")
 
     # a grid of example debates from the first matchup
     first = [r for r in records if r["matchup"] == matchups[0].label][:12]
@@ -199,10 +196,7 @@ def plot(game: Any, alone: Rate, matchups: list[Matchup], records: list[dict[str
             ok = "honest wins" if r["honest_wins"] else "liar wins"
             ax.set_title(f"true {r['true_label']} / lie {r['liar_label']}\njudge: {r['verdict']} ({ok})", fontsize=8)
         fig.suptitle(f"{matchups[0].label}: green = honest pixels, red = liar pixels", fontsize=9)
-        fig.tight_layout()
-        grid = ctx.path("examples.png")
-        fig.savefig(grid, dpi=110)
-        plt.close(fig)
+        grid = ctx.save_figure(fig, "examples.png", dpi=110)
         files.append(grid)
     return files
 

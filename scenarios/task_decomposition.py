@@ -181,10 +181,7 @@ def plot(trees: dict, rrm: dict, models: list[str], ps: list[float], heights: li
         ax.set_ylim(0, 100)
     axes[0][0].set_ylabel("root error (%)\nsolid scripted, dotted learned, dashed closed form")
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    f1 = ctx.path("aggregation_trees.png")
-    fig.savefig(f1, dpi=110)
-    plt.close(fig)
+    f1 = ctx.save_figure(fig, "aggregation_trees.png", dpi=110)
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.4))
     for mis, recs in rrm.items():
@@ -198,10 +195,7 @@ def plot(trees: dict, rrm: dict, models: list[str], ps: list[float], heights: li
     a2.set_ylabel("A_k true quality (0 random, 1 oracle)")
     a2.axhline(0, c="#999", lw=0.8)
     a1.legend(fontsize=7)
-    fig.tight_layout()
-    f2 = ctx.path("recursive_reward_modelling.png")
-    fig.savefig(f2, dpi=110)
-    plt.close(fig)
+    f2 = ctx.save_figure(fig, "recursive_reward_modelling.png", dpi=110)
     return [f1, f2]
 
 

@@ -84,6 +84,17 @@ class Context:
         self.out.mkdir(parents=True, exist_ok=True)
         return self.out / name
 
+    def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
+        """Lay out a matplotlib figure, save it as ``name`` in the output folder, close it,
+        and return its path."""
+        import matplotlib.pyplot as plt
+
+        fig.tight_layout()
+        path = self.path(name)
+        fig.savefig(path, dpi=dpi)
+        plt.close(fig)
+        return path
+
 
 @dataclass
 class ScenarioResult:
