@@ -101,10 +101,26 @@ BITS = 8  # integer arguments also enter as their binary digits (wildcard patter
 VOCAB = 2 * 64 + 2  # every name, value, distance and sum token of the five tasks at full size
 
 
-def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, steps: int) -> Any:
+#: tasks whose M is built with the identity bias by default: where it was measured to help
+#: (permutation powering: IDA's M from 13% to 61% at 8 names); elsewhere it is unmeasured
+#: and costs 2-4x per step, so it is off unless asked for
+IDENTITY_TASKS = ("permutation_powering",)
+
+
+def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, steps: int,
+         identity: bool = False) -> Any:
     """The attention network shared by M and H': a question token, ``steps`` transcript
     tokens (H' only: the subquestions asked so far with their answers) and the fact tokens,
-    through a transformer encoder; the logits are read off the question token."""
+    through a transformer encoder; the logits are read off the question token.
+
+    ``identity``: every layer's attention scores get a learned bias (per layer and head) for
+    each way two tokens share an argument value (token i's argument p equals token j's
+    argument q, by the kinds of the two tokens: question, transcript step or fact). Matching
+    tokens by identity through the value embeddings alone is a bilinear problem that plain
+    attention learns only after a long plateau (a lookup "the fact whose first argument is
+    x" sat at chance for ~700 steps at 8 names, and under IDA, mixed with the targets of an
+    untrained M, never left it); the bias makes such lookups immediate. Composing lookups in
+    one pass (sigma^k for k > 1) is still learned slowly. Costs 2-4x per step at 64 names."""
     torch = _torch()
     from torch import nn
 
@@ -121,6 +137,11 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
                 self.step_pos = nn.Embedding(steps, d)
             layer = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True)
             self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+            self.heads = heads
+            if identity:  # 3 x 3 token-kind pairs x 3 x 3 argument pairs, per layer and head
+                # unit-scale random start: some heads attend by identity from step 0 (from zeros the
+                # lookup still sat on a ~300-step plateau, and IDA's noisy early targets kept it there)
+                self.rel = nn.Parameter(torch.randn(layers, 81, heads))
             self.norm = nn.LayerNorm(d)
             self.out = nn.Linear(d, n_out)
             self.register_buffer("pow2", 2 ** torch.arange(BITS))
@@ -141,7 +162,35 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
                 masks.append(hist_pad)
             parts.append(f)
             masks.append(pad)
-            x = self.enc(torch.cat(parts, dim=1), src_key_padding_mask=torch.cat(masks, dim=1))
+            x = torch.cat(parts, dim=1)
+            mask = torch.cat(masks, dim=1)
+            if not hasattr(self, "rel"):
+                return self.out(self.norm(self.enc(x, src_key_padding_mask=mask)[:, 0]))
+            # argument values and kinds of every token: question (a, b, -), steps (a, b, answer), facts
+            args = [torch.cat([q[:, 1:3], torch.full_like(q[:, :1], -1)], 1).unsqueeze(1)]
+            kinds = [torch.zeros_like(q[:, :1])]
+            if hist is not None:
+                args.append(hist[..., 1:4])
+                kinds.append(torch.ones_like(hist[..., 0]))
+            args.append(facts[..., 1:4])
+            kinds.append(torch.full_like(facts[..., 0], 2))
+            a, kind = torch.cat(args, 1), torch.cat(kinds, 1)  # (B, L, 3), (B, L)
+            eq = (a[:, :, None, :, None] == a[:, None, :, None, :]) & (a[:, :, None, :, None] >= 0)
+            b, n = kind.shape
+            eq = eq.float().reshape(b, n, n, 9)
+            pair = kind[:, :, None] * 3 + kind[:, None, :]  # (B, L, L): which of the 9 kind pairs
+            present = [int(k) for k in torch.unique(pair)]
+            sel = {k: (pair == k).unsqueeze(-1).float() for k in present}
+            neg = torch.zeros(1, b, 1, 1, n).masked_fill(mask[None, :, None, None, :], float("-inf"))
+            w = self.rel.reshape(len(self.enc.layers), 9, 9, self.heads).permute(1, 2, 0, 3).flatten(2)
+            every = sum(sel[k] * (eq @ w[k]) for k in present)  # (B, L, L, layers * heads)
+            every = every.reshape(b, n, n, -1, self.heads).permute(3, 0, 4, 1, 2) + neg
+            for i, lay in enumerate(self.enc.layers):
+                bias = every[i].reshape(b * self.heads, n, n)
+                # the pre-norm layer written out: torch's inference fast path mishandles float masks
+                h = lay.norm1(x)
+                x = x + lay.self_attn(h, h, h, attn_mask=bias, need_weights=False)[0]
+                x = x + lay.linear2(lay.activation(lay.linear1(lay.norm2(x))))
             return self.out(self.norm(x[:, 0]))
 
     return Net()
@@ -168,12 +217,15 @@ class AttentionModel:
     Each fact ``(kind, a, b, c)`` becomes one token: the sum of a kind embedding and a
     projection of its three arguments (a shared value embedding plus the argument's binary
     digits, by role); the question ``(kind, a, b)`` likewise. No positional encoding: the
-    facts are a set. ``predict`` answers a batch; ``train_step`` is one Adam step of
-    cross-entropy on given target tokens.
+    facts are a set. With ``identity`` (default: for the tasks in :data:`IDENTITY_TASKS`)
+    attention is biased by which tokens share argument values (see :func:`_net`), so M can
+    find "the fact about x" by token identity. Answers are restricted to the instance's
+    answer range. ``predict`` answers a
+    batch; ``train_step`` is one Adam step of cross-entropy on given target tokens.
     """
 
     def __init__(self, task: Any, d_model: int = 64, heads: int = 4, layers: int = 3, lr: float = 1e-3,
-                 seed: int = 0) -> None:
+                 seed: int = 0, identity: bool | None = None) -> None:
         torch = _torch()
 
         from oversight_gym.envs.amplification.tasks import FULL_SIZE, get_task
@@ -183,7 +235,10 @@ class AttentionModel:
         torch.manual_seed(seed)
         d = d_model
 
-        self.net = _net(len(self.task.fact_kinds), len(self.task.kinds), self.n_answers, d, heads, layers, steps=0)
+        if identity is None:
+            identity = self.task.name in IDENTITY_TASKS
+        self.net = _net(len(self.task.fact_kinds), len(self.task.kinds), self.n_answers, d, heads, layers, steps=0,
+                        identity=identity)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
         self.torch = torch
         self.examples_seen = 0
@@ -195,8 +250,17 @@ class AttentionModel:
         return torch.from_numpy(facts), torch.from_numpy(pad), torch.from_numpy(q)
 
     def logits(self, insts: list[Any], questions: list[Any]) -> Any:
+        """The answer logits; tokens outside the instance's answer range (names beyond its
+        size) are masked out, so an untrained M's answers stay legal names and H's
+        subquestions built from them stay meaningful."""
         facts, pad, q = self.encode(insts, questions)
-        return self.net(facts, pad, q)
+        logits = self.net(facts, pad, q)
+        sizes = {i.size for i in insts}
+        if len(sizes) == 1:
+            n = self.task.answer_size(sizes.pop())
+            return logits[:, :n] if n < self.n_answers else logits
+        n = self.torch.as_tensor([self.task.answer_size(i.size) for i in insts])
+        return logits.masked_fill(self.torch.arange(self.n_answers)[None, :] >= n[:, None], -1e9)
 
     def predict(self, insts: list[Any], questions: list[Any], batch: int = 512) -> np.ndarray:
         """Answer tokens for each (instance, question) pair."""
@@ -211,8 +275,13 @@ class AttentionModel:
     def train_step(self, insts: list[Any], questions: list[Any], targets: list[int] | np.ndarray) -> float:
         torch = self.torch
         logits = self.logits(insts, questions)
-        y = torch.as_tensor(np.asarray(targets, dtype=np.int64))
-        loss = torch.nn.functional.cross_entropy(logits, y)
+        y = np.asarray(targets, dtype=np.int64).copy()
+        # a target outside the instance's answer range (e.g. the "none" fallback of an
+        # amplification that ran out of subquestions) is no answer M could give: skipped
+        y[(y < 0) | (y >= np.array([self.task.answer_size(i.size) for i in insts]))] = -100
+        if (y == -100).all():
+            return float("nan")
+        loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y), ignore_index=-100)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
