@@ -30,10 +30,26 @@ from typing import Any
 
 from oversight_gym.analysis.amplification import learning_curve_plot
 from oversight_gym.envs.amplification.tasks import SIZES, TASKS, get_task
+from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 PUBLISHED = "IDA ~ supervised, 'at worst a modest slowdown' (64 names)"
+
+#: per-task training settings used when ``--lr 0`` / ``--target-every -1`` (the defaults).
+#: Permutation powering's M is deep (its layers run once per three names): at lr 1e-3 with
+#: the target copy refreshed every 50 steps, IDA sat at k = 1 for 3,000 steps on one seed
+#: of three (k <= 3 on seed 0 with either change, measured at 8 names)
+TASK_SETTINGS = {"permutation_powering": {"lr": 5e-4, "target_every": 250}}
+DEFAULT_SETTINGS = {"lr": 1e-3, "target_every": 50}
+
+
+def settings(task: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The learning rate and target-copy interval of ``task``'s runs."""
+    base = {**DEFAULT_SETTINGS, **TASK_SETTINGS.get(task, {})}
+    lr = params["lr"] or base["lr"]
+    target_every = base["target_every"] if params["target_every"] < 0 else params["target_every"]
+    return {"lr": lr, "target_every": target_every}
 
 
 def _tasks(text: str) -> list[str]:
@@ -66,13 +82,22 @@ def train_run(task: str, mode: str, params: dict[str, Any], seed: int, progress:
     from oversight_gym.agents.learning.amplification import train_model
 
     torch.set_num_threads(1)
+    opts = settings(task, params)
     return train_model(task, "supervised" if mode == "supervised" else "ida", params["steps"],
                        sizes=_sizes(params["sizes"]), batch=params["batch"], eval_every=params["eval_every"],
                        eval_questions=params["eval_questions"], advance_at=params["advance_at"],
                        min_stage_steps=params["min_stage_steps"], seed=seed,
-                       model_kwargs={"lr": params["lr"], "layers": params["layers"], "d_model": params["width"]},
+                       model_kwargs={"lr": opts["lr"], "layers": params["layers"], "d_model": params["width"],
+                                     "loops": params["loops"] or None},
                        learned_overseer=mode == "ida+h'", confidence=params["confidence"], progress=progress,
-                       on_eval=on_eval, minutes=params["minutes"], target_every=params["target_every"])
+                       on_eval=on_eval, minutes=params["minutes"], target_every=opts["target_every"])
+
+
+def _job(job: tuple[str, str, dict[str, Any], int, bool]) -> tuple[str, str, list[dict[str, Any]], int]:
+    """One run, in this or a worker process: its evaluation records and final size."""
+    task, mode, params, seed, progress = job
+    res = train_run(task, mode, params, seed, progress)
+    return task, mode, res["curve"], res["final_size"]
 
 
 def modes(params: dict[str, Any], task: str) -> list[str]:
@@ -100,24 +125,30 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     tasks = _tasks(params["tasks"])
     sizes = _sizes(params["sizes"])
-    for name, low in (("steps", 1), ("batch", 1), ("eval_every", 1), ("eval_questions", 10)):
+    for name, low in (("steps", 1), ("batch", 1), ("eval_every", 1), ("eval_questions", 10), ("lr", 0),
+                      ("target_every", -1), ("loops", 0)):
         if params[name] < low:
             raise ValueError(f"--{name.replace('_', '-')} must be >= {low}, got {params[name]}")
     records = RecordFile(ctx.path("curves.jsonl"), {"params": params, "seed": ctx.seed}, ("task", "mode", "step"))
     finished = {(r["task"], r["mode"]) for r in records.records if r.get("final")}
-    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    todo = []
     for task in tasks:
         for mode in modes(params, task):
-            key = (task, mode)
-            if key not in finished:
+            if (task, mode) not in finished:
                 # a run cut short restarts from scratch; finished runs are kept
-                records.records = [r for r in records.records if (r["task"], r["mode"]) != key]
-                buf: list[dict[str, Any]] = []
-                res = train_run(task, mode, params, ctx.seed, ctx.progress, on_eval=buf.append)
-                for i, rec in enumerate(buf):
-                    records.append({"task": task, "mode": mode, **rec, "final": i == len(buf) - 1,
-                                    "final_size": res["final_size"]})
-            runs[key] = [r for r in records.records if (r["task"], r["mode"]) == key]
+                records.records = [r for r in records.records if (r["task"], r["mode"]) != (task, mode)]
+                todo.append((task, mode, params, ctx.seed, ctx.progress and ctx.workers <= 1))
+
+    def save(done: tuple[str, str, list[dict[str, Any]], int]) -> None:
+        task, mode, curve, final_size = done
+        for i, rec in enumerate(curve):
+            records.append({"task": task, "mode": mode, **rec, "final": i == len(curve) - 1, "final_size": final_size})
+
+    # runs are independent (each single-threaded): with --workers > 1 they share the cores
+    run_parallel(_job, todo, workers=ctx.workers, on_result=save, progress=ctx.progress and ctx.workers > 1,
+                 desc="training runs")
+    runs = {(t, m): [r for r in records.records if (r["task"], r["mode"]) == (t, m)]
+            for t in tasks for m in modes(params, t)}
     rows, files, summary = [], [ctx.path("curves.jsonl")], {}
     gaps = {}
     for task in tasks:
@@ -222,10 +253,14 @@ SCENARIO = Scenario(
         Param("eval_questions", int, 500, "held-out root questions per size", quick=60),
         Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often"),
         Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20),
-        Param("lr", float, 0.001, "Adam learning rate of M"),
-        Param("target_every", int, 50, "IDA: steps between refreshes of the frozen M answering subquestions "
-              "(a target network; 0: the current M)"),
+        Param("lr", float, 0.0, "Adam learning rate of M (0: the task's default, 5e-4 for permutation powering "
+              "and 1e-3 for the others)"),
+        Param("target_every", int, -1, "IDA: steps between refreshes of the frozen M answering subquestions "
+              "(a target network; 0: the current M; -1: the task's default, 250 for permutation powering and "
+              "50 for the others)"),
         Param("layers", int, 3, "transformer layers of M"),
+        Param("loops", int, 0, "passes of M's layers (shared weights); 0: the task's default (permutation "
+              "powering: ceil(names / layers), one lookup per name; the others: 1)"),
         Param("width", int, 64, "model width of M"),
         Param("learned_overseer", bool, True, "also run IDA with a learned overseer H'"),
         Param("overseer_tasks", str, "permutation_powering,wildcard_search", "tasks for the H' run, or all",

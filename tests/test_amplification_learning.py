@@ -123,22 +123,23 @@ def test_the_scenario_names_torch_when_it_is_missing(monkeypatch) -> None:
 
 
 def test_the_amplification_scenario_runs_on_a_tiny_budget(tmp_path) -> None:
-    import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py"
-    spec = importlib.util.spec_from_file_location("amp_scenario_run", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from oversight_gym.runner.scenario import load_scenario_file
+
+    scenario = load_scenario_file(Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py")
     given = {"tasks": "wildcard_search", "steps": 4, "batch": 8, "eval_every": 2, "eval_questions": 20,
              "width": 16, "layers": 1}
-    res = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)
+    # two workers: the three runs (supervised, IDA, IDA with H') train in separate processes
+    res = scenario.execute(given, quick=True, out=tmp_path, progress=False, workers=2)
     assert len(res.rows) == 1 and res.rows[0]["H calls (IDA)"] > 0 and "H' share of moves (first->last)" in res.rows[0]
     assert (tmp_path / "curve_wildcard_search.png").exists() and (tmp_path / "overseer_wildcard_search.png").exists()
-    again = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)  # every run finished: reused
+    again = scenario.execute(given, quick=True, out=tmp_path, progress=False, workers=1)  # every run finished: reused
     assert again.rows[0]["IDA acc"] == res.rows[0]["IDA acc"]
     with pytest.raises(ValueError, match="sizes"):
-        mod.SCENARIO.execute({"sizes": "16,8"}, quick=True, out=tmp_path / "x", progress=False)
+        scenario.execute({"sizes": "16,8"}, quick=True, out=tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match="lr"):
+        scenario.execute({"lr": -1.0}, quick=True, out=tmp_path / "y", progress=False)
 
 
 def test_m_looks_facts_up_by_identity_and_answers_in_range() -> None:
@@ -154,7 +155,7 @@ def test_m_looks_facts_up_by_identity_and_answers_in_range() -> None:
         qs = [(0, int(rng.integers(8)), 1) for _ in range(n)]
         return [insts[j // 8] for j in range(n)], qs
 
-    m = AttentionModel(t, d_model=32, layers=1, seed=0)
+    m = AttentionModel(t, d_model=32, layers=1, seed=0, loops=1)
     vi, vq = lookups(200)
     assert (m.predict(vi, vq) < 8).all()
     with torch.no_grad():
@@ -173,3 +174,22 @@ def test_m_looks_facts_up_by_identity_and_answers_in_range() -> None:
     assert out.shape == (2, t.answer_size(64)) and (out[0, 8:] < -1e8).all() and (out[1, :16] > -1e8).all()
     # targets outside the answer range (an amplification's "none" fallback) are skipped
     assert np.isfinite(m.train_step(vi[:4], vq[:4], [8, 1, 2, 3])) and np.isnan(m.train_step(vi[:2], vq[:2], [8, 9]))
+
+
+def test_m_runs_its_layers_as_often_as_the_instance_needs() -> None:
+    """sigma^k(x) is k lookups: permutation powering's M runs its shared layers
+    ceil(names / layers) times by default, the other tasks once; an explicit ``loops`` wins.
+    Passes reuse the weights: the parameter count does not depend on them."""
+    pp = AttentionModel("permutation_powering", d_model=16, layers=3, seed=0)
+    assert [pp.passes(s) for s in (8, 16, 32, 64)] == [3, 6, 11, 22]
+    assert AttentionModel("wildcard_search", d_model=16, layers=3).passes(64) == 1
+    fixed = AttentionModel("permutation_powering", d_model=16, layers=3, seed=0, loops=1)
+    assert fixed.passes(64) == 1
+    count = [sum(p.numel() for p in m.net.parameters()) for m in (pp, fixed)]
+    assert count[0] == count[1]
+    t = get_task("permutation_powering")
+    insts, qs = sample_batch(t, 8, 4, np.random.default_rng(0), root=True)
+    with torch.no_grad():
+        assert not torch.allclose(pp.logits(insts, qs), fixed.logits(insts, qs))
+    with pytest.raises(ValueError, match="loops"):
+        AttentionModel("permutation_powering", loops=0)

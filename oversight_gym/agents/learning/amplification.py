@@ -21,7 +21,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.agents.scripted.amplification import OracleModel
-from oversight_gym.core.errors import check_float
+from oversight_gym.core.errors import check_float, check_int
 
 
 class LearnedModelAgent(BaseAgent):
@@ -101,6 +101,13 @@ BITS = 8  # integer arguments also enter as their binary digits (wildcard patter
 VOCAB = 2 * 64 + 2  # every name, value, distance and sum token of the five tasks at full size
 
 
+#: tasks whose M runs its layers again and again, as many passes as the instance needs
+#: (:meth:`AttentionModel.passes`): sigma^k(x) is k lookups and each layer makes about one,
+#: so a fixed depth caps k (3 layers answered k <= 3 at 8 names, 6 layers k <= 5; 3 layers
+#: run 3 times, k <= 7, all of them). The weights are shared, so the depth can follow the
+#: instance's size through the curriculum.
+LOOP_TASKS = ("permutation_powering",)
+
 #: tasks whose M is built with the identity bias by default: where it was measured to help
 #: (permutation powering: IDA's M from 13% to 61% at 8 names); elsewhere it is unmeasured
 #: and costs 2-4x per step, so it is off unless asked for
@@ -108,7 +115,7 @@ IDENTITY_TASKS = ("permutation_powering",)
 
 
 def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, steps: int,
-         identity: bool = False) -> Any:
+         identity: bool = False, loops: int = 1) -> Any:
     """The attention network shared by M and H': a question token, ``steps`` transcript
     tokens (H' only: the subquestions asked so far with their answers) and the fact tokens,
     through a transformer encoder; the logits are read off the question token.
@@ -138,6 +145,7 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
             layer = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True)
             self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
             self.heads = heads
+            self.loops = loops
             if identity:  # 3 x 3 token-kind pairs x 3 x 3 argument pairs, per layer and head
                 # unit-scale random start: some heads attend by identity from step 0 (from zeros the
                 # lookup still sat on a ~300-step plateau, and IDA's noisy early targets kept it there)
@@ -150,7 +158,9 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
             bits = ((x.unsqueeze(-1) // self.pow2) % 2).float()
             return torch.cat([self.val(x), bits], dim=-1)
 
-        def forward(self, facts: Any, pad: Any, q: Any, hist: Any = None, hist_pad: Any = None) -> Any:
+        def forward(self, facts: Any, pad: Any, q: Any, hist: Any = None, hist_pad: Any = None,
+                    loops: int | None = None) -> Any:
+            loops = loops or self.loops
             f = self.fkind(facts[..., 0]) + self.fact_in(torch.cat([self.arg(facts[..., i]) for i in (1, 2, 3)], -1))
             qt = self.qkind(q[:, 0]) + self.q_in(torch.cat([self.arg(q[:, 1]), self.arg(q[:, 2])], dim=-1))
             parts, masks = [qt.unsqueeze(1)], [torch.zeros_like(pad[:, :1])]
@@ -165,7 +175,9 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
             x = torch.cat(parts, dim=1)
             mask = torch.cat(masks, dim=1)
             if not hasattr(self, "rel"):
-                return self.out(self.norm(self.enc(x, src_key_padding_mask=mask)[:, 0]))
+                for _ in range(loops):
+                    x = self.enc(x, src_key_padding_mask=mask)
+                return self.out(self.norm(x[:, 0]))
             # argument values and kinds of every token: question (a, b, -), steps (a, b, answer), facts
             args = [torch.cat([q[:, 1:3], torch.full_like(q[:, :1], -1)], 1).unsqueeze(1)]
             kinds = [torch.zeros_like(q[:, :1])]
@@ -177,20 +189,22 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
             a, kind = torch.cat(args, 1), torch.cat(kinds, 1)  # (B, L, 3), (B, L)
             eq = (a[:, :, None, :, None] == a[:, None, :, None, :]) & (a[:, :, None, :, None] >= 0)
             b, n = kind.shape
+            nl = len(self.enc.layers)
             eq = eq.float().reshape(b, n, n, 9)
             pair = kind[:, :, None] * 3 + kind[:, None, :]  # (B, L, L): which of the 9 kind pairs
             present = [int(k) for k in torch.unique(pair)]
             sel = {k: (pair == k).unsqueeze(-1).float() for k in present}
             neg = torch.zeros(1, b, 1, 1, n).masked_fill(mask[None, :, None, None, :], float("-inf"))
-            w = self.rel.reshape(len(self.enc.layers), 9, 9, self.heads).permute(1, 2, 0, 3).flatten(2)
+            w = self.rel.reshape(nl, 9, 9, self.heads).permute(1, 2, 0, 3).flatten(2)
             every = sum(sel[k] * (eq @ w[k]) for k in present)  # (B, L, L, layers * heads)
-            every = every.reshape(b, n, n, -1, self.heads).permute(3, 0, 4, 1, 2) + neg
-            for i, lay in enumerate(self.enc.layers):
-                bias = every[i].reshape(b * self.heads, n, n)
-                # the pre-norm layer written out: torch's inference fast path mishandles float masks
-                h = lay.norm1(x)
-                x = x + lay.self_attn(h, h, h, attn_mask=bias, need_weights=False)[0]
-                x = x + lay.linear2(lay.activation(lay.linear1(lay.norm2(x))))
+            every = every.reshape(b, n, n, nl, self.heads).permute(3, 0, 4, 1, 2) + neg
+            for _ in range(loops):  # the same layers again: one more lookup per layer and pass
+                for i, lay in enumerate(self.enc.layers):
+                    bias = every[i].reshape(b * self.heads, n, n)
+                    # the pre-norm layer written out: torch's inference fast path mishandles float masks
+                    h = lay.norm1(x)
+                    x = x + lay.self_attn(h, h, h, attn_mask=bias, need_weights=False)[0]
+                    x = x + lay.linear2(lay.activation(lay.linear1(lay.norm2(x))))
             return self.out(self.norm(x[:, 0]))
 
     return Net()
@@ -219,13 +233,15 @@ class AttentionModel:
     digits, by role); the question ``(kind, a, b)`` likewise. No positional encoding: the
     facts are a set. With ``identity`` (default: for the tasks in :data:`IDENTITY_TASKS`)
     attention is biased by which tokens share argument values (see :func:`_net`), so M can
-    find "the fact about x" by token identity. Answers are restricted to the instance's
-    answer range. ``predict`` answers a
-    batch; ``train_step`` is one Adam step of cross-entropy on given target tokens.
+    find "the fact about x" by token identity. ``loops``: how many times the layers run (the
+    same weights each time, so each pass adds lookups, not parameters); by default
+    :meth:`passes` chooses from the instance's size for the tasks in :data:`LOOP_TASKS`.
+    Answers are restricted to the instance's answer range. ``predict`` answers a batch;
+    ``train_step`` is one Adam step of cross-entropy on given target tokens.
     """
 
     def __init__(self, task: Any, d_model: int = 64, heads: int = 4, layers: int = 3, lr: float = 1e-3,
-                 seed: int = 0, identity: bool | None = None) -> None:
+                 seed: int = 0, identity: bool | None = None, loops: int | None = None) -> None:
         torch = _torch()
 
         from oversight_gym.envs.amplification.tasks import FULL_SIZE, get_task
@@ -237,6 +253,9 @@ class AttentionModel:
 
         if identity is None:
             identity = self.task.name in IDENTITY_TASKS
+        if loops is not None:
+            check_int("loops", loops, 1)
+        self.loops, self.layers = loops, layers
         self.net = _net(len(self.task.fact_kinds), len(self.task.kinds), self.n_answers, d, heads, layers, steps=0,
                         identity=identity)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
@@ -249,12 +268,22 @@ class AttentionModel:
         q = np.asarray(questions, dtype=np.int64).reshape(-1, 3)
         return torch.from_numpy(facts), torch.from_numpy(pad), torch.from_numpy(q)
 
+    def passes(self, size: int) -> int:
+        """How many times the layers run on instances of ``size``: ``loops`` if given; for
+        the tasks in :data:`LOOP_TASKS` enough passes for one lookup per name
+        (``ceil(size / layers)``); otherwise once."""
+        if self.loops is not None:
+            return self.loops
+        if self.task.name in LOOP_TASKS:
+            return -(-size // self.layers)
+        return 1
+
     def logits(self, insts: list[Any], questions: list[Any]) -> Any:
         """The answer logits; tokens outside the instance's answer range (names beyond its
         size) are masked out, so an untrained M's answers stay legal names and H's
         subquestions built from them stay meaningful."""
         facts, pad, q = self.encode(insts, questions)
-        logits = self.net(facts, pad, q)
+        logits = self.net(facts, pad, q, loops=self.passes(max(i.size for i in insts)))
         sizes = {i.size for i in insts}
         if len(sizes) == 1:
             n = self.task.answer_size(sizes.pop())
@@ -366,7 +395,7 @@ def train_model(task: Any, mode: str, steps: int, sizes: tuple[int, ...] = (8,),
     import copy
     import time
 
-    from oversight_gym.core.errors import check_choice, check_int
+    from oversight_gym.core.errors import check_choice
     from oversight_gym.envs.amplification.tasks import get_task
 
     torch = _torch()
