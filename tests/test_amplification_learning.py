@@ -193,3 +193,17 @@ def test_m_runs_its_layers_as_often_as_the_instance_needs() -> None:
         assert not torch.allclose(pp.logits(insts, qs), fixed.logits(insts, qs))
     with pytest.raises(ValueError, match="loops"):
         AttentionModel("permutation_powering", loops=0)
+
+
+def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
+    from pathlib import Path
+
+    from oversight_gym.runner.scenario import load_scenario_file
+
+    load_scenario_file(Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py")
+    mod = sys.modules["_oversight_gym_scenario_amplification"]
+    sup = {"acc_by_size": {"8": 1.0, "16": 0.93}, "acc_largest": 0.93}
+    ida = {"acc_by_size": {"8": 0.97, "16": 0.40}, "acc_largest": 0.40}
+    c = mod.claim_size(sup, ida, (8, 16))
+    assert c["size"] == 8 and abs(c["gap"] - 3.0) < 1e-9
+    assert mod.claim_size({"acc_by_size": {"8": 0.9}}, ida, (8,))["size"] is None

@@ -386,8 +386,9 @@ def train_model(task: Any, mode: str, steps: int, sizes: tuple[int, ...] = (8,),
     targets on ``advance_at`` of a validation batch (Amplify's answers for IDA, the ground
     truth for supervised) after at least ``min_stage_steps`` steps at the size. Every
     ``eval_every`` steps M is evaluated against the ground truth on held-out instances (new
-    fact sets) of the current and of the largest size, and so is Amplify^H(M) (and
-    Amplify^{H'}(M)). ``minutes > 0`` also stops the run after that much wall time (then
+    fact sets) of every size of the curriculum (``acc_by_size``; ``acc_current`` and
+    ``acc_largest`` pick the current and the largest), and Amplify^H(M) (and
+    Amplify^{H'}(M)) on the current size. ``minutes > 0`` also stops the run after that much wall time (then
     the number of steps depends on the machine). Returns the learning curve, the model(s)
     and the calls to H. ``target_every > 0``: the copy of M that answers the subquestions
     inside Amplify is frozen and refreshed every ``target_every`` steps (a target network,
@@ -463,8 +464,9 @@ def train_model(task: Any, mode: str, steps: int, sizes: tuple[int, ...] = (8,),
                 ai, aq = evals[size]
                 rec = {"step": step, "examples": model.examples_seen, "size": size, **counts,
                        "agreement": agree, "seconds": time.perf_counter() - start,
-                       "acc_current": float(np.mean(model.predict(ai, aq) == truths[size])),
-                       "acc_largest": float(np.mean(model.predict(*evals[sizes[-1]]) == truths[sizes[-1]]))}
+                       "acc_by_size": {str(s): float(np.mean(model.predict(*evals[s]) == truths[s])) for s in sizes}}
+                rec["acc_current"] = rec["acc_by_size"][str(size)]
+                rec["acc_largest"] = rec["acc_by_size"][str(sizes[-1])]
                 if mode == "ida":
                     amp, _ = amplify_batch(task, ai, aq, model)
                     rec["amplified_acc_current"] = float(np.mean(amp == truths[size]))
