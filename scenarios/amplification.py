@@ -16,9 +16,14 @@ calls to H, and Amplify^{H'}(M) (H' alone) beside Amplify^H(M).
 The paper's claim: IDA "is able to solve these tasks effectively with at worst a modest
 slowdown" compared with supervised learning, without ground-truth labels. The issue asks
 for IDA within 5 points of supervised on permutation powering and wildcard search at the
-largest size at which supervised reaches 95% within 20 minutes on 2 cores. ``--minutes``
-caps each run's wall time (the steps then depend on the machine's speed); by default runs
-are step-limited and reproducible.
+largest size at which supervised reaches 95% within 20 minutes on 2 cores. M is evaluated
+at every size of the curriculum, and the scenario reports that size (where the supervised
+run ends at 95% or more) and IDA's gap there. ``--minutes`` caps each run's wall time (20 by
+default: the steps then depend on the machine's speed; 0 makes runs step-limited and
+reproducible). ``--workers`` trains that many runs at once, one core each.
+
+Permutation powering's M runs its layers once per three names (sigma^k(x) is k lookups;
+see ``LOOP_TASKS`` in :mod:`oversight_gym.agents.learning.amplification`).
 
 Run: ``oversight-gym run amplification [--quick]`` or ``python scenarios/amplification.py``.
 """
