@@ -126,8 +126,10 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
     tokens by identity through the value embeddings alone is a bilinear problem that plain
     attention learns only after a long plateau (a lookup "the fact whose first argument is
     x" sat at chance for ~700 steps at 8 names, and under IDA, mixed with the targets of an
-    untrained M, never left it); the bias makes such lookups immediate. Composing lookups in
-    one pass (sigma^k for k > 1) is still learned slowly. Costs 2-4x per step at 64 names."""
+    untrained M, never left it); the bias makes such lookups immediate. Costs 2-4x per step
+    at 64 names. ``loops``: the default number of passes through the layers (the forward
+    call can ask for another); each pass reuses the same weights and adds about one lookup
+    per layer."""
     torch = _torch()
     from torch import nn
 
