@@ -41,21 +41,6 @@ from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResu
 
 PUBLISHED = "IDA ~ supervised, 'at worst a modest slowdown' (64 names)"
 
-#: per-task training settings used when ``--lr 0`` / ``--target-every -1`` (the defaults).
-#: Permutation powering's M is deep (its layers run once per three names): at lr 1e-3 with
-#: the target copy refreshed every 50 steps, IDA sat at k = 1 for 3,000 steps on one seed
-#: of three (k <= 3 on seed 0 with either change, measured at 8 names)
-TASK_SETTINGS = {"permutation_powering": {"lr": 5e-4, "target_every": 250}}
-DEFAULT_SETTINGS = {"lr": 1e-3, "target_every": 50}
-
-
-def settings(task: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The learning rate and target-copy interval of ``task``'s runs."""
-    base = {**DEFAULT_SETTINGS, **TASK_SETTINGS.get(task, {})}
-    lr = params["lr"] or base["lr"]
-    target_every = base["target_every"] if params["target_every"] < 0 else params["target_every"]
-    return {"lr": lr, "target_every": target_every}
-
 
 def _tasks(text: str) -> list[str]:
     out = [t.strip() for t in str(text).split(",") if t.strip()]
@@ -87,15 +72,15 @@ def train_run(task: str, mode: str, params: dict[str, Any], seed: int, progress:
     from oversight_gym.agents.learning.amplification import train_model
 
     torch.set_num_threads(1)
-    opts = settings(task, params)
     return train_model(task, "supervised" if mode == "supervised" else "ida", params["steps"],
                        sizes=_sizes(params["sizes"]), batch=params["batch"], eval_every=params["eval_every"],
                        eval_questions=params["eval_questions"], advance_at=params["advance_at"],
                        min_stage_steps=params["min_stage_steps"], seed=seed,
-                       model_kwargs={"lr": opts["lr"], "layers": params["layers"], "d_model": params["width"],
+                       model_kwargs={"lr": params["lr"] or None, "layers": params["layers"], "d_model": params["width"],
                                      "loops": params["loops"] or None},
                        learned_overseer=mode == "ida+h'", confidence=params["confidence"], progress=progress,
-                       on_eval=on_eval, minutes=params["minutes"], target_every=opts["target_every"])
+                       on_eval=on_eval, minutes=params["minutes"],
+                       target_every=None if params["target_every"] < 0 else params["target_every"])
 
 
 def _job(job: tuple[str, str, dict[str, Any], int, bool]) -> tuple[str, str, list[dict[str, Any]], int]:
@@ -278,7 +263,7 @@ SCENARIO = Scenario(
         Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often"),
         Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20),
         Param("lr", float, 0.0, "Adam learning rate of M (0: the task's default, 5e-4 for permutation powering "
-              "and 1e-3 for the others)"),
+              "and 1e-3 for the others; see TASK_TRAINING)"),
         Param("target_every", int, -1, "IDA: steps between refreshes of the frozen M answering subquestions "
               "(a target network; 0: the current M; -1: the task's default, 250 for permutation powering and "
               "50 for the others)"),

@@ -207,3 +207,13 @@ def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
     c = mod.claim_size(sup, ida, (8, 16))
     assert c["size"] == 8 and abs(c["gap"] - 3.0) < 1e-9
     assert mod.claim_size({"acc_by_size": {"8": 0.9}}, ida, (8,))["size"] is None
+
+
+def test_training_settings_default_by_task() -> None:
+    from oversight_gym.agents.learning.amplification import training_settings
+
+    assert training_settings("permutation_powering") == {"lr": 5e-4, "target_every": 250}
+    assert training_settings("wildcard_search") == {"lr": 1e-3, "target_every": 50}
+    assert training_settings("permutation_powering", lr=0.01, target_every=0) == {"lr": 0.01, "target_every": 0}
+    with pytest.raises(ValueError, match="target_every"):
+        training_settings("wildcard_search", target_every=-2)
