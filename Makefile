@@ -22,7 +22,7 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check oversight_gym tests scenarios benchmarks examples
+	$(VENV)/bin/ruff check oversight_gym tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,11 +3,11 @@
 The issue's target: a sweep of 50 protocol settings with 1,000 simulated deployments of
 5,000 tasks each in under 2 minutes on 2 cores. Each setting is evaluated twice on the
 same deployments: safety against a colluding red team and usefulness with an honest U
-(:func:`oversight_gym.analysis.ai_control.evaluate`, numba, deployments in parallel
+(:func:`oversight_gym.envs.collusion.ai_control.evaluate`, numba, deployments in parallel
 threads).
 
 Printed beside it, measured in the same run: the plain per-deployment loop
-(:func:`oversight_gym.analysis.ai_control.simulate_loop`: one kernel episode per deployment,
+(:func:`oversight_gym.envs.collusion.ai_control.simulate_loop`: one kernel episode per deployment,
 both seats played by the scripted rules in Python) on a sample of the settings and
 deployments, its projection to the whole sweep, and the ratio of deployments per second.
 
@@ -23,7 +23,7 @@ import time
 
 import numba
 
-from oversight_gym.analysis import ai_control as A
+from oversight_gym.envs.collusion import ai_control as A
 from oversight_gym.envs.collusion.untrusted_monitoring import ControlConfig
 
 

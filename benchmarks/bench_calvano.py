@@ -5,7 +5,7 @@ Prints, measured in the same run:
 (a) session-periods per second of a plain numpy batch loop (all sessions advanced together,
     one vectorised step per period, the paper's algorithm: epsilon-greedy, Q update, greedy
     strategy check) for a fixed number of periods, beside the compiled batch engine
-    (:func:`oversight_gym.agents.learning.calvano.run_sessions`, numba, sessions in parallel
+    (:func:`oversight_gym.envs.collusion.calvano.run_sessions`, numba, sessions in parallel
     threads) run for the same fixed number of periods (convergence switched off), and the ratio;
 (b) the wall time of 1,000 sessions at the representative point (alpha = 0.15,
     beta = 4e-6) run to convergence, with the session-periods per second it reached, the
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from oversight_gym.agents.learning.calvano import CalvanoConfig, initial_q, num_threads, run_sessions
+from oversight_gym.envs.collusion.calvano import CalvanoConfig, initial_q, num_threads, run_sessions
 
 
 def numpy_batch(config: CalvanoConfig, sessions: int, periods: int, seed: int = 0) -> float:

@@ -26,9 +26,9 @@ import numba
 import numpy as np
 
 import oversight_gym as og
-from oversight_gym.agents.scripted import HonestTreeDebater, ObfuscatingTreeDebater
-from oversight_gym.analysis.argument_trees import random_search_win_probability
+from oversight_gym.envs.debate.metrics import random_search_win_probability
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
+from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater
 
 
 def grid(n_leaves: int, points: int) -> tuple[list[int], list[int]]:

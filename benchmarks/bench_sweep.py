@@ -55,7 +55,7 @@ def agreement(workers: int, tmp: Path) -> None:
     from oversight_gym.runner.sweep import ScenarioExperiment, run_sweep, strip_timing
 
     scenario = get_scenario("pixel-debate")
-    exp = ScenarioExperiment(scenario.path, scenario.name)
+    exp = ScenarioExperiment(scenario)
     fixed = scenario.resolve({"images": 10, "matchups": "greedy-random,random-random", "judge_steps": 2000}, quick=True)
     grid = {"pixels": [1, 2, 3, 4, 5, 6, 7, 8], "liar_label": ["random", "judge"]}
     for k in grid:

@@ -22,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import oversight_gym as og
-from oversight_gym.agents.scripted import RandomAgent
+from oversight_gym.agents import RandomAgent
 from oversight_gym.envs.weak_to_strong.data import load_task, make_split
 from oversight_gym.envs.weak_to_strong.models import SoftMLP, class_quotas, harden, one_hot
 

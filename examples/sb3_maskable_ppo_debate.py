@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.agents import RandomAgent
 from oversight_gym.agents.learning.rl_libraries import PolicyAgent, sb3_env
-from oversight_gym.agents.scripted import RandomAgent
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.registry import make_game
 from oversight_gym.runner.episodes import play_episode

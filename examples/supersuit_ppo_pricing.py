@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 import oversight_gym as og
+from oversight_gym.agents import RandomAgent
 from oversight_gym.agents.learning.rl_libraries import PolicyAgent, sb3_vec_env
-from oversight_gym.agents.scripted import RandomAgent
 from oversight_gym.runner.episodes import play_episode
 
 ENV_ID = "collusion/pricing-v0"

@@ -7,12 +7,14 @@ Quick start::
     env.reset(seed=0)
 """
 
-from oversight_gym import envs as _envs  # noqa: F401  (registers the games)
+from oversight_gym import envs as _envs  # noqa: F401  (registers the games and their agents)
+from oversight_gym import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from oversight_gym.core import (
     Agent,
     Game,
     IllegalActionError,
     State,
+    load_plugins,
     make,
     make_game,
     make_parallel,
@@ -23,7 +25,9 @@ from oversight_gym.core import (
 
 __version__ = "0.1.0"
 
+load_plugins()  # games and agents that other installed packages add (entry-point group oversight_gym.envs)
+
 __all__ = [
-    "Agent", "Game", "IllegalActionError", "State", "__version__", "make", "make_game",
+    "Agent", "Game", "IllegalActionError", "State", "__version__", "load_plugins", "make", "make_game",
     "make_parallel", "make_single_agent", "register", "registered_ids",
 ]

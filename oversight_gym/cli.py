@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.runner.scenario import parse_settings, parse_value  # noqa: F401  (re-exported)
+
 PROG = "oversight-gym"
 LIST_KINDS = ("environments", "agents", "scenarios")
 QUIT_WORDS = ("q", "quit", "exit")
@@ -98,35 +100,6 @@ def _cmd_run(args: argparse.Namespace, rest: list[str], run_parser: argparse.Arg
 
 
 # --- play ---------------------------------------------------------------------------------
-def parse_value(text: str) -> Any:
-    """``--set`` values: int, then float, then bool (true/false/yes/no/on/off), else the string."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    low = text.strip().lower()
-    if low in ("true", "yes", "on"):
-        return True
-    if low in ("false", "no", "off"):
-        return False
-    if low == "none":
-        return None
-    return text
-
-
-def parse_settings(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
-    """``["pixels=4", "precommit=false"]`` -> ``{"pixels": 4, "precommit": False}``."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ValueError(f"{option} expects key=value (e.g. pixels=4), got {item!r}")
-        out[key] = parse_value(value.strip())
-    return out
-
-
 def _tokens(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"[a-z]+|-?\d+(?:\.\d+)?", text.lower()))
 
@@ -395,7 +368,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         return fail(f"unknown scenario {args.scenario!r}; known scenarios: {', '.join(sorted(scenarios))}")
     scenario = scenarios[args.scenario]
     sweepable = sorted(n for n, s in scenarios.items() if s.experiment is not None)
-    if scenario.experiment is None or scenario.path is None:
+    if scenario.experiment is None:
         return fail(f"scenario {scenario.name!r} defines no experiment(params, seed); sweepable: {sweepable}")
     params = {p.name: p for p in scenario.params}
     try:
@@ -410,7 +383,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         for name in grid:
             fixed.pop(name)
         results = Path(args.results or Path("runs") / "sweeps" / f"{scenario.name}.jsonl")
-        records = run_sweep(ScenarioExperiment(scenario.path, scenario.name), grid, args.seeds, fixed=fixed,
+        records = run_sweep(ScenarioExperiment(scenario), grid, args.seeds, fixed=fixed,
                             results=results, backend=args.backend, workers=args.workers, address=args.address,
                             progress=not args.no_progress, name=scenario.name)
     except (ValueError, ImportError) as e:

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.agents.scripted.amplification import OracleModel, ScriptedOverseer
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.envs.amplification.amplify import MODEL, OVERSEER, scripted_overseer_action
+from oversight_gym.envs.amplification.scripted import OracleModel, ScriptedOverseer
 from oversight_gym.envs.amplification.tasks import (
     SIZES,
     TASKS,
@@ -219,7 +219,7 @@ def test_decomposition_trees_can_be_drawn(tmp_path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from oversight_gym.analysis.amplification import draw_tree, independent_error
+    from oversight_gym.envs.amplification.metrics import draw_tree, independent_error
 
     t = get_task("wildcard_search")
     rng = np.random.default_rng(0)
@@ -233,14 +233,9 @@ def test_decomposition_trees_can_be_drawn(tmp_path) -> None:
 
 
 def _scenario(name: str):
-    import importlib.util
-    from pathlib import Path
+    import importlib
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"scn_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return importlib.import_module(f"oversight_gym.scenarios.{name}")
 
 
 def test_overseer_errors_scenario_runs_resumes_and_names_bad_options(tmp_path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from oversight_gym.agents.learning.amplification import (  # noqa: E402
+from oversight_gym.envs.amplification.learned import (  # noqa: E402
     AttentionModel,
     LearnedModelAgent,
     LearnedOverseer,
@@ -93,8 +93,8 @@ def test_training_is_deterministic_and_counts_calls_to_h() -> None:
 
 def test_a_learned_model_plays_the_model_seat() -> None:
     import oversight_gym
-    from oversight_gym.agents.learning.amplification import LearnedOverseerAgent
-    from oversight_gym.agents.scripted.amplification import OracleModel, ScriptedOverseer
+    from oversight_gym.envs.amplification.learned import LearnedOverseerAgent
+    from oversight_gym.envs.amplification.scripted import OracleModel, ScriptedOverseer
     from oversight_gym.testing import rollout
 
     env = oversight_gym.make("amplification/amplify-v0", task="wildcard_search", size=8)
@@ -109,13 +109,8 @@ def test_a_learned_model_plays_the_model_seat() -> None:
 
 
 def test_the_scenario_names_torch_when_it_is_missing(monkeypatch) -> None:
-    import importlib.util
-    from pathlib import Path
+    from oversight_gym.scenarios import amplification as mod
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py"
-    spec = importlib.util.spec_from_file_location("amp_scenario", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     monkeypatch.setitem(sys.modules, "torch", None)
     params = mod.SCENARIO.defaults(quick=True)
     with pytest.raises(ImportError, match="torch"):
@@ -123,11 +118,8 @@ def test_the_scenario_names_torch_when_it_is_missing(monkeypatch) -> None:
 
 
 def test_the_amplification_scenario_runs_on_a_tiny_budget(tmp_path) -> None:
-    from pathlib import Path
+    from oversight_gym.scenarios.amplification import SCENARIO as scenario
 
-    from oversight_gym.runner.scenario import load_scenario_file
-
-    scenario = load_scenario_file(Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py")
     given = {"tasks": "wildcard_search", "steps": 4, "batch": 8, "eval_every": 2, "eval_questions": 20,
              "width": 16, "layers": 1}
     # two workers: the three runs (supervised, IDA, IDA with H') train in separate processes
@@ -196,12 +188,8 @@ def test_m_runs_its_layers_as_often_as_the_instance_needs() -> None:
 
 
 def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
-    from pathlib import Path
+    from oversight_gym.scenarios import amplification as mod
 
-    from oversight_gym.runner.scenario import load_scenario_file
-
-    load_scenario_file(Path(__file__).resolve().parents[1] / "scenarios" / "amplification.py")
-    mod = sys.modules["_oversight_gym_scenario_amplification"]
     sup = {"acc_by_size": {"8": 1.0, "16": 0.93}, "acc_largest": 0.93}
     ida = {"acc_by_size": {"8": 0.97, "16": 0.40}, "acc_largest": 0.40}
     c = mod.claim_size(sup, ida, (8, 16))
@@ -210,7 +198,7 @@ def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
 
 
 def test_training_settings_default_by_task() -> None:
-    from oversight_gym.agents.learning.amplification import training_settings
+    from oversight_gym.envs.amplification.learned import training_settings
 
     assert training_settings("permutation_powering") == {"lr": 5e-4, "target_every": 250}
     assert training_settings("wildcard_search") == {"lr": 1e-3, "target_every": 50}

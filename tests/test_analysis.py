@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oversight_gym.analysis.metrics import Rate, debate_metrics, rate, wilson_interval
+from oversight_gym.analysis.metrics import Rate, rate, wilson_interval
+from oversight_gym.envs.debate.metrics import debate_metrics
 
 
 def test_wilson_interval_known_values() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight_gym.agents.learning.calvano import (
+from oversight_gym.envs.collusion.calvano import (
     BatchResult,
     CalvanoConfig,
     SplitMix64,
@@ -27,7 +27,7 @@ from oversight_gym.agents.learning.calvano import (
     static_best_response,
     summarise_strategies,
 )
-from oversight_gym.analysis.collusion import deviation_punishment
+from oversight_gym.envs.collusion.metrics import deviation_punishment
 from oversight_gym.envs.collusion.pricing import PricingGame, joint_index
 
 # short sessions: fast exploration decay, a short convergence window

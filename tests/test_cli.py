@@ -113,8 +113,6 @@ def test_run_without_a_name_lists_scenarios(capsys: pytest.CaptureFixture[str]) 
 
 def test_run_pixel_debate_help_lists_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
     scenarios = discover_scenarios()
-    if "pixel-debate" not in scenarios:
-        pytest.skip("scenarios/pixel_debate.py is not there yet")
     assert main(["run", "pixel-debate", "--help"]) == 0
     out = capsys.readouterr().out
     for p in scenarios["pixel-debate"].params:

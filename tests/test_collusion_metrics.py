@@ -1,4 +1,4 @@
-"""Collusion metrics (oversight_gym.analysis.collusion): profit and price gains, mutual
+"""Collusion metrics (oversight_gym.envs.collusion.metrics): profit and price gains, mutual
 information and its permutation test, the intervention test, deviation-punishment statistics."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight_gym.analysis.collusion import (
+from oversight_gym.envs.collusion.metrics import (
     deviation_punishment,
     intervention_test,
     mutual_information,

@@ -16,7 +16,7 @@ from pettingzoo.test import parallel_api_test
 
 import oversight_gym
 from oversight_gym import IllegalActionError
-from oversight_gym.agents.scripted import RandomAgent
+from oversight_gym.agents import RandomAgent
 from oversight_gym.core import (
     SIMULTANEOUS,
     TERMINAL,

@@ -11,20 +11,20 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import oversight_gym
-from oversight_gym.agents.learning.collusion_learners import (
-    CovertPGAgent,
-    CovertTraining,
-    TabularSoftmax,
-    play_covert,
-    train_covert,
-)
-from oversight_gym.analysis.collusion import channel_capacity, mutual_information, mutual_information_bias
 from oversight_gym.envs.collusion.covert_signal import (
     ENV_ID,
     CovertConfig,
     paraphrase_words,
     synonym_channel,
 )
+from oversight_gym.envs.collusion.learners import (
+    CovertPGAgent,
+    CovertTraining,
+    TabularSoftmax,
+    play_covert,
+    train_covert,
+)
+from oversight_gym.envs.collusion.metrics import channel_capacity, mutual_information, mutual_information_bias
 from oversight_gym.testing import rollout
 
 FEW = settings(max_examples=6, deadline=None)

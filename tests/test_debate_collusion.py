@@ -10,20 +10,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.agents.learning.collusion_learners import (
-    FeatureDebateLearner,
-    debate_payoffs,
-    play_feature_debates,
-    resolve_debates,
-    train_debaters,
-)
-from oversight_gym.agents.scripted import RandomAgent
+from oversight_gym.agents import RandomAgent
 from oversight_gym.core.payoffs import SharedPrize, SidePayment, ZeroSum
 from oversight_gym.envs.collusion.feature_debate import (
     ENV_ID,
     TALK_ENV_ID,
     FeatureDebateGame,
     supporting_feature,
+)
+from oversight_gym.envs.collusion.learners import (
+    FeatureDebateLearner,
+    debate_payoffs,
+    play_feature_debates,
+    resolve_debates,
+    train_debaters,
 )
 from oversight_gym.testing import rollout
 

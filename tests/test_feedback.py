@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.agents.learning.best_of_n import BestOfNAgent
+from oversight_gym.envs.feedback.best_of_n import BestOfNAgent
 from oversight_gym.envs.feedback.model import (
     CONSTITUTIONS,
     DEFAULT_CONSTITUTION,

@@ -17,14 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight_gym.agents.learning.best_of_n import (
+from oversight_gym.envs.feedback.best_of_n import (
     best_of_n_distribution,
     best_of_n_kl_closed_form,
     best_of_n_sample,
 )
-from oversight_gym.agents.learning.critique_revise import critique_and_revise, neighbour_table, revision_map
-from oversight_gym.agents.learning.kl_policy_gradient import KLPolicyGradient, kl_to, tilted_policy
-from oversight_gym.analysis.overoptimisation import (
+from oversight_gym.envs.feedback.critique_revise import critique_and_revise, neighbour_table, revision_map
+from oversight_gym.envs.feedback.kl_policy_gradient import KLPolicyGradient, kl_to, tilted_policy
+from oversight_gym.envs.feedback.model import GOLD, ConstitutionJudge, ResponseUniverse, make_judge
+from oversight_gym.envs.feedback.overoptimisation import (
     Fit,
     best_of_n_curve,
     critique_curve,
@@ -33,7 +34,6 @@ from oversight_gym.analysis.overoptimisation import (
     rl_curve,
     simulated_best_of_n_kl,
 )
-from oversight_gym.envs.feedback.model import GOLD, ConstitutionJudge, ResponseUniverse, make_judge
 
 FAST = settings(max_examples=10, deadline=None)
 _UNIVERSES: dict[tuple[int, int], ResponseUniverse] = {}

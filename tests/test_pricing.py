@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pettingzoo.test import api_test, parallel_api_test
 
 import oversight_gym
-from oversight_gym.agents.learning import QLearningAgent
-from oversight_gym.agents.learning.calvano import CalvanoConfig
+from oversight_gym.agents.learning.qlearning import QLearningAgent
+from oversight_gym.envs.collusion.calvano import CalvanoConfig, pricing_q_agent
 from oversight_gym.envs.collusion.pricing import (
     LogitDemand,
     PricingGame,
@@ -231,7 +231,7 @@ def test_outcome_profit_gain_is_zero_at_nash_and_one_at_monopoly() -> None:
 def test_q_learning_agents_play_the_parallel_env_and_learn() -> None:
     def play(seed: int) -> tuple[list[int], QLearningAgent]:
         env = oversight_gym.make_parallel("collusion/pricing-v0", m=5, horizon=3000)
-        agents = {name: QLearningAgent.for_pricing(env.game, i, alpha=0.2, beta=2e-3, seed=seed + i)
+        agents = {name: pricing_q_agent(env.game, i, alpha=0.2, beta=2e-3, seed=seed + i)
                   for i, name in enumerate(env.possible_agents)}
         obs, _ = env.reset(seed=seed)
         trace = []

@@ -14,31 +14,29 @@ from hypothesis import strategies as st
 from scipy.stats import hypergeom
 
 import oversight_gym
+from oversight_gym.agents import RandomAgent
 from oversight_gym.agents.base import filter_agents
-from oversight_gym.agents.scripted import (
-    GreedyTreeDebater,
-    HonestTreeDebater,
-    ObfuscatingTreeDebater,
-    RandomAgent,
-    RandomSearchTreeDebater,
-)
-from oversight_gym.agents.search import TreeSolverAgent
-from oversight_gym.agents.search.tree_solver import solve
-from oversight_gym.analysis.argument_trees import (
-    grouped_rates,
-    limit_failure_probability,
-    random_search_win_probability,
-)
-from oversight_gym.analysis.metrics import Rate
+from oversight_gym.analysis.metrics import Rate, grouped_rates
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.core.payoffs import SidePayment, ZeroSum
 from oversight_gym.envs.debate.argument_trees import ArgumentTree, make_tree
+from oversight_gym.envs.debate.metrics import (
+    limit_failure_probability,
+    random_search_win_probability,
+)
 from oversight_gym.envs.debate.recursive import (
     CHALLENGER,
     CLAIMANT,
     DISPUTE,
     RecursiveDebateGame,
 )
+from oversight_gym.envs.debate.tree_debaters import (
+    GreedyTreeDebater,
+    HonestTreeDebater,
+    ObfuscatingTreeDebater,
+    RandomSearchTreeDebater,
+)
+from oversight_gym.envs.debate.tree_solver import TreeSolverAgent, solve
 from oversight_gym.runner.episodes import play_episode
 
 FAST = settings(max_examples=15, deadline=None)
@@ -304,7 +302,7 @@ def test_limit_failure_and_grouped_rates():
 
 
 def test_debate_tree_png(tmp_path):
-    from oversight_gym.analysis.tree_plots import plot_debate_tree
+    from oversight_gym.envs.debate.plots import plot_debate_tree
 
     game = RecursiveDebateGame(kind="obfuscated", depth=7, flaws=2, claim="dishonest", challenger_budget=10,
                                protocol="cross-examination", queries=2)

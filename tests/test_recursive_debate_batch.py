@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oversight_gym.agents.scripted import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
-from oversight_gym.analysis.argument_trees import limit_failure_probability, random_search_win_probability
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.debate import argument_trees, recursive, recursive_batch
+from oversight_gym.envs.debate.metrics import limit_failure_probability, random_search_win_probability
 from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
+from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
 from oversight_gym.runner.episodes import play_episode
 
 AGENTS = {"honest": HonestTreeDebater, "obfuscating": ObfuscatingTreeDebater, "random-search": RandomSearchTreeDebater}

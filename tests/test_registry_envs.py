@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test
 
 import oversight_gym
-from oversight_gym.agents.scripted import RandomAgent
+from oversight_gym.agents import RandomAgent
 from oversight_gym.core.registry import spec
 from oversight_gym.testing import (
     check_determinism,

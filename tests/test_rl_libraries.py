@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from oversight_gym.agents import RandomAgent
 from oversight_gym.agents.learning.rl_libraries import MaskedBoxObservation, PolicyAgent, sb3_env
-from oversight_gym.agents.scripted import RandomAgent
 from oversight_gym.core.registry import make_single_agent
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import oversight_gym as og
-from oversight_gym.agents.scripted import RandomAgent
-from oversight_gym.runner import pixel_debate as runner
+from oversight_gym.agents import RandomAgent
+from oversight_gym.envs.debate import pixel_runs as runner
 from oversight_gym.runner.episodes import play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile, read_records
 from oversight_gym.runner.scenario import get_scenario

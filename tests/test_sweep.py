@@ -85,7 +85,7 @@ def _debate_experiment() -> tuple[ScenarioExperiment, dict]:
     fixed = scenario.resolve({"images": 6, "rollouts": 20, "matchups": "greedy-random,random-random",
                               "judge_steps": 300}, quick=True)
     fixed.pop("pixels")
-    return ScenarioExperiment(scenario.path, scenario.name), fixed
+    return ScenarioExperiment(scenario), fixed
 
 
 @pytest.mark.usefixtures("ray_exclusive")

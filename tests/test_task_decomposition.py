@@ -9,8 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.agents.scripted.amplification import ScriptedAggregator
-from oversight_gym.analysis.amplification import tree_error, tree_nodes
 from oversight_gym.envs.amplification.decomposition import (
     ERROR_MODELS,
     corrupt,
@@ -18,6 +16,8 @@ from oversight_gym.envs.amplification.decomposition import (
     recursive_reward_modelling,
     simulate_trees,
 )
+from oversight_gym.envs.amplification.metrics import tree_error, tree_nodes
+from oversight_gym.envs.amplification.scripted import ScriptedAggregator
 from oversight_gym.testing import rollout
 
 FEW = settings(max_examples=25, deadline=None)
@@ -80,15 +80,11 @@ def test_recursive_reward_modelling_honest_assistance_helps_and_misleading_hurts
 
 
 def test_task_decomposition_scenario_runs(tmp_path) -> None:
-    import importlib.util
-    from pathlib import Path
 
     import pytest
 
-    path = Path(__file__).resolve().parents[1] / "scenarios" / "task_decomposition.py"
-    spec = importlib.util.spec_from_file_location("scn_task_decomposition", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from oversight_gym.scenarios import task_decomposition as mod
+
     given = {"max_height": 2, "node_errors": "0,0.05", "error_models": "replace,drop", "trees": 100,
              "iterations": 3, "mislead": "0,0.5", "labels": 200}
     res = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.agents.scripted.collusion import ControlHonest, ControlRedTeam
-from oversight_gym.analysis import ai_control as A
 from oversight_gym.core.errors import IllegalActionError
+from oversight_gym.envs.collusion import ai_control as A
+from oversight_gym.envs.collusion.control_agents import ControlHonest, ControlRedTeam
 from oversight_gym.envs.collusion.untrusted_monitoring import (
     ENV_ID,
     ControlConfig,

@@ -14,16 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.analysis.weak_to_strong import (
+from oversight_gym.core import IllegalActionError, ZeroSum
+from oversight_gym.envs.weak_to_strong.data import load_task, make_split, make_synthetic, parse_synthetic
+from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, run_cell, student_labels, train
+from oversight_gym.envs.weak_to_strong.metrics import (
     median_pgr,
     paired_pgr_difference,
     pgr,
     pgr_bootstrap,
     pgr_by_group,
 )
-from oversight_gym.core import IllegalActionError, ZeroSum
-from oversight_gym.envs.weak_to_strong.data import load_task, make_split, make_synthetic, parse_synthetic
-from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, run_cell, student_labels, train
 from oversight_gym.envs.weak_to_strong.models import (
     SoftMLP,
     class_quotas,

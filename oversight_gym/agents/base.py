@@ -10,6 +10,7 @@ any kernel game), so ``filter_agents(env_id=...)`` keeps only the agents that ca
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,12 +63,28 @@ class BaseAgent:
         return f"{type(self).__name__}()"
 
 
-def registered_agents() -> dict[str, type[BaseAgent]]:
-    """Name -> class of every agent class defined so far."""
-    import oversight_gym.agents.learning  # noqa: F401
-    import oversight_gym.agents.scripted  # noqa: F401
-    import oversight_gym.agents.search  # noqa: F401
+#: modules whose import defines agent classes: the generic ones here, and the modules each
+#: family adds with :func:`register_agent_module` when it registers its games
+_AGENT_MODULES: list[str] = [
+    "oversight_gym.agents.random_agent",
+    "oversight_gym.agents.search",
+    "oversight_gym.agents.learning",
+]
 
+
+def register_agent_module(*modules: str) -> None:
+    """Declare modules that define agent classes (imported the first time agents are listed,
+    so a family's agents are found without importing them at start-up)."""
+    for module in modules:
+        if module not in _AGENT_MODULES:
+            _AGENT_MODULES.append(module)
+
+
+def registered_agents() -> dict[str, type[BaseAgent]]:
+    """Name -> class of every registered agent (every module declared with
+    :func:`register_agent_module` is imported first)."""
+    for module in list(_AGENT_MODULES):
+        importlib.import_module(module)
     return dict(sorted(_AGENTS.items()))
 
 

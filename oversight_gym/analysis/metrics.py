@@ -7,7 +7,8 @@ behaves well near 0 and 1 and for small samples, unlike the normal approximation
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,33 +67,27 @@ def rate(flags: Iterable[bool], confidence: float = 0.95) -> Rate:
     return Rate(sum(arr), len(arr), confidence)
 
 
-def debate_image_outcomes(records: list[dict[str, Any]]) -> dict[int, bool]:
-    """Per image: did the judge end on the truth? With several games per image (the
-    paper's no-precommit evaluation plays one per possible lie) the image counts as
-    correct only if every game on it was: the liar wins the image if any game wins."""
-    out: dict[int, bool] = {}
+def grouped_rates(records: Iterable[dict[str, Any]], by: Sequence[str], flag: str = "honest_wins",
+                  confidence: float = 0.95) -> list[dict[str, Any]]:
+    """One row per combination of the ``by`` fields: the rate of ``flag`` with its Wilson
+    interval (``rate``, ``low``, ``high``, ``n``). Records may carry counts instead of flags:
+    ``{"n": ..., flag: successes}`` rows (from the batch path) are summed."""
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for r in records:
-        i = int(r["image_index"])
-        out[i] = out.get(i, True) and bool(r["judge_correct"])
-    return out
+        key = tuple(r[k] for k in by)
+        if "n" in r and not isinstance(r[flag], bool):
+            counts[key][0] += int(r[flag])
+            counts[key][1] += int(r["n"])
+        else:
+            counts[key][0] += int(bool(r[flag]))
+            counts[key][1] += 1
+    rows = []
+    for key in sorted(counts, key=lambda k: tuple((x is None, x) for x in k)):
+        s, n = counts[key]
+        rows.append({**dict(zip(by, key, strict=True)), **Rate(s, n, confidence).as_dict()})
+    return rows
 
 
-def debate_metrics(records: list[dict[str, Any]], confidence: float = 0.95) -> dict[str, Rate]:
-    """Metrics over debate records (one per game, from the pixel debate's ``outcome()``).
-
-    * ``judge_accuracy``: images on which the judge ends on the true label (an image with
-      several games counts only if all were won by the honest side);
-    * ``honest_win_rate``: games won by the honest debater;
-    * ``deceived_by_true_statements``: games in which the judge picked the lie although
-      every revealed pixel was true (checked against the data set, not assumed).
-    """
-    if not records:
-        raise ValueError("records: no debate records to summarise")
-    per_image = debate_image_outcomes(records)
-    return {
-        "judge_accuracy": rate(per_image.values(), confidence),
-        "honest_win_rate": rate((r["honest_wins"] for r in records), confidence),
-        "deceived_by_true_statements": rate(
-            (r["judge_wrong"] and r["revealed_all_true"] for r in records), confidence
-        ),
-    }
+def inside(rate_row: dict[str, Any], value: float) -> bool:
+    """Whether ``value`` lies in a row's interval."""
+    return rate_row["low"] - 1e-12 <= value <= rate_row["high"] + 1e-12

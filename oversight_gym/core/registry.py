@@ -85,12 +85,22 @@ class EnvSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
     #: Declared parameter space: a union of product spaces (empty: none declared).
     space: tuple[Space, ...] = ()
+    #: Compiled search fast paths the family offers: kind (``"mcts"``, ``"minimax"``) ->
+    #: ``"module:OBJECT"`` (see :mod:`oversight_gym.agents.search.mcts`).
+    fast_paths: dict[str, str] = field(default_factory=dict)
 
     def game_factory(self) -> Callable[..., Game]:
-        if callable(self.game):
-            return self.game
-        module, _, attr = self.game.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return resolve(self.game)
+
+
+def resolve(target: Any) -> Any:
+    """A ``"module:attribute"`` reference, imported; anything else is returned as it is."""
+    if not isinstance(target, str):
+        return target
+    module, sep, attr = target.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"expected a reference 'module:attribute', got {target!r}")
+    return getattr(importlib.import_module(module), attr)
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
@@ -102,15 +112,20 @@ def register(
     description: str,
     kwargs: dict[str, Any] | None = None,
     space: Space | list[Space] | None = None,
+    fast_paths: dict[str, str] | None = None,
 ) -> None:
     """Register a game under a versioned id (``family/name-vN``).
 
     ``kwargs`` are defaults for the game factory; ``space`` declares the configurations
-    property tests draw from (see the module docstring).
+    property tests draw from (see the module docstring); ``fast_paths`` names the compiled
+    search paths the family offers for the game (kind -> ``"module:OBJECT"``).
     """
     if not is_versioned_id(id):
         raise ValueError(f"id must look like 'family/name-vN' (lower case), got {id!r}")
-    spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space))
+    for kind, target in (fast_paths or {}).items():
+        if not isinstance(target, str) or ":" not in target:
+            raise ValueError(f"fast_paths of {id!r}: {kind!r} must name 'module:OBJECT', got {target!r}")
+    spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space), dict(fast_paths or {}))
     _REGISTRY[id] = spec
     pettingzoo.register("aec", id, entry_point=lambda **kw: make(id, **kw))
     pettingzoo.register("parallel", id, entry_point=lambda **kw: make_parallel(id, **kw))
@@ -150,3 +165,27 @@ def make_single_agent(id: str, learner: str, opponents: Any, illegal_action: str
     and ``illegal_penalty``); ``kwargs`` configure the game."""
     return SingleAgentEnv(make_game(id, **kwargs), learner, opponents, illegal_action=illegal_action,
                           illegal_penalty=illegal_penalty, render_mode=render_mode)
+
+
+#: the entry-point group through which other installed packages add games (and their
+#: agents): each entry point names a module whose import registers them, or a callable that does
+ENTRY_POINT_GROUP = "oversight_gym.envs"
+_PLUGINS_LOADED: set[str] = set()
+
+
+def load_plugins() -> list[str]:
+    """Load every entry point of the ``oversight_gym.envs`` group not loaded yet (importing
+    ``oversight_gym`` does this); returns the names loaded now."""
+    import importlib.metadata
+
+    loaded = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        key = f"{ep.name}={ep.value}"
+        if key in _PLUGINS_LOADED:
+            continue
+        _PLUGINS_LOADED.add(key)
+        obj = ep.load()
+        if callable(obj):
+            obj()
+        loaded.append(ep.name)
+    return loaded

@@ -1,12 +1,14 @@
 """Scenarios: short scripts on the public API that reproduce a result or ask a question.
 
-A scenario script in ``scenarios/`` defines ``SCENARIO = Scenario(...)``: its name, its
+A scenario module (in ``oversight_gym/scenarios/``, in another package that adds it through
+the ``oversight_gym.scenarios`` entry-point group, or a user's script in ``./scenarios``)
+defines ``SCENARIO = Scenario(...)``: its name, its
 parameters (each becomes a command-line option of ``oversight-gym run NAME``, with a
 full-mode and a ``--quick`` default) and a function ``run(params, ctx)``. The function
 writes its records and figures under ``ctx.out`` and returns a :class:`ScenarioResult`
 whose table puts the published numbers beside ours.
 
-The same script also runs on its own: ``python scenarios/pixel_debate.py --quick``.
+A module also runs on its own: ``python -m oversight_gym.scenarios.pixel_debate --quick``.
 
 A scenario may also define ``experiment(params, seed)``, one cell of a sweep returning a
 flat record; ``oversight-gym sweep NAME --grid ...`` then runs it over a grid of its
@@ -16,17 +18,50 @@ parameters and seeds (:mod:`oversight_gym.runner.sweep`).
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.metadata
 import importlib.util
 import json
 import os
+import pkgutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 _MISSING = object()
+
+
+def parse_value(text: str) -> Any:
+    """``--set`` values: int, then float, then bool (true/false/yes/no/on/off), else the string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low == "none":
+        return None
+    return text
+
+
+def parse_settings(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """``["pixels=4", "precommit=false"]`` -> ``{"pixels": 4, "precommit": False}``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ValueError(f"{option} expects key=value (e.g. pixels=4), got {item!r}")
+        out[key] = parse_value(value.strip())
+    return out
 
 
 @dataclass(frozen=True)
@@ -142,7 +177,8 @@ class Scenario:
     #: optional ``experiment(params, seed) -> flat record``: one cell of a sweep
     #: (``oversight-gym sweep NAME --grid ...``); ``params`` holds every parameter
     experiment: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
-    path: Path | None = None  # the script it was loaded from (set by discovery)
+    path: Path | None = None  # the script it was loaded from, for a user's file (set by discovery)
+    module: str | None = None  # the module that defines it, for a packaged scenario (set by discovery)
 
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
@@ -202,17 +238,44 @@ class Scenario:
         return 0
 
 
+#: packages whose modules each define a ``SCENARIO`` (the built-in ones register themselves)
+_PACKAGES: list[str] = []
+#: the entry-point group through which other installed packages add scenarios: each entry
+#: point names a ``Scenario``, a module defining ``SCENARIO``, or a package of such modules
+ENTRY_POINT_GROUP = "oversight_gym.scenarios"
+
+
+def register_scenario_package(package: str) -> None:
+    """Declare a package whose every public module (no leading ``_``) defines ``SCENARIO``."""
+    if package not in _PACKAGES:
+        _PACKAGES.append(package)
+
+
 def scenario_dirs() -> list[Path]:
-    """Where scenario scripts are looked for: ``$OVERSIGHT_GYM_SCENARIOS`` (a path list),
-    ``./scenarios`` and the ``scenarios/`` folder of the source checkout."""
+    """Folders of scenario scripts written by users: ``$OVERSIGHT_GYM_SCENARIOS`` (a path
+    list) and ``./scenarios``."""
     dirs = [Path(d) for d in os.environ.get("OVERSIGHT_GYM_SCENARIOS", "").split(os.pathsep) if d]
     dirs.append(Path.cwd() / "scenarios")
-    dirs.append(Path(__file__).resolve().parents[2] / "scenarios")
     seen: list[Path] = []
     for d in dirs:
         if d.is_dir() and d.resolve() not in seen:
             seen.append(d.resolve())
     return seen
+
+
+def _from_module(module: ModuleType) -> list[Scenario]:
+    """The scenario a module defines, or those of every public module of a package."""
+    if isinstance(getattr(module, "SCENARIO", None), Scenario):
+        scenario = module.SCENARIO
+        scenario.module = module.__name__
+        return [scenario]
+    if hasattr(module, "__path__"):
+        found = []
+        for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
+            if not info.name.startswith("_"):
+                found += _from_module(importlib.import_module(f"{module.__name__}.{info.name}"))
+        return found
+    raise ImportError(f"module {module.__name__} defines no SCENARIO = Scenario(...)")
 
 
 def load_scenario_file(path: Path) -> Scenario:
@@ -230,9 +293,25 @@ def load_scenario_file(path: Path) -> Scenario:
     return scenario
 
 
+def _entry_point_scenarios() -> list[Scenario]:
+    found: list[Scenario] = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        obj = ep.load()
+        found += [obj] if isinstance(obj, Scenario) else _from_module(obj)
+    return found
+
+
 def discover_scenarios() -> dict[str, Scenario]:
-    """Name -> scenario, for every ``scenarios/*.py`` that defines ``SCENARIO``."""
+    """Name -> scenario: the registered packages' (the built-in ones first), those other
+    installed packages add through the ``oversight_gym.scenarios`` entry-point group, and
+    user scripts (``scenarios/*.py`` defining ``SCENARIO``, see :func:`scenario_dirs`).
+    The first scenario found under a name is kept."""
     found: dict[str, Scenario] = {}
+    for package in _PACKAGES:
+        for sc in _from_module(importlib.import_module(package)):
+            found.setdefault(sc.name, sc)
+    for sc in _entry_point_scenarios():
+        found.setdefault(sc.name, sc)
     for d in scenario_dirs():
         for path in sorted(d.glob("*.py")):
             if path.name.startswith("_"):

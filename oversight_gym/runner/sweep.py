@@ -36,6 +36,7 @@ from typing import Any
 
 from oversight_gym.core.errors import check_choice
 from oversight_gym.runner.records import RecordFile
+from oversight_gym.runner.scenario import Scenario, parse_value
 
 BACKENDS = ("inprocess", "processes", "ray")
 #: fields every record carries besides the parameters, the seed and the experiment's own
@@ -70,8 +71,6 @@ def parse_grid(items: Iterable[str], parse: Callable[[str, str], Any] | None = N
     ``parse(name, text)`` converts each value (default: int, then float, then bool, else
     the string). ``lo:hi:steps`` gives ``steps`` evenly spaced numbers from lo to hi.
     """
-    from oversight_gym.cli import parse_value
-
     out: dict[str, list[Any]] = {}
     for item in items:
         name, sep, values = item.partition("=")
@@ -279,25 +278,33 @@ def _ray_call(experiment: Experiment, cell: Cell) -> tuple[int, dict[str, Any]]:
 
 # --- scenarios as experiments ------------------------------------------------------------------
 class ScenarioExperiment:
-    """A scenario's ``experiment(params, seed)`` as a picklable callable: it holds the
-    scenario's file path and loads it on first use, in whichever process runs it (Ray
-    workers cannot import scenario scripts by module name)."""
+    """A scenario's ``experiment(params, seed)`` as a picklable callable: it holds where the
+    scenario comes from (its module, or a user's script file) and loads it on first use, in
+    whichever process runs it (Ray workers cannot import a user's script by module name)."""
 
-    def __init__(self, path: str | Path, name: str) -> None:
-        self.path = str(path)
-        self.name = name
+    def __init__(self, scenario: Scenario) -> None:
+        if scenario.experiment is None:
+            raise ValueError(f"scenario {scenario.name!r} defines no experiment(params, seed)")
+        if scenario.module is None and scenario.path is None:
+            raise ValueError(f"scenario {scenario.name!r} was not found by discovery: it has no module or file")
+        self.module = scenario.module
+        self.path = None if scenario.path is None else str(scenario.path)
+        self.name = scenario.name
         self._fn: Experiment | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "_fn": None}
+        return {**self.__dict__, "_fn": None}
 
     def __call__(self, params: dict[str, Any], seed: int) -> Mapping[str, Any]:
         if self._fn is None:
+            import importlib
+
             from oversight_gym.runner.scenario import load_scenario_file
 
-            scenario = load_scenario_file(Path(self.path))
-            if scenario.experiment is None:
-                raise ValueError(f"scenario {scenario.name!r} defines no experiment(params, seed)")
+            if self.module is not None:
+                scenario = importlib.import_module(self.module).SCENARIO
+            else:
+                scenario = load_scenario_file(Path(str(self.path)))
             self._fn = scenario.experiment
         return self._fn(params, seed)
 

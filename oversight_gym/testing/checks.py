@@ -261,7 +261,7 @@ def rollout(env: AECEnv, policy: Any, seed: int | None = None, max_steps: int = 
     distinct agent is ``reset`` first (with ``seed + k`` for the k-th, if a seed is given).
 
     >>> import oversight_gym
-    >>> from oversight_gym.agents.scripted import RandomAgent
+    >>> from oversight_gym.agents import RandomAgent
     >>> from oversight_gym.testing import rollout
     >>> env = oversight_gym.make("debate/pixels-v0", pixels=4, judge_steps=300)
     >>> episode = rollout(env, RandomAgent(), seed=0)
@@ -580,7 +580,7 @@ def check_single_agent_view(env: gymnasium.Env, episodes: int = 3, seed: int = 0
     for ``check_env`` only (and restored).
 
     >>> import oversight_gym
-    >>> from oversight_gym.agents.scripted import RandomAgent
+    >>> from oversight_gym.agents import RandomAgent
     >>> from oversight_gym.testing import check_single_agent_view
     >>> env = oversight_gym.make_single_agent("debate/pixels-v0", "honest", RandomAgent(seed=0), judge_steps=300)
     >>> check_single_agent_view(env)

@@ -3,7 +3,7 @@ protocol (Watkins & Dayan 1992), with the exploration schedule of Calvano et al.
 epsilon-greedy with ``eps_t = exp(-beta t)``, t counting this agent's updates.
 
 For many sessions of the pricing game use the batch engine
-(:func:`oversight_gym.agents.learning.calvano.run_sessions`), which runs the same
+(:func:`oversight_gym.envs.collusion.calvano.run_sessions`), which runs the same
 algorithm compiled; this agent is for playing the environments like any other agent (and
 against other agents).
 """
@@ -23,7 +23,8 @@ class QLearningAgent(BaseAgent):
     """Tabular Q-learning over observations (each distinct observation vector is a state).
 
     ``q_init``: the initial Q row of every state (a scalar, or one value per action; the
-    paper's choice for the pricing game is :meth:`for_pricing`). Call :meth:`update` after
+    paper's choice for the pricing game is
+    :func:`oversight_gym.envs.collusion.calvano.pricing_q_agent`). Call :meth:`update` after
     every step with the reward and the next observation.
     """
 
@@ -46,15 +47,6 @@ class QLearningAgent(BaseAgent):
         self.n_actions: int | None = len(self.q_init) if self.q_init.ndim == 1 else n_actions
         self.q: dict[tuple, np.ndarray] = {}
         self.t = 0
-
-    @classmethod
-    def for_pricing(cls, game: Any, seat: int, **kwargs: Any) -> QLearningAgent:
-        """An agent for seat ``seat`` of a :class:`~oversight_gym.envs.collusion.pricing.PricingGame`,
-        initialised as in the paper (payoff against uniformly random rivals, discounted)."""
-        from oversight_gym.agents.learning.calvano import initial_q
-
-        delta = kwargs.pop("delta", game.delta)
-        return cls(delta=delta, q_init=initial_q(game, delta)[seat], **kwargs)
 
     def reset(self, seed: int | None = None) -> None:
         """Reseed the exploration; the learned table is kept (use :meth:`forget` to clear it)."""

@@ -1,5 +1,5 @@
 """Monte Carlo tree search with the PUCT rule of AlphaGo Zero, for any sequential
-two-player zero-sum kernel, with a numba fast path for the pixel debate.
+two-player zero-sum kernel.
 
 Irving, Christiano and Amodei (2018, "AI safety via debate", arXiv 1805.00899,
 section 3.1) play the sparse-pixel debate with "pure Monte Carlo tree search": 10,000
@@ -12,49 +12,47 @@ human knowledge", Nature 550, 354-359). Each rollout here:
    ``Q = 0`` on an unvisited edge and ``N(s)`` the visits of the node's edges; the
    lowest action wins ties;
 2. *expands* the first node not in the tree (its edges are created) and *evaluates*
-   it: by the game's ``evaluate_batch`` (the pixel debate: the judge, through
-   :func:`oversight_gym.envs.debate.pixels.honest_value`), or for a game without one
-   by a uniformly random play-out to the end; a terminal position (or one whose value
-   the kernel declares exact, ``State.evaluation_is_exact()``) is never expanded;
+   it: by the game's ``evaluate_batch`` hook, or for a game without one by a uniformly
+   random play-out to the end; a terminal position (or one whose value the kernel
+   declares exact, ``State.evaluation_is_exact()``) is never expanded;
 3. *backs up* the value: every edge on the path gains one visit and the value from
    the view of the player who chose it.
 
 The move played is the root's most visited action (the lowest on ties). The tree is
 built afresh for every move.
 
+Hooks a game may offer
+----------------------
+Search knows no particular game; a game may offer (all optional):
+
+* ``Game.evaluate_batch(states) -> (n, num_players)``: values of positions in one batch
+  (the pixel debate runs its judge once over the stacked masks);
+* ``State.evaluation_is_exact()``: the evaluator's value is the game value here;
+* ``State.forced_move() -> int | None``: a move that needs no search (an exact best
+  move the game can name directly); search agents play it without searching;
+* a compiled fast path its family registers with the game
+  (``register(..., fast_paths={"mcts": "module:OBJECT"})``): an object with
+  ``applies(state) -> bool``, a ``describes`` string for messages and
+  ``run(state, rollouts, c_puct, scratch) -> (actions, visits, total values)``, running
+  the same algorithm compiled (see :func:`fast_path`).
+
 Engines
 -------
 ``"python"`` is the generic engine: it works on any sequential two-player zero-sum
 kernel through ``State.clone()``. With ``batch_size > 1`` it collects that many leaves
-before evaluating them in one batch (one matrix product through the judge), steering
-the rollouts of a batch apart with a virtual loss (each pending rollout counts on its
-edges as a visit that lost: the virtual loss of AlphaGo, Silver et al. 2016, whose
-successor AlphaGo Zero evaluates leaves in mini-batches of 8; it is kept apart from
-the real statistics and removed on backup). ``"numba"`` is the pixel-debate fast path
-(:mod:`oversight_gym.agents.search.pixel_mcts`), the same algorithm compiled, one leaf at
-a time (``batch_size`` does not apply to it). ``"auto"`` takes numba for a pixel-debate
-state in the reveal phase or at the liar's first claim, python otherwise. With
-``batch_size=1`` the two engines run the same search: same visit counts, same move,
-up to floating-point rounding of the judge (see ``pixel_mcts``).
-
-Claims in the pixel debate
---------------------------
-* The liar's last claim (no precommit) is not searched: the lie with the highest judge
-  logit (the lowest such label on equal logits) is the exact best final move, as it wins
-  whenever any lie wins; with ``target_label`` the liar claims its target, as in the
-  paper's evaluation of one game per lie.
-* The liar's first claim (``liar_label="choose"``) is searched: the root's edges are the
-  nine lies, below each a reveal-phase tree in which that lie is known; ``target_label``
-  claims the target instead.
-* Positions whose lie is not yet claimed are valued against the judge's favourite wrong
-  label (the honest debater's search never knows the liar's target); a liar with a
-  ``target_label`` values them against its target.
+before evaluating them in one batch, steering the rollouts of a batch apart with a
+virtual loss (each pending rollout counts on its edges as a visit that lost: the virtual
+loss of AlphaGo, Silver et al. 2016, whose successor AlphaGo Zero evaluates leaves in
+mini-batches of 8; it is kept apart from the real statistics and removed on backup).
+``"numba"`` is the game's compiled fast path, one leaf at a time (``batch_size`` does not
+apply to it); ``"auto"`` takes it where it applies, python otherwise. A fast path must run
+the same search: same visit counts, same move, up to floating-point rounding.
 
 ``c_puct``
 ----------
 AlphaGo Zero does not publish its constant; AlphaZero's pseudocode starts at
-``c_init = 1.25``. Here values lie in ``[-1, 1]`` and the ~60 legal reveals share a
-uniform prior, so at the root after 10,000 rollouts an edge's exploration term is
+``c_init = 1.25``. Here values lie in ``[-1, 1]``; with ~60 legal moves sharing a uniform
+prior (the pixel debate), at the root after 10,000 rollouts an edge's exploration term is
 ``c_puct * 100 / 60 / (1 + n)``: with the default 1.0 an edge whose mean trails the best by
 0.5 keeps receiving visits until about ``n = 3`` and one trailing by 0.1 until ``n = 16``,
 which spreads the search across the moves that are close without starving the best one.
@@ -99,14 +97,13 @@ def random_playout_values(states: Sequence[State], rng: np.random.Generator) -> 
     return np.array(out, dtype=np.float64).reshape(len(states), -1)
 
 
-def make_evaluator(game: Any, rng: np.random.Generator, **hints: Any) -> tuple[Evaluator, bool]:
-    """``(evaluator, from_game)``: the game's ``evaluate_batch`` (passed ``hints`` that are
-    not None) when it has one, else random play-outs to the end."""
+def make_evaluator(game: Any, rng: np.random.Generator) -> tuple[Evaluator, bool]:
+    """``(evaluator, from_game)``: the game's ``evaluate_batch`` hook when it has one, else
+    random play-outs to the end."""
     batch = getattr(game, "evaluate_batch", None)
     if batch is None:
         return (lambda states: random_playout_values(states, rng)), False
-    kw = {k: v for k, v in hints.items() if v is not None}
-    return (lambda states: batch(states, **kw)), True
+    return batch, True
 
 
 def is_exact(state: State, from_game: bool) -> bool:
@@ -150,83 +147,35 @@ def child_states(state: State, player: int) -> tuple[np.ndarray, list[State]]:
     return actions, children
 
 
-def is_pixel_debate(state: Any) -> bool:
-    from oversight_gym.envs.debate.pixels import PixelDebateState
-
-    return isinstance(state, PixelDebateState)
-
-
-def fast_pixel_state(state: Any) -> bool:
-    """Whether the numba paths can search ``state``: a pixel debate in the reveal phase or
-    at the liar's first claim, judged by the built-in :class:`SparseJudge` (whose hidden
-    layer they update pixel by pixel; another judge is searched by the generic engine)."""
-    from oversight_gym.envs.debate.judge import SparseJudge
-    from oversight_gym.envs.debate.pixels import CLAIM_FIRST, REVEAL
-
-    return (is_pixel_debate(state) and state.phase in (CLAIM_FIRST, REVEAL)
-            and isinstance(state.game.judge, SparseJudge))
+def forced_move(state: State) -> int | None:
+    """The game's ``State.forced_move()`` hook: a move to play without searching, or None."""
+    hook = getattr(state, "forced_move", None)
+    return None if hook is None else hook()
 
 
-def best_final_claim(state: Any) -> int:
-    """The liar's best last claim in a pixel debate without precommit: the wrong label
-    with the highest judge logit (the lowest such label on equal logits), the lie
-    :func:`honest_value` assumes for an unknown liar. It wins whenever any lie wins."""
-    z = state.game.judge.logits(state.mask, state.image)
-    z = np.where(np.arange(len(z)) == state.true_label, -np.inf, z)
-    return int(np.argmax(z))
+def registered_fast_path(game: Any, kind: str) -> Any:
+    """The compiled fast path of ``kind`` (``"mcts"``, ``"minimax"``) that the game's family
+    registered with the game (``register(..., fast_paths=...)``), or None."""
+    from oversight_gym.core.registry import resolve, spec
 
-
-def choose_engine(engine: str, state: State, verb: str = "searches") -> str:
-    """The engine for ``state``: ``"auto"`` takes numba where the pixel fast path applies;
-    ``"numba"`` where it does not is an error naming ``engine``."""
-    fast = fast_pixel_state(state)
-    if engine == "numba" and not fast:
-        raise ValueError(f"engine='numba' {verb} pixel-debate states in the reveal phase or the first claim, "
-                         f"judged by a SparseJudge; got {type(state).__name__}; use engine='auto' or 'python'")
-    if engine == "auto":
-        return "numba" if fast else "python"
-    return engine
-
-
-def forced_claim(state: Any, target_label: int | None) -> int | None:
-    """The pixel-debate claim a searching agent makes without searching, if any (see
-    :func:`claim_move`); None for every other state and game."""
-    return claim_move(state, target_label) if is_pixel_debate(state) else None
-
-
-def check_target_label(value: int | None) -> int | None:
-    return None if value is None else check_int("target_label", value, 0)
-
-
-def assumed_lie(state: Any, target_label: int | None) -> int | None:
-    """The lie a searching liar assumes while its claim is hidden (its target), or None.
-    Raises if the honest debater is given a target: it never knows the liar's lie."""
-    if target_label is None:
+    try:
+        target = spec(game.name).fast_paths.get(kind)
+    except KeyError:  # a game that is not registered
         return None
-    if not is_pixel_debate(state):
-        raise ValueError(f"target_label={target_label} applies to the pixel debate only, not {state.game.name}")
-    from oversight_gym.envs.debate.pixels import HONEST, LIAR
-
-    if state.current_player() == HONEST:
-        raise ValueError(f"target_label={target_label}: the honest debater never knows the liar's lie; "
-                         "give target_label to the liar only")
-    if target_label >= state.game.num_classes or target_label == state.true_label:
-        raise ValueError(f"target_label={target_label} is not a lie for image {state.image_index} "
-                         f"(true label {state.true_label}, labels 0-{state.game.num_classes - 1})")
-    return target_label if state.claims[LIAR] < 0 else None
+    return None if target is None else resolve(target)
 
 
-def claim_move(state: Any, target_label: int | None) -> int | None:
-    """The pixel-debate claim moves that need no search (see the module docstring)."""
-    from oversight_gym.envs.debate.pixels import CLAIM_FIRST, CLAIM_LAST
-
-    if state.phase == CLAIM_LAST:
-        lie = assumed_lie(state, target_label)
-        return state.game.label_action(best_final_claim(state) if lie is None else lie)
-    if state.phase == CLAIM_FIRST and target_label is not None:
-        assumed_lie(state, target_label)
-        return state.game.label_action(target_label)
-    return None
+def choose_engine(engine: str, state: State, kind: str) -> tuple[str, Any]:
+    """``(engine, fast path)`` for ``state``: ``"auto"`` takes the game's compiled fast path
+    where it applies; ``"numba"`` where none applies is an error naming ``engine``."""
+    path = registered_fast_path(state.game, kind)
+    applies = path is not None and bool(path.applies(state))
+    if engine == "numba" and not applies:
+        where = (f"{state.game.name} registers no compiled {kind} fast path" if path is None
+                 else f"the fast path of {state.game.name} searches {path.describes}")
+        raise ValueError(f"engine='numba' needs a compiled fast path for this position, and {where}; "
+                         "use engine='auto' or 'python'")
+    return ("numba", path) if applies and engine != "python" else ("python", None)
 
 
 # --- the search result -------------------------------------------------------------------------
@@ -279,7 +228,7 @@ class _Node:
         self.ready = True
 
     def select(self, c_puct: float) -> int:
-        # the same arithmetic, in the same order, as pixel_mcts._mcts (so the engines agree)
+        # fast paths must do the same arithmetic in the same order, so that the engines agree
         n = self.n + self.vl
         w = self.w - self.vl
         q = np.divide(w, n, out=np.zeros(len(n)), where=n > 0.0)
@@ -340,10 +289,8 @@ class MCTSAgent(BaseAgent):
     rollouts: rollouts per move (10,000 in the paper).
     c_puct: exploration constant of PUCT (>= 0).
     batch_size: leaves evaluated together by the generic engine, with virtual loss.
-    engine: ``"auto"``, ``"numba"`` (pixel debate only) or ``"python"``.
+    engine: ``"auto"``, ``"numba"`` (the game's compiled fast path) or ``"python"``.
     seed: seeds the random play-outs of games without an evaluator.
-    target_label: the liar's lie in a pixel debate without precommit (the label it
-        claims at the end, and that its search assumes). Never give it to the honest side.
     """
 
     name = "mcts"
@@ -352,39 +299,29 @@ class MCTSAgent(BaseAgent):
                   "colludes": False, "requires_state": True}
 
     def __init__(self, rollouts: int = 10_000, c_puct: float = 1.0, batch_size: int = 1, engine: str = "auto",
-                 seed: int | None = None, target_label: int | None = None) -> None:
+                 seed: int | None = None) -> None:
         self.rollouts = check_int("rollouts", rollouts, 1)
         self.c_puct = check_float("c_puct", c_puct, 0.0, 1e9)
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.engine = str(check_choice("engine", engine, ENGINES))
         self.seed = None if seed is None else check_int("seed", seed)
-        self.target_label = check_target_label(target_label)
         super().__init__(self.seed)
-        self._buffers: Any = None
+        self._scratch: dict[str, Any] = {}  # buffers a fast path keeps between searches
         self.last_search: SearchResult | None = None
-
-    def _engine_for(self, state: State) -> str:
-        return choose_engine(self.engine, state)
 
     def search(self, state: State) -> SearchResult:
         """Run ``rollouts`` rollouts from ``state`` (not modified) and return the root's statistics."""
         sequential_player(state)
-        lie = assumed_lie(state, self.target_label)
-        engine = self._engine_for(state)
-        if engine == "numba":
-            from oversight_gym.agents.search.pixel_mcts import TreeBuffers, pixel_mcts
-
-            if self._buffers is None:
-                self._buffers = TreeBuffers()
-            actions, n, w = pixel_mcts(state, self.rollouts, self.c_puct,  # type: ignore[arg-type]
-                                       -1 if lie is None else lie, self._buffers)
-            return _result(actions, n, w, "numba")
-        evaluator, from_game = make_evaluator(state.game, self.rng, liar_label=lie)
+        engine, path = choose_engine(self.engine, state, "mcts")
+        if path is not None:
+            actions, n, w = path.run(state, self.rollouts, self.c_puct, self._scratch)
+            return _result(actions, n, w, engine)
+        evaluator, from_game = make_evaluator(state.game, self.rng)
         return generic_mcts(state, self.rollouts, self.c_puct, self.batch_size, evaluator, from_game)
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         state = self._need_state(state)
-        move = forced_claim(state, self.target_label)
+        move = forced_move(state)
         if move is not None:
             return move
         self.last_search = self.search(state)
@@ -392,4 +329,4 @@ class MCTSAgent(BaseAgent):
 
     def __repr__(self) -> str:
         return (f"MCTSAgent(rollouts={self.rollouts}, c_puct={self.c_puct}, batch_size={self.batch_size}, "
-                f"engine={self.engine!r}, target_label={self.target_label})")
+                f"engine={self.engine!r})")

@@ -4,6 +4,7 @@ decomposition (Wu et al. 2021) and recursive reward modelling (Leike et al. 2018
 Importing this package registers its games.
 """
 
+from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.registry import register
 
 # Small instances (8 names) keep the registry-wide tests cheap; every task is covered, one
@@ -29,3 +30,5 @@ register(
     space={"branching": [2, 3], "height": [1, 2, 3], "values": [2, 3], "node_error": [0.0, 0.1, 0.5],
            "error_model": ["replace", "off_by_one", "drop"]},
 )
+
+register_agent_module("oversight_gym.envs.amplification.scripted", "oversight_gym.envs.amplification.learned")

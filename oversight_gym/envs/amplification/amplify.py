@@ -43,7 +43,7 @@ wrong (a common-interest game; ``MixedSum(0.0)`` by default, so not zero-sum).
 Records (``outcome()``): correctness against the ground truth, the number of calls to H
 (frames the overseer handled), the number of model answers, and the size and depth of the
 decomposition tree; :meth:`AmplifyState.decomposition_graph` gives the tree as a networkx
-graph (draw it with :func:`oversight_gym.analysis.amplification.draw_tree`).
+graph (draw it with :func:`oversight_gym.envs.amplification.metrics.draw_tree`).
 """
 
 from __future__ import annotations

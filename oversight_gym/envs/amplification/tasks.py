@@ -778,7 +778,7 @@ def _hch(task: Task, inst: Instance, q: Question, model: Responder | None, depth
 def tree_graph(task: Task, inst: Instance, root: Node) -> Any:
     """The decomposition tree as a networkx DiGraph (nodes carry question, answer, who
     answered and whether the answer is right); draw it with
-    :func:`oversight_gym.analysis.amplification.draw_tree`."""
+    :func:`oversight_gym.envs.amplification.metrics.draw_tree`."""
     import networkx as nx
 
     g = nx.DiGraph()

@@ -4,6 +4,7 @@ check each other coordinating against an overseer.
 Importing this package registers its games.
 """
 
+from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.payoffs import MixedSum, SharedPrize, SidePayment, ZeroSum
 from oversight_gym.core.registry import register
 
@@ -76,3 +77,5 @@ register(
     "The feature debate with a cheap-talk phase between the debaters",
     space={**_FEATURE_DEBATE, "messages": [2, 3]},
 )
+
+register_agent_module("oversight_gym.envs.collusion.control_agents", "oversight_gym.envs.collusion.learners")

@@ -23,7 +23,7 @@ for both seats).
 
 The rule functions (:func:`paraphrase_words`, :class:`Detector`, :func:`sender_index`,
 :func:`receiver_index`, :func:`synonym_channel`) are shared by the kernel and the batch
-learner (:mod:`oversight_gym.agents.learning.collusion_learners`).
+learner (:mod:`oversight_gym.envs.collusion.learners`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ share when the judge ends wrong, and ``SidePayment(s, "same_answer")`` pays both
 the same answer.
 
 :func:`judge_verdict` and :func:`supporting_feature` are the rule functions the kernel and
-the batch learners (:mod:`oversight_gym.agents.learning.collusion_learners`) share.
+the batch learners (:mod:`oversight_gym.envs.collusion.learners`) share.
 
 :class:`CheapTalkGame` wraps any turn-based two-seat kernel with a cheap-talk phase: each
 seat in turn sends one of ``messages`` symbols, which both then observe for the rest of

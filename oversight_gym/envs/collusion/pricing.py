@@ -14,7 +14,7 @@ computed here numerically (scipy) for any parameters. A firm observes the prices
 last k periods (memory k, k = 1 in the baseline) and its reward is its profit.
 
 The module holds the rule functions that both the readable kernel (:class:`PricingGame`)
-and the batch Q-learning engine (:mod:`oversight_gym.agents.learning.calvano`) use:
+and the batch Q-learning engine (:mod:`oversight_gym.envs.collusion.calvano`) use:
 :class:`LogitDemand` (demand, profits, Nash and monopoly solutions) and
 :func:`price_grid`.
 

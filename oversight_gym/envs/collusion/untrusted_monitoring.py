@@ -44,7 +44,7 @@ scores 0 and U alone 1 (T solves a task with probability ``useful_trusted``, U w
 Randomness: a deployment draws all of its uniforms at the start (:func:`draw_deployment`:
 honeypots first, then ``n_tasks`` rows of :data:`TASK_COLUMNS` columns), and every rule
 compares a uniform with a probability (:func:`resolve_task`, :func:`honeypot_flagged`).
-The vectorised simulator (:mod:`oversight_gym.analysis.ai_control`) runs the same rule
+The vectorised simulator (:mod:`oversight_gym.envs.collusion.ai_control`) runs the same rule
 functions on the same draws, so a kernel episode and a simulated deployment from the same
 seed agree exactly (tested).
 

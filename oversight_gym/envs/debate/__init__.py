@@ -4,6 +4,7 @@ Importing this package registers its games (lazily: a game's module is imported 
 the game is made).
 """
 
+from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.payoffs import SidePayment, ZeroSum
 from oversight_gym.core.registry import register
 
@@ -29,6 +30,9 @@ register(
         {**_PIXEL_DEBATE_COMMON, "precommit": [True], "liar_label": ["random", "judge", "choose"]},
         {**_PIXEL_DEBATE_COMMON, "precommit": [False], "liar_label": ["random"]},
     ],
+    # the compiled search paths (numba) of the pixel debate, used by the generic search agents
+    fast_paths={"mcts": "oversight_gym.envs.debate.pixel_search:MCTS_FAST_PATH",
+                "minimax": "oversight_gym.envs.debate.pixel_search:MINIMAX_FAST_PATH"},
 )
 
 # Recursive debate over argument trees (Barnes & Christiano 2020; Brown-Cohen et al. 2025).
@@ -54,3 +58,5 @@ register(
         {**_RECURSIVE_COMMON, "protocol": ["cross-examination", "judge-directed"], "queries": [1, 3]},
     ],
 )
+
+register_agent_module("oversight_gym.envs.debate.tree_debaters", "oversight_gym.envs.debate.tree_solver")

@@ -18,7 +18,7 @@ Modes
 * ``precommit=False``: the liar names its label only after the reveals (its claim is
   hidden from the honest debater until then, and the liar may name any wrong label). The
   paper's evaluation plays nine games per image, one per lie, and the liar wins the image
-  if it wins any of them (see ``scenarios/pixel_debate.py``).
+  if it wins any of them (see ``oversight_gym/scenarios/pixel_debate.py``).
 
 Setup details the paper leaves open, and our choices: the honest debater moves first
 (``first="liar"`` reverses it); debaters may reveal black pixels unless
@@ -263,33 +263,28 @@ class PixelDebateGame(Game):
         return PixelDebateState(self, image_index, liar)
 
     # --- position values (for search) -------------------------------------------------
-    def evaluate_batch(self, states: Sequence[PixelDebateState], liar_label: int | None = None) -> np.ndarray:
-        """``(n, 2)`` values of ``states`` for (honest, liar), zero-sum, by :func:`honest_value`.
+    def evaluate_batch(self, states: Sequence[PixelDebateState]) -> np.ndarray:
+        """``(n, 2)`` values of ``states`` for (honest, liar), zero-sum, by :func:`honest_value`
+        (the search agents' evaluation hook).
 
         One forward pass of the judge over the stacked masks. A finished debate is worth
         exactly +1/-1 from its verdict; after the last reveal of a debate without
         precommit (the liar's claim to come) the value is final too (see
-        :meth:`PixelDebateState.evaluation_is_exact`). ``liar_label`` is the lie a searching
-        liar assumes for states whose lie is not claimed yet (its target lie without
-        precommit); by default such states assume the judge's favourite wrong label.
+        :meth:`PixelDebateState.evaluation_is_exact`). A state whose lie is not claimed yet
+        is valued against the lie its searcher assumes (:meth:`PixelDebateState.assume_lie`,
+        a liar's target lie without precommit), by default the judge's favourite wrong label.
         """
         n = len(states)
         out = np.empty((n, 2), dtype=np.float64)
         if n == 0:
             return out
-        if liar_label is not None:
-            liar_label = check_int("liar_label", liar_label, 0, self.num_classes - 1)
         masks = np.stack([s.mask for s in states])
         logits = self.judge.logits(masks, self._flat[[s.image_index for s in states]])
         for i, s in enumerate(states):
             if s.verdict is not None:
                 v = 1.0 if s.verdict == s.true_label else -1.0
             else:
-                lie = s.claims[LIAR]
-                if lie < 0 and liar_label is not None:
-                    if liar_label == s.true_label:
-                        raise ValueError(f"liar_label={liar_label} is the true label of image {s.image_index}")
-                    lie = liar_label
+                lie = s.claims[LIAR] if s.claims[LIAR] >= 0 else s.assumed_lie
                 v = honest_value(logits[i].tolist(), s.true_label, lie, s.phase == CLAIM_LAST)
             out[i, 0] = v
             out[i, 1] = -v
@@ -328,6 +323,9 @@ class PixelDebateState(State):
         self._obs[1, -1] = 1.0  # the seat flag
         self.reveals: list[int] = []
         self.verdict: int | None = None
+        #: the lie a searching agent assumes while the liar's claim is hidden (-1: the judge's
+        #: favourite wrong label); a belief carried by the clones it searches, not a rule
+        self.assumed_lie = -1
         self.phase = CLAIM_FIRST if (game.precommit and liar_label is None) else REVEAL
         self._current = self._whose_turn()
         self._set_phase(self.phase)
@@ -515,10 +513,42 @@ class PixelDebateState(State):
         return rgb
 
     # --- search -------------------------------------------------------------------------
-    def evaluate(self, liar_label: int | None = None) -> np.ndarray:
+    def evaluate(self) -> np.ndarray:
         """Values of this position for (honest, liar) by :func:`honest_value` (zero-sum);
         see :meth:`PixelDebateGame.evaluate_batch`."""
-        return self.game.evaluate_batch([self], liar_label)[0]
+        return self.game.evaluate_batch([self])[0]
+
+    def assume_lie(self, label: int) -> None:
+        """Search this state (and its clones) as the liar who will claim ``label``: positions
+        whose lie is not claimed yet are valued against it, and the liar's claims
+        (:meth:`forced_move`) name it. The paper's evaluation without precommit plays one
+        game per lie, the liar knowing its target; the honest debater never knows it."""
+        label = check_int("label", label, 0, self.game.num_classes - 1)
+        if label == self.true_label:
+            raise ValueError(f"label={label} is not a lie for image {self.image_index} (its true label)")
+        if self.current_player() == HONEST:
+            raise ValueError(f"label={label}: the honest debater never knows the liar's lie; "
+                             "only the liar searches with an assumed lie")
+        self.assumed_lie = label
+
+    def best_final_claim(self) -> int:
+        """The liar's best last claim without precommit: the wrong label with the highest judge
+        logit (the lowest such label on equal logits), the lie :func:`honest_value` assumes
+        for an unknown liar. It wins whenever any lie wins."""
+        z = self.game.judge.logits(self.mask, self.image)
+        z = np.where(np.arange(len(z)) == self.true_label, -np.inf, z)
+        return int(np.argmax(z))
+
+    def forced_move(self) -> int | None:
+        """A claim that needs no search (the search agents' forced-move hook): the liar's last
+        claim without precommit (its assumed lie, else :meth:`best_final_claim`, an exact best
+        move), and its first claim when it assumes a lie. None elsewhere."""
+        if self.phase == CLAIM_LAST:
+            lie = self.assumed_lie if self.assumed_lie >= 0 else self.best_final_claim()
+            return self.game.label_action(lie)
+        if self.phase == CLAIM_FIRST and self.assumed_lie >= 0:
+            return self.game.label_action(self.assumed_lie)
+        return None
 
     def evaluation_is_exact(self) -> bool:
         """Whether :meth:`evaluate` is the exact game value: a finished debate, or all

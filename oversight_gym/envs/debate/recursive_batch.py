@@ -1,7 +1,7 @@
 """Batch path for sweeps of recursive debate: many standard debates at once, compiled.
 
 The readable kernel (:mod:`oversight_gym.envs.debate.recursive`) with the scripted debaters
-(:mod:`oversight_gym.agents.scripted.recursive_debate`) plays a debate in milliseconds;
+(:mod:`oversight_gym.envs.debate.tree_debaters`) plays a debate in milliseconds;
 a sweep of a 20 x 20 grid with 2,000 debates per cell on trees of 1,024 leaves needs
 microseconds. This module plays the standard protocol (one path, the challenger picks) with
 the same debaters' decision rules, compiled with numba and run over cores with ``prange``,

@@ -7,6 +7,7 @@ the game is made). :mod:`oversight_gym.envs.feedback.model` holds the gold utili
 constitutions, the judges and the Bradley-Terry reward model.
 """
 
+from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.registry import register
 
 register(
@@ -23,3 +24,5 @@ register(
         {"num_candidates": [4], "rounds": [1, 2], "judge": ["gold"], "universe_size": [256]},
     ],
 )
+
+register_agent_module("oversight_gym.envs.feedback.best_of_n")

@@ -1,7 +1,7 @@
 """Responses, the hidden gold utility, constitutional AI judges and Bradley-Terry reward models.
 
 This is the world that :mod:`oversight_gym.envs.feedback.constitutional` and the
-overoptimisation measurements (:mod:`oversight_gym.analysis.overoptimisation`) share.
+overoptimisation measurements (:mod:`oversight_gym.envs.feedback.overoptimisation`) share.
 
 Responses
     A response is a vector of four features, ``FEATURES``: how *helpful* (substantive) it

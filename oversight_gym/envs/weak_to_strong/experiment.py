@@ -21,7 +21,7 @@ For one task, seed, weak supervisor and strong student:
    half's ground truth; weak, student and ceiling are scored on the held-out ``test`` split.
 
 ``run_cell`` returns flat records; performance gap recovered is computed from them by
-:mod:`oversight_gym.analysis.weak_to_strong`.
+:mod:`oversight_gym.envs.weak_to_strong.metrics`.
 """
 
 from __future__ import annotations

@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.agents.learning.collusion_learners import (
+from oversight_gym.analysis.metrics import Rate
+from oversight_gym.envs.collusion.learners import (
     DebaterPolicies,
     play_feature_debates,
     resolve_debates,
     train_debaters,
 )
-from oversight_gym.analysis.collusion import intervention_test, mutual_information
-from oversight_gym.analysis.metrics import Rate
+from oversight_gym.envs.collusion.metrics import intervention_test, mutual_information
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 

@@ -13,7 +13,6 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ import numpy as np
 from oversight_gym.agents.base import BaseAgent, make_agent
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.registry import make_game
-from oversight_gym.envs.debate.pixels import CLAIM_LAST, PixelDebateGame, PixelDebateState
-from oversight_gym.runner.episodes import play_episode, run_parallel
+from oversight_gym.envs.debate.pixels import LIAR, PixelDebateGame, PixelDebateState
+from oversight_gym.runner.episodes import choose_action, play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile
 
 ENV_ID = "debate/pixels-v0"
@@ -45,9 +44,10 @@ class Matchup:
                 "liar": [self.liar, self.liar_kwargs]}
 
 
-class _TargetedLiar(BaseAgent):
-    """Wraps a liar so that, without precommit, its final claim is the game's target lie
-    (the paper's "one game per possible lie"); every other move is the wrapped agent's."""
+class TargetedLiar(BaseAgent):
+    """A liar told its lie: without precommit the paper plays one game per possible lie, the
+    liar knowing its target. The wrapped agent searches the state as the liar who will claim
+    ``target`` (:meth:`PixelDebateState.assume_lie`), and the final claim is the target."""
 
     name = "agent"  # not registered
     classifier = {"honest": False, "deterministic": False, "learns": False, "uses_search": False,
@@ -62,21 +62,18 @@ class _TargetedLiar(BaseAgent):
         self.agent.reset(seed)
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
-        if isinstance(state, PixelDebateState) and state.phase == CLAIM_LAST:
-            return state.game.label_action(self.target)
-        needs = self.agent.classifier.get("requires_state", False)
-        return self.agent.act(observation, action_mask, state=state if needs else None)
+        state = self._need_state(state)
+        state.assume_lie(self.target)
+        move = state.forced_move()
+        if move is not None:
+            return move
+        return choose_action(self.agent, state, LIAR)
 
 
 def build_agent(name: str, kwargs: dict[str, Any], target: int | None) -> BaseAgent:
-    """Make an agent; a liar with a target lie is told it if it takes ``target_label``."""
-    kw = dict(kwargs)
-    if target is not None:
-        cls = type(make_agent(name, **kw))
-        if "target_label" in inspect.signature(cls.__init__).parameters:
-            kw["target_label"] = target
-    agent = make_agent(name, **kw)
-    return _TargetedLiar(agent, target) if target is not None else agent
+    """Make an agent; a liar with a target lie is wrapped in :class:`TargetedLiar`."""
+    agent = make_agent(name, **kwargs)
+    return TargetedLiar(agent, target) if target is not None else agent
 
 
 # one game object per worker process, reused across tasks (the judge is loaded once)

@@ -290,3 +290,169 @@ def pixel_mcts(state: PixelDebateState, rollouts: int, c_puct: float, liar_label
 
 # the kernel inlines the pixel debate's value and reveal rules: recompile when they change
 drop_stale_caches("pixel_mcts", [leaf_value, _mcts], [honest_value, legal_pixels])
+
+
+# --- the exact solver (minimax by alpha-beta) ---------------------------------------------------
+@njit(cache=True)
+def _solve(cols: np.ndarray, w2t: np.ndarray, b2: np.ndarray, lit: np.ndarray, forbid_black: bool,
+           revealed: np.ndarray, hs: np.ndarray, acts: np.ndarray, keys: np.ndarray, relu: np.ndarray, z: np.ndarray,
+           nrev: int, horizon: int, k: int, first: int, true_label: int, liar: int, alpha: float,
+           beta: float) -> float:
+    """The honest value of the position with ``nrev`` reveals (pre-activation ``hs[nrev]``),
+    fail-soft alpha-beta inside ``[alpha, beta]``; exact when the window is [-1, 1]."""
+    if nrev == k or nrev == horizon:
+        return leaf_value(hs[nrev], relu, z, w2t, b2, true_label, liar, nrev == k)
+    hid = hs.shape[1]
+    player = mover(nrev, first)
+    m = legal_pixels(revealed, lit, forbid_black, acts[nrev])
+    if horizon - nrev >= 2:
+        # order the children by the judge's value for the mover: good moves first, early cut-offs
+        for i in range(m):
+            a = acts[nrev, i]
+            for j in range(hid):
+                hs[nrev + 1, j] = hs[nrev, j] + cols[a, j]
+            v = leaf_value(hs[nrev + 1], relu, z, w2t, b2, true_label, liar, False)
+            keys[nrev, i] = -v if player == 0 else v
+        order = np.argsort(keys[nrev, :m], kind="mergesort")
+    else:
+        order = np.arange(m)
+    best = -math.inf if player == 0 else math.inf
+    for idx in range(m):
+        a = acts[nrev, order[idx]]
+        revealed[a] = True
+        for j in range(hid):
+            hs[nrev + 1, j] = hs[nrev, j] + cols[a, j]
+        v = _solve(cols, w2t, b2, lit, forbid_black, revealed, hs, acts, keys, relu, z, nrev + 1, horizon, k, first,
+                   true_label, liar, alpha, beta)
+        revealed[a] = False
+        if player == 0:
+            if v > best:
+                best = v
+            if best > alpha:
+                alpha = best
+        else:
+            if v < best:
+                best = v
+            if best < beta:
+                beta = best
+        if alpha >= beta:
+            break
+    return best
+
+
+@njit(cache=True)
+def _root_values(cols: np.ndarray, b1: np.ndarray, w2t: np.ndarray, b2: np.ndarray, lit: np.ndarray,
+                 forbid_black: bool, root_revealed: np.ndarray, root_nrev: int, horizon: int, k: int, first: int,
+                 claim_root: bool, true_label: int, root_liar: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact honest value, and the judge's honest value one ply ahead, of every root move."""
+    p_count, hid = cols.shape
+    n_classes = b2.shape[0]
+    hs = np.empty((k + 1, hid))
+    acts = np.empty((k + 1, p_count), np.int64)
+    keys = np.empty((k + 1, p_count))
+    relu = np.empty(hid)
+    z = np.zeros(n_classes)
+    revealed = root_revealed.copy()
+    for j in range(hid):
+        hs[root_nrev, j] = b1[j]
+    for p in range(p_count):
+        if revealed[p]:
+            for j in range(hid):
+                hs[root_nrev, j] += cols[p, j]
+    if claim_root:
+        actions = np.empty(n_classes - 1, np.int64)
+        exact = np.empty(n_classes - 1)
+        greedy = np.empty(n_classes - 1)
+        i = 0
+        for c in range(n_classes):
+            if c == true_label:
+                continue
+            actions[i] = p_count + c
+            greedy[i] = leaf_value(hs[root_nrev], relu, z, w2t, b2, true_label, c, root_nrev == k)
+            exact[i] = _solve(cols, w2t, b2, lit, forbid_black, revealed, hs, acts, keys, relu, z, root_nrev,
+                              horizon, k, first, true_label, c, -1.0, 1.0)
+            i += 1
+        return actions, exact, greedy
+    m = legal_pixels(revealed, lit, forbid_black, acts[root_nrev])
+    actions = acts[root_nrev, :m].copy()
+    exact = np.empty(m)
+    greedy = np.empty(m)
+    for i in range(m):
+        a = actions[i]
+        revealed[a] = True
+        for j in range(hid):
+            hs[root_nrev + 1, j] = hs[root_nrev, j] + cols[a, j]
+        greedy[i] = leaf_value(hs[root_nrev + 1], relu, z, w2t, b2, true_label, root_liar, root_nrev + 1 == k)
+        exact[i] = _solve(cols, w2t, b2, lit, forbid_black, revealed, hs, acts, keys, relu, z, root_nrev + 1,
+                          horizon, k, first, true_label, root_liar, -1.0, 1.0)
+        revealed[a] = False
+    return actions, exact, greedy
+
+
+drop_stale_caches("minimax", [_solve, _root_values], [leaf_value, legal_pixels, honest_value])
+
+
+def pixel_minimax(state: PixelDebateState, depth: int | None = None,
+                  liar_label: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(actions, values, judge values)`` of a pixel-debate state in the reveal phase or
+    at the liar's first claim, both for the player to move; ``values`` are exact when
+    ``depth`` is None (else searched ``depth`` plies). ``liar_label`` is the lie assumed
+    while none is claimed (None: the judge's favourite wrong label at each position)."""
+    if state.phase not in (CLAIM_FIRST, REVEAL):
+        raise ValueError(f"the numba solver needs a state in the reveal phase or the first claim, got phase "
+                         f"{state.phase}")
+    game = state.game
+    cols, arrays, lit, revealed = pixel_inputs(state)
+    nrev = len(state.reveals)
+    claim_root = state.phase == CLAIM_FIRST
+    plies = game.pixels - nrev  # reveals left
+    if depth is not None:
+        plies = min(plies, depth - 1 if claim_root else depth)
+    actions, exact, greedy = _root_values(
+        cols, arrays.b1, arrays.w2t, arrays.b2, lit, game.forbid_black, revealed, nrev, nrev + plies, game.pixels,
+        HONEST if game.first == "honest" else LIAR, claim_root, state.true_label,
+        int(state.claims[LIAR]) if state.claims[LIAR] >= 0 or liar_label is None else int(liar_label))
+    sign = 1.0 if state.current_player() == HONEST else -1.0
+    return actions, sign * exact, sign * greedy
+
+
+# --- the fast paths registered with the game ------------------------------------------------------
+def fast_pixel_state(state: object) -> bool:
+    """Whether the compiled paths can search ``state``: a pixel debate in the reveal phase or
+    at the liar's first claim, judged by the built-in :class:`SparseJudge` (whose hidden
+    layer they update pixel by pixel; another judge is searched by the generic engine)."""
+    return (isinstance(state, PixelDebateState) and state.phase in (CLAIM_FIRST, REVEAL)
+            and isinstance(state.game.judge, SparseJudge))
+
+
+def _assumed(state: PixelDebateState) -> int:
+    return state.assumed_lie if state.claims[LIAR] < 0 else -1
+
+
+class _MCTSFastPath:
+    """The compiled MCTS of the pixel debate, as the generic agent calls it."""
+
+    describes = "pixel-debate states in the reveal phase or the first claim, judged by a SparseJudge"
+    applies = staticmethod(fast_pixel_state)
+
+    @staticmethod
+    def run(state: PixelDebateState, rollouts: int, c_puct: float,
+            scratch: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        buffers = scratch.setdefault("pixel_mcts", TreeBuffers())
+        return pixel_mcts(state, rollouts, c_puct, _assumed(state), buffers)
+
+
+class _MinimaxFastPath:
+    """The compiled exact solver of the pixel debate, as the generic agent calls it."""
+
+    describes = _MCTSFastPath.describes
+    applies = staticmethod(fast_pixel_state)
+
+    @staticmethod
+    def run(state: PixelDebateState, depth: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lie = _assumed(state)
+        return pixel_minimax(state, depth, None if lie < 0 else lie)
+
+
+MCTS_FAST_PATH = _MCTSFastPath()
+MINIMAX_FAST_PATH = _MinimaxFastPath()

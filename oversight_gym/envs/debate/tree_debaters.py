@@ -20,7 +20,7 @@ Laplace-smoothed share of true leaves it saw; children independent).
 * ``tree-random-search``: verifies B random leaves, then follows a subclaim known false if
   it found one, else a uniformly random subclaim not yet known to be right: the searcher
   whose win probability has the closed form of
-  :func:`oversight_gym.analysis.argument_trees.random_search_win_probability`.
+  :func:`oversight_gym.envs.debate.metrics.random_search_win_probability`.
 * ``tree-greedy``: greedy on the judge: never verifies; claims what the judge finds
   plausible, asserts the most plausible consistent subclaims, disputes the least plausible.
 """

@@ -17,7 +17,7 @@ Measured: gold and proxy gain against ``d = sqrt(KL(pi || pi_init))``; least-squ
 ``d`` and the gold lost by over-optimising; the coefficients against reward-model data and
 constitution error; the best-of-n KL against ``log n - (n - 1) / n``.
 
-Run: ``oversight-gym run overoptimisation [--quick]`` or ``python scenarios/overoptimisation.py``.
+Run: ``oversight-gym run overoptimisation [--quick]`` or ``python -m oversight_gym.scenarios.overoptimisation``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.overoptimisation import (
+from oversight_gym.envs.feedback.model import (
+    CONSTITUTIONS,
+    DEFAULT_CONSTITUTION,
+    GOLD,
+    ConstitutionJudge,
+    ResponseUniverse,
+    blend,
+    train_reward_model,
+)
+from oversight_gym.envs.feedback.overoptimisation import (
     Curve,
     Fit,
     best_of_n_curve,
@@ -38,15 +47,6 @@ from oversight_gym.analysis.overoptimisation import (
     overoptimisation_summary,
     rl_curve,
     simulated_best_of_n_kl,
-)
-from oversight_gym.envs.feedback.model import (
-    CONSTITUTIONS,
-    DEFAULT_CONSTITUTION,
-    GOLD,
-    ConstitutionJudge,
-    ResponseUniverse,
-    blend,
-    train_reward_model,
 )
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult

@@ -14,7 +14,7 @@ Both debaters have full information (budget N), so every failure is the judge's;
 role is honest (honest claimant vs obfuscating challenger, and the reverse). The scenario
 sweeps d - L and s with the batch path
 (:mod:`oversight_gym.envs.debate.recursive_batch`), prints the wrong-verdict rate beside the
-closed form :func:`oversight_gym.analysis.argument_trees.limit_failure_probability`, replays
+closed form :func:`oversight_gym.envs.debate.metrics.limit_failure_probability`, replays
 a few cells through the kernel, and draws the failure curve and a heatmap. With L at least
 the tree's depth the leaf is checked and no verdict is wrong (the drop at the right end
 of the curve, where L reaches the tree depth).
@@ -29,11 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.agents.scripted import HonestTreeDebater, ObfuscatingTreeDebater
-from oversight_gym.analysis.argument_trees import grouped_rates, inside, limit_failure_probability
-from oversight_gym.analysis.tree_plots import plot_curves, plot_debate_tree, plot_heatmap
+from oversight_gym.analysis.metrics import grouped_rates, inside
+from oversight_gym.analysis.plots import plot_curves, plot_heatmap
+from oversight_gym.envs.debate.metrics import limit_failure_probability
+from oversight_gym.envs.debate.plots import plot_debate_tree
 from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
+from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater
 from oversight_gym.runner.episodes import play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult

@@ -34,7 +34,7 @@ PUBLISHED_MCTS_DEBATE = 0.889  # Irving et al. 2018, MNIST, 6 pixels, precommit,
 def parse_entrants(text: str) -> list[Entrant]:
     """``"random,mcts:rollouts=100,minimax:depth=2"`` -> entrants; ``"filter:KEY=VALUE"``
     adds every registered agent whose classifier matches (e.g. ``filter:uses_search=true``)."""
-    from oversight_gym.cli import parse_value
+    from oversight_gym.runner.scenario import parse_value
 
     out: list[Entrant] = []
     for item in (t.strip() for t in text.split(",")):

@@ -18,7 +18,7 @@ with assistants that hide harms with probability ``mislead``. Leike et al. give 
 not numbers: expected is accuracy and quality rising with k for an honest assistant, and a
 misleading assistant lowering both.
 
-Run: ``oversight-gym run task-decomposition [--quick]`` or ``python scenarios/task_decomposition.py``.
+Run: ``oversight-gym run task-decomposition [--quick]`` or ``python -m oversight_gym.scenarios.task_decomposition``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.amplification import tree_error
 from oversight_gym.analysis.metrics import rate
 from oversight_gym.envs.amplification.decomposition import (
     ERROR_MODELS,
@@ -37,6 +36,7 @@ from oversight_gym.envs.amplification.decomposition import (
     recursive_reward_modelling,
     simulate_trees,
 )
+from oversight_gym.envs.amplification.metrics import tree_error
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 

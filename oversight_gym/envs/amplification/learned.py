@@ -10,7 +10,7 @@
   answers so far it predicts H's next move (a subquestion or the answer).
 
 The scripted overseer H, the oracle M and the aggregation-tree node are in
-:mod:`oversight_gym.agents.scripted.amplification`.
+:mod:`oversight_gym.envs.amplification.scripted`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
-from oversight_gym.agents.scripted.amplification import OracleModel
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.envs.amplification.scripted import OracleModel
 
 
 class LearnedModelAgent(BaseAgent):

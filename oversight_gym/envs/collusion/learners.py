@@ -8,7 +8,7 @@ batch-mean baseline; Williams 1992).
   a trained pair; :class:`CovertPGAgent` plays either seat of the kernel game with the
   learned tables.
 * :class:`TabularSoftmax`: the policy table both use (also used by the colluding debaters
-  of ``scenarios/debate_collusion.py``).
+  of ``oversight_gym/scenarios/debate_collusion.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ leaves open (see ``oversight_gym.envs.debate.pixels``): the honest debater moves
 with precommit the liar's label is a uniformly random wrong label per image
 (``--liar-label all`` plays every lie, ``judge`` the judge's favourite lie).
 
-Run: ``oversight-gym run pixel-debate [--quick]`` or ``python scenarios/pixel_debate.py``.
+Run: ``oversight-gym run pixel-debate [--quick]`` or ``python -m oversight_gym.scenarios.pixel_debate``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.metrics import Rate, debate_metrics
+from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.registry import make_game
-from oversight_gym.runner.pixel_debate import ENV_ID, Matchup, replay, run_pixel_debates
+from oversight_gym.envs.debate.metrics import debate_metrics
+from oversight_gym.envs.debate.pixel_runs import ENV_ID, Matchup, replay, run_pixel_debates
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 PUBLISHED = {  # Irving et al. 2018, MNIST, 6 pixels (REFERENCES.md section 1)

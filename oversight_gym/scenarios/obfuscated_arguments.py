@@ -16,7 +16,7 @@ This scenario measures
    and the number of flaws k, on Barnes and Christiano's construction (a false conjunction
    of N leaves with k flaws), played by the batch path
    (:mod:`oversight_gym.envs.debate.recursive_batch`), beside the closed form of a
-   randomly searching challenger (:func:`oversight_gym.analysis.argument_trees.
+   randomly searching challenger (:func:`oversight_gym.envs.debate.metrics.
    random_search_win_probability`), with a few cells replayed through the kernel;
 2. standard, cross-examination, judge-directed and prover-estimator debate on conjunctive
    and on stable (majority) trees, with either role honest (kernel + scripted debaters),
@@ -25,7 +25,7 @@ This scenario measures
 No published figure exists for these simulations; the "reference" column gives the closed
 form or the published prediction, and the notes say whether ours agrees.
 
-Run: ``oversight-gym run obfuscated-arguments [--quick]`` or ``python scenarios/obfuscated_arguments.py``.
+Run: ``oversight-gym run obfuscated-arguments [--quick]`` or ``python -m oversight_gym.scenarios.obfuscated_arguments``.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.agents.scripted import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
-from oversight_gym.analysis.argument_trees import grouped_rates, inside, random_search_win_probability
-from oversight_gym.analysis.metrics import Rate
-from oversight_gym.analysis.tree_plots import plot_curves, plot_debate_tree, plot_heatmap
+from oversight_gym.analysis.metrics import Rate, grouped_rates, inside
+from oversight_gym.analysis.plots import plot_curves, plot_heatmap
+from oversight_gym.envs.debate.metrics import random_search_win_probability
+from oversight_gym.envs.debate.plots import plot_debate_tree
 from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
+from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
 from oversight_gym.runner.episodes import play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult

@@ -3,7 +3,7 @@
 
 Each protocol of ``collusion/untrusted-monitoring-v0`` is played by the red team's best
 response (attack rate, collusion signal, monitor strategy; found by
-:func:`oversight_gym.analysis.ai_control.optimise_red_team` on one set of deployments and
+:func:`oversight_gym.envs.collusion.ai_control.optimise_red_team` on one set of deployments and
 reported on fresh ones), and by an honest U for usefulness. The table puts the paper's
 numbers beside ours; the frontier plot sweeps the defer-to-trusted rate.
 
@@ -17,7 +17,7 @@ paper. Usefulness counts only what the protocol replaces (auditing does not cost
 usefulness here; deferring does), so our absolute numbers are not the paper's: the
 comparison is the order of the protocols and the shape of the frontier.
 
-Run: ``oversight-gym run ai-control [--quick]`` or ``python scenarios/ai_control.py``.
+Run: ``oversight-gym run ai-control [--quick]`` or ``python -m oversight_gym.scenarios.ai_control``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis import ai_control as A
+from oversight_gym.envs.collusion import ai_control as A
 from oversight_gym.envs.collusion.untrusted_monitoring import ControlConfig
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.agents.learning.best_of_n import (
+from oversight_gym.core.errors import check_choice, check_int
+from oversight_gym.envs.feedback.best_of_n import (
     best_of_n_distribution,
     best_of_n_kl_closed_form,
     best_of_n_sample,
 )
-from oversight_gym.agents.learning.critique_revise import critique_and_revise, neighbour_table
-from oversight_gym.agents.learning.kl_policy_gradient import KLPolicyGradient, kl_to
-from oversight_gym.core.errors import check_choice, check_int
+from oversight_gym.envs.feedback.critique_revise import critique_and_revise, neighbour_table
+from oversight_gym.envs.feedback.kl_policy_gradient import KLPolicyGradient, kl_to
 
 FORMS = ("bon", "rl")
 

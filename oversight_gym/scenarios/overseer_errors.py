@@ -8,12 +8,12 @@ epsilon at every step: a subquestion replaced by another of its kind, or a combi
 replaced by a random other answer. We measure the root error against epsilon and depth and
 put beside it the closed form for independent errors that all reach the root,
 ``1 - mean_q (1 - epsilon)^S_q``, with ``S_q`` the number of H's steps in question q's
-error-free tree (:func:`oversight_gym.analysis.amplification.independent_error`). The paper
+error-free tree (:func:`oversight_gym.envs.amplification.metrics.independent_error`). The paper
 gives no number for this; the closed form is the reference. Measured errors below it are
 errors the decomposition absorbs (a wrong neighbour's distance that is not the minimum, a
 wrong subquestion whose answer happens to be right).
 
-Run: ``oversight-gym run overseer-errors [--quick]`` or ``python scenarios/overseer_errors.py``.
+Run: ``oversight-gym run overseer-errors [--quick]`` or ``python -m oversight_gym.scenarios.overseer_errors``.
 Sweep: ``oversight-gym sweep overseer-errors --grid epsilon=0.01,0.1 depth=1,2``.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.amplification import independent_error
 from oversight_gym.analysis.metrics import rate
+from oversight_gym.envs.amplification.metrics import independent_error
 from oversight_gym.envs.amplification.tasks import SIZES, TASKS, get_task, hch
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
@@ -181,7 +181,7 @@ def example_tree(task: str, size: int, depth: int, epsilon: float, ctx: Context)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from oversight_gym.analysis.amplification import draw_tree
+    from oversight_gym.envs.amplification.metrics import draw_tree
     from oversight_gym.envs.amplification.tasks import tree_graph
 
     t = get_task(task)

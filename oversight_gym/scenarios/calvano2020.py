@@ -12,10 +12,10 @@ is punished and prices return to their collusive level.
 
 The scenario reproduces that point (1,000 sessions in full mode), traces the impulse
 response, maps Delta over a coarse (alpha, beta) grid, measures the collusion metrics of
-:mod:`oversight_gym.analysis.collusion` (intervention test, mutual information), and adds a
+:mod:`oversight_gym.envs.collusion.metrics` (intervention test, mutual information), and adds a
 regulator who audits with probability p and fines prices above a threshold.
 
-Run: ``oversight-gym run calvano2020 [--quick]`` or ``python scenarios/calvano2020.py``.
+Run: ``oversight-gym run calvano2020 [--quick]`` or ``python -m oversight_gym.scenarios.calvano2020``.
 Results are stored session by session (JSON lines): a killed run resumes where it stopped.
 """
 
@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.agents.learning.calvano import (
+from oversight_gym.analysis.metrics import rate
+from oversight_gym.envs.collusion.calvano import (
     BatchResult,
     CalvanoConfig,
     decode_strategies,
@@ -41,14 +42,13 @@ from oversight_gym.agents.learning.calvano import (
     state_digits,
     summarise_strategies,
 )
-from oversight_gym.analysis.collusion import (
+from oversight_gym.envs.collusion.metrics import (
     deviation_punishment,
     intervention_test,
     mutual_information,
     mutual_information_test,
     price_gain,
 )
-from oversight_gym.analysis.metrics import rate
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 

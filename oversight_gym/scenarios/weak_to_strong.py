@@ -22,7 +22,7 @@ confidence-loss weight 0.5, and full self-trust), on the same splits.
 Records are appended to ``records.jsonl`` cell by cell (task, seed, weak supervisor), so an
 interrupted run resumes where it stopped. The full grid takes about 4-7 minutes on one core.
 
-Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python scenarios/weak_to_strong.py``.
+Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.weak_to_strong import (
+from oversight_gym.envs.weak_to_strong.data import load_task
+from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, run_cell
+from oversight_gym.envs.weak_to_strong.metrics import (
     PGREstimate,
     group_records,
     median_pgr,
     paired_pgr_difference,
     pgr_by_group,
 )
-from oversight_gym.envs.weak_to_strong.data import load_task
-from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, run_cell
 from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
@@ -180,8 +180,8 @@ def play_game(params: dict[str, Any], ctx: Context) -> tuple[list[dict[str, Any]
     """The game view: scripted supervisor policies (which confidence bins to provide) against
     student trust levels on ``weak_to_strong/supervise-v0``; the same episode seeds for
     every combination, so the combinations are compared on the same splits."""
-    from oversight_gym.analysis.weak_to_strong import pgr_bootstrap
     from oversight_gym.core.registry import make_game
+    from oversight_gym.envs.weak_to_strong.metrics import pgr_bootstrap
 
     game = make_game(GAME_ID, task=params["game_task"], weak=params["game_weak"], strong=params["game_strong"],
                      bins=4, trust_levels=5, steps=params["steps"])

@@ -41,6 +41,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from oversight_gym.agents.learning.qlearning import QLearningAgent
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.envs.collusion.pricing import PricingGame
 
@@ -587,3 +588,11 @@ def digits_state(config: CalvanoConfig, observations: np.ndarray) -> np.ndarray:
     obs = np.asarray(observations).astype(np.int64)
     weights = config.m ** np.arange(obs.shape[-1], dtype=np.int64)
     return obs @ weights
+
+
+def pricing_q_agent(game: PricingGame, seat: int, **kwargs: Any) -> QLearningAgent:
+    """A :class:`~oversight_gym.agents.learning.qlearning.QLearningAgent` for seat ``seat`` of a
+    :class:`~oversight_gym.envs.collusion.pricing.PricingGame`, initialised as in the paper
+    (payoff against uniformly random rivals, discounted); ``kwargs`` go to the agent."""
+    delta = kwargs.pop("delta", game.delta)
+    return QLearningAgent(delta=delta, q_init=initial_q(game, delta)[seat], **kwargs)

@@ -29,13 +29,6 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.agents.learning.collusion_learners import CovertTraining, play_covert, train_covert
-from oversight_gym.analysis.collusion import (
-    channel_capacity,
-    intervention_test,
-    mutual_information_bias,
-    mutual_information_test,
-)
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.collusion.covert_signal import (
     CovertConfig,
@@ -43,6 +36,13 @@ from oversight_gym.envs.collusion.covert_signal import (
     receiver_index,
     sender_index,
     synonym_channel,
+)
+from oversight_gym.envs.collusion.learners import CovertTraining, play_covert, train_covert
+from oversight_gym.envs.collusion.metrics import (
+    channel_capacity,
+    intervention_test,
+    mutual_information_bias,
+    mutual_information_test,
 )
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult

@@ -2,7 +2,7 @@
 algorithmic tasks (Christiano, Shlegeris, Amodei 2018, "Supervising strong learners by
 amplifying weak experts", arXiv 1810.08575).
 
-For each task the same model M (:class:`~oversight_gym.agents.learning.amplification.AttentionModel`,
+For each task the same model M (:class:`~oversight_gym.envs.amplification.learned.AttentionModel`,
 a transformer over the instance's set of facts) is trained twice on the same stream of
 questions and with the same number of steps: by IDA, on the answers of Amplify^H(M) (the
 scripted H decomposes, the current M answers the subquestions; M never sees a
@@ -23,9 +23,9 @@ default: the steps then depend on the machine's speed; 0 makes runs step-limited
 reproducible). ``--workers`` trains that many runs at once, one core each.
 
 Permutation powering's M runs its layers once per three names (sigma^k(x) is k lookups;
-see ``LOOP_TASKS`` in :mod:`oversight_gym.agents.learning.amplification`).
+see ``LOOP_TASKS`` in :mod:`oversight_gym.envs.amplification.learned`).
 
-Run: ``oversight-gym run amplification [--quick]`` or ``python scenarios/amplification.py``.
+Run: ``oversight-gym run amplification [--quick]`` or ``python -m oversight_gym.scenarios.amplification``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from oversight_gym.analysis.amplification import learning_curve_plot
+from oversight_gym.envs.amplification.metrics import learning_curve_plot
 from oversight_gym.envs.amplification.tasks import SIZES, TASKS, get_task
 from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
@@ -69,7 +69,7 @@ def train_run(task: str, mode: str, params: dict[str, Any], seed: int, progress:
     except ImportError as err:
         raise ImportError("scenario amplification trains a torch model: install the CPU build of torch "
                           "(pip install 'torch==2.13.0' --index-url https://download.pytorch.org/whl/cpu)") from err
-    from oversight_gym.agents.learning.amplification import train_model
+    from oversight_gym.envs.amplification.learned import train_model
 
     torch.set_num_threads(1)
     return train_model(task, "supervised" if mode == "supervised" else "ida", params["steps"],
