@@ -9,6 +9,7 @@ Quick start::
 
 from oversight_gym import envs as _envs  # noqa: F401  (registers the games and their agents)
 from oversight_gym import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
+from oversight_gym._version import __version__
 from oversight_gym.core import (
     Agent,
     Game,
@@ -22,8 +23,6 @@ from oversight_gym.core import (
     register,
     registered_ids,
 )
-
-__version__ = "0.1.0"
 
 load_plugins()  # games and agents that other installed packages add (entry-point group oversight_gym.envs)
 

@@ -204,7 +204,7 @@ def play_session(
     names the argument and what is allowed).
     """
     from oversight_gym.agents import make_agent, registered_agents
-    from oversight_gym.core.game import SIMULTANEOUS
+    from oversight_gym.core.episode import advance, apply_decision, choose_action
     from oversight_gym.core.registry import make_game, registered_ids
 
     def fail(message: str) -> int:
@@ -245,14 +245,6 @@ def play_session(
         return fail(f"--opponent {opponent} with --opponent-set {opponent_kwargs or {}}: {e}")
     names = game.player_names
 
-    def bot_move(p: int) -> int:
-        bot = bots[p]
-        obs = state.observation(p)
-        mask = state.legal_actions_mask(p)
-        if bot.classifier.get("requires_state"):
-            return int(bot.act(obs, mask, state=state.clone()))
-        return int(bot.act(obs, mask))
-
     others = ", ".join(f"{names[p]} ({opponent})" for p in bots)
     print_fn(f"You play {names[me]} against {others}. Type an action's number or name; ? lists them; q quits.")
 
@@ -292,29 +284,22 @@ def play_session(
                 return action
             print_fn(f"refused: {reason}")
 
-    while not state.is_terminal():
-        cur = state.current_player()
-        if cur == SIMULTANEOUS:
-            mine = ask()
-            if mine is None:
-                print_fn("quit.")
-                return 0
-            joint = [mine if p == me else bot_move(p) for p in range(game.num_players)]
-            said = [state.action_to_string(p, a) for p, a in enumerate(joint)]
-            state.apply_joint_action(joint)
-            print_fn(f"you played {said[me]}")
-            recent.extend(f"{names[p]} ({opponent}) played {said[p]}" for p in bots)
-        elif cur == me:
-            action = ask()
-            if action is None:
-                print_fn("quit.")
-                return 0
-            print_fn(f"you played {state.action_to_string(me, action)}")
-            state.apply_action(action)
-        else:
-            action = bot_move(cur)
-            recent.append(f"{names[cur]} ({opponent}) played {state.action_to_string(cur, action)}")
-            state.apply_action(action)  # an agent's illegal action raises IllegalActionError: a bug to see
+    def record(moves: list[tuple[int, int]]) -> None:
+        recent.extend(f"{names[p]} ({opponent}) played {state.action_to_string(p, a)}" for p, a in moves)
+
+    while True:
+        # the agents move until the person must choose (an agent's illegal action raises
+        # IllegalActionError: a bug to see)
+        advance(state, bots, on_moves=record)
+        if state.is_terminal():
+            break
+        mine = ask()
+        if mine is None:
+            print_fn("quit.")
+            return 0
+        print_fn(f"you played {state.action_to_string(me, mine)}")
+        moves = apply_decision(state, lambda p, mine=mine: mine if p == me else choose_action(bots[p], state, p))
+        record([(p, a) for p, a in moves if p != me])
 
     flush_recent()
     print_fn("")

@@ -537,7 +537,7 @@ def test_game_kwargs_of_an_int_range_and_of_a_game_without_space(data: st.DataOb
 @settings(max_examples=10, deadline=None)
 @given(agent=agents(), seed=seeds())
 def test_agents_are_seeded_and_play_from_observations(agent: Any, seed: int) -> None:
-    assert not agent.classifier["requires_state"] and not agent.classifier["learns"]
+    assert not agent.requires_state and not agent.classifier.learns
     mask = np.array([0, 1, 0, 1], dtype=np.int8)
     assert agent.act(np.zeros(3, np.float32), mask) in (1, 3)
 
@@ -550,7 +550,7 @@ def test_agents_rejects_unknown_and_stateful_agents(monkeypatch: pytest.MonkeyPa
 
     class PeekingAgent(BaseAgent):  # registered in the patched copy only
         name = "test-peeking"
-        classifier = {**RandomAgent.classifier, "requires_state": True}
+        requires_state = True
 
     with pytest.raises(ValueError, match="'nobody' is not a registered agent"):
         agents(["nobody"])

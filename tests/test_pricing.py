@@ -251,4 +251,4 @@ def test_q_learning_agents_play_the_parallel_env_and_learn() -> None:
     assert len(agent.q) > 1
     # late play is greedy: the action taken is the greedy one in almost every period
     assert len(set(t1[-200:])) < len(set(t1[:200]))
-    assert oversight_gym.agents.base.make_agent("q-learning").classifier["learns"]
+    assert oversight_gym.agents.base.make_agent("q-learning").classifier.learns

@@ -251,7 +251,7 @@ def test_same_seed_same_transcript_through_the_pettingzoo_view():
 def test_agents_are_registered_and_classified():
     names = {"tree-honest", "tree-obfuscator", "tree-random-search", "tree-greedy", "tree-solver"}
     assert names <= {c.name for c in filter_agents(requires_state=True)}
-    assert HonestTreeDebater.classifier["honest"] and not ObfuscatingTreeDebater.classifier["honest"]
+    assert HonestTreeDebater.classifier.honest and not ObfuscatingTreeDebater.classifier.honest
     # they play recursive debate only, so populations for other games leave them out
     assert "tree-solver" in {c.name for c in filter_agents("debate/recursive-v0")}
     assert not {c.name for c in filter_agents("debate/pixels-v0")} & names

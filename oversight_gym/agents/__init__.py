@@ -10,5 +10,7 @@ from oversight_gym.agents.base import (
     registered_agents,
 )
 from oversight_gym.agents.random_agent import RandomAgent
+from oversight_gym.core.protocols import Classifier
 
-__all__ = ["BaseAgent", "RandomAgent", "filter_agents", "make_agent", "register_agent_module", "registered_agents"]
+__all__ = ["BaseAgent", "Classifier", "RandomAgent", "filter_agents", "make_agent", "register_agent_module",
+           "registered_agents"]

@@ -2,10 +2,12 @@
 :class:`oversight_gym.core.protocols.Agent`: ``act(observation, action_mask, state=None)``
 and ``reset(seed)``; learners add ``update(...)``.
 
-Each class carries a ``classifier`` dict (as the Axelrod library does; Knight et al.
-2016) so populations can be filtered, e.g. ``filter_agents(honest=True, learns=True)``.
-An agent written for particular games lists their ids in ``games`` (``None``: it plays
-any kernel game), so ``filter_agents(env_id=...)`` keeps only the agents that can play it.
+Each class carries a typed :class:`~oversight_gym.core.protocols.Classifier` (as the Axelrod
+library does; Knight et al. 2016) so populations can be filtered, e.g.
+``filter_agents(honest=True, learns=True)``, and says explicitly whether it needs the
+kernel state (``requires_state``; the episode driver then hands it a clone). An agent
+written for particular games lists their ids in ``games`` (``None``: it plays any kernel
+game), so ``filter_agents(env_id=...)`` keeps only the agents that can play it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from oversight_gym.core.protocols import CLASSIFIER_KEYS
+from oversight_gym.core.protocols import CLASSIFIER_KEYS, Classifier
 
 _AGENTS: dict[str, type[BaseAgent]] = {}
 
@@ -25,7 +27,9 @@ class BaseAgent:
 
     name: ClassVar[str] = "agent"
     description: ClassVar[str] = ""
-    classifier: ClassVar[dict[str, Any]] = {k: False for k in CLASSIFIER_KEYS}
+    classifier: ClassVar[Classifier] = Classifier()
+    #: whether ``act`` needs the kernel state (search agents); the driver hands it a clone
+    requires_state: ClassVar[bool] = False
     #: ids of the games this agent plays (prefixes such as ``"debate/"`` match a family);
     #: ``None``: any game
     games: ClassVar[tuple[str, ...] | None] = None
@@ -38,9 +42,8 @@ class BaseAgent:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        missing = [k for k in CLASSIFIER_KEYS if k not in cls.classifier]
-        if missing:
-            raise TypeError(f"{cls.__name__}.classifier lacks {missing}")
+        if not isinstance(cls.classifier, Classifier):
+            raise TypeError(f"{cls.__name__}.classifier must be a Classifier(...), got {cls.classifier!r}")
         if cls.name != "agent":
             _AGENTS[cls.name] = cls
 
@@ -88,13 +91,18 @@ def registered_agents() -> dict[str, type[BaseAgent]]:
     return dict(sorted(_AGENTS.items()))
 
 
+def _trait(cls: type[BaseAgent], key: str) -> Any:
+    return cls.requires_state if key == "requires_state" else getattr(cls.classifier, key)
+
+
 def filter_agents(env_id: str | None = None, **criteria: Any) -> list[type[BaseAgent]]:
-    """Agent classes whose classifier matches every ``key=value`` given (and that play
-    ``env_id``, if given)."""
+    """Agent classes whose classifier (or ``requires_state``) matches every ``key=value``
+    given, and that play ``env_id`` if given."""
+    keys = (*CLASSIFIER_KEYS, "requires_state")
     for key in criteria:
-        if key not in CLASSIFIER_KEYS:
-            raise ValueError(f"{key!r} is not a classifier key; keys are {list(CLASSIFIER_KEYS)}")
-    return [c for c in registered_agents().values() if all(c.classifier.get(k) == v for k, v in criteria.items())
+        if key not in keys:
+            raise ValueError(f"{key!r} is not a classifier key; keys are {list(keys)}")
+    return [c for c in registered_agents().values() if all(_trait(c, k) == v for k, v in criteria.items())
             and (env_id is None or c.plays(env_id))]
 
 

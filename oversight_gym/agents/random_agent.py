@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
+from oversight_gym.core.protocols import Classifier
 
 
 class RandomAgent(BaseAgent):
@@ -14,8 +15,7 @@ class RandomAgent(BaseAgent):
 
     name = "random"
     description = "uniformly random legal actions"
-    classifier = {"honest": False, "deterministic": False, "learns": False, "uses_search": False,
-                  "colludes": False, "requires_state": False}
+    classifier = Classifier()
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         legal = np.flatnonzero(action_mask)

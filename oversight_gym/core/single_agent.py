@@ -8,8 +8,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
-from oversight_gym.core.game import SIMULTANEOUS, Game
+from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
@@ -75,19 +76,9 @@ class SingleAgentEnv(gym.Env):
         self.game_state = None
         self._pass_pending = False
 
-    def _opponent_action(self, seat: int) -> int:
-        agent = self.opponents[seat]
-        obs = self.game_state.observation(seat)
-        mask = self.game_state.legal_actions_mask(seat)
-        return int(agent.act(obs, mask, state=self.game_state.clone()))
-
     def _advance(self) -> None:
         """Let the opponents move until it is the learner's turn or the game ends."""
-        while not self.game_state.is_terminal():
-            cur = self.game_state.current_player()
-            if cur == self.learner or cur == SIMULTANEOUS:
-                return
-            self.game_state.apply_action(self._opponent_action(cur))
+        advance(self.game_state, self.opponents)
 
     def _obs(self) -> dict[str, np.ndarray]:
         mask = self.game_state.legal_actions_mask(self.learner).astype(np.int8)
@@ -124,12 +115,10 @@ class SingleAgentEnv(gym.Env):
                 raise IllegalActionError(f"the game ended before {self.game.player_names[self.learner]!r} had a "
                                          f"move: the only action is the pass, {PASS}; got {action!r}")
             self._pass_pending = False
-        elif self.game_state.current_player() == SIMULTANEOUS:
-            joint = [int(action) if p == self.learner else self._opponent_action(p)
-                     for p in range(self.game.num_players)]
-            self.game_state.apply_joint_action(joint)
         else:
-            self.game_state.apply_action(action)
+            state = self.game_state
+            apply_decision(state, lambda p: action if p == self.learner else
+                           choose_action(self.opponents[p], state, p))
         self._advance()
         total = float(self.game_state.returns()[self.learner])
         reward, self._paid = total - self._paid, total

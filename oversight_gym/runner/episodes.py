@@ -1,49 +1,21 @@
 """Playing episodes of a kernel game with agents, in-process or over local processes.
 
 An episode is a function of (game, agents, seed, reset options): the same inputs give
-the same transcript on any backend. ``run_parallel`` maps a task function over tasks
-with a progress bar, handing each result to a callback as it finishes (so results can
-be appended to a file and a killed run loses nothing already computed).
+the same transcript on any backend. The episode driver itself is
+:mod:`oversight_gym.core.episode` (re-exported here); ``run_parallel`` maps a task function
+over tasks with a progress bar, handing each result to a callback as it finishes (so
+results can be appended to a file and a killed run loses nothing already computed).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
+from oversight_gym.core.episode import agent_seeds, choose_action, play_episode
 
-from oversight_gym.core.game import SIMULTANEOUS, Game, State
-from oversight_gym.core.protocols import Agent
-
-
-def agent_seeds(seed: int, n: int) -> list[int]:
-    """Independent seeds for ``n`` agents, derived from one episode seed."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
-
-
-def choose_action(agent: Agent, state: State, player: int) -> int:
-    """Ask ``agent`` for ``player``'s move; search agents get a clone of the state."""
-    needs_state = bool(getattr(agent, "classifier", {}).get("requires_state", False))
-    return int(agent.act(state.observation(player), state.legal_actions_mask(player),
-                         state=state.clone() if needs_state else None))
-
-
-def play_episode(game: Game, agents: Sequence[Agent], seed: int, **options: Any) -> State:
-    """Play one game to the end; ``agents[i]`` plays seat ``i``. Returns the final state."""
-    if len(agents) != game.num_players:
-        raise ValueError(f"agents: {game.name} has {game.num_players} seats, got {len(agents)} agents")
-    for agent, s in zip(agents, agent_seeds(seed, len(agents)), strict=True):
-        agent.reset(s)
-    state = game.new_initial_state(np.random.default_rng(seed), **options)
-    while not state.is_terminal():
-        p = state.current_player()
-        if p == SIMULTANEOUS:
-            state.apply_joint_action([choose_action(a, state, i) for i, a in enumerate(agents)])
-        else:
-            state.apply_action(choose_action(agents[p], state, p))
-    return state
+__all__ = ["agent_seeds", "choose_action", "play_episode", "run_parallel"]
 
 
 def _one_blas_thread() -> None:

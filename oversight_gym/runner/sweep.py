@@ -46,7 +46,7 @@ Experiment = Callable[[dict[str, Any], int], Mapping[str, Any]]
 
 
 def _version() -> str:
-    from oversight_gym import __version__
+    from oversight_gym._version import __version__
 
     return __version__
 

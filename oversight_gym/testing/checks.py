@@ -39,6 +39,7 @@ import gymnasium
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
 
+from oversight_gym.core.episode import ask
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.core.game import TERMINAL, State
 from oversight_gym.core.registry import is_versioned_id, make, spec
@@ -256,8 +257,9 @@ def rollout(env: AECEnv, policy: Any, seed: int | None = None, max_steps: int = 
 
     ``policy`` is one agent for every seat or a dict ``{seat: agent}``; an agent is any
     object with ``act(observation, action_mask, state=None)`` (see
-    :class:`oversight_gym.core.protocols.Agent`), and agents whose
-    ``classifier["requires_state"]`` is true receive a clone of the kernel state. Each
+    :class:`oversight_gym.core.protocols.Agent`), asked through the episode driver
+    (:func:`oversight_gym.core.episode.ask`: agents with ``requires_state`` receive a clone of
+    the kernel state). Each
     distinct agent is ``reset`` first (with ``seed + k`` for the k-th, if a seed is given).
 
     >>> import oversight_gym
@@ -291,9 +293,7 @@ def rollout(env: AECEnv, policy: Any, seed: int | None = None, max_steps: int = 
         p = seats.get(agent, policy) if seats else policy
         mask = _mask_of(obs, info)
         features = obs["observation"] if isinstance(obs, Mapping) and "observation" in obs else obs
-        state = _kernel_state(env)
-        needs_state = bool(getattr(p, "classifier", {}).get("requires_state", False))
-        action = p.act(features, mask, state=state.clone() if (needs_state and state is not None) else None)
+        action = ask(p, features, mask, _kernel_state(env))
         env.step(action)
         episode.moves.append((agent, action))
         episode.steps += 1

@@ -35,6 +35,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import spec
 
 __all__ = ["ChoicePolicy", "agents", "game_kwargs", "policies", "seeds"]
@@ -145,7 +146,7 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
 def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
            include_learners: bool = False) -> SearchStrategy[Any]:
     """Seeded agents from ``oversight_gym.agents.registered_agents()`` that play from the
-    observation and action mask alone (``classifier["requires_state"]`` is false).
+    observation and action mask alone (``requires_state`` is false).
 
     ``names`` restricts the draw to those agents (each must exist and need no state);
     ``env_id`` to the agents that play that game (agents written for other games declare
@@ -164,8 +165,7 @@ def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
     registry = registered_agents()
 
     def eligible(cls: type) -> bool:
-        c = cls.classifier
-        return (not c.get("requires_state", False) and (include_learners or not c.get("learns", False))
+        return (not cls.requires_state and (include_learners or not cls.classifier.learns)
                 and (env_id is None or cls.plays(env_id)))
 
     if names is None:
@@ -183,7 +183,7 @@ def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
             if not eligible(registry[n]):
                 raise ValueError(
                     f"names: agent {n!r} is not drawn: it needs the kernel state or learns "
-                    f"(classifier {registry[n].classifier})"
+                    f"(requires_state={registry[n].requires_state}, {registry[n].classifier})"
                 )
     return st.builds(lambda name, seed: registry[name](seed=seed), st.sampled_from(chosen), seeds())
 
@@ -198,8 +198,7 @@ class ChoicePolicy:
     """
 
     name = "choices"
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": False,
-                  "colludes": False, "requires_state": False}
+    classifier = Classifier(deterministic=True)
 
     def __init__(self, choices: Sequence[int] = ()) -> None:
         self.choices = [int(c) for c in choices]

@@ -17,6 +17,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_float
+from oversight_gym.core.protocols import Classifier
 
 
 class QLearningAgent(BaseAgent):
@@ -30,8 +31,7 @@ class QLearningAgent(BaseAgent):
 
     name = "q-learning"
     description = "tabular Q-learning, epsilon-greedy with eps_t = exp(-beta t) (Calvano et al. 2020)"
-    classifier = {"honest": False, "deterministic": False, "learns": True, "uses_search": False,
-                  "colludes": False, "requires_state": False}
+    classifier = Classifier(learns=True)
 
     def __init__(self, alpha: float = 0.15, beta: float = 4e-6, delta: float = 0.95,
                  q_init: float | np.ndarray = 0.0, n_actions: int | None = None, seed: int | None = None) -> None:

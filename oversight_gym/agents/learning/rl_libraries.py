@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
+from oversight_gym.core.protocols import Classifier
 
 
 class MaskedBoxObservation(gym.ObservationWrapper):
@@ -63,8 +64,7 @@ class PolicyAgent(BaseAgent):
 
     name = "agent"  # a wrapper, not a registered agent
     description = "a trained RL model (SB3 / MaskablePPO) playing through its predict()"
-    classifier = {"honest": False, "deterministic": True, "learns": True, "uses_search": False,
-                  "colludes": False, "requires_state": False}
+    classifier = Classifier(deterministic=True, learns=True)
 
     def __init__(self, model: Any, deterministic: bool = True, masked: bool | None = None) -> None:
         super().__init__()

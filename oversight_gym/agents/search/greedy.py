@@ -26,6 +26,7 @@ from oversight_gym.agents.search.mcts import (
 )
 from oversight_gym.core.errors import check_int
 from oversight_gym.core.game import State
+from oversight_gym.core.protocols import Classifier
 
 
 class GreedyAgent(BaseAgent):
@@ -38,8 +39,8 @@ class GreedyAgent(BaseAgent):
 
     name = "greedy"
     description = "one-step look-ahead on the judge's value"
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": True,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier(deterministic=True, uses_search=True)
+    requires_state = True
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(None if seed is None else check_int("seed", seed))

@@ -75,6 +75,7 @@ import numpy as np
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import SIMULTANEOUS, State
+from oversight_gym.core.protocols import Classifier
 
 #: a batch evaluator: states -> ``(n, num_players)`` values
 Evaluator = Callable[[Sequence[State]], np.ndarray]
@@ -295,8 +296,8 @@ class MCTSAgent(BaseAgent):
 
     name = "mcts"
     description = "Monte Carlo tree search, PUCT rule of AlphaGo Zero (Silver et al. 2017)"
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": True,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier(deterministic=True, uses_search=True)
+    requires_state = True
 
     def __init__(self, rollouts: int = 10_000, c_puct: float = 1.0, batch_size: int = 1, engine: str = "auto",
                  seed: int | None = None) -> None:

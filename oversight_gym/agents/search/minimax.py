@@ -42,6 +42,7 @@ from oversight_gym.agents.search.mcts import (
 )
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import State
+from oversight_gym.core.protocols import Classifier
 
 
 # --- generic alpha-beta ------------------------------------------------------------------------
@@ -80,8 +81,8 @@ class MinimaxAgent(BaseAgent):
 
     name = "minimax"
     description = "exact minimax by alpha-beta search (small games)"
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": True,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier(deterministic=True, uses_search=True)
+    requires_state = True
 
     def __init__(self, depth: int | None = None, engine: str = "auto", seed: int | None = None) -> None:
         self.depth = None if depth is None else check_int("depth", depth, 1)

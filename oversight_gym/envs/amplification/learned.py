@@ -15,12 +15,13 @@ The scripted overseer H, the oracle M and the aggregation-tree node are in
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.protocols import Classifier
 from oversight_gym.envs.amplification.scripted import OracleModel
 
 
@@ -32,8 +33,8 @@ class LearnedModelAgent(BaseAgent):
 
     name = "amplification-learned-model"
     description = "a trained attention model M answering subquestions from the facts"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": True,
-                                            "uses_search": False, "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, deterministic=True, learns=True)
+    requires_state = True
     games = ("amplification/amplify-v0",)
 
     def __init__(self, model: Any = None, seed: int | None = None) -> None:
@@ -56,8 +57,8 @@ class LearnedOverseerAgent(BaseAgent):
 
     name = "amplification-learned-overseer"
     description = "a learned overseer H' imitating H's decompositions"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": True,
-                                            "uses_search": False, "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, deterministic=True, learns=True)
+    requires_state = True
     games = ("amplification/amplify-v0",)
 
     def __init__(self, overseer: LearnedOverseer | None = None, seed: int | None = None) -> None:

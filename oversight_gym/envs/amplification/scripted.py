@@ -12,12 +12,13 @@ They need the kernel state (``requires_state``) and play the amplification famil
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_float
+from oversight_gym.core.protocols import Classifier
 
 
 class ScriptedOverseer(BaseAgent):
@@ -26,8 +27,8 @@ class ScriptedOverseer(BaseAgent):
 
     name = "amplification-overseer"
     description = "scripted overseer H of iterated amplification (errs with probability epsilon per step)"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": False,
-                                            "uses_search": False, "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, deterministic=True)
+    requires_state = True
     games = ("amplification/",)
 
     def __init__(self, epsilon: float = 0.0, seed: int | None = None) -> None:
@@ -48,8 +49,8 @@ class OracleModel(BaseAgent):
 
     name = "amplification-oracle"
     description = "perfect model M: answers every subquestion with the ground truth"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": False,
-                                            "uses_search": False, "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, deterministic=True)
+    requires_state = True
     games = ("amplification/",)
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
@@ -64,8 +65,8 @@ class ScriptedAggregator(BaseAgent):
 
     name = "aggregation-scripted"
     description = "perfect worker/combiner of the aggregation tree (exact sums)"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": False,
-                                            "uses_search": False, "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, deterministic=True)
+    requires_state = True
     games = ("amplification/aggregation-v0",)
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_choice, check_float
+from oversight_gym.core.protocols import Classifier
 
 _UM = "collusion/untrusted-monitoring-v0"
 
@@ -27,8 +28,7 @@ class ControlRedTeam(BaseAgent):
 
     name = "control-red-team"
     description = "AI-control red team: rare attacks on the best opportunities; a monitor that may collude"
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": False,
-                  "colludes": True, "requires_state": False}
+    classifier = Classifier(deterministic=True, colludes=True)
     games = (_UM,)
 
     def __init__(self, attack_rate: float = 0.003, signal: bool = True, monitor: str = "on_signal",
@@ -67,8 +67,7 @@ class ControlHonest(ControlRedTeam):
 
     name = "control-honest"
     description = "AI control: an honest U (never attacks, reports honestly)"
-    classifier = {"honest": True, "deterministic": True, "learns": False, "uses_search": False,
-                  "colludes": False, "requires_state": False}
+    classifier = Classifier(honest=True, deterministic=True)
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(attack_rate=0.0, signal=False, monitor="honest", seed=seed)

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.protocols import Classifier
 
 
 class TabularSoftmax:
@@ -150,8 +151,7 @@ class CovertPGAgent(BaseAgent):
 
     name = "covert-pg"
     description = "covert signalling: tabular policy-gradient sender/receiver"
-    classifier = {"honest": False, "deterministic": False, "learns": True, "uses_search": False,
-                  "colludes": True, "requires_state": False}
+    classifier = Classifier(learns=True, colludes=True)
     games = ("collusion/covert-signal-v0",)
 
     def __init__(self, training: CovertTraining | None = None, config: Any = None, greedy: bool = False,
@@ -333,8 +333,7 @@ class FeatureDebateLearner(BaseAgent):
 
     name = "feature-debate-pg"
     description = "feature debate: tabular policy-gradient answers, supporting reveals"
-    classifier = {"honest": False, "deterministic": False, "learns": True, "uses_search": False,
-                  "colludes": True, "requires_state": False}
+    classifier = Classifier(learns=True, colludes=True)
     games = ("collusion/feature-debate-v0",)
 
     def __init__(self, policies: DebaterPolicies | None = None, greedy: bool = False, seed: int | None = None) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent, make_agent
 from oversight_gym.core.errors import check_choice
+from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import make_game
 from oversight_gym.envs.debate.pixels import LIAR, PixelDebateGame, PixelDebateState
 from oversight_gym.runner.episodes import choose_action, play_episode, run_parallel
@@ -50,8 +51,8 @@ class TargetedLiar(BaseAgent):
     ``target`` (:meth:`PixelDebateState.assume_lie`), and the final claim is the target."""
 
     name = "agent"  # not registered
-    classifier = {"honest": False, "deterministic": False, "learns": False, "uses_search": False,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier()
+    requires_state = True
 
     def __init__(self, agent: BaseAgent, target: int) -> None:
         super().__init__()

@@ -27,12 +27,14 @@ Laplace-smoothed share of true leaves it saw; children independent).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_int
+from oversight_gym.core.protocols import Classifier
 from oversight_gym.envs.debate.argument_trees import (
     base_rate,
     kleene_evaluate,
@@ -111,8 +113,8 @@ class _TreeDebater(BaseAgent):
     games = ("debate/recursive-v0",)
     honest_side = True
     search = "belief"  # "belief", "random" or "prior"
-    classifier = {"honest": True, "deterministic": False, "learns": False, "uses_search": True,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier(honest=True, uses_search=True)
+    requires_state = True
 
     def __init__(self, seed: int | None = None, budget: int | None = None) -> None:
         super().__init__(seed)
@@ -263,7 +265,7 @@ class ObfuscatingTreeDebater(_TreeDebater):
     name = "tree-obfuscator"
     description = "recursive debate: argues the false side with the most plausible consistent subclaims"
     honest_side = False
-    classifier = {**_TreeDebater.classifier, "honest": False}
+    classifier = dataclasses.replace(_TreeDebater.classifier, honest=False)
 
 
 class RandomSearchTreeDebater(_TreeDebater):
@@ -285,7 +287,7 @@ class GreedyTreeDebater(_TreeDebater):
     name = "tree-greedy"
     description = "recursive debate: greedy on the judge's prior, no verification"
     search = "prior"
-    classifier = {**_TreeDebater.classifier, "honest": False, "uses_search": False}
+    classifier = dataclasses.replace(_TreeDebater.classifier, honest=False, uses_search=False)
 
 
 __all__ = ["GreedyTreeDebater", "HonestTreeDebater", "ObfuscatingTreeDebater", "RandomSearchTreeDebater",

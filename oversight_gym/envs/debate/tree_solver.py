@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
+from oversight_gym.core.protocols import Classifier
 from oversight_gym.envs.debate.argument_trees import pattern_consistent, rule_probability
 from oversight_gym.envs.debate.recursive import (
     ASSERT,
@@ -184,8 +185,8 @@ class TreeSolverAgent(BaseAgent):
     name = "tree-solver"
     description = "recursive debate: exact backward induction with full information (small trees)"
     games = ("debate/recursive-v0",)
-    classifier = {"honest": False, "deterministic": True, "learns": False, "uses_search": True,
-                  "colludes": False, "requires_state": True}
+    classifier = Classifier(deterministic=True, uses_search=True)
+    requires_state = True
 
     def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
         state = self._need_state(state)

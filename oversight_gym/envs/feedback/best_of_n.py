@@ -22,6 +22,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_int
+from oversight_gym.core.protocols import Classifier
 
 
 def _check_policy(initial: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +92,7 @@ class BestOfNAgent(BaseAgent):
 
     name = "best-of-n"
     description = "keeps the best of n candidates under a proxy judge"
-    classifier: ClassVar[dict[str, Any]] = {"honest": True, "deterministic": True, "learns": False,
-                                            "uses_search": True, "colludes": False, "requires_state": False}
+    classifier = Classifier(honest=True, deterministic=True, uses_search=True)
 
     games: ClassVar[tuple[str, ...] | None] = ("feedback/",)
 
