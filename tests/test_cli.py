@@ -122,12 +122,13 @@ def test_run_pixel_debate_help_lists_its_parameters(capsys: pytest.CaptureFixtur
 
 
 TOY_SCENARIO = '''
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.runner.scenario import Param, Scenario, ScenarioResult
 
 
 def run(params, ctx):
-    return ScenarioResult("toy", [{"n": params["n"], "scale": params["scale"], "seed": ctx.seed,
-                                   "quick": ctx.quick}])
+    setting = {"n": params["n"], "scale": params["scale"], "seed": ctx.seed, "quick": ctx.quick}
+    return ScenarioResult("toy", [Measure("n times scale", params["n"] * params["scale"], setting=setting)])
 
 
 SCENARIO = Scenario("toy-cli", "a toy scenario for the CLI tests",
@@ -148,11 +149,11 @@ def test_run_parses_the_scenario_options(toy_scenario: Path, capsys: pytest.Capt
     out_dir = toy_scenario / "out"
     assert main(["run", "toy-cli", "--quick", "--scale", "0.5", "--seed", "7", "--out", str(out_dir)]) == 0
     table = capsys.readouterr().out
-    assert re.search(r"^2\s+0\.500\s+7\s+True", table, re.MULTILINE)  # n from --quick, scale given
+    assert re.search(r"^2\s+0\.5\s+7\s+True\s+n times scale\s+1\.000", table, re.MULTILINE)  # n from --quick
     assert (out_dir / "run.json").exists()
     # options may come before the name too
     assert main(["run", "--quick", "toy-cli", "--n", "5", "--out", str(out_dir)]) == 0
-    assert re.search(r"^5\s+1\.500\s+0\s+True", capsys.readouterr().out, re.MULTILINE)
+    assert re.search(r"^5\s+1\.5\s+0\s+True\s+n times scale\s+7\.500", capsys.readouterr().out, re.MULTILINE)
 
 
 def test_run_rejects_bad_scenario_options(toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 import oversight_gym as og
 from oversight_gym.agents import RandomAgent
+from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.envs.debate import pixel_runs as runner
 from oversight_gym.runner.episodes import play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile, read_records
@@ -104,14 +105,17 @@ def test_pixel_debate_scenario_end_to_end(tmp_path: Path) -> None:
     result = sc.execute({"pixels": 4, "rollouts": 40, "images": 12, "judge_steps": 300,
                          "matchups": "mcts-mcts,random-random"}, quick=True, out=tmp_path, progress=False)
     text = result.table()
-    assert "judge alone, 4 random pixels" in text and "mcts-mcts" in text and "random-random" in text
+    assert "judge alone, 4 pixels" in text and "mcts-mcts" in text and "random-random" in text
     # a published number is printed only for the paper's setting (6 pixels, 10,000 rollouts)
     assert "59.4%" not in text and "88.9%" not in text
-    for name in ("records.jsonl", "summary.json", "pixel_debate.png", "examples.png", "run.json"):
+    for name in ("records.jsonl", "summary.json", "pixel_debate.png", "examples.png", "measures.png", "run.json"):
         assert (tmp_path / name).exists(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
-    acc = summary["matchups"]["mcts-mcts"]["judge_accuracy"]
-    assert acc["n"] == 12 and acc["low"] <= acc["rate"] <= acc["high"]
+    assert summary["params"]["matchups"] == ["mcts-mcts", "random-random"]
+    acc = find_measure(result.measures, "judge accuracy", debaters="mcts-mcts (precommit)")
+    (saved,) = [m for m in summary["measures"] if m["name"] == "judge accuracy"
+                and m["setting"]["debaters"] == "mcts-mcts (precommit)"]
+    assert saved == acc.as_dict() and acc.n == 12 and acc.interval[0] <= acc.value <= acc.interval[1]
     assert len(read_records(tmp_path / "records.jsonl")) == 24
 
 

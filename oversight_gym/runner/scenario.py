@@ -25,12 +25,15 @@ import json
 import os
 import pkgutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from oversight_gym.analysis.measures import WIDTH, Measure, _render, measures_json, measures_table, plot_measures
 
 _MISSING = object()
 
@@ -66,8 +69,14 @@ def parse_settings(items: Sequence[str], option: str = "--set") -> dict[str, Any
 
 @dataclass(frozen=True)
 class Param:
-    """One scenario parameter. ``quick`` is its value under ``--quick`` (default: same as
-    ``default``); ``choices`` restricts it; ``type`` is int, float, str or bool."""
+    """One scenario parameter, declared once: its command-line option, its parsing and its
+    defaults come from here.
+
+    ``type`` is int, float, str or bool; ``quick`` is the value under ``--quick`` (default:
+    the same as ``default``); ``choices`` restricts the values. A list-valued parameter sets
+    ``many=True``: it is given as ``sep``-separated items (``--sizes 8,16``), each parsed as
+    ``type`` and checked against ``choices``, and its value is a tuple (``default`` too).
+    """
 
     name: str
     type: type
@@ -75,6 +84,15 @@ class Param:
     help: str
     quick: Any = _MISSING
     choices: tuple[Any, ...] | None = None
+    many: bool = False
+    sep: str = ","
+
+    def __post_init__(self) -> None:
+        if self.many:
+            for attr in ("default", "quick"):
+                value = getattr(self, attr)
+                if value is not _MISSING and not isinstance(value, tuple):
+                    object.__setattr__(self, attr, self.parse(value))
 
     @property
     def quick_default(self) -> Any:
@@ -84,9 +102,25 @@ class Param:
     def option(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    def show(self, value: Any) -> str:
+        """``value`` as it would be typed on the command line."""
+        if self.many and isinstance(value, tuple | list):
+            return self.sep.join(str(v) for v in value)
+        return repr(value)
+
     def parse(self, text: Any) -> Any:
+        """The value of ``text`` (a string as typed, or a value): parsed, with its choices checked."""
         if text is None:
             return None
+        if self.many:
+            items = [t.strip() for t in str(text).split(self.sep)] if isinstance(text, str) else list(text)
+            items = [t for t in items if not (isinstance(t, str) and not t)]
+            if not items:
+                raise ValueError(f"{self.option} needs at least one value ({self.sep!r}-separated), got {text!r}")
+            return tuple(self._one(t) for t in items)
+        return self._one(text)
+
+    def _one(self, text: Any) -> Any:
         if self.type is bool:
             if isinstance(text, bool):
                 return text
@@ -99,9 +133,11 @@ class Param:
         try:
             value = self.type(text)
         except (TypeError, ValueError):
-            raise ValueError(f"{self.option} must be of type {self.type.__name__}, got {text!r}") from None
+            kind = f"a list of {self.type.__name__}" if self.many else f"of type {self.type.__name__}"
+            raise ValueError(f"{self.option} must be {kind}, got {text!r}") from None
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{self.option} must be one of {list(self.choices)}, got {value!r}")
+            each = "each value of " if self.many else ""
+            raise ValueError(f"{each}{self.option} must be one of {list(self.choices)}, got {value!r}")
         return value
 
 
@@ -133,38 +169,43 @@ class Context:
 
 @dataclass
 class ScenarioResult:
-    """A table of rows (dicts); ``published`` and ``ours`` columns sit side by side."""
+    """What a scenario found: its measures (:class:`~oversight_gym.analysis.measures.Measure`),
+    notes in prose, and the files it wrote. The printed table, ``summary.json`` and the
+    measures figure are derived from the measures by shared code."""
 
     title: str
-    rows: list[dict[str, Any]]
+    measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
-    def table(self) -> str:
-        if not self.rows:
-            return self.title + "\n(no rows)"
-        cols: list[str] = []
-        for row in self.rows:
-            for k in row:
-                if k not in cols:
-                    cols.append(k)
-        cells = [[_fmt(r.get(c, "")) for c in cols] for r in self.rows]
-        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-        line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
-        rule = "  ".join("-" * w for w in widths)
-        body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-        out = [self.title, "", line, rule, *body]
+    # TRANSITIONAL: scenarios not yet converted pass a list of row dicts; removed once all return measures
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.measures and isinstance(self.measures[0], dict):
+            self.rows, self.measures = list(self.measures), []  # type: ignore[assignment]
+
+    def table(self, width: int = WIDTH) -> str:
+        out = [*textwrap.wrap(self.title, width), ""]
+        if self.rows:
+            cols = list(dict.fromkeys(k for r in self.rows for k in r))
+            cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+            out += _render(cols, [[cell(r.get(c, "")) for c in cols] for r in self.rows])
+        else:
+            out.append(measures_table(self.measures, width) if self.measures else "(no measures)")
         if self.notes:
-            out += ["", *self.notes]
+            out.append("")
+            for note in self.notes:
+                out += textwrap.wrap(note, width, subsequent_indent="  ") or [""]
         if self.files:
-            out += ["", "written: " + ", ".join(str(f) for f in self.files)]
+            out += ["", *textwrap.wrap("written: " + ", ".join(str(f) for f in self.files), width,
+                                       subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)]
         return "\n".join(out)
 
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    return str(v)
+    def summary(self) -> dict[str, Any]:
+        """The JSON of ``summary.json`` (without the run's parameters, which ``execute`` adds)."""
+        return {"title": self.title, "measures": measures_json(self.measures), "notes": list(self.notes),
+                "files": [str(f) for f in self.files]}
 
 
 @dataclass
@@ -204,6 +245,13 @@ class Scenario:
         result = self.run(params, ctx)
         meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
                 "seconds": round(time.time() - started, 2)}
+        if not result.rows:  # TRANSITIONAL condition: legacy scenarios write their own summary
+            figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)
+            if figure is not None:
+                result.files.append(figure)
+            summary = ctx.path("summary.json")
+            result.files.append(summary)
+            summary.write_text(json.dumps({**meta, **result.summary()}, indent=2, default=str))
         ctx.path("run.json").write_text(json.dumps(meta, indent=2, default=str))
         return result
 
@@ -211,8 +259,8 @@ class Scenario:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         for p in self.params:
             kw: dict[str, Any] = {"dest": p.name, "default": None,
-                                  "help": f"{p.help} (default {p.default!r}; --quick {p.quick_default!r})"}
-            if p.choices is not None and p.type is not bool:
+                                  "help": f"{p.help} (default {p.show(p.default)}; --quick {p.show(p.quick_default)})"}
+            if p.choices is not None and p.type is not bool and not p.many:
                 kw["choices"] = list(p.choices)
                 kw["type"] = p.type
             parser.add_argument(p.option, **kw)

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent, make_agent
+from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import make_game
+from oversight_gym.envs.debate.data import ImageData
 from oversight_gym.envs.debate.pixels import LIAR, PixelDebateGame, PixelDebateState
 from oversight_gym.runner.episodes import choose_action, play_episode, run_parallel
 from oversight_gym.runner.records import RecordFile
@@ -161,3 +163,73 @@ def replay(game: PixelDebateGame, record: dict[str, Any]) -> PixelDebateState:
     for a in record["actions"]:
         state.apply_action(a)
     return state
+
+
+def judge_alone(game: PixelDebateGame, images: list[int], seed: int, repeats: int = 20) -> Rate:
+    """The judge alone on ``images``: accuracy on ``repeats`` random masks of ``game.pixels``
+    pixels per image (lit pixels only when the game forbids black ones), the baseline that
+    debate is compared with (Irving et al. 2018, section 3.1)."""
+    subset = ImageData("subset", game.data.images[images], game.data.labels[images])
+    correct, total = game.judge.evaluate_alone(subset, game.pixels, np.random.default_rng(seed), repeats=repeats,
+                                               pixel_pool="nonzero" if game.forbid_black else "all")
+    return Rate(correct, total)
+
+
+def plot_judge_accuracy(alone: Rate, accuracy: dict[str, Rate], path: str | Path, title: str,
+                        published: dict[str, float] | None = None) -> Path:
+    """Bars of the judge's accuracy alone and after each matchup's debates, with Wilson
+    intervals; ``published`` values ({label: rate}) are drawn as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["judge alone"] + [f"debate\n{m}" for m in accuracy]
+    rates = [alone, *accuracy.values()]
+    vals = np.array([r.value for r in rates]) * 100
+    lo = vals - np.array([r.interval[0] for r in rates]) * 100
+    hi = np.array([r.interval[1] for r in rates]) * 100 - vals
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(labels), 4))
+    ax.bar(range(len(labels)), vals, yerr=[lo, hi], capsize=5, color=["#888"] + ["#3a7"] * len(accuracy))
+    for (label, value), style in zip((published or {}).items(), (":", "--", "-."), strict=False):
+        ax.axhline(100 * value, ls=style, c="#555", label=label)
+    if published:
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_ylabel("judge accuracy (%), 95% Wilson CI")
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_example_debates(game: PixelDebateGame, records: list[dict[str, Any]], path: str | Path, title: str,
+                         limit: int = 12) -> Path | None:
+    """A grid of recorded debates replayed: each image with the honest (green) and the
+    liar's (red) pixels, the claims and the verdict. None when there is no record."""
+    records = records[:limit]
+    if not records:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = min(6, len(records))
+    rows = (len(records) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(2 * cols, 2.7 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, r in zip(axes.flat, records, strict=False):
+        ax.imshow(replay(game, r).render_rgb())
+        ok = "honest wins" if r["honest_wins"] else "liar wins"
+        ax.set_title(f"true {r['true_label']} / lie {r['liar_label']}\njudge: {r['verdict']} ({ok})", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

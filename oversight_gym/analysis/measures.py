@@ -1,0 +1,277 @@
+"""Measures: what a scenario found, as data, and the table, summary and figure derived from them.
+
+A scenario returns a list of :class:`Measure`: a name, our value with its interval and
+sample size, the setting it was measured in (a few labels, such as the debaters or the
+protocol), and, where the literature has one, the :class:`Published` value with its source.
+Everything people read is derived from these by the shared code below, so no scenario
+formats its own table:
+
+* :func:`measures_table`: the printed table, grouped by ``Measure.group``, published values
+  beside ours and their sources as numbered footnotes, wrapped to a terminal's width;
+* :func:`measures_json`: the measures as plain JSON (``summary.json``);
+* :func:`plot_measures`: our values with their intervals, the published ones beside them.
+
+>>> from oversight_gym.analysis.measures import Measure, Published, measures_table
+>>> m = Measure("judge accuracy", 0.983, (0.964, 0.992), n=360, unit="%",
+...             published=Published(0.889, "Irving et al. 2018, MNIST"), setting={"debaters": "mcts"})
+>>> print(measures_table([m]))
+debaters  measure         ours   95% CI        n    published
+--------  --------------  -----  ------------  ---  ---------
+mcts      judge accuracy  98.3%  [96.4, 99.2]  360  88.9% [1]
+<BLANKLINE>
+[1] Irving et al. 2018, MNIST
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: the width tables are wrapped to (a terminal of 120 columns)
+WIDTH = 120
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published value to compare ours with: the number (or a text such as ``"yes"`` or a
+    range ``"0.70-0.90"``), its source (paper, table or figure) and a note on what differs
+    (a data set, a scale)."""
+
+    value: float | int | str
+    source: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.source, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured quantity.
+
+    ``value`` is ours (a number, or a text for a categorical finding); ``interval`` its
+    confidence interval (95% unless the scenario says otherwise) and ``n`` the sample
+    behind it. ``unit="%"`` shows a rate in [0, 1] as a percentage; ``digits`` sets the
+    decimals of other numbers. ``setting`` labels the conditions (they become columns of
+    the table); ``group`` puts the measure in a section of its own.
+    """
+
+    name: str
+    value: float | int | str | None
+    interval: tuple[float, float] | None = None
+    n: int | None = None
+    unit: str = ""
+    digits: int = 3
+    published: Published | None = None
+    setting: Mapping[str, Any] = field(default_factory=dict)
+    group: str = ""
+
+    @classmethod
+    def rate(cls, name: str, rate: Any, **kwargs: Any) -> Measure:
+        """A measure of a :class:`~oversight_gym.analysis.metrics.Rate` (value, Wilson interval, n),
+        shown as a percentage."""
+        kwargs.setdefault("unit", "%")
+        return cls(name, float(rate.value), tuple(float(x) for x in rate.interval), int(rate.n), **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": _plain(self.value),
+                "interval": None if self.interval is None else [_plain(x) for x in self.interval],
+                "n": self.n, "unit": self.unit, "setting": {k: _plain(v) for k, v in self.setting.items()},
+                "group": self.group, "published": None if self.published is None else self.published.as_dict()}
+
+    # --- formatting -----------------------------------------------------------------------------
+    def format(self, x: Any) -> str:
+        """``x`` in this measure's unit: ``98.3%``, ``0.848``, ``12``; text as it is."""
+        if x is None:
+            return "—"
+        if isinstance(x, bool) or isinstance(x, str):
+            return str(x)
+        if isinstance(x, int) and self.unit != "%":
+            return f"{x:,}" if abs(x) >= 10_000 else str(x)
+        x = float(x)
+        if math.isnan(x):
+            return "undefined"
+        if self.unit == "%":
+            return f"{100 * x:.1f}%"
+        return f"{x:.{self.digits}f}" + (f" {self.unit}" if self.unit else "")
+
+    def format_interval(self) -> str:
+        if self.interval is None:
+            return ""
+        lo, hi = self.interval
+        if self.unit == "%":
+            return f"[{100 * lo:.1f}, {100 * hi:.1f}]"
+        return f"[{lo:.{self.digits}f}, {hi:.{self.digits}f}]"
+
+
+def _plain(x: Any) -> Any:
+    """A JSON-ready value (numpy scalars become Python numbers; NaN becomes None)."""
+    if hasattr(x, "item") and not isinstance(x, str):
+        x = x.item()
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+# --- the table -------------------------------------------------------------------------------------
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    return [line, rule, *("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows)]
+
+
+def _fit(header: list[str], rows: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
+    """Wrap the widest free-text column (a setting or the measure's name) until the table fits."""
+    def total() -> int:
+        return sum(max([len(h)] + [len(line) for r in rows for line in r[i].split("\n")])
+                   for i, h in enumerate(header)) + 2 * (len(header) - 1)
+
+    fixed = {"ours", "95% CI", "n", "published"}
+    for _ in range(40):
+        if total() <= width:
+            break
+        cands = [i for i, h in enumerate(header) if h not in fixed]
+        if not cands:
+            break
+        i = max(cands, key=lambda j: max(len(line) for r in rows for line in r[j].split("\n")))
+        longest = max(len(line) for r in rows for line in r[i].split("\n"))
+        target = max(12, longest - (total() - width))
+        if target >= longest:
+            break
+        for r in rows:
+            r[i] = "\n".join(textwrap.wrap(r[i].replace("\n", " "), target) or [""])
+    return header, rows
+
+
+def _render(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Rows whose cells hold several lines become several printed lines."""
+    flat: list[list[str]] = []
+    for r in rows:
+        parts = [c.split("\n") for c in r]
+        for k in range(max(len(p) for p in parts)):
+            flat.append([p[k] if k < len(p) else "" for p in parts])
+    return _grid(header, flat)
+
+
+def measures_table(measures: Iterable[Measure], width: int = WIDTH) -> str:
+    """The measures as text tables, one per group, published values beside ours and their
+    sources (with notes) as numbered footnotes; wrapped to ``width`` columns."""
+    measures = list(measures)
+    sources: list[str] = []
+    groups: dict[str, list[Measure]] = {}
+    for m in measures:
+        groups.setdefault(m.group, []).append(m)
+    out: list[str] = []
+    for group, ms in groups.items():
+        keys: list[str] = []
+        for m in ms:
+            keys += [k for k in m.setting if k not in keys]
+        has_ci = any(m.interval is not None for m in ms)
+        has_n = any(m.n is not None for m in ms)
+        has_pub = any(m.published is not None for m in ms)
+        header = [*keys, "measure", "ours"] + (["95% CI"] if has_ci else []) + (["n"] if has_n else []) \
+            + (["published"] if has_pub else [])
+        rows = []
+        previous: list[str] = []
+        for m in ms:
+            labels = [str(m.setting.get(k, "")) for k in keys]
+            # a setting repeated from the row above is left blank, so that its measures read as a block
+            row = ["" if labels[:i + 1] == previous[:i + 1] else v for i, v in enumerate(labels)]
+            previous = labels
+            row += [m.name, m.format(m.value)]
+            if has_ci:
+                row.append(m.format_interval())
+            if has_n:
+                row.append("" if m.n is None else str(m.n))
+            if has_pub:
+                if m.published is None:
+                    row.append("")
+                else:
+                    text = m.published.source + (f"; {m.published.note}" if m.published.note else "")
+                    if text not in sources:
+                        sources.append(text)
+                    row.append(f"{m.format(m.published.value)} [{sources.index(text) + 1}]")
+            rows.append(row)
+        header, rows = _fit(header, rows, width)
+        if out:
+            out.append("")
+        if group:
+            out.append(group)
+        out += _render(header, rows)
+    if sources:
+        out.append("")
+        for i, s in enumerate(sources, 1):
+            out += textwrap.wrap(f"[{i}] {s}", width, subsequent_indent=" " * (len(str(i)) + 3))
+    return "\n".join(out)
+
+
+def measures_json(measures: Iterable[Measure]) -> list[dict[str, Any]]:
+    """The measures as plain JSON-ready dicts (what ``summary.json`` holds)."""
+    return [m.as_dict() for m in measures]
+
+
+def find(measures: Iterable[Measure], name: str, **setting: Any) -> Measure:
+    """The one measure called ``name`` whose setting includes ``setting``."""
+    hits = [m for m in measures if m.name == name and all(m.setting.get(k) == v for k, v in setting.items())]
+    if len(hits) != 1:
+        raise KeyError(f"{len(hits)} measures named {name!r} with setting {setting}")
+    return hits[0]
+
+
+# --- the figure ------------------------------------------------------------------------------------
+def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = "") -> Path | None:
+    """Our numeric measures as points with interval bars, one row each, and the published
+    value beside each as a hollow diamond; measures of one unit share an axis. Returns the
+    path, or None when no measure is numeric."""
+    numeric = [m for m in measures if isinstance(m.value, int | float) and not isinstance(m.value, bool)
+               and not (isinstance(m.value, float) and math.isnan(m.value))]
+    if not numeric:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    units = list(dict.fromkeys(m.unit for m in numeric))
+    heights = [len([m for m in numeric if m.unit == u]) for u in units]
+    fig, axes = plt.subplots(len(units), 1, figsize=(8.5, 1.2 + 0.32 * sum(heights) + 0.5 * len(units)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, unit in zip(axes[:, 0], units, strict=True):
+        ms = [m for m in numeric if m.unit == unit]
+        scale = 100.0 if unit == "%" else 1.0
+        ys = list(range(len(ms)))[::-1]
+        for y, m in zip(ys, ms, strict=True):
+            x = float(m.value) * scale
+            if m.interval is not None:
+                lo, hi = (v * scale for v in m.interval)
+                ax.errorbar(x, y, xerr=[[x - lo], [hi - x]], fmt="o", color="#1f6fb4", ms=4, capsize=3)
+            else:
+                ax.plot(x, y, "o", color="#1f6fb4", ms=4)
+            if m.published is not None and isinstance(m.published.value, int | float):
+                ax.plot(float(m.published.value) * scale, y, "D", mfc="none", mec="#c0392b", ms=6)
+        labels = [": ".join([", ".join(str(v) for v in m.setting.values()), m.name] if m.setting else [m.name])
+                  for m in ms]
+        ax.set_yticks(ys, [textwrap.shorten(s, 72) for s in labels], fontsize=7)
+        ax.set_xlabel("%" if unit == "%" else (unit or "value"), fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        if unit == "%":
+            ax.set_xlim(-2, 102)
+    handles = [plt.Line2D([], [], marker="o", color="#1f6fb4", ls="", label="ours (interval)"),
+               plt.Line2D([], [], marker="D", mfc="none", mec="#c0392b", ls="", label="published")]
+    axes[0, 0].legend(handles=handles, fontsize=7, loc="best")
+    if title:
+        fig.suptitle(textwrap.shorten(title, 110), fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["WIDTH", "Measure", "Published", "find", "measures_json", "measures_table", "plot_measures"]
