@@ -1,5 +1,6 @@
-"""The batch Q-learning engine of Calvano et al. (2020): it equals the readable reference loop
-session by session, its results do not depend on threads or chunking, convergence
+"""The batch Q-learning engine of Calvano et al. (2020) (its session-by-session agreement with
+the readable reference loop is the registry-wide batch check, tests/test_registry_envs.py):
+its results do not depend on threads or chunking, sessions stop unconverged at the cap, convergence
 detection has the properties the rule implies, the paper's initialisation, Delta 0 at Nash
 and 1 at monopoly, and impulse responses of known strategies."""
 
@@ -20,7 +21,6 @@ from oversight_gym.envs.collusion.calvano import (
     encode_strategies,
     impulse_response,
     initial_q,
-    reference_session,
     run_sessions,
     session_keys,
     state_digits,
@@ -32,30 +32,12 @@ from oversight_gym.envs.collusion.pricing import PricingGame, joint_index
 
 # short sessions: fast exploration decay, a short convergence window
 FAST = {"beta": 1e-3, "window": 500, "max_periods": 40_000}
-CONFIGS = [
-    CalvanoConfig(**FAST),
-    CalvanoConfig(alpha=0.3, delta=0.9, **FAST),
-    CalvanoConfig(n_firms=3, m=3, **FAST),
-    CalvanoConfig(m=4, k=2, **FAST),
-    CalvanoConfig(audit_prob=0.3, fine=0.05, **FAST),
-    CalvanoConfig(beta=1e-4, window=100_000, max_periods=3_000),  # stops at the cap, unconverged
-]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=["baseline", "alpha-delta", "3firms", "k2", "overseer", "cap"])
-def test_batch_engine_equals_the_reference_loop(config: CalvanoConfig) -> None:
-    seed = 11
-    batch = run_sessions(config, 3, seed=seed)
-    for b in range(3):
-        ref = reference_session(config, seed=seed, session=b)
-        assert bool(batch.converged[b]) == ref["converged"]
-        assert batch.periods[b] == ref["periods"]
-        assert batch.final_state[b] == ref["final_state"]
-        np.testing.assert_array_equal(batch.strategies[b], ref["strategies"])
-    if config.max_periods == 3_000:
-        assert not batch.converged.any() and (batch.periods == 3_000).all()
-    else:
-        assert batch.converged.all()
+def test_sessions_stop_unconverged_at_the_cap() -> None:
+    batch = run_sessions(CalvanoConfig(beta=1e-4, window=100_000, max_periods=3_000), 3, seed=11)
+    assert not batch.converged.any() and (batch.periods == 3_000).all()
+    assert run_sessions(CalvanoConfig(**FAST), 3, seed=11).converged.all()
 
 
 def test_results_do_not_depend_on_threads_chunks_or_which_sessions_run() -> None:

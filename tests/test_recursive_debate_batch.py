@@ -1,4 +1,5 @@
-"""The batch path of recursive debate agrees with the kernel and its debaters, and with the closed forms."""
+"""The batch path of recursive debate agrees with the closed forms (its agreement with the kernel and
+its debaters is the registry-wide batch check, tests/test_registry_envs.py)."""
 
 from __future__ import annotations
 
@@ -8,39 +9,7 @@ import pytest
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.debate import argument_trees, recursive, recursive_batch
 from oversight_gym.envs.debate.metrics import limit_failure_probability, random_search_win_probability
-from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
-from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
-from oversight_gym.runner.episodes import play_episode
-
-AGENTS = {"honest": HonestTreeDebater, "obfuscating": ObfuscatingTreeDebater, "random-search": RandomSearchTreeDebater}
-
-
-def _kernel_rate(tree_kw: dict, claimant: str, challenger: str, bc: int, bh: int, n: int, **game_kw) -> Rate:
-    game = RecursiveDebateGame(**tree_kw, claim="honest" if claimant == "honest" else "dishonest",
-                               claimant_budget=bc, challenger_budget=bh, **game_kw)
-    ch = AGENTS[challenger](honest=True) if challenger == "random-search" else AGENTS[challenger]()
-    wins = sum(play_episode(game, [AGENTS[claimant](), ch], seed=s).outcome()["honest_wins"] for s in range(n))
-    return Rate(wins, n)
-
-
-@pytest.mark.parametrize("tree_kw,claimant,challenger,bc,bh,game_kw", [
-    ({"kind": "obfuscated", "depth": 5, "flaws": 2}, "obfuscating", "honest", 0, 6, {}),
-    ({"kind": "stable", "depth": 3, "branching": 3}, "obfuscating", "honest", 3, 6, {}),
-    ({"kind": "stable", "depth": 3, "branching": 3}, "honest", "obfuscating", 6, 3, {}),
-    ({"kind": "conjunctive", "depth": 4}, "obfuscating", "random-search", 2, 4, {}),
-    ({"kind": "counter-intuitive", "depth": 3, "rule": "majority", "branching": 3, "prior_strength": 0.3},
-     "honest", "obfuscating", 27, 27, {"max_rounds": 1}),
-])
-def test_batch_path_agrees_with_the_kernel(tree_kw, claimant, challenger, bc, bh, game_kw):
-    """Same debaters, same rules: the win rates agree (two-proportion z within 4 standard errors)."""
-    kernel = _kernel_rate(tree_kw, claimant, challenger, bc, bh, 300, **game_kw)
-    res = simulate_standard(6000, np.random.default_rng(0), **tree_kw, claimant=claimant, challenger=challenger,
-                            claimant_budget=bc, challenger_budget=bh, **game_kw)
-    batch = Rate(int(res["honest_wins"].sum()), 6000)
-    p = (kernel.successes + batch.successes) / (kernel.n + batch.n)
-    se = np.sqrt(max(p * (1 - p), 1e-4) * (1 / kernel.n + 1 / batch.n))
-    assert abs(kernel.value - batch.value) <= 4 * se, (kernel, batch)
 
 
 @pytest.mark.parametrize("k,budget", [(1, 0), (3, 20), (8, 64), (2, 255)])

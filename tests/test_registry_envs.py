@@ -1,14 +1,15 @@
 """Every registered environment, over configurations drawn from the parameter space its
 registration declares: PettingZoo's API tests, our seed test over whole episodes, zero-sum
-returns where the payoff is zero-sum, PettingZoo's registry, and Gymnasium's check_env on
-every seat's single-agent view. A game registered later is covered without a line of
-test code."""
+returns where the payoff is zero-sum, PettingZoo's registry, Gymnasium's check_env on
+every seat's single-agent view, and every batch engine registered beside a kernel held to
+that kernel. A game registered later is covered without a line of test code."""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pettingzoo
 import pytest
 from hypothesis import given, settings
@@ -17,15 +18,16 @@ from pettingzoo.test import parallel_api_test
 
 import oversight_gym
 from oversight_gym.agents import RandomAgent
-from oversight_gym.core.registry import spec
+from oversight_gym.core.registry import BatchEngine, register, spec
 from oversight_gym.testing import (
+    check_batch_engine,
     check_determinism,
     check_env_contract,
     check_single_agent_view,
     check_zero_sum,
     rollout,
 )
-from oversight_gym.testing.strategies import game_kwargs
+from oversight_gym.testing.strategies import game_kwargs, seeds, space_kwargs
 
 IDS = oversight_gym.registered_ids()
 EXAMPLES = settings(max_examples=12, deadline=None)
@@ -121,3 +123,57 @@ def test_game_modules_offer_pettingzoo_factories(env_id: str) -> None:
     aec, par = module.env(**kwargs), module.parallel_env(**kwargs)
     assert isinstance(aec, pettingzoo.AECEnv) and isinstance(par, pettingzoo.ParallelEnv)
     assert module.raw_env(**kwargs).metadata["name"] == env_id
+
+
+# --- batch engines ----------------------------------------------------------------------------------
+def _engine_branches(agreement: str) -> list[tuple[str, str, int]]:
+    return [(env_id, e.name, b) for env_id in IDS for e in spec(env_id).batch if e.agreement == agreement
+            for b in range(len(e.space))]
+
+
+@pytest.mark.parametrize("env_id,engine,branch", _engine_branches("exact"))
+@settings(max_examples=3, deadline=None)
+@given(data=st.data())
+def test_exact_batch_engines_equal_their_kernels(env_id: str, engine: str, branch: int, data: st.DataObject) -> None:
+    """Every branch of every exact engine's declared space: episode by episode, field by field."""
+    space = spec(env_id).batch_engine(engine).space
+    config = data.draw(space_kwargs([space[branch]]), label="config")
+    check_batch_engine(env_id, engine, config, seed=data.draw(seeds(), label="seed"))
+
+
+@pytest.mark.parametrize("env_id,engine,branch", _engine_branches("rate"))
+def test_rate_batch_engines_agree_with_their_kernels(env_id: str, engine: str, branch: int) -> None:
+    """Engines with their own random numbers: each outcome's rate, kernel against engine."""
+    space = spec(env_id).batch_engine(engine).space[branch]
+    config = {k: v[0] for k, v in space.items()}  # these branches declare one configuration each
+    assert all(len(v) == 1 for v in space.values()), "a rate engine's branches are single configurations"
+    check_batch_engine(env_id, engine, config, seed=branch)
+
+
+def test_the_batch_check_catches_an_engine_that_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared check can fail: an engine off by one in one episode, and one whose rate is off."""
+    from oversight_gym.core import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # the test game stays in this test
+    def kernel(config: dict, seed: int, episode: int) -> dict:
+        return {"x": (seed + episode) % 2}
+
+    def off_by_one(config: dict, seed: int, episodes: int) -> dict:
+        x = np.array([(seed + i) % 2 for i in range(episodes)])
+        x[-1] += config["shift"]
+        return {"x": x}
+
+    def biased(config: dict, seed: int, episodes: int) -> dict:
+        return {"x": np.ones(episodes)}
+
+    register("test/batch-check-v0", "oversight_gym.envs.debate.pixels:PixelDebateGame", "a test registration",
+             batch=[BatchEngine("off", "off by one", off_by_one, kernel, {"shift": [0, 1]}),
+                    BatchEngine("biased", "always 1", biased, kernel, {"shift": [0]}, agreement="rate",
+                                episodes=200)])
+    check_batch_engine("test/batch-check-v0", "off", {"shift": 0}, seed=4)
+    with pytest.raises(AssertionError, match="episode 2: the engine and the kernel differ in 'x'"):
+        check_batch_engine("test/batch-check-v0", "off", {"shift": 1}, seed=4)
+    with pytest.raises(AssertionError, match="standard errors"):
+        check_batch_engine("test/batch-check-v0", "biased", {"shift": 0})
+    with pytest.raises(ValueError, match="agreement must be one of"):
+        BatchEngine("bad", "x", biased, kernel, {"shift": [0]}, agreement="close")

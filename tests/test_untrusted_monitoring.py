@@ -1,7 +1,8 @@
-"""AI control (Greenblatt et al. 2023): the untrusted-monitoring kernel, its agreement with the
-vectorised simulator, the closed forms, the red-team optimiser and the properties of the
-issue (safety never below the no-monitoring baseline for the same red team; paraphrasing
-that always destroys the signal removes the monitor's collusion)."""
+"""AI control (Greenblatt et al. 2023): the untrusted-monitoring kernel (its deployment-by-deployment
+agreement with the vectorised simulator is the registry-wide batch check), the closed forms, the
+red-team optimiser and the protocol's properties (safety never below the no-monitoring baseline
+for the same red team; paraphrasing that always destroys the signal removes the monitor's
+collusion)."""
 
 from __future__ import annotations
 
@@ -46,16 +47,6 @@ def red_teams() -> st.SearchStrategy[A.RedTeam]:
 
 
 FIELDS = ("end", "tasks_done", "solved", "audits", "attacks", "deferrals", "shutdown")
-
-
-@FEW
-@given(cfg=configs(), red=red_teams(), seed=st.integers(0, 2**31))
-def test_simulator_agrees_with_the_kernel_deployment_by_deployment(cfg, red, seed) -> None:
-    seeds = A.deployment_seeds(seed, 4)
-    fast = A.simulate(cfg, red, *A.draw_batch(cfg, seeds))
-    slow = A.simulate_loop(cfg, red, seeds)
-    for f in FIELDS:
-        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
 
 
 def test_scripted_agents_through_the_aec_view_match_the_simulator() -> None:

@@ -77,6 +77,45 @@ def _check_space(id: str, space: Space | list[Space] | tuple[Space, ...] | None)
     return tuple(out)
 
 
+#: how a batch engine's episodes must agree with the kernel's
+AGREEMENTS = ("exact", "rate")
+
+
+@dataclass(frozen=True)
+class BatchEngine:
+    """A vectorised engine that plays many episodes of a registered game, registered beside
+    the game's kernel (as Gymnasium registers a vector implementation beside the scalar one).
+
+    ``run`` (``"module:function"``) is ``run(config, seed, episodes) -> {field: array}``: one
+    entry per episode for each outcome field. ``reference`` is
+    ``reference(config, seed, episode) -> {field: value}``: the same episode played on the
+    kernel (or on the kernel's own rule functions, written for reading). ``space`` declares
+    the configurations the registry-wide check draws (same form as a game's space; it may
+    include the agents' parameters the engine hard-codes). ``agreement`` is ``"exact"`` (every
+    episode's fields equal, byte for byte) or ``"rate"`` (the engine draws its own random
+    numbers, so only the distributions can agree: each field's mean over ``episodes``
+    kernel episodes and ``batch_episodes`` engine episodes, within four standard errors).
+    :func:`oversight_gym.testing.checks.check_batch_engine` is the check.
+    """
+
+    name: str
+    description: str
+    run: str | Callable[..., dict[str, Any]]
+    reference: str | Callable[..., dict[str, Any]]
+    space: Any
+    agreement: str = "exact"
+    episodes: int = 3
+    batch_episodes: int = 0
+
+    def __post_init__(self) -> None:
+        if self.agreement not in AGREEMENTS:
+            raise ValueError(f"batch engine {self.name!r}: agreement must be one of {list(AGREEMENTS)}, "
+                             f"got {self.agreement!r}")
+        object.__setattr__(self, "space", _check_space(f"batch engine {self.name}", self.space))
+        if not self.space:
+            raise ValueError(f"batch engine {self.name!r} declares no space: the registry-wide check draws from it")
+
+
 @dataclass(frozen=True)
 class EnvSpec:
     id: str
@@ -88,6 +127,14 @@ class EnvSpec:
     #: Compiled search fast paths the family offers: kind (``"mcts"``, ``"minimax"``) ->
     #: ``"module:OBJECT"`` (see :mod:`oversight_gym.agents.search.mcts`).
     fast_paths: dict[str, str] = field(default_factory=dict)
+    #: batch engines of the game (see :class:`BatchEngine`)
+    batch: tuple[BatchEngine, ...] = ()
+
+    def batch_engine(self, name: str) -> BatchEngine:
+        for engine in self.batch:
+            if engine.name == name:
+                return engine
+        raise KeyError(f"{self.id} has no batch engine {name!r}; engines: {[e.name for e in self.batch]}")
 
     def game_factory(self) -> Callable[..., Game]:
         return resolve(self.game)
@@ -113,19 +160,26 @@ def register(
     kwargs: dict[str, Any] | None = None,
     space: Space | list[Space] | None = None,
     fast_paths: dict[str, str] | None = None,
+    batch: list[BatchEngine] | tuple[BatchEngine, ...] = (),
 ) -> None:
     """Register a game under a versioned id (``family/name-vN``).
 
     ``kwargs`` are defaults for the game factory; ``space`` declares the configurations
     property tests draw from (see the module docstring); ``fast_paths`` names the compiled
-    search paths the family offers for the game (kind -> ``"module:OBJECT"``).
+    search paths the family offers for the game (kind -> ``"module:OBJECT"``); ``batch``
+    lists its batch engines (:class:`BatchEngine`), which one registry-wide check holds to
+    the kernel.
     """
     if not is_versioned_id(id):
         raise ValueError(f"id must look like 'family/name-vN' (lower case), got {id!r}")
     for kind, target in (fast_paths or {}).items():
         if not isinstance(target, str) or ":" not in target:
             raise ValueError(f"fast_paths of {id!r}: {kind!r} must name 'module:OBJECT', got {target!r}")
-    spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space), dict(fast_paths or {}))
+    names = [e.name for e in batch]
+    if len(set(names)) != len(names) or not all(isinstance(e, BatchEngine) for e in batch):
+        raise ValueError(f"batch of {id!r}: give BatchEngine objects with distinct names, got {names}")
+    spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space), dict(fast_paths or {}),
+                   tuple(batch))
     _REGISTRY[id] = spec
     pettingzoo.register("aec", id, entry_point=lambda **kw: make(id, **kw))
     pettingzoo.register("parallel", id, entry_point=lambda **kw: make_parallel(id, **kw))

@@ -20,6 +20,7 @@ Example::
 
 from oversight_gym.testing.checks import (
     Episode,
+    check_batch_engine,
     check_determinism,
     check_env_contract,
     check_single_agent_view,
@@ -28,5 +29,6 @@ from oversight_gym.testing.checks import (
 )
 
 __all__ = [
-    "Episode", "check_determinism", "check_env_contract", "check_single_agent_view", "check_zero_sum", "rollout",
+    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_single_agent_view",
+    "check_zero_sum", "rollout",
 ]

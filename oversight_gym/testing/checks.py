@@ -10,7 +10,8 @@ it is for every environment made by ``oversight_gym.make``.
 * :func:`check_determinism`: the same seed gives the same game, byte for byte, over
   whole episodes (PettingZoo's ``parallel_seed_test`` stops after one step);
 * :func:`check_zero_sum`: cumulative returns sum to zero at every step;
-* :func:`check_single_agent_view`: Gymnasium's ``check_env`` plus random episodes.
+* :func:`check_single_agent_view`: Gymnasium's ``check_env`` plus random episodes;
+* :func:`check_batch_engine`: a batch engine registered with a game agrees with the kernel.
 
 Example::
 
@@ -42,10 +43,11 @@ from pettingzoo import AECEnv, ParallelEnv
 from oversight_gym.core.episode import ask
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.core.game import TERMINAL, State
-from oversight_gym.core.registry import is_versioned_id, make, spec
+from oversight_gym.core.registry import is_versioned_id, make, resolve, spec
 
 __all__ = [
-    "Episode", "check_determinism", "check_env_contract", "check_single_agent_view", "check_zero_sum", "rollout",
+    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_single_agent_view",
+    "check_zero_sum", "rollout",
 ]
 
 EnvFn = Callable[[], AECEnv] | str
@@ -663,3 +665,49 @@ def _check_single_agent_illegal(env: gymnasium.Env, obs: Any, info: Any, where: 
             raise AssertionError(f"{where}: with illegal_action='penalty' an illegal action must end the episode "
                                  f"with reward {penalty} and info['illegal_action']; got terminated={terminated}, "
                                  f"reward={reward!r}, info={step_info!r}")
+
+
+# --- batch engines ----------------------------------------------------------------------
+def check_batch_engine(env_id: str, engine: str, config: Mapping[str, Any], seed: int = 0,
+                       episodes: int | None = None, sigmas: float = 4.0) -> None:
+    """A batch engine registered with ``env_id`` agrees with its kernel reference on ``config``.
+
+    ``"exact"`` engines: for each of the ``episodes`` episodes of ``seed``, every outcome field
+    of the engine equals the reference's, byte for byte. ``"rate"`` engines draw their own
+    random numbers, so their distributions are compared: each field's mean over the
+    reference's episodes and over the engine's (``batch_episodes``, by default ten times as
+    many) must agree within ``sigmas`` standard errors of the difference.
+
+    >>> from oversight_gym.testing import check_batch_engine
+    >>> check_batch_engine("collusion/untrusted-monitoring-v0", "simulator",
+    ...                    {"n_tasks": 50, "protocol": "trusted", "attack_rate": 0.1}, seed=3)
+    """
+    e = spec(env_id).batch_engine(engine)
+    run, reference = resolve(e.run), resolve(e.reference)
+    n = e.episodes if episodes is None else episodes
+    where = f"{env_id} batch engine {engine!r}, config {dict(config)}, seed {seed}"
+    if e.agreement == "exact":
+        batch = run(dict(config), seed, n)
+        for i in range(n):
+            ref = reference(dict(config), seed, i)
+            for name, value in ref.items():
+                a, b = np.asarray(batch[name][i]), np.asarray(value)
+                floats = a.dtype.kind == "f" or b.dtype.kind == "f"
+                if a.shape != b.shape or not np.array_equal(a, b, equal_nan=floats):
+                    at = np.argwhere(a != b)[0].tolist() if a.shape == b.shape else None
+                    raise AssertionError(f"{where}, episode {i}: the engine and the kernel differ in {name!r}: "
+                                         + (f"shape {a.shape} != {b.shape}" if at is None else
+                                            f"first at {at}: {a[tuple(at)]!r} != {b[tuple(at)]!r}"))
+        return
+    m = e.batch_episodes or 10 * n
+    batch = run(dict(config), seed, m)
+    refs = [reference(dict(config), seed, i) for i in range(n)]
+    for name in refs[0]:
+        x = np.asarray([r[name] for r in refs], dtype=float)
+        y = np.asarray(batch[name], dtype=float)
+        pooled = np.concatenate([x, y]).var()
+        se = math.sqrt(max(pooled, 1.0 / (n + m)) * (1.0 / n + 1.0 / m))
+        if abs(x.mean() - y.mean()) > sigmas * se:
+            raise AssertionError(f"{where}: field {name!r} has mean {x.mean():.4f} over {n} kernel episodes and "
+                                 f"{y.mean():.4f} over {m} engine episodes, more than {sigmas} standard errors "
+                                 f"({se:.4f}) apart")

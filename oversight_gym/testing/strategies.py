@@ -5,7 +5,8 @@ examples on the property, not on rejected draws:
 
 * :func:`seeds`: seeds for ``reset(seed=...)`` and ``numpy.random.default_rng``;
 * :func:`game_kwargs`: configurations of a registered game, drawn from the parameter
-  space its registration declares (``register(..., space=...)``);
+  space its registration declares (``register(..., space=...)``); :func:`batch_configs`
+  those of a batch engine registered with a game;
 * :func:`agents`: seeded scripted agents that play from observations alone;
 * :func:`policies`: shrinkable policies that pick among the legal actions, so a
   failing game shrinks to the simplest line of play that breaks it.
@@ -38,7 +39,7 @@ from hypothesis.strategies import SearchStrategy
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import spec
 
-__all__ = ["ChoicePolicy", "agents", "game_kwargs", "policies", "seeds"]
+__all__ = ["ChoicePolicy", "agents", "batch_configs", "game_kwargs", "policies", "seeds", "space_kwargs"]
 
 #: Largest seed drawn (numpy and PettingZoo accept any non-negative int; 32 bits is plenty).
 MAX_SEED = 2**32 - 1
@@ -98,6 +99,18 @@ def _check_names(env_id: str, names: set[str]) -> None:
     unknown = sorted(names - set(params))
     if unknown:
         raise ValueError(f"{env_id}: {unknown} are not parameters of its game; parameters are {sorted(params)}")
+
+
+def space_kwargs(space: Sequence[dict[str, Any]]) -> SearchStrategy[dict[str, Any]]:
+    """Configurations drawn from a declared space (a union of product spaces, as a
+    registration declares it): one branch, then one value (or int in a range) per parameter."""
+    return st.one_of([st.fixed_dictionaries({k: _dimension(d) for k, d in branch.items()})
+                      for branch in (space or ({},))])
+
+
+def batch_configs(env_id: str, engine: str) -> SearchStrategy[dict[str, Any]]:
+    """Configurations of a registered batch engine of ``env_id``, drawn from its declared space."""
+    return space_kwargs(spec(env_id).batch_engine(engine).space)
 
 
 def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:

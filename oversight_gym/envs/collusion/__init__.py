@@ -6,7 +6,10 @@ Importing this package registers its games.
 
 from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.payoffs import MixedSum, SharedPrize, SidePayment, ZeroSum
-from oversight_gym.core.registry import register
+from oversight_gym.core.registry import BatchEngine, register
+
+# fast exploration decay and a short convergence window: sessions of a few thousand periods
+_FAST = {"beta": [1e-3], "window": [500], "max_periods": [40_000]}
 
 register(
     "collusion/pricing-v0",
@@ -22,9 +25,23 @@ register(
         "fine": [0.0, 0.1],
         "payoff": [None, MixedSum(0.5)],
     },
+    # the compiled Q-learning engine of Calvano et al. (2020), session by session equal to its
+    # readable reference over the kernel's profit table; short sessions keep the check cheap
+    batch=[BatchEngine(
+        "calvano", "tabular Q-learning sessions of Calvano et al. (2020), compiled",
+        "oversight_gym.envs.collusion.calvano:batch_outcomes",
+        "oversight_gym.envs.collusion.calvano:reference_outcome",
+        space=[{**_FAST, **variant} for variant in (
+            {}, {"alpha": [0.3], "delta": [0.9]}, {"n_firms": [3], "m": [3]}, {"m": [4], "k": [2]},
+            {"audit_prob": [0.3], "fine": [0.05]},
+            {"beta": [1e-4], "window": [100_000], "max_periods": [3_000]},  # stops at the cap, unconverged
+        )],
+    )],
 )
 
 # AI control (Greenblatt et al. 2023): short deployments keep the registry-wide tests cheap.
+_RED_TEAM = {"attack_rate": [0.0, 0.01, 0.1, 0.3], "signal": [True, False],
+             "monitor": ["honest", "on_signal", "always"]}
 register(
     "collusion/untrusted-monitoring-v0",
     "oversight_gym.envs.collusion.untrusted_monitoring:UntrustedMonitoringGame",
@@ -36,6 +53,24 @@ register(
         {"n_tasks": [3, 8], "protocol": ["untrusted"], "audit_budget": [0.25], "defer_rate": [0.0, 0.2],
          "honeypots": [0, 3], "paraphrase_prob": [0.0, 0.5, 1.0], "signal_collision": [0.0, 0.5]},
     ],
+    # the vectorised simulator: deployment by deployment equal to the kernel played by the
+    # scripted red team (ControlRedTeam) through the episode driver
+    batch=[BatchEngine(
+        "simulator", "deployments of AI control against a scripted red team, vectorised (numba)",
+        "oversight_gym.envs.collusion.ai_control:batch_outcomes",
+        "oversight_gym.envs.collusion.ai_control:reference_outcome",
+        space=[{**_RED_TEAM, "n_tasks": [20, 120, 300], "protocol": ["none", "upfront"],
+                "audit_budget": [0.0, 0.02, 0.1, 0.3], "attack_success": [0.05, 0.5, 1.0]},
+               {**_RED_TEAM, "n_tasks": [20, 120, 300], "protocol": ["trusted"],
+                "audit_budget": [0.0, 0.02, 0.1, 0.3], "defer_rate": [0.0, 0.1, 0.3],
+                "separation_trusted": [0.0, 1.5, 4.0], "attack_success": [0.05, 0.5, 1.0]},
+               {**_RED_TEAM, "n_tasks": [20, 120, 300], "protocol": ["untrusted"],
+                "audit_budget": [0.0, 0.02, 0.1, 0.3], "defer_rate": [0.0, 0.1, 0.3], "honeypots": [0, 5, 20],
+                "separation_untrusted": [0.0, 2.5, 5.0], "stealth": [0.0, 0.5, 1.0],
+                "paraphrase_prob": [0.0, 0.3, 1.0], "paraphrase_loss": [0.0, 0.5],
+                "signal_collision": [0.0, 0.1, 0.5]}],
+        episodes=4,
+    )],
 )
 
 # Covert signalling past a paraphrasing overseer (Motwani et al. 2024; Mathew et al. 2024).

@@ -175,28 +175,53 @@ def simulate(cfg: ControlConfig, red: RedTeam, hp: np.ndarray, tasks: np.ndarray
 
 
 def simulate_loop(cfg: ControlConfig, red: RedTeam, seeds: Sequence[int]) -> SimOutcome:
-    """The plain baseline: one kernel episode per deployment, seats played by the scripted
-    rules in a Python loop (what :func:`simulate` replaces; used by the benchmark and to test
-    agreement)."""
-    from oversight_gym.envs.collusion.untrusted_monitoring import MONITOR, UntrustedMonitoringGame
+    """The plain baseline: one kernel episode per deployment, both seats played by the scripted
+    red team (:class:`~oversight_gym.envs.collusion.control_agents.ControlRedTeam`) through the
+    episode driver (what :func:`simulate` replaces; the reference of the batch engine and the
+    benchmark's baseline)."""
+    from oversight_gym.core.episode import advance
+    from oversight_gym.envs.collusion.control_agents import ControlRedTeam
+    from oversight_gym.envs.collusion.untrusted_monitoring import MONITOR, POLICY, UntrustedMonitoringGame
 
     game = UntrustedMonitoringGame(**cfg.as_dict())
+    agent = ControlRedTeam(red.attack_rate, red.signal, red.monitor)
     rows = []
     for s in seeds:
         state = game.new_initial_state(np.random.default_rng(int(s)))
-        while not state.is_terminal():
-            player = state.current_player()
-            obs = state.observation(player)
-            if player == MONITOR:
-                action = int(monitor_rule(red.mode, bool(obs[1]), bool(obs[2])))
-            else:
-                action = int(policy_rule(float(obs[1]), red.attack_rate, red.signal))
-            state.apply_action(action)
+        advance(state, {POLICY: agent, MONITOR: agent})
         o = state.outcome()
         end = 2 if o["backdoor"] else 1 if o["caught"] else 0
         rows.append((end, o["tasks_done"], o["solved"], o["audits"], o["attacks"], o["deferrals"], o["shutdown"]))
     arr = np.array(rows, dtype=np.int64).reshape(-1, 7)
     return SimOutcome(*(arr[:, i] for i in range(6)), arr[:, 6].astype(bool))
+
+
+# --- the batch engine as registered with the game ---------------------------------------------------
+#: the red team's parameters in a batch-engine configuration (the rest configure the protocol)
+RED_TEAM_PARAMS = ("attack_rate", "signal", "monitor")
+OUTCOME_FIELDS = ("end", "tasks_done", "solved", "audits", "attacks", "deferrals", "shutdown")
+
+
+def _configured(config: dict[str, Any]) -> tuple[ControlConfig, RedTeam]:
+    red = RedTeam(**{k: config[k] for k in RED_TEAM_PARAMS if k in config})
+    return ControlConfig(**{k: v for k, v in config.items() if k not in RED_TEAM_PARAMS}), red
+
+
+def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """``episodes`` deployments under master ``seed`` by the vectorised simulator (the batch
+    engine registered with ``collusion/untrusted-monitoring-v0``); ``config`` holds the
+    protocol's parameters and the red team's (``attack_rate``, ``signal``, ``monitor``)."""
+    cfg, red = _configured(config)
+    sim = simulate(cfg, red, *draw_batch(cfg, deployment_seeds(seed, episodes)))
+    return {f: getattr(sim, f) for f in OUTCOME_FIELDS}
+
+
+def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
+    """Deployment ``episode`` of master ``seed`` played on the kernel with the scripted red team
+    (:func:`simulate_loop`): what :func:`batch_outcomes` must reproduce exactly."""
+    cfg, red = _configured(config)
+    sim = simulate_loop(cfg, red, [deployment_seeds(seed, episode + 1)[episode]])
+    return {f: getattr(sim, f)[0] for f in OUTCOME_FIELDS}
 
 
 @dataclass(frozen=True)

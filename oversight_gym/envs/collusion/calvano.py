@@ -590,6 +590,24 @@ def digits_state(config: CalvanoConfig, observations: np.ndarray) -> np.ndarray:
     return obs @ weights
 
 
+# --- the batch engine as registered with the game ---------------------------------------------------
+OUTCOME_FIELDS = ("converged", "periods", "final_state", "strategies")
+
+
+def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """Sessions ``0..episodes-1`` of master ``seed`` by :func:`run_sessions` (the batch engine
+    registered with ``collusion/pricing-v0``); ``config`` holds :class:`CalvanoConfig`'s fields."""
+    res = run_sessions(CalvanoConfig(**config), episodes, seed=seed)
+    return {f: getattr(res, f) for f in OUTCOME_FIELDS}
+
+
+def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
+    """Session ``episode`` of master ``seed`` by the readable :func:`reference_session` over the
+    kernel's profit table: what :func:`batch_outcomes` must reproduce exactly."""
+    ref = reference_session(CalvanoConfig(**config), seed=seed, session=episode)
+    return {f: ref[f] for f in OUTCOME_FIELDS}
+
+
 def pricing_q_agent(game: PricingGame, seat: int, **kwargs: Any) -> QLearningAgent:
     """A :class:`~oversight_gym.agents.learning.qlearning.QLearningAgent` for seat ``seat`` of a
     :class:`~oversight_gym.envs.collusion.pricing.PricingGame`, initialised as in the paper

@@ -6,7 +6,7 @@ the game is made).
 
 from oversight_gym.agents.base import register_agent_module
 from oversight_gym.core.payoffs import SidePayment, ZeroSum
-from oversight_gym.core.registry import register
+from oversight_gym.core.registry import BatchEngine, register
 
 # Parameters of the pixel debate that combine freely. A fixed digit as ``liar_label`` is
 # left out: it is valid, but resetting on an image of that digit raises by design.
@@ -57,6 +57,27 @@ register(
         {**_RECURSIVE_COMMON, "protocol": ["standard", "prover-estimator"], "queries": [1]},
         {**_RECURSIVE_COMMON, "protocol": ["cross-examination", "judge-directed"], "queries": [1, 3]},
     ],
+    # the compiled path of the standard protocol with the scripted debaters; it draws its own
+    # random numbers, so its win rates are held to the kernel's
+    batch=[BatchEngine(
+        "standard", "standard recursive debates between scripted debaters, compiled (numba)",
+        "oversight_gym.envs.debate.recursive_batch:batch_outcomes",
+        "oversight_gym.envs.debate.recursive_batch:reference_outcome",
+        space=[
+            {"kind": ["obfuscated"], "depth": [5], "flaws": [2], "claimant": ["obfuscating"],
+             "challenger": ["honest"], "claimant_budget": [0], "challenger_budget": [6]},
+            {"kind": ["stable"], "depth": [3], "branching": [3], "claimant": ["obfuscating"],
+             "challenger": ["honest"], "claimant_budget": [3], "challenger_budget": [6]},
+            {"kind": ["stable"], "depth": [3], "branching": [3], "claimant": ["honest"],
+             "challenger": ["obfuscating"], "claimant_budget": [6], "challenger_budget": [3]},
+            {"kind": ["conjunctive"], "depth": [4], "claimant": ["obfuscating"], "challenger": ["random-search"],
+             "claimant_budget": [2], "challenger_budget": [4]},
+            {"kind": ["counter-intuitive"], "depth": [3], "rule": ["majority"], "branching": [3],
+             "prior_strength": [0.3], "claimant": ["honest"], "challenger": ["obfuscating"],
+             "claimant_budget": [27], "challenger_budget": [27], "max_rounds": [1]},
+        ],
+        agreement="rate", episodes=300, batch_episodes=6000,
+    )],
 )
 
 register_agent_module("oversight_gym.envs.debate.tree_debaters", "oversight_gym.envs.debate.tree_solver")

@@ -260,6 +260,42 @@ def simulate_standard(n: int, rng: np.random.Generator, *, kind: str = "obfuscat
             "honest_wins": verdict == res[:, 1], "ended_by": res[:, 3], "depth_reached": res[:, 4]}
 
 
+# --- the batch engine as registered with the game ---------------------------------------------------
+OUTCOME_FIELDS = ("claimant_wins", "root_truth", "root_claim", "honest_wins", "depth_reached")
+
+
+def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """``episodes`` standard debates by :func:`simulate_standard` (the batch engine registered
+    with ``debate/recursive-v0``), drawing from ``numpy.random.default_rng(seed)``."""
+    res = simulate_standard(episodes, np.random.default_rng(seed), **config)
+    return {f: res[f] for f in OUTCOME_FIELDS}
+
+
+def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
+    """One debate on the kernel (``debate/recursive-v0``, standard protocol) played by the
+    scripted debaters the batch path hard-codes (:mod:`~oversight_gym.envs.debate.tree_debaters`):
+    the claimant is honest or obfuscating, the challenger honest, obfuscating or a random
+    searcher. Its own random numbers, so only the rates can agree with :func:`batch_outcomes`."""
+    from oversight_gym.core.episode import play_episode
+    from oversight_gym.envs.debate.recursive import RecursiveDebateGame
+    from oversight_gym.envs.debate.tree_debaters import (
+        HonestTreeDebater,
+        ObfuscatingTreeDebater,
+        RandomSearchTreeDebater,
+    )
+
+    kw = dict(config)
+    claimant, challenger = kw.pop("claimant", "obfuscating"), kw.pop("challenger", "honest")
+    kw["claimant_budget"] = kw.get("claimant_budget", 0)
+    kw["challenger_budget"] = kw.get("challenger_budget", 0)
+    game = RecursiveDebateGame(**kw, claim="honest" if claimant == "honest" else "dishonest")
+    agents = {"honest": HonestTreeDebater, "obfuscating": ObfuscatingTreeDebater}
+    second = RandomSearchTreeDebater(honest=True) if challenger == "random-search" else agents[challenger]()
+    seeds = np.random.SeedSequence([seed, episode]).generate_state(1)
+    outcome = play_episode(game, [agents[claimant](), second], seed=int(seeds[0])).outcome()
+    return {f: outcome[f] for f in OUTCOME_FIELDS}
+
+
 def summary(result: dict[str, np.ndarray]) -> dict[str, Any]:
     """Counts for a batch result: debates, honest wins, wrong verdicts."""
     n = int(result["honest_wins"].shape[0])
@@ -267,4 +303,5 @@ def summary(result: dict[str, np.ndarray]) -> dict[str, Any]:
     return {"n": n, "honest_wins": h, "wrong_verdicts": n - h}
 
 
-__all__ = ["CHALLENGERS", "CLAIMANTS", "ENDED_BY", "draws_per_debate", "simulate_standard", "summary"]
+__all__ = ["CHALLENGERS", "CLAIMANTS", "ENDED_BY", "batch_outcomes", "draws_per_debate", "reference_outcome",
+           "simulate_standard", "summary"]
