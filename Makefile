@@ -1,27 +1,36 @@
 # The whole set-up on a fresh machine: `make demo` and `make test`.
+#   demo: the core package only (no torch, Ray, RLlib or OpenSpiel), then a first result
+#   test: the core and every extra the tests exercise, then the test suite
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+FULL := $(VENV)/.installed-test
 
 .PHONY: demo test bench lint clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(CORE): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $(CORE)
+
+$(FULL): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(CORE) $(FULL)
+
+demo: $(CORE)
 	$(VENV)/bin/oversight-gym run pixel-debate --quick
 
-test: $(STAMP)
+test: $(FULL)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(FULL)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-lint: $(STAMP)
+lint: $(FULL)
 	$(VENV)/bin/ruff check oversight_gym tests benchmarks examples
 
 clean:
