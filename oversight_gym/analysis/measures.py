@@ -232,10 +232,9 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
                and not (isinstance(m.value, float) and math.isnan(m.value))]
     if not numeric:
         return None
-    import matplotlib
+    from oversight_gym.analysis.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     units = list(dict.fromkeys(m.unit for m in numeric))
     heights = [len([m for m in numeric if m.unit == u]) for u in units]
@@ -266,12 +265,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
     axes[0, 0].legend(handles=handles, fontsize=7, loc="best")
     if title:
         fig.suptitle(textwrap.shorten(title, 110), fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["WIDTH", "Measure", "Published", "find", "measures_json", "measures_table", "plot_measures"]

@@ -123,10 +123,9 @@ def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric
     """One figure for one metric: a line with its interval band over one numeric parameter
     (one line per value of a second parameter), a heatmap over two parameters when the
     first is not numeric or there are more than six lines, else a bar per cell."""
-    import matplotlib
+    from oversight_gym.analysis.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     path = Path(path)
     numeric = [p for p in params if all(isinstance(r.get(p), int | float) and not isinstance(r.get(p), bool)
@@ -171,11 +170,7 @@ def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric
     ax.set_title(metric if len(params) != 2 else f"{metric} (mean over seeds)")
     if len(params) != 2:
         ax.set_ylabel(f"{metric} (mean over seeds)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def write_report(results: str | Path, out: str | Path | None = None, figures: bool = True) -> Path:

@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from oversight_gym.analysis.measures import WIDTH, Measure, _render, measures_json, measures_table, plot_measures
+from oversight_gym.analysis.plots import save_figure
 
 _MISSING = object()
 
@@ -157,14 +158,8 @@ class Context:
 
     def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
         """Lay out a matplotlib figure, save it as ``name`` in the output folder, close it,
-        and return its path."""
-        import matplotlib.pyplot as plt
-
-        fig.tight_layout()
-        path = self.path(name)
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
-        return path
+        and return its path (:func:`oversight_gym.analysis.plots.save_figure`)."""
+        return save_figure(fig, self.path(name), dpi)
 
 
 @dataclass

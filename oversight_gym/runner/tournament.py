@@ -190,10 +190,9 @@ class TournamentResult:
 
     def plot(self, path: str | Path, title: str | None = None) -> Path:
         """Heatmaps of the meta-game, one per seat, with the mean payoffs written in."""
-        import matplotlib
+        from oversight_gym.analysis.plots import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         A, B = self.meta_game()
         _, se = self.payoffs()
@@ -211,9 +210,4 @@ class TournamentResult:
             ax.set_title(f"payoff to {seat}")
             fig.colorbar(im, ax=ax, fraction=0.046)
         fig.suptitle(title or f"{self.env_id}: mean payoff (±95% CI), {self.repetitions} matches per cell")
-        fig.tight_layout()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=110)

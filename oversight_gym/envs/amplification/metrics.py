@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
+
 
 def independent_error(steps: Iterable[int] | np.ndarray, epsilon: float) -> float:
     """Mean over trees of ``1 - (1 - epsilon)^S``, S the number of overseer steps of each."""
@@ -45,11 +47,9 @@ def tree_error(branching: int, height: int, p: float) -> float:
 def draw_tree(graph: Any, ax: Any = None, max_nodes: int = 80) -> Any:
     """Draw a decomposition tree (from ``tree_graph`` or ``AmplifyState.decomposition_graph``):
     green nodes answered right, red wrong; squares answered by the model, circles by H."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import networkx as nx
+
+    plt = pyplot()
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5))
@@ -91,11 +91,7 @@ def _tree_layout(g: Any) -> dict[int, tuple[float, float]]:
 def learning_curve_plot(curves: dict[str, tuple[list[float], list[float]]], title: str, path: Any,
                         xlabel: str = "training examples", target: float | None = None) -> Any:
     """One figure with a line per curve (``label -> (x, accuracy)``), saved to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, (x, y) in curves.items():
         ax.plot(x, 100 * np.asarray(y), marker=".", label=label)
@@ -106,7 +102,4 @@ def learning_curve_plot(curves: dict[str, tuple[list[float], list[float]]], titl
     ax.set_ylim(0, 101)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -21,6 +21,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent, make_agent
 from oversight_gym.analysis.metrics import Rate
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import make_game
@@ -179,10 +180,7 @@ def plot_judge_accuracy(alone: Rate, accuracy: dict[str, Rate], path: str | Path
                         published: dict[str, float] | None = None) -> Path:
     """Bars of the judge's accuracy alone and after each matchup's debates, with Wilson
     intervals; ``published`` values ({label: rate}) are drawn as lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = ["judge alone"] + [f"debate\n{m}" for m in accuracy]
     rates = [alone, *accuracy.values()]
@@ -199,11 +197,7 @@ def plot_judge_accuracy(alone: Rate, accuracy: dict[str, Rate], path: str | Path
     ax.set_ylabel("judge accuracy (%), 95% Wilson CI")
     ax.set_ylim(0, 100)
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_example_debates(game: PixelDebateGame, records: list[dict[str, Any]], path: str | Path, title: str,
@@ -213,10 +207,7 @@ def plot_example_debates(game: PixelDebateGame, records: list[dict[str, Any]], p
     records = records[:limit]
     if not records:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     cols = min(6, len(records))
     rows = (len(records) + cols - 1) // cols
@@ -228,8 +219,4 @@ def plot_example_debates(game: PixelDebateGame, records: list[dict[str, Any]], p
         ok = "honest wins" if r["honest_wins"] else "liar wins"
         ax.set_title(f"true {r['true_label']} / lie {r['liar_label']}\njudge: {r['verdict']} ({ok})", fontsize=8)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -10,16 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.debate.argument_trees import node_depths
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max_nodes: int = 127) -> Path:
@@ -33,7 +25,7 @@ def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max
     """
     import networkx as nx
 
-    plt = _plt()
+    plt = pyplot()
     tree, g = state.tree, state.game
     b, d = tree.branching, tree.depth
     depths = node_depths(b, d)
@@ -97,11 +89,7 @@ def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max
     ax.set_title(title or f"{g.protocol} debate, {tree.kind} tree, N={tree.num_leaves}, L={g.max_rounds}\n{verdict}",
                  fontsize=9)
     ax.axis("off")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["plot_debate_tree"]
