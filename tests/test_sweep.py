@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight_gym.analysis.report import mean_interval, read_results, summarise, write_report
+from oversight_gym.analysis.report import mean_interval, summarise, write_report
 from oversight_gym.cli import main
-from oversight_gym.runner.records import read_records
+from oversight_gym.runner.records import read_records, read_results
 from oversight_gym.runner.scenario import get_scenario
 from oversight_gym.runner.sweep import (
     ScenarioExperiment,

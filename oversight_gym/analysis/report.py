@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.runner.records import read_results
+
 _NOT_METRICS = ("seed", "seconds", "version")
 
 
@@ -37,23 +39,6 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
         return m, math.nan, math.nan
     half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return m, m - half, m + half
-
-
-def read_results(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header (configuration) and the records of a results file."""
-    lines = Path(path).read_text().splitlines()
-    if not lines:
-        raise ValueError(f"{path}: empty results file")
-    header = json.loads(lines[0])
-    if not header.get("header"):
-        raise ValueError(f"{path}: not a results file (its first line is not a header)")
-    records = []
-    for line in lines[1:]:
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a torn last line from a killed run
-    return header.get("config", {}), records
 
 
 def summarise(records: Sequence[Mapping[str, Any]], params: Sequence[str],

@@ -1,4 +1,5 @@
-"""Results files: JSON lines appended as each record finishes, so a killed run resumes.
+"""Results files: JSON lines appended as each record finishes, so a killed run resumes. This
+module owns the format: everything that writes or reads a results file goes through it.
 
 The first line of a file is a header with the configuration that produced it. Opening
 the file again with the same configuration keeps every record already written and
@@ -64,11 +65,24 @@ class RecordFile:
         self.records.append(json.loads(_canonical(record)))
 
 
+def read_results(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header's configuration and the records of a results file (a line cut short by a
+    kill ends the records)."""
+    lines = Path(path).read_text().splitlines()
+    if not lines:
+        raise ValueError(f"{path}: empty results file")
+    header = json.loads(lines[0])
+    if not header.get("header"):
+        raise ValueError(f"{path}: not a results file (its first line is not a header)")
+    records = []
+    for line in lines[1:]:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a torn last line from a killed run
+    return header.get("config", {}), records
+
+
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """The records of a results file (without its header)."""
-    out = []
-    for line in Path(path).read_text().splitlines():
-        r = json.loads(line)
-        if not r.get("header"):
-            out.append(r)
-    return out
+    return read_results(path)[1]

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight_gym.core.errors import check_choice
-from oversight_gym.runner.records import RecordFile
+from oversight_gym.runner.records import RecordFile, read_results
 from oversight_gym.runner.scenario import Scenario, parse_value
 
 BACKENDS = ("inprocess", "processes", "ray")
@@ -314,8 +314,6 @@ def export_records(records_or_path: str | Path | list[dict[str, Any]], out: str 
     """Write records (or a results file's records) as CSV or Parquet, by ``out``'s suffix."""
     keys: list[str] = []
     if isinstance(records_or_path, str | Path):
-        from oversight_gym.analysis.report import read_results
-
         config, records = read_results(records_or_path)
         keys = list(config.get("keys", []))
     else:
