@@ -52,22 +52,16 @@ def make_config(params: dict[str, Any], paraphrase: float, penalty: float) -> Co
                         detection_penalty=penalty, fpr=params["fpr"])
 
 
-def measure(cfg: CovertConfig, trained: CovertTraining, episodes: int, seed: int) -> dict[str, Any]:
-    """Every metric of one trained pair under the overseer of ``cfg`` (a flat record; see
-    :func:`~oversight_gym.envs.collusion.covert_runs.evaluate_code`)."""
-    return evaluate_code(cfg, trained, episodes, seed)
-
-
 def train(params: dict[str, Any], cfg: CovertConfig, seed: int) -> CovertTraining:
     return train_covert(cfg, iterations=params["iterations"], batch=params["batch"], lr=params["lr"],
                         entropy=params["entropy"], seed=seed)
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
-    """One sweep cell: train under ``paraphrase`` and measure (``oversight-gym sweep
+    """One sweep cell: train under ``paraphrase`` and evaluate (``oversight-gym sweep
     covert-signalling --grid paraphrase=0,0.5,1``)."""
     cfg = make_config(params, params["paraphrase"], params["detection_penalty"])
-    return measure(cfg, train(params, cfg, seed), params["episodes"], seed + 1)
+    return evaluate_code(cfg, train(params, cfg, seed), params["episodes"], seed + 1)
 
 
 def comparison_jobs(params: dict[str, Any]) -> list[Job]:
@@ -100,7 +94,7 @@ def evaluate_job(params: dict[str, Any], job: Job, seed: int) -> dict[str, Any]:
     recs = []
     for s in range(seed, seed + params["seeds"]):
         trained = train(params, make_config(params, train_s, pen), 1000 * s + 7)
-        recs.append(measure(make_config(params, eval_s, pen), trained, params["episodes"], 1000 * s + 8))
+        recs.append(evaluate_code(make_config(params, eval_s, pen), trained, params["episodes"], 1000 * s + 8))
     return {"label": label, "train_strength": train_s, "penalty": pen, "eval_strength": eval_s,
             **average_records(recs)}
 
