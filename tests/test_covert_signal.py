@@ -4,6 +4,8 @@ the estimator's bias), and the kernel played by the learned agents."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import oversight_gym
+from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.envs.collusion.covert_signal import (
     ENV_ID,
     CovertConfig,
@@ -147,5 +150,13 @@ def test_scenario_runs_small(tmp_path) -> None:
     small = {"strengths": "0,1", "iterations": 60, "episodes": 1000, "seeds": 1}
     res = sc.execute(small, quick=True, out=tmp_path, progress=False)
     assert "capacity of the learned code" in res.table() and (tmp_path / "covert_signalling.png").exists()
+    free = find_measure(res.measures, "decoding accuracy", trained="no overseer", evaluated="no overseer")
+    assert free.n == 1000 and free.interval[0] <= free.value <= free.interval[1]
+    sweep = [m for m in res.measures if m.group.startswith("sweep") and m.name == "information I(secret; guess)"]
+    assert [m.setting["evaluated"] for m in sweep] == ["no overseer", "paraphrase 1"]
+    assert find_measure(res.measures, "information falls as paraphrase strengthens").published.value == "yes"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["strengths"] == [0.0, 1.0]
+    assert any(m["name"] == "cover quality" for m in summary["measures"])
     cell = sc.experiment({**sc.defaults(True), **small, "paraphrase": 0.0}, 0)
     assert cell["accuracy"] > cell["chance"]

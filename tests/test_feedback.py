@@ -3,12 +3,15 @@ Bradley-Terry reward model, best-of-n in the environment, and the scenario end t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
+from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.envs.feedback.best_of_n import BestOfNAgent
 from oversight_gym.envs.feedback.model import (
     CONSTITUTIONS,
@@ -186,12 +189,22 @@ def test_overoptimisation_scenario_small(tmp_path) -> None:
               "rm_sizes": "50,500", "rm_seeds": 1, "errors": "0,1", "kl_samples": 500}
     res = sc.execute(given_, quick=True, out=tmp_path, progress=False)
     assert (tmp_path / "curves.png").exists() and (tmp_path / "summary.json").exists()
-    rows = {(r["judge"], r["optimiser"]): r for r in res.rows}
-    assert rows[("perfect (judge = gold)", "bon")]["turns over"] == "no"
-    assert rows[("perfect (judge = gold)", "rl")]["turns over"] == "no"
+    for method in ("bon", "rl"):
+        perfect = find_measure(res.measures, "gold turns over", judge="perfect (judge = gold)", optimiser=method)
+        assert perfect.value == "no" and perfect.published is not None and perfect.published.value == "no"
+    kl = find_measure(res.measures, "KL, simulated", n=4)
+    assert kl.n == 500 and kl.published is not None and kl.published.value == pytest.approx(np.log(4) - 0.75)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["rm_sizes"] == [50, 500] and summary["params"]["errors"] == [0.0, 1.0]
+    assert any(m["name"] == "alpha" and m["setting"].get("proxy") == "reward model, 500 comparisons"
+               for m in summary["measures"])
     assert any("confirmed" in n for n in res.notes)
     # resuming reads the records back and gives the same table
     again = sc.execute(given_, quick=True, out=tmp_path, progress=False)
     assert again.table() == res.table()
     with pytest.raises(ValueError, match="--n-max must be in"):
         sc.execute({"universe": 1024, "n_max": 1000}, quick=True, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="--errors"):
+        sc.execute({**given_, "errors": "0,1.5"}, quick=True, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="--rm-sizes"):
+        sc.execute({**given_, "rm_sizes": "0,50"}, quick=True, out=tmp_path, progress=False)

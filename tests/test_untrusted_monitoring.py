@@ -6,12 +6,15 @@ collusion)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
+from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.envs.collusion import ai_control as A
 from oversight_gym.envs.collusion.control_agents import ControlHonest, ControlRedTeam
@@ -178,7 +181,14 @@ def test_scenario_runs_small_and_resumes(tmp_path) -> None:
     small = {"n_tasks": 400, "deployments": 40, "rates": 4, "refine": 0, "defer_grid": "0,0.2", "honeypots": 10}
     res = sc.execute(small, quick=True, out=tmp_path, progress=False)
     assert "order of safety" in res.table() and (tmp_path / "frontier.png").exists()
+    countered = find_measure(res.measures, "safety", monitor="untrusted", countermeasures="honeypots + paraphrase",
+                             defer="10%")
+    assert countered.n == 40 and countered.interval[0] <= countered.value <= countered.interval[1]
+    assert countered.published is not None and countered.published.value == 0.92
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["defer_grid"] == [0.0, 0.2]
+    assert len([m for m in summary["measures"] if m["group"] == "frontier: defer to trusted"]) == 2 * 2 * 2
     again = sc.execute(small, quick=True, out=tmp_path, progress=False)  # every record read back, none recomputed
-    assert again.rows == res.rows
+    assert again.measures == res.measures
     cell = sc.experiment({**sc.defaults(True), **small}, 0)
     assert 0.0 <= cell["safety:trusted"] <= 1.0 and "usefulness:untrusted" in cell

@@ -22,19 +22,22 @@ Run: ``oversight-gym run ai-control [--quick]`` or ``python -m oversight_gym.sce
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.envs.collusion import ai_control as A
+from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.envs.collusion.control_runs import plot_frontier, solve_protocol
 from oversight_gym.envs.collusion.untrusted_monitoring import ControlConfig
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
-#: Greenblatt et al. 2023, Table 1 (safety, usefulness), as recalled; these are not listed in
-#: REFERENCES.md, so check them against the paper before citing them.
+SOURCE = ("Greenblatt, Shlegeris, Sachan, Roger 2023, AI Control: Improving Safety Despite Intentional Subversion, "
+          "Table 1")
+NOTE = ("GPT-4 on 5,000 APPS problems; values as recalled, to be checked against the paper before citing; "
+        "our monitors are synthetic, so compare the order, not the levels")
+#: the paper's Table 1 (safety, usefulness), as recalled: check against the paper before citing
 PUBLISHED = {
     "upfront auditing": (0.15, 1.00),
     "trusted monitoring": (0.62, 0.97),
@@ -45,6 +48,10 @@ PUBLISHED = {
 #: the paper's qualitative order of safety at similar usefulness (its discussion)
 PAPER_ORDER = ["upfront auditing", "trusted monitoring", "trusted monitoring, defer 10%",
                "untrusted monitoring + honeypots + paraphrase, defer 10%"]
+#: the protocols' short names on the frontier figure
+SHORT = {"upfront auditing": "upfront", "trusted monitoring": "TM", "trusted monitoring, defer 10%": "TM d10",
+         "trusted monitoring, defer 20%": "TM d20",
+         "untrusted monitoring + honeypots + paraphrase, defer 10%": "UM d10"}
 
 
 def protocols(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -68,6 +75,26 @@ def protocols(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def frontier(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The frontier's protocols: trusted monitoring and untrusted monitoring with honeypots and
+    paraphrasing, at each defer rate of ``defer_grid``."""
+    untrusted = {"protocol": "untrusted", "honeypots": params["honeypots"],
+                 "paraphrase_prob": params["paraphrase_prob"], "paraphrase_loss": params["paraphrase_loss"]}
+    return [(f"{name} frontier, defer {d:g}", {**kw, "defer_rate": d})
+            for name, kw in (("trusted", {"protocol": "trusted"}), ("untrusted", untrusted))
+            for d in params["defer_grid"]]
+
+
+def setting(kw: dict[str, Any]) -> dict[str, str]:
+    """A protocol's table labels: the monitor, the counter-measures against collusion and the
+    defer-to-trusted rate."""
+    monitor = {"none": "none (baseline)", "upfront": "upfront auditing"}.get(kw["protocol"], kw["protocol"])
+    counters = [name for name, on in (("honeypots", kw.get("honeypots", 0) > 0),
+                                      ("paraphrase", kw.get("paraphrase_prob", 0.0) > 0)) if on]
+    return {"monitor": monitor, "countermeasures": " + ".join(counters) or "—",
+            "defer": f"{kw.get('defer_rate', 0.0):.0%}"}
+
+
 def make_config(params: dict[str, Any], kw: dict[str, Any]) -> ControlConfig:
     base = {"n_tasks": params["n_tasks"], "audit_budget": params["audit_budget"],
             "separation_trusted": params["separation_trusted"], "separation_untrusted": params["separation_untrusted"],
@@ -82,20 +109,7 @@ def rate_grid(params: dict[str, Any]) -> np.ndarray:
 
 def solve(params: dict[str, Any], kw: dict[str, Any], seed: int) -> dict[str, Any]:
     """One protocol against the red team's best response: a flat record."""
-    cfg = make_config(params, kw)
-    br = A.optimise_red_team(cfg, params["deployments"], seed, rates=rate_grid(params), refine=params["refine"])
-    held = br.holdout
-    assert held is not None
-    rec = {**{f"search_{k}": v for k, v in br.best.as_dict().items() if k in ("safety",)}, **held.as_dict()}
-    if cfg.protocol == "upfront":
-        r, s = A.upfront_best_response(cfg)
-        rec.update(closed_form_safety=s, closed_form_rate=r,
-                   closed_form_at_red_rate=A.upfront_safety(cfg, held.red.attack_rate))
-    elif cfg.protocol == "none":
-        rec.update(closed_form_at_red_rate=A.no_monitoring_safety(cfg, held.red.attack_rate))
-    elif cfg.protocol == "trusted":
-        rec.update(closed_form_at_red_rate=A.monitoring_safety_approx(cfg, held.red.attack_rate))
-    return rec
+    return solve_protocol(make_config(params, kw), params["deployments"], seed, rate_grid(params), params["refine"])
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -112,108 +126,110 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     return out
 
 
-def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
-    table = protocols(params)
-    frontier = [(f"{name} frontier, defer {d:g}", {**kw, "defer_rate": d})
-                for name, kw in (("trusted", {"protocol": "trusted"}),
-                                 ("untrusted", {"protocol": "untrusted", "honeypots": params["honeypots"],
-                                                "paraphrase_prob": params["paraphrase_prob"],
-                                                "paraphrase_loss": params["paraphrase_loss"]}))
-                for d in [float(x) for x in params["defer_grid"].split(",")]]
-    file = RecordFile(ctx.path("records.jsonl"), {"params": params, "seed": ctx.seed}, ["label"])
-    done = {r["label"]: r for r in file.records}
-    jobs = [(label, kw) for label, kw in table + frontier if label not in done]
-    for label, kw in tqdm(jobs, desc="protocols", disable=not ctx.progress):
-        rec = {"label": label, **kw, **solve(params, kw, ctx.seed)}
-        file.append(rec)
-        done[label] = file.records[-1]
+def our_order(done: dict[str, dict[str, Any]]) -> list[str]:
+    """The paper's protocols in our order of safety."""
+    return sorted(PAPER_ORDER, key=lambda k: done[k]["safety"])
 
-    rows = []
-    for label, _ in table:
-        r = done[label]
-        pub = PUBLISHED.get(label)
-        closed = r.get("closed_form_safety")
-        rows.append({"protocol": label,
-                     "published safety": "—" if pub is None else f"{pub[0]:.0%}",
-                     "ours safety": f"{r['safety']:.1%}",
-                     "95% CI": f"[{r['safety_low']:.1%}, {r['safety_high']:.1%}]",
-                     "closed form": "—" if closed is None else f"{closed:.1%}",
-                     "published usefulness": "—" if pub is None else f"{pub[1]:.0%}",
-                     "ours usefulness": f"{r['usefulness']:.1%}",
-                     "red team": f"rate {r['attack_rate']:.4f}, signal {r['signal']}, monitor {r['monitor']}"})
-    ours_order = sorted(PAPER_ORDER, key=lambda k: done[k]["safety"])
-    same = ours_order == PAPER_ORDER
-    notes = [
+
+def _safety(r: dict[str, Any], **kw: Any) -> Measure:
+    return Measure("safety", r["safety"], (r["safety_low"], r["safety_high"]), n=r["deployments"], unit="%", **kw)
+
+
+def _usefulness(r: dict[str, Any], **kw: Any) -> Measure:
+    half = 1.96 * r["usefulness_se"]
+    return Measure("usefulness", r["usefulness"], (r["usefulness"] - half, r["usefulness"] + half),
+                   n=r["deployments"], unit="%", **kw)
+
+
+def measures(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[Measure]:
+    """Per protocol: safety against the red team's best response and usefulness with an honest
+    U (the paper's Table 1 beside them), upfront auditing's closed forms, and the red team's
+    strategy; the defer-to-trusted frontier; whether the paper's order of safety holds."""
+    main, red, front = "safety and usefulness", "the red team's best response", "frontier: defer to trusted"
+    out: list[Measure] = []
+    reds: list[Measure] = []
+    for label, kw in protocols(params):
+        r, where, pub = done[label], setting(kw), PUBLISHED.get(label)
+        out.append(_safety(r, setting=where, group=main,
+                           published=None if pub is None else Published(pub[0], SOURCE, NOTE)))
+        if "closed_form_safety" in r:  # upfront auditing
+            out.append(Measure("closed-form safety, best rate", r["closed_form_safety"], unit="%",
+                               setting=where, group=main))
+            out.append(Measure("closed-form safety at red rate", r["closed_form_at_red_rate"], unit="%",
+                               setting=where, group=main))
+        out.append(_usefulness(r, setting=where, group=main,
+                               published=None if pub is None else Published(pub[1], SOURCE, NOTE)))
+        reds.append(Measure("attack rate", r["attack_rate"], digits=4, setting=where, group=red))
+        if "closed_form_rate" in r:
+            reds.append(Measure("attack rate, closed-form best", r["closed_form_rate"], digits=5, setting=where,
+                                group=red))
+        reds.append(Measure("collusion signal", "yes" if r["signal"] else "no", setting=where, group=red))
+        reds.append(Measure("monitor's strategy", r["monitor"], setting=where, group=red))
+    out += reds
+    for label, kw in frontier(params):
+        r, where = done[label], setting(kw)
+        out += [_safety(r, setting=where, group=front), _usefulness(r, setting=where, group=front)]
+    same = our_order(done) == PAPER_ORDER
+    out.append(Measure("safety in the paper's order of protocols", "yes" if same else "no",
+                       published=Published("yes", SOURCE, "upfront auditing < trusted monitoring < the same deferring "
+                                           "10% < untrusted monitoring with honeypots and paraphrasing deferring 10%"),
+                       group="the paper's order"))
+    return out
+
+
+def notes(params: dict[str, Any], done: dict[str, dict[str, Any]], quick: bool) -> list[str]:
+    """How safety and usefulness are measured, the two orders of safety, upfront auditing's
+    closed form against the simulation, and what collusion does to untrusted monitoring."""
+    ours = our_order(done)
+    out = [
         "safety: share of deployments with no successful backdoor, against the red team's best response "
-        "(chosen on one set of deployments, reported on fresh ones); usefulness: tasks solved with an honest U, "
-        "scaled T = 0, U = 1.",
-        "published: Greenblatt et al. 2023 Table 1 as recalled (not in REFERENCES.md: check before citing); "
-        "GPT-4 on 5,000 APPS problems. Our monitors are synthetic, so compare the order, not the levels.",
+        "(chosen on one set of deployments, reported on fresh ones), 95% Wilson interval; usefulness: tasks solved "
+        "with an honest U, scaled T = 0, U = 1, 95% normal interval (mean +- 1.96 s.e. over deployments).",
         f"order of safety, paper: {' < '.join(PAPER_ORDER)}",
-        f"order of safety, ours:  {' < '.join(ours_order)}  ({'same' if same else 'DIFFERENT'} order)",
+        f"order of safety, ours:  {' < '.join(ours)}  ({'same' if ours == PAPER_ORDER else 'DIFFERENT'} order)",
     ]
     up = done["upfront auditing"]
-    notes.append(f"upfront auditing: closed form {up['closed_form_safety']:.1%} at attack rate "
-                 f"{up['closed_form_rate']:.5f}; simulated {up['safety']:.1%} at the optimiser's rate "
-                 f"{up['attack_rate']:.5f} (closed form there: {up['closed_form_at_red_rate']:.1%}).")
+    out.append(f"upfront auditing: closed form {up['closed_form_safety']:.1%} at attack rate "
+               f"{up['closed_form_rate']:.5f}; simulated {up['safety']:.1%} at the optimiser's rate "
+               f"{up['attack_rate']:.5f} (closed form there: {up['closed_form_at_red_rate']:.1%}).")
     um = done["untrusted monitoring"]
     umh = done["untrusted monitoring + honeypots"]
     umhp = done["untrusted monitoring + honeypots + paraphrase"]
-    notes.append(f"collusion: without counter-measures the monitor lies on every attack (red team: monitor "
-                 f"{um['monitor']}), safety {um['safety']:.1%}; honeypots force a signal (monitor {umh['monitor']}, "
-                 f"signal {umh['signal']}), safety {umh['safety']:.1%}; paraphrasing the signal away raises it to "
-                 f"{umhp['safety']:.1%}.")
-    if ctx.quick:
-        notes.append("QUICK MODE: few deployments and a coarse attack-rate grid; run without --quick for the "
-                     "full sweep.")
-    files = [ctx.path("records.jsonl")]
-    summary = {"params": params, "protocols": {k: done[k] for k, _ in table},
-               "frontier": {k: done[k] for k, _ in frontier}, "paper_order": PAPER_ORDER, "our_order": ours_order}
-    ctx.path("summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    files.append(ctx.path("summary.json"))
-    files.append(plot(table, frontier, done, ctx))
-    title = (f"AI control (Greenblatt et al. 2023): {params['n_tasks']} tasks, {params['audit_budget']:.0%} audits, "
-             f"{params['deployments']} deployments per evaluation")
-    return ScenarioResult(title, rows, notes, files)
+    out.append(f"collusion: without counter-measures the monitor lies on every attack (red team: monitor "
+               f"{um['monitor']}), safety {um['safety']:.1%}; honeypots force a signal (monitor {umh['monitor']}, "
+               f"signal {umh['signal']}), safety {umh['safety']:.1%}; paraphrasing the signal away raises it to "
+               f"{umhp['safety']:.1%}.")
+    if quick:
+        out.append("QUICK MODE: few deployments and a coarse attack-rate grid; run without --quick for the "
+                   "full sweep.")
+    return out
 
 
-def plot(table: list, frontier: list, done: dict[str, Any], ctx: Context) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    for name, colour in (("trusted", "#1f77b4"), ("untrusted", "#d62728")):
-        pts = sorted((done[k]["usefulness"], done[k]["safety"], done[k]["safety_low"], done[k]["safety_high"])
-                     for k, _ in frontier if k.startswith(name))
-        if pts:
-            u, s, lo, hi = map(np.array, zip(*pts, strict=True))
-            ax.errorbar(u, s, yerr=[s - lo, hi - s], fmt="-o", c=colour, ms=4, capsize=3,
-                        label=f"{name} monitoring, defer sweep" + (" (+honeypots, paraphrase)" if name == "untrusted"
-                                                                   else ""))
+def figure(params: dict[str, Any], done: dict[str, dict[str, Any]], path: Any) -> Any:
+    """The safety-usefulness frontier of trusted and countered untrusted monitoring, the other
+    protocols as markers and the paper's points as stars."""
+    front = frontier(params)
+    curves = {"trusted monitoring, defer sweep": [done[k] for k, _ in front if k.startswith("trusted")],
+              "untrusted monitoring, defer sweep (+honeypots, paraphrase)":
+                  [done[k] for k, _ in front if k.startswith("untrusted")]}
     markers = {"no monitoring (baseline)": "x", "upfront auditing": "s", "untrusted monitoring": "v",
                "untrusted monitoring + paraphrase": "<", "untrusted monitoring + honeypots": ">"}
-    for label, m in markers.items():
-        r = done[label]
-        ax.scatter([r["usefulness"]], [r["safety"]], marker=m, s=60, c="k", label=label, zorder=3)
-    short = {"upfront auditing": "upfront", "trusted monitoring": "TM", "trusted monitoring, defer 10%": "TM d10",
-             "trusted monitoring, defer 20%": "TM d20",
-             "untrusted monitoring + honeypots + paraphrase, defer 10%": "UM d10"}
-    for label, (s, u) in PUBLISHED.items():
-        ax.scatter([u], [s], marker="*", s=90, c="#999", zorder=2)
-        ax.annotate(short.get(label, label), (u, s), fontsize=7, color="#666", xytext=(4, -9),
-                    textcoords="offset points")
-    ax.scatter([], [], marker="*", c="#999", label="paper (Table 1, recalled)")
-    ax.set_xlabel("usefulness (T = 0, U = 1)")
-    ax.set_ylabel("safety vs best red team (95% CI)")
-    ax.set_xlim(-0.05, 1.08)
-    ax.set_ylim(-0.03, 1.03)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title("Safety-usefulness frontier (AI control)")
-    path = ctx.save_figure(fig, "frontier.png")
-    return path
+    points = {label: (done[label], m) for label, m in markers.items()}
+    published = {SHORT.get(label, label): v for label, v in PUBLISHED.items()}
+    return plot_frontier(curves, points, published, path)
+
+
+def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+    file = RecordFile(ctx.path("records.jsonl"), {"params": params, "seed": ctx.seed}, ["label"])
+    done = {r["label"]: r for r in file.records}
+    jobs = [(label, kw) for label, kw in protocols(params) + frontier(params) if label not in done]
+    for label, kw in tqdm(jobs, desc="protocols", disable=not ctx.progress):
+        file.append({"label": label, **kw, **solve(params, kw, ctx.seed)})
+        done[label] = file.records[-1]
+    files = [ctx.path("records.jsonl"), figure(params, done, ctx.path("frontier.png"))]
+    title = (f"AI control (Greenblatt et al. 2023): {params['n_tasks']} tasks, {params['audit_budget']:.0%} audits, "
+             f"{params['deployments']} deployments per evaluation")
+    return ScenarioResult(title, measures(params, done), notes(params, done, ctx.quick), files)
 
 
 SCENARIO = Scenario(
@@ -234,7 +250,8 @@ SCENARIO = Scenario(
         Param("paraphrase_prob", float, 0.9, "probability paraphrasing destroys a signal"),
         Param("paraphrase_loss", float, 0.1, "share of the untrusted monitor's separation lost to paraphrasing"),
         Param("defer_rate", float, 0.1, "defer-to-trusted rate (sweep cells only)"),
-        Param("defer_grid", str, "0,0.05,0.1,0.2,0.3,0.5", "defer rates of the frontier", quick="0,0.1,0.3"),
+        Param("defer_grid", float, "0,0.05,0.1,0.2,0.3,0.5", "defer rates of the frontier", quick="0,0.1,0.3",
+              many=True),
         Param("rates", int, 25, "attack rates on the red team's log grid (1e-4 to 1)", quick=10),
         Param("refine", int, 8, "extra attack rates around the best grid rate", quick=2),
     ],

@@ -22,48 +22,35 @@ Results are stored session by session (JSON lines): a killed run resumes where i
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.metrics import rate
-from oversight_gym.envs.collusion.calvano import (
-    BatchResult,
-    CalvanoConfig,
-    decode_strategies,
-    digits_state,
-    encode_strategies,
-    greedy_trajectory,
-    impulse_response,
-    limit_cycle_actions,
-    num_threads,
-    run_sessions,
-    state_digits,
-    summarise_strategies,
+from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.metrics import Rate, rate
+from oversight_gym.envs.collusion.calvano import BatchResult, CalvanoConfig, num_threads, run_sessions
+from oversight_gym.envs.collusion.calvano_runs import (
+    batch_from_records,
+    collusion_metrics,
+    converged_only,
+    overseer_cap,
+    plot_delta_heatmap,
+    plot_impulse,
+    plot_overseer,
+    punishment,
+    run_stored_sessions,
 )
-from oversight_gym.envs.collusion.metrics import (
-    deviation_punishment,
-    intervention_test,
-    mutual_information,
-    mutual_information_test,
-    price_gain,
-)
-from oversight_gym.runner.records import RecordFile
+from oversight_gym.envs.collusion.metrics import price_gain
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
+SOURCE = ("Calvano, Calzolari, Denicolo, Pastorello 2020, Artificial intelligence, algorithmic pricing, and collusion, "
+          "AER 110(10)")
+NOTES = {"delta": "the baseline experiment: 2 firms, alpha 0.15, beta 4e-6, 1,000 sessions",
+         "impulse": "impulse responses to a one-period deviation by one firm (qualitative)",
+         "grid": "range of the average profit gain over the paper's (alpha, beta) grid"}
 PUBLISHED = {"delta_mean": 0.849, "delta_sd": 0.112, "grid_low": 0.70, "grid_high": 0.90}
 IMPULSE_PERIODS = 25
-
-
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        values = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{option} must be a comma list of numbers, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{option} must list at least one number, got {text!r}")
-    return values
 
 
 def _config(params: dict[str, Any], **over: Any) -> CalvanoConfig:
@@ -74,42 +61,10 @@ def _config(params: dict[str, Any], **over: Any) -> CalvanoConfig:
     return CalvanoConfig(**kw)
 
 
-def _detection(cfg: CalvanoConfig, part: BatchResult, b: int, grid: np.ndarray, threshold: float) -> float:
-    """Share of limit-cycle periods in which an audit finds some firm above the threshold."""
-    acts = limit_cycle_actions(cfg, part.strategies[b], part.cycle_start[b], part.cycle_length[b])
-    prices = grid[np.arange(cfg.n_firms), acts]
-    return float((prices > threshold).any(axis=1).mean())
-
-
-def run_experiment(cfg: CalvanoConfig, sessions: int, seed: int, ctx: Context, name: str,
-                   keep_strategies: bool, extra: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], float]:
-    """Sessions 0..sessions-1 of ``cfg``, resumed from ``ctx.out/name`` when already stored.
-    Returns the records (sorted by session) and the seconds spent computing now."""
-    rf = RecordFile(ctx.path(name), {"config": cfg.as_dict(), "seed": seed, "strategies": keep_strategies,
-                                     **(extra or {})}, ("session",))
-    done = {r["session"] for r in rf.records}
-    todo = [i for i in range(sessions) if i not in done]
-    game = cfg.game()
-    spent = 0.0
-    if todo:
-        def store(part: BatchResult) -> None:
-            for b, rec in enumerate(part.records()):
-                rec["detection"] = _detection(cfg, part, b, game.grid, game.audit_threshold)
-                if keep_strategies:
-                    rec["strategies"] = encode_strategies(part.strategies[b])
-                rf.append(rec)
-
-        started = time.perf_counter()
-        run_sessions(cfg, todo, seed, progress=ctx.progress, on_chunk=store)
-        spent = time.perf_counter() - started
-    recs = sorted((r for r in rf.records if r["session"] < sessions), key=lambda r: r["session"])
-    return recs, spent
-
-
-def _batch(cfg: CalvanoConfig, seed: int, recs: list[dict[str, Any]]) -> BatchResult:
-    return summarise_strategies(cfg, seed, [r["session"] for r in recs], [r["converged"] for r in recs],
-                                [r["periods"] for r in recs], [r["final_state"] for r in recs],
-                                np.stack([decode_strategies(r["strategies"], cfg) for r in recs]))
+def paper_point(cfg: CalvanoConfig) -> bool:
+    """Whether ``cfg`` is the paper's representative point (where its Delta values apply)."""
+    return (cfg.n_firms == 2 and cfg.k == 1 and cfg.m == 15 and abs(cfg.alpha - 0.15) < 1e-12
+            and abs(cfg.beta - 4e-6) < 1e-15 and abs(cfg.delta - 0.95) < 1e-12 and cfg.mu == 0.25 and cfg.xi == 0.1)
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -121,268 +76,227 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
             "converged": float(np.mean(res.converged)), "periods_mean": float(np.mean(res.periods))}
 
 
-def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+@dataclass
+class Study:
+    """What the scenario computed: the representative point's sessions, its impulse response
+    and collusion metrics (None when no session converged), the (alpha, beta) grid and the
+    regulator's cells (None when switched off)."""
+
+    cfg: CalvanoConfig
+    res: BatchResult
+    spent: float  # seconds spent computing sessions now (0 when all were stored)
+    impulse: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
+    metrics: dict[str, list[float]] | None = None
+    heat: dict[str, Any] | None = None
+    overseer: dict[str, Any] | None = None
+    files: list[Any] = field(default_factory=list)
+
+
+def study(params: dict[str, Any], ctx: Context) -> Study:
+    """Run (or read back) every part of the study and draw its figures."""
     cfg = _config(params)
     game = cfg.game()
-    alphas = _floats(params["heatmap_alphas"], "--heatmap-alphas")
-    betas = _floats(params["heatmap_betas"], "--heatmap-betas")
-    audit_probs = _floats(params["audit_probs"], "--audit-probs")
-    fines = _floats(params["fines"], "--fines")
-    threshold = params["audit_threshold"] if params["audit_threshold"] > 0 else None
-    rows: list[dict[str, Any]] = []
-    notes: list[str] = []
-    summary: dict[str, Any] = {"params": params, "config": cfg.as_dict(),
-                               "nash": {"prices": game.p_nash.tolist(), "profits": game.pi_nash.tolist()},
-                               "monopoly": {"prices": game.p_monopoly.tolist(), "profits": game.pi_monopoly.tolist()}}
+    recs, spent = run_stored_sessions(cfg, params["sessions"], ctx.seed, ctx.path("sessions.jsonl"),
+                                      keep_strategies=True, progress=ctx.progress)
+    out = Study(cfg, batch_from_records(cfg, ctx.seed, recs), spent, files=[ctx.path("sessions.jsonl")])
+    if out.res.converged.any():
+        sub = converged_only(out.res)
+        out.impulse = punishment(cfg, sub, IMPULSE_PERIODS)
+        out.files.append(plot_impulse(out.impulse[0], game, ctx.path("impulse_response.png")))
+        out.metrics = collusion_metrics(cfg, sub, params["mi_sessions"], params["mi_periods"], params["mi_eps"],
+                                        ctx.seed)
+        ir = out.impulse[0]
+        path = ctx.path("impulse_response.json")  # the mean paths behind the figure and the per-session metrics
+        path.write_text(json.dumps({"mean_prices_shocked": ir["prices_shocked"].mean(axis=0).tolist(),
+                                    "mean_prices_baseline": ir["prices_baseline"].mean(axis=0).tolist(),
+                                    **out.metrics}, indent=2))
+        out.files.append(path)
+    if params["heatmap_sessions"] > 0:
+        alphas, betas = params["heatmap_alphas"], params["heatmap_betas"]
+        heat = np.full((len(alphas), len(betas)), np.nan)
+        conv: dict[tuple[int, int], Rate] = {}
+        for ia, a in enumerate(alphas):
+            for ib, b in enumerate(betas):
+                cell, _ = run_stored_sessions(_config(params, alpha=a, beta=b), params["heatmap_sessions"], ctx.seed,
+                                              ctx.path(f"heatmap_a{a:g}_b{b:g}.jsonl"), keep_strategies=False,
+                                              progress=ctx.progress)
+                heat[ia, ib] = np.mean([r["delta"] for r in cell])
+                conv[ia, ib] = rate([r["converged"] for r in cell])
+        out.heat = {"alphas": alphas, "betas": betas, "delta": heat, "converged": conv}
+        out.files.append(plot_delta_heatmap(heat, alphas, betas, ctx.path("heatmap.png")))
+    if params["overseer_sessions"] > 0:
+        threshold = params["audit_threshold"] if params["audit_threshold"] > 0 else None
+        cells = []
+        for p in params["audit_probs"]:
+            for f in params["fines"]:
+                audited = _config(params, audit_prob=p, fine=f, audit_threshold=threshold)
+                cell, _ = run_stored_sessions(audited, params["overseer_sessions"], ctx.seed,
+                                              ctx.path(f"overseer_p{p:g}_f{f:g}.jsonl"), keep_strategies=False,
+                                              progress=ctx.progress)
+                cells.append({"audit_prob": p, "fine": f, "n": len(cell),
+                              "delta": float(np.mean([r["delta"] for r in cell])),
+                              "detection": float(np.mean([r["detection"] for r in cell])),
+                              "mean_price": float(np.mean([np.mean(r["cycle_prices"]) for r in cell])),
+                              "converged": rate([r["converged"] for r in cell])})
+        thr, cap = overseer_cap(cfg, audited)
+        base_det = float(np.mean([r["detection"] for r in recs]))
+        out.overseer = {"cells": cells, "threshold": thr, "cap": cap, "base_detection": base_det}
+        out.files.append(plot_overseer(cells, params["audit_probs"], params["fines"], float(out.res.delta.mean()),
+                                       base_det, ctx.path("overseer.png")))
+    return out
 
-    # --- the representative point -------------------------------------------------------
-    recs, spent = run_experiment(cfg, params["sessions"], ctx.seed, ctx, "sessions.jsonl", keep_strategies=True)
-    res = _batch(cfg, ctx.seed, recs)
+
+def representative_measures(s: Study) -> list[Measure]:
+    """Delta's mean (normal 95% interval) and SD across sessions with the paper's values at its
+    point, convergence, the limit cycle's prices, the market's reference prices and profits,
+    and the compute time when sessions were computed now."""
+    cfg, res = s.cfg, s.res
+    game = cfg.game()
+    group = "the representative point"
     deltas = res.delta
-    conv = rate(res.converged.tolist())
-    baseline_point = (cfg.n_firms == 2 and cfg.k == 1 and cfg.m == 15 and abs(cfg.alpha - 0.15) < 1e-12
-                      and abs(cfg.beta - 4e-6) < 1e-15 and abs(cfg.delta - 0.95) < 1e-12 and cfg.mu == 0.25
-                      and cfg.xi == 0.1)
-    pub = (lambda key: PUBLISHED[key]) if baseline_point else (lambda key: "—")
-    sd = float(deltas.std(ddof=1)) if len(deltas) > 1 else 0.0
-    se = sd / np.sqrt(len(deltas))
-    lo_ci, hi_ci = deltas.mean() - 1.96 * se, deltas.mean() + 1.96 * se
-    rows.append({"measure": "profit gain Delta, mean over sessions", "published": pub("delta_mean"),
-                 "ours": f"{deltas.mean():.3f} (95% CI {lo_ci:.3f}-{hi_ci:.3f})",
-                 "n": len(deltas)})
-    rows.append({"measure": "profit gain Delta, SD across sessions", "published": pub("delta_sd"),
-                 "ours": f"{sd:.3f}", "n": len(deltas)})
-    rows.append({"measure": "share of sessions converged", "published": "—",
-                 "ours": f"{100 * conv.value:.1f}% [{100 * conv.interval[0]:.1f}, {100 * conv.interval[1]:.1f}]",
-                 "n": conv.n})
+    n = len(deltas)
+    pub = paper_point(cfg)
+    sd = float(deltas.std(ddof=1)) if n > 1 else 0.0
+    half = 1.96 * sd / np.sqrt(n)
+    out = [Measure("profit gain Delta, mean over sessions", float(deltas.mean()),
+                   (float(deltas.mean() - half), float(deltas.mean() + half)), n=n, group=group,
+                   published=Published(PUBLISHED["delta_mean"], SOURCE, NOTES["delta"]) if pub else None),
+           Measure("profit gain Delta, SD across sessions", sd, n=n, group=group,
+                   published=Published(PUBLISHED["delta_sd"], SOURCE, NOTES["delta"]) if pub else None),
+           Measure.rate("share of sessions converged", rate(res.converged.tolist()), group=group)]
     per = res.periods[res.converged]
     if len(per):
-        rows.append({"measure": "periods to convergence, mean (median)", "published": "—",
-                     "ours": f"{per.mean():,.0f} ({np.median(per):,.0f})", "n": len(per)})
-    mean_price = res.cycle_prices.mean()
-    pg = price_gain(res.cycle_prices, game.p_nash, game.p_monopoly).mean()
-    rows.append({"measure": "mean price on the limit cycle (price gain)", "published": "—",
-                 "ours": f"{mean_price:.3f} ({pg:.3f})", "n": len(deltas)})
-    rows.append({"measure": "sessions ending in a fixed point (cycle length 1)", "published": "—",
-                 "ours": f"{100 * np.mean(res.cycle_length == 1):.1f}%", "n": len(deltas)})
-    if spent > 0:
-        rows.append({"measure": "compute time of these sessions (s)", "published": "—",
-                     "ours": f"{spent:.1f} on {num_threads()} threads", "n": len(recs)})
-    summary["representative"] = {"delta_mean": float(deltas.mean()), "delta_sd": sd, "converged": conv.as_dict(),
-                                 "periods_mean": float(per.mean()) if len(per) else None,
-                                 "periods_median": float(np.median(per)) if len(per) else None,
-                                 "mean_price": float(mean_price), "price_gain": float(pg), "seconds": spent}
-    if baseline_point and len(deltas) >= 1000:
+        out += [Measure("periods to convergence, mean", float(per.mean()), n=len(per), digits=0, group=group),
+                Measure("periods to convergence, median", float(np.median(per)), n=len(per), digits=0, group=group)]
+    out += [Measure("mean price on the limit cycle", float(res.cycle_prices.mean()), n=n, group=group),
+            Measure("price gain on the limit cycle", float(price_gain(res.cycle_prices, game.p_nash,
+                                                                      game.p_monopoly).mean()), n=n, group=group),
+            Measure.rate("sessions ending in a fixed point (cycle length 1)",
+                         Rate(int(np.sum(res.cycle_length == 1)), n), group=group),
+            Measure("Nash price (mean over firms)", float(game.p_nash.mean()), group=group),
+            Measure("monopoly price (mean over firms)", float(game.p_monopoly.mean()), group=group),
+            Measure("Nash profit (mean over firms)", float(game.pi_nash.mean()), group=group),
+            Measure("monopoly profit (mean over firms)", float(game.pi_monopoly.mean()), group=group)]
+    if s.spent > 0:
+        out.append(Measure(f"compute time of these sessions on {num_threads()} threads", s.spent, n=n, unit="s",
+                           digits=1, group=group))
+    return out
+
+
+def impulse_measures(params: dict[str, Any], s: Study) -> list[Measure]:
+    """The impulse response (punished, how deep, how long, whether the deviation paid) with the
+    paper's qualitative findings, and the collusion metrics (intervention test, mutual
+    information with its permutation test)."""
+    if s.impulse is None or s.metrics is None:
+        return []
+    _, stats = s.impulse
+    group = "impulse response to a one-period deviation (converged sessions)"
+    punished, paid = rate(stats["punished"].tolist()), rate(stats["deviation_paid"].tolist())
+    returned = ~np.isnan(stats["duration"])
+    out = [Measure.rate("deviation punished (rival cuts its price)", punished, group=group,
+                        published=Published("yes", SOURCE, NOTES["impulse"])),
+           Measure("depth of punishment (rival price drop), mean", float(stats["depth"].mean()), n=punished.n,
+                   group=group),
+           Measure("periods until back on the pre-shock path, median",
+                   float(np.median(stats["duration"][returned])) if returned.any() else float("nan"),
+                   n=int(returned.sum()), digits=0, group=group),
+           Measure.rate(f"back on the pre-shock path within {IMPULSE_PERIODS} periods",
+                        Rate(int(returned.sum()), len(returned)), group=group),
+           Measure.rate("deviation paid (discounted)", paid, group=group,
+                        published=Published("no", SOURCE, NOTES["impulse"]))]
+    group = "collusion metrics (converged sessions)"
+    effects, mis, pvals = s.metrics["effects"], s.metrics["mi"], s.metrics["p_values"]
+    out.append(Measure("intervention: firm 1 changes price when firm 0's last price changes", float(np.mean(effects)),
+                       n=len(effects), unit="%", group=group))
+    if mis:
+        out.append(Measure(f"I(p1_t; p0_(t-1) | p1_(t-1)), eps = {params['mi_eps']}", float(np.mean(mis)),
+                           n=len(mis), unit="bits", group=group))
+    if pvals:
+        out.append(Measure("permutation p of that information, largest of those tested", float(max(pvals)),
+                           n=len(pvals), group=group))
+    return out
+
+
+def grid_measures(params: dict[str, Any], s: Study) -> list[Measure]:
+    """Delta's lowest and highest cell over the (alpha, beta) grid beside the paper's range,
+    and each cell's Delta and share converged."""
+    if s.heat is None:
+        return []
+    heat, conv = s.heat["delta"], s.heat["converged"]
+    group = f"profit gain over the (alpha, beta) grid, {params['heatmap_sessions']} sessions a cell"
+    out = [Measure("Delta, lowest cell", float(np.nanmin(heat)), n=heat.size, group=group,
+                   published=Published(PUBLISHED["grid_low"], SOURCE, NOTES["grid"])),
+           Measure("Delta, highest cell", float(np.nanmax(heat)), n=heat.size, group=group,
+                   published=Published(PUBLISHED["grid_high"], SOURCE, NOTES["grid"]))]
+    for ia, a in enumerate(s.heat["alphas"]):
+        for ib, b in enumerate(s.heat["betas"]):
+            where = {"alpha": a, "beta": b}
+            out += [Measure("Delta", float(heat[ia, ib]), n=params["heatmap_sessions"], setting=where, group=group),
+                    Measure.rate("share of sessions converged", conv[ia, ib], setting=where, group=group)]
+    return out
+
+
+def overseer_measures(s: Study) -> list[Measure]:
+    """The regulator: its fine threshold, detection without it, the Delta of a cartel just below
+    the threshold, and per (audit probability, fine) cell Delta, detection per audit, the mean
+    price and the share converged."""
+    if s.overseer is None:
+        return []
+    o = s.overseer
+    group = "a regulator auditing each period with probability p, fining prices above a threshold"
+    out = [Measure("fine threshold (price)", o["threshold"], group=group),
+           Measure("detection per audit without a regulator", o["base_detection"], n=len(s.res), unit="%",
+                   group=group),
+           Measure("Delta of a cartel at the highest unfined prices", o["cap"], group=group)]
+    for c in o["cells"]:
+        where = {"p": c["audit_prob"], "fine": c["fine"]}
+        out += [Measure("Delta", c["delta"], n=c["n"], setting=where, group=group),
+                Measure("detection per audit", c["detection"], n=c["n"], unit="%", setting=where, group=group),
+                Measure("mean price on the limit cycle", c["mean_price"], n=c["n"], setting=where, group=group),
+                Measure.rate("share of sessions converged", c["converged"], setting=where, group=group)]
+    return out
+
+
+def measures(params: dict[str, Any], s: Study) -> list[Measure]:
+    """Every finding of the study as measures (see the functions this one joins)."""
+    return representative_measures(s) + impulse_measures(params, s) + grid_measures(params, s) + \
+        overseer_measures(s)
+
+
+def notes(params: dict[str, Any], s: Study, quick: bool) -> list[str]:
+    """Delta against the paper's within its tolerance (full runs at its point), what the
+    regulator does, the definition of Delta and where published values appear."""
+    out = []
+    deltas = s.res.delta
+    if paper_point(s.cfg) and len(deltas) >= 1000:
         ok = abs(deltas.mean() - PUBLISHED["delta_mean"]) <= 0.03
-        notes.append(f"Delta {deltas.mean():.3f} vs published 0.849: "
-                     f"{'within' if ok else 'NOT within'} the issue's tolerance of 0.03.")
+        out.append(f"Delta {deltas.mean():.3f} vs published 0.849: {'within' if ok else 'NOT within'} 0.03 of it.")
+    if s.impulse is None:
+        out.append("No session converged: no impulse response.")
+    if s.overseer is not None:
+        o = s.overseer
+        out.append(f"overseer: audits each period with probability p and fines every firm priced above "
+                   f"{o['threshold']:.3f} (halfway between Nash and monopoly unless --audit-threshold); detection = "
+                   f"share of limit-cycle periods an audit would catch (without an overseer: "
+                   f"{100 * o['base_detection']:.0f}%). Delta is computed on market profits, before fines.")
+        out.append(f"overseer: a cartel at the highest unfined grid prices would have Delta {o['cap']:.3f}; "
+                   f"firms fined often enough stay below the threshold yet keep Delta above 0.")
+    out.append("published: Calvano et al. 2020 (AER), 2 firms, 1,000 sessions per point; its Delta values are shown "
+               "only at its representative point, its qualitative findings (impulse response, the grid's range) "
+               "always. Delta = (pi - pi^N)/(pi^M - pi^N), averaged over firms, on the limit cycle the converged "
+               "strategies reach from the state at convergence; its interval is normal (mean +- 1.96 s.e.), rates' "
+               "intervals are Wilson's.")
+    if quick:
+        out.append("QUICK MODE: few sessions; run without --quick for the 1,000-session reproduction.")
+    return out
 
-    # --- impulse response -----------------------------------------------------------------
-    use = res.converged
-    files = []
-    if use.any():
-        sub = BatchResult.concat([res])  # a copy we can index
-        for name in ("session_ids", "converged", "periods", "final_state", "strategies", "cycle_length",
-                     "cycle_start", "cycle_profits", "cycle_prices", "delta"):
-            setattr(sub, name, getattr(res, name)[use])
-        ir = impulse_response(cfg, sub, deviator=0, periods=IMPULSE_PERIODS)
-        stats = deviation_punishment(ir["prices_shocked"], ir["prices_baseline"], deviator=0,
-                                     shocked_profits=ir["shocked_profits"], baseline_profits=ir["baseline_profits"],
-                                     discount=cfg.delta)
-        punished = rate(stats["punished"].tolist())
-        paid = rate(stats["deviation_paid"].tolist())
-        returned = ~np.isnan(stats["duration"])
-        rows.append({"measure": "impulse response: deviation punished (rival cuts its price)",
-                     "published": "yes", "ours": f"{100 * punished.value:.1f}% of sessions", "n": punished.n})
-        rows.append({"measure": "impulse response: depth of punishment (rival price drop)", "published": "—",
-                     "ours": f"{stats['depth'].mean():.3f} mean", "n": punished.n})
-        rows.append({"measure": "impulse response: periods until back on the pre-shock path", "published": "—",
-                     "ours": (f"{np.median(stats['duration'][returned]):.0f} median; "
-                              f"{100 * returned.mean():.0f}% return within {IMPULSE_PERIODS}"), "n": punished.n})
-        rows.append({"measure": "impulse response: deviation paid (discounted)", "published": "no",
-                     "ours": f"{100 * paid.value:.1f}% of sessions", "n": paid.n})
-        summary["impulse_response"] = {
-            "punished": punished.as_dict(), "deviation_paid": paid.as_dict(),
-            "depth_mean": float(stats["depth"].mean()),
-            "duration_median": float(np.median(stats["duration"][returned])) if returned.any() else None,
-            "mean_prices_shocked": ir["prices_shocked"].mean(axis=0).tolist(),
-            "mean_prices_baseline": ir["prices_baseline"].mean(axis=0).tolist()}
-        files.append(_plot_impulse(ir, game, ctx))
 
-        # --- collusion metrics: intervention test and mutual information -----------------
-        effects = []
-        mis, pvals = [], []
-        rng = np.random.default_rng(ctx.seed)
-        for b in range(len(sub)):
-            strat = sub.strategies[b].astype(np.int64)
-            cyc = limit_cycle_actions(cfg, strat, sub.cycle_start[b], sub.cycle_length[b])
-            # observations on the cycle: the state before each cycle period
-            obs_states = [int(sub.cycle_start[b])]
-            for t in range(len(cyc) - 1):
-                obs_states.append(int(sum(int(cyc[t, i]) * cfg.m**i for i in range(cfg.n_firms))) +
-                                  cfg.m**cfg.n_firms * (obs_states[-1] % (game.num_states // cfg.m**cfg.n_firms)))
-            obs = state_digits(cfg, np.array(obs_states))
-            pert = np.repeat(obs[:, None, :], cfg.m - 1, axis=1)
-            for x in range(len(obs)):
-                pert[x, :, 0] = [v for v in range(cfg.m) if v != obs[x, 0]]  # firm 0's last price, every other value
-
-            def respond(o: np.ndarray, strat: np.ndarray = strat) -> np.ndarray:
-                return strat[1, digits_state(cfg, o)]
-
-            effects.append(intervention_test(respond, obs, pert).effect)
-            if b < params["mi_sessions"]:
-                states, acts = greedy_trajectory(cfg, strat, int(sub.cycle_start[b]), params["mi_periods"], rng,
-                                                 eps=params["mi_eps"])
-                prev = state_digits(cfg, states)
-                # does firm 1's price carry information about firm 0's last price, given its own?
-                if b < 5:
-                    mi, p = mutual_information_test(acts[:, 1], prev[:, 0], given=prev[:, 1], permutations=50, rng=rng)
-                    pvals.append(p)
-                else:
-                    mi = mutual_information(acts[:, 1], prev[:, 0], given=prev[:, 1])
-                mis.append(mi)
-        rows.append({"measure": "intervention test: firm 1 changes price when firm 0's last price is changed",
-                     "published": "—", "ours": f"{100 * np.mean(effects):.1f}% of (state, change) pairs",
-                     "n": len(effects)})
-        if mis:
-            rows.append({"measure": f"I(p1_t; p0_(t-1) | p1_(t-1)) in bits, eps = {params['mi_eps']}",
-                         "published": "—",
-                         "ours": f"{np.mean(mis):.3f} mean (permutation p <= {max(pvals):.3f} in {len(pvals)} tested)"
-                         if pvals else f"{np.mean(mis):.3f}", "n": len(mis)})
-        summary["intervention_effect"] = float(np.mean(effects))
-        summary["mutual_information"] = [float(v) for v in mis]
-    else:
-        notes.append("No session converged: no impulse response.")
-
-    # --- (alpha, beta) heatmap --------------------------------------------------------------
-    heat = np.full((len(alphas), len(betas)), np.nan)
-    heat_conv = np.full_like(heat, np.nan)
-    if params["heatmap_sessions"] > 0:
-        for ia, a in enumerate(alphas):
-            for ib, bta in enumerate(betas):
-                c = _config(params, alpha=a, beta=bta)
-                cell, _ = run_experiment(c, params["heatmap_sessions"], ctx.seed, ctx,
-                                         f"heatmap_a{a:g}_b{bta:g}.jsonl", keep_strategies=False)
-                heat[ia, ib] = np.mean([r["delta"] for r in cell])
-                heat_conv[ia, ib] = np.mean([r["converged"] for r in cell])
-        rows.append({"measure": f"Delta over the (alpha, beta) grid ({len(alphas)}x{len(betas)}, "
-                                f"{params['heatmap_sessions']} sessions each): range",
-                     "published": "0.70-0.90", "ours": f"{np.nanmin(heat):.3f}-{np.nanmax(heat):.3f}",
-                     "n": heat.size})
-        summary["heatmap"] = {"alphas": alphas, "betas": betas, "delta": heat.tolist(),
-                              "converged": heat_conv.tolist()}
-        files.append(_plot_heatmap(heat, alphas, betas, ctx))
-
-    # --- the overseer -------------------------------------------------------------------------
-    if params["overseer_sessions"] > 0:
-        over = []
-        base_det = float(np.mean([r["detection"] for r in recs]))
-        for p in audit_probs:
-            for f in fines:
-                c = _config(params, audit_prob=p, fine=f, audit_threshold=threshold)
-                cell, _ = run_experiment(c, params["overseer_sessions"], ctx.seed, ctx,
-                                         f"overseer_p{p:g}_f{f:g}.jsonl", keep_strategies=False)
-                d = np.array([r["delta"] for r in cell])
-                det = np.array([r["detection"] for r in cell])
-                price = np.mean([np.mean(r["cycle_prices"]) for r in cell])
-                over.append({"audit_prob": p, "fine": f, "delta": float(d.mean()), "delta_sd": float(d.std()),
-                             "detection": float(det.mean()), "expected_fine_per_period": float(p * f * det.mean()),
-                             "mean_price": float(price), "converged": float(np.mean([r["converged"] for r in cell]))})
-                rows.append({"measure": f"overseer p={p:g}, fine={f:g}: Delta (detection per audit)",
-                             "published": "—", "ours": f"{d.mean():.3f} ({100 * det.mean():.0f}%)", "n": len(cell)})
-        g_over = c.game()
-        thr = g_over.audit_threshold
-        safe = [int(np.flatnonzero(g_over.grid[i] <= thr).max()) if (g_over.grid[i] <= thr).any() else 0
-                for i in range(cfg.n_firms)]
-        j_safe = sum(a * cfg.m**i for i, a in enumerate(safe))
-        cap = float(((g_over.profits[:, j_safe] - game.pi_nash) / (game.pi_monopoly - game.pi_nash)).mean())
-        summary["overseer"] = {"threshold": thr, "no_overseer_detection": base_det, "cap_delta": cap, "cells": over}
-        notes.append(f"overseer: audits each period with probability p and fines every firm priced above "
-                     f"{thr:.3f} (halfway between Nash and monopoly unless --audit-threshold); detection = share of "
-                     f"limit-cycle periods an audit would catch (without an overseer: {100 * base_det:.0f}%). "
-                     f"Delta is computed on market profits, before fines.")
-        notes.append(f"overseer: a cartel at the highest unfined grid prices would have Delta {cap:.3f}; "
-                     f"firms fined often enough stay below the threshold yet keep Delta above 0.")
-        files.append(_plot_overseer(over, audit_probs, fines, float(deltas.mean()), base_det, ctx))
-
-    notes.append("published: Calvano et al. 2020 (AER), 2 firms, 1,000 sessions per point; published figures are "
-                 "shown only at the baseline representative point. Delta = (pi - pi^N)/(pi^M - pi^N), averaged over "
-                 "firms, on the limit cycle the converged strategies reach from the state at convergence.")
-    if ctx.quick:
-        notes.append("QUICK MODE: few sessions; run without --quick for the 1,000-session reproduction.")
-    ctx.path("summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    files = [ctx.path("sessions.jsonl"), ctx.path("summary.json"), *files]
+def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+    s = study(params, ctx)
+    cfg = s.cfg
     title = (f"Calvano et al. 2020: {cfg.n_firms} Q-learning firms, alpha={cfg.alpha:g}, beta={cfg.beta:g}, "
-             f"delta={cfg.delta:g}, m={cfg.m}, k={cfg.k}, {len(deltas)} sessions")
-    return ScenarioResult(title, rows, notes, files)
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plot_impulse(ir: dict[str, np.ndarray], game: Any, ctx: Context):
-    plt = _plt()
-    shocked = ir["prices_shocked"].mean(axis=0)  # (T+1, n)
-    t = np.arange(-1, shocked.shape[0] - 1)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(t, shocked[:, 0], "o-", c="#c33", label="deviating firm")
-    ax.plot(t, shocked[:, 1:].mean(axis=1), "s-", c="#36c", label="non-deviating firm")
-    ax.plot(t, ir["prices_baseline"].mean(axis=0).mean(axis=1), ":", c="#777", label="pre-shock path (no deviation)")
-    ax.axhline(game.p_nash.mean(), ls="--", c="#aaa", lw=1)
-    ax.axhline(game.p_monopoly.mean(), ls="--", c="#aaa", lw=1)
-    ax.text(t[-1], game.p_nash.mean(), " Nash", va="center", fontsize=8)
-    ax.text(t[-1], game.p_monopoly.mean(), " monopoly", va="center", fontsize=8)
-    ax.axvline(0, c="#ddd", lw=6, zorder=0)
-    ax.set_xlabel("period (deviation to the static best response at 0)")
-    ax.set_ylabel("price, mean over converged sessions")
-    ax.set_title(f"Impulse response ({ir['prices_shocked'].shape[0]} sessions)")
-    ax.legend(fontsize=8)
-    path = ctx.save_figure(fig, "impulse_response.png")
-    return path
-
-
-def _plot_heatmap(heat: np.ndarray, alphas: list[float], betas: list[float], ctx: Context):
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(betas), 1.2 + 0.8 * len(alphas)))
-    im = ax.imshow(heat, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    for i in range(len(alphas)):
-        for j in range(len(betas)):
-            ax.text(j, i, f"{heat[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8)
-    ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas], fontsize=8)
-    ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas], fontsize=8)
-    ax.set_xlabel("beta (exploration decay)")
-    ax.set_ylabel("alpha (learning rate)")
-    ax.set_title("profit gain Delta")
-    fig.colorbar(im, ax=ax)
-    path = ctx.save_figure(fig, "heatmap.png")
-    return path
-
-
-def _plot_overseer(over: list[dict[str, Any]], probs: list[float], fines: list[float], base_delta: float,
-                   base_det: float, ctx: Context):
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for f in fines:
-        cells = [c for c in over if c["fine"] == f]
-        axes[0].plot(probs, [c["delta"] for c in cells], "o-", label=f"fine {f:g}")
-        axes[1].plot(probs, [100 * c["detection"] for c in cells], "o-", label=f"fine {f:g}")
-    axes[0].axhline(base_delta, ls=":", c="#777", label="no overseer")
-    axes[1].axhline(100 * base_det, ls=":", c="#777", label="no overseer")
-    for ax in axes:
-        ax.set_xscale("log")
-        ax.set_xlabel("audit probability per period")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("profit gain Delta")
-    axes[1].set_ylabel("detection per audit (%)")
-    fig.suptitle("A regulator auditing prices above a threshold")
-    path = ctx.save_figure(fig, "overseer.png")
-    return path
+             f"delta={cfg.delta:g}, m={cfg.m}, k={cfg.k}, {len(s.res)} sessions")
+    return ScenarioResult(title, measures(params, s), notes(params, s, ctx.quick), s.files)
 
 
 SCENARIO = Scenario(
@@ -401,11 +315,13 @@ SCENARIO = Scenario(
         Param("mu", float, 0.25, "logit differentiation"),
         Param("window", int, 100_000, "convergence: greedy strategies unchanged for this many periods"),
         Param("max_periods", int, 10**9, "cap on periods per session"),
-        Param("heatmap_alphas", str, "0.05,0.1,0.15,0.2,0.25", "alphas of the heatmap", quick="0.1,0.2"),
-        Param("heatmap_betas", str, "2e-6,4e-6,8e-6,1.6e-5", "betas of the heatmap", quick="8e-6,1.6e-5"),
+        Param("heatmap_alphas", float, "0.05,0.1,0.15,0.2,0.25", "alphas of the heatmap", quick="0.1,0.2", many=True),
+        Param("heatmap_betas", float, "2e-6,4e-6,8e-6,1.6e-5", "betas of the heatmap", quick="8e-6,1.6e-5",
+              many=True),
         Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8),
-        Param("audit_probs", str, "0.01,0.05,0.2,0.5", "overseer: audit probabilities per period", quick="0.05,0.5"),
-        Param("fines", str, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0"),
+        Param("audit_probs", float, "0.01,0.05,0.2,0.5", "overseer: audit probabilities per period", quick="0.05,0.5",
+              many=True),
+        Param("fines", float, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0", many=True),
         Param("audit_threshold", float, 0.0, "overseer: price above which a firm is fined (0: midpoint Nash-monopoly)"),
         Param("overseer_sessions", int, 100, "sessions per overseer cell (0: no overseer)", quick=8),
         Param("mi_sessions", int, 50, "sessions for the mutual-information estimate", quick=10),
