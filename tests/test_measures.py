@@ -64,11 +64,14 @@ def test_json_and_find() -> None:
         find(ms, "a")
 
 
-def test_plot_measures_writes_a_figure_of_numeric_measures(tmp_path) -> None:
-    ms = [Measure.rate("r", Rate(3, 10), published=Published(0.5, "P")), Measure("x", 2.0, unit="points"),
-          Measure("t", "text")]
+def test_plot_measures_draws_the_estimates(tmp_path) -> None:
+    """Finite numbers with an interval or a published number are drawn; text, infinities and bare
+    numbers are not (a figure of nothing is not written)."""
+    ms = [Measure.rate("r", Rate(3, 10), published=Published(0.5, "P")), Measure("x", 2.0, unit="points",
+          published=Published(1.5, "P")), Measure("t", "text"), Measure("inf", float("inf"), (0.0, 1.0))]
     assert plot_measures(ms, tmp_path / "m.png", "title").exists()
-    assert plot_measures([Measure("t", "text")], tmp_path / "none.png") is None
+    assert plot_measures([Measure("t", "text"), Measure("bare", 3.0)], tmp_path / "none.png") is None
+    assert json.loads(json.dumps(measures_json([Measure("inf", float("inf"))])))[0]["value"] == "inf"
 
 
 def test_list_valued_parameters_parse_check_and_show() -> None:
@@ -87,8 +90,9 @@ def test_list_valued_parameters_parse_check_and_show() -> None:
 
 def test_execute_derives_summary_and_figure_from_the_measures(tmp_path) -> None:
     def run(params: dict, ctx: Context) -> ScenarioResult:
-        return ScenarioResult("toy", [Measure("twice", 2 * sum(params["xs"]), setting={"n": len(params["xs"])})],
-                              ["a note"])
+        xs = params["xs"]
+        return ScenarioResult("toy", [Measure("twice", 2 * sum(xs), (2 * min(xs), 2 * max(xs) * len(xs)),
+                                              setting={"n": len(xs)})], ["a note"])
 
     sc = Scenario("toy-measures", "toy", [Param("xs", int, "1,2", "values", many=True)], run)
     result = sc.execute({"xs": "3,4,5"}, out=tmp_path, progress=False)

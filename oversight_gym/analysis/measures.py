@@ -46,7 +46,7 @@ class Published:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source, "note": self.note}
+        return {"value": _plain(self.value), "source": self.source, "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,14 @@ class Measure:
 
 
 def _plain(x: Any) -> Any:
-    """A JSON-ready value (numpy scalars become Python numbers; NaN becomes None)."""
+    """A JSON-ready value: numpy scalars become Python numbers, NaN becomes None and an
+    infinite number the string ``"inf"`` or ``"-inf"`` (strict JSON has neither)."""
     if hasattr(x, "item") and not isinstance(x, str):
         x = x.item()
     if isinstance(x, float) and math.isnan(x):
         return None
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
     return x
 
 
@@ -224,14 +227,25 @@ def find(measures: Iterable[Measure], name: str, **setting: Any) -> Measure:
 
 
 # --- the figure ------------------------------------------------------------------------------------
-def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = "") -> Path | None:
-    """Our numeric measures as points with interval bars, one row each, and the published
-    value beside each as a hollow diamond; measures of one unit share an axis. Returns the
-    path, or None when no measure is numeric."""
-    numeric = [m for m in measures if isinstance(m.value, int | float) and not isinstance(m.value, bool)
-               and not (isinstance(m.value, float) and math.isnan(m.value))]
+def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = "",
+                  limit: int = 40) -> Path | None:
+    """The estimates among the measures (finite numbers with an interval or a published value
+    to compare with) as points with interval bars, one row each, the published value beside
+    each as a hollow diamond; measures of one unit share an axis, and at most ``limit`` rows
+    are drawn (the first ones; the title says how many). Returns the path, or None when no
+    measure qualifies."""
+    def estimate(m: Measure) -> bool:
+        if not isinstance(m.value, int | float) or isinstance(m.value, bool) or not math.isfinite(m.value):
+            return False
+        pub = m.published.value if m.published is not None else None
+        return m.interval is not None or (isinstance(pub, int | float) and not isinstance(pub, bool))
+
+    candidates = [m for m in measures if estimate(m)]
+    numeric = candidates[:limit]
     if not numeric:
         return None
+    if len(candidates) > limit:
+        title = f"{title} (the first {limit} of {len(candidates)} estimates)".strip()
     from oversight_gym.analysis.plots import pyplot, save_figure
 
     plt = pyplot()
@@ -251,7 +265,8 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
                 ax.errorbar(x, y, xerr=[[x - lo], [hi - x]], fmt="o", color="#1f6fb4", ms=4, capsize=3)
             else:
                 ax.plot(x, y, "o", color="#1f6fb4", ms=4)
-            if m.published is not None and isinstance(m.published.value, int | float):
+            if m.published is not None and isinstance(m.published.value, int | float) \
+                and not isinstance(m.published.value, bool):
                 ax.plot(float(m.published.value) * scale, y, "D", mfc="none", mec="#c0392b", ms=6)
         labels = [": ".join([", ".join(str(v) for v in m.setting.values()), m.name] if m.setting else [m.name])
                   for m in ms]
