@@ -1,4 +1,5 @@
-"""Figures for recursive debate: a debate drawn as its argument tree.
+"""Figures for debate studies: a recursive debate drawn as its argument tree, and the
+debate tournament's meta-game equilibrium.
 
 All functions write a PNG with matplotlib's Agg backend and return its path.
 """
@@ -104,4 +105,24 @@ def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max
     return path
 
 
-__all__ = ["plot_debate_tree"]
+def plot_equilibrium(labels: list[str], eq: Any, path: str | Path) -> Path:
+    """Bars of each agent's weight in the meta-game equilibrium ``eq``
+    (:class:`~oversight_gym.analysis.equilibria.Equilibrium`), honest seat beside liar seat."""
+    plt = _plt()
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.6))
+    ax.bar(x - 0.2, eq.row, 0.4, label="honest seat", color="#3a7")
+    ax.bar(x + 0.2, eq.col, 0.4, label="liar seat", color="#c44")
+    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("weight in the equilibrium mixture")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"meta-game equilibrium: honest value {eq.row_value:+.2f}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["plot_debate_tree", "plot_equilibrium"]
