@@ -1,5 +1,6 @@
-"""Figures for debate studies: a recursive debate drawn as its argument tree, and the
-debate tournament's meta-game equilibrium.
+"""Figures for debate studies: a recursive debate drawn as its argument tree, the debate
+tournament's meta-game equilibrium, and the obfuscated-arguments study (the cliff as a
+heatmap and as curves beside the closed form, the protocols as bars).
 
 All functions write a PNG with matplotlib's Agg backend and return its path.
 """
@@ -11,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.metrics import grouped_rates
+from oversight_gym.analysis.plots import plot_curves, plot_heatmap
 from oversight_gym.envs.debate.argument_trees import node_depths
+from oversight_gym.envs.debate.metrics import random_search_win_probability
 
 
 def _plt():
@@ -125,4 +129,56 @@ def plot_equilibrium(labels: list[str], eq: Any, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["plot_debate_tree", "plot_equilibrium"]
+def plot_cliff_heatmap(grid: list[dict[str, Any]], challenger: str, budgets: list[int], flaws: list[int],
+                       n_leaves: int, path: str | Path) -> Path:
+    """The honest challenger's win rate over budget B/N and flaw count k (the ``grid`` part of
+    the obfuscated-arguments study, one challenger)."""
+    rs = {(r["flaws"], r["budget"]): r["rate"]
+          for r in grouped_rates([g for g in grid if g["challenger"] == challenger], ["flaws", "budget"])}
+    mat = np.array([[rs[(k, b)] for b in budgets] for k in flaws])
+    return plot_heatmap(mat, [f"{b / n_leaves:.3f}" for b in budgets], flaws, "budget B/N", "flaws k",
+                        f"honest challenger's win rate ({challenger} search), obfuscated argument, N={n_leaves}", path)
+
+
+def plot_cliff(grid: list[dict[str, Any]], budgets: list[int], flaws: list[int], n_leaves: int,
+               path: str | Path) -> Path:
+    """The honest challenger's win rate against B/N for about four flaw counts, with intervals,
+    and the closed form of random search dashed beside each."""
+    curves: dict[str, dict[str, Any]] = {}
+    fr = [b / n_leaves for b in budgets]
+    for k in flaws[:: max(1, len(flaws) // 4)]:
+        rs = {r["budget"]: r for r in grouped_rates([g for g in grid if g["challenger"] == "honest" and
+                                                     g["flaws"] == k], ["budget"])}
+        curves[f"k={k}"] = {"rate": [rs[b]["rate"] for b in budgets], "low": [rs[b]["low"] for b in budgets],
+                            "high": [rs[b]["high"] for b in budgets],
+                            "closed": [random_search_win_probability(n_leaves, k, b) for b in budgets]}
+    return plot_curves(fr, curves, "verification budget B/N (symlog)", "honest challenger win rate",
+                       f"the obfuscation cliff: N={n_leaves}; dashed: closed form of random search", path, log_x=True)
+
+
+def plot_protocols(prot: list[dict[str, Any]], path: str | Path) -> Path | None:
+    """Bars of the honest side's win rate per tree structure and protocol, one panel per honest
+    role (``prot``: grouped rates by structure, protocol and honest role). None when empty."""
+    if not prot:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, role in zip(axes, ("challenger", "claimant"), strict=True):
+        sel = [r for r in prot if r["honest_role"] == role]
+        labels = [f"{r['structure']}\n{r['protocol']}" for r in sel]
+        vals = np.array([r["rate"] for r in sel])
+        err = np.array([[r["rate"] - r["low"] for r in sel], [r["high"] - r["rate"] for r in sel]])
+        cols = ["#4a7" if r["structure"] == "stable" else "#47a" for r in sel]
+        ax.bar(range(len(sel)), vals, yerr=err, color=cols, capsize=3)
+        ax.set_xticks(range(len(sel)), labels, rotation=70, fontsize=7)
+        ax.set_title(f"honest {role}", fontsize=9)
+        ax.set_ylim(0, 1)
+    axes[0].set_ylabel("honest win rate (95% CI)")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["plot_cliff", "plot_cliff_heatmap", "plot_debate_tree", "plot_equilibrium", "plot_protocols"]
