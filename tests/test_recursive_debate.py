@@ -347,6 +347,17 @@ def test_scenarios_run_small(tmp_path):
         {"depth": 2, "truth_depths": "2", "strengths": "0,0.5", "debates": 40, "kernel_debates": 4}, quick=True,
         out=tmp_path / "i", workers=1, progress=False)
     assert "L >= depth" in irr.table() and (tmp_path / "i" / "failure_curve_sample.png").exists()
+    # the leaf is checked once L reaches the depth: no wrong verdict; the threshold judge always fails short of d
+    deep = find(irr.measures, "largest wrong-verdict rate over cells", cells="L >= depth (2): leaf checked")
+    assert deep.value == 0 and deep.n == 2 * 2 * 2 * 40  # judges x strengths x roles x debates (L = 2 only)
+    short = find(irr.measures, "wrong-verdict rate", cells="threshold judge, L < d, s > 0")
+    assert short.value == 1.0 and short.n == 2 * 2 * 40  # L = 0, 1 at s = 0.5, both roles
+    agree = find(irr.measures, "cells with the closed form in their 95% CI (~95% expected)")
+    assert agree.n == 2 * 3 * 2  # judges x L x strengths
+    point = find(irr.measures, "wrong-verdict rate", d=2, s=0.5, **{"d-L": 2})
+    assert point.value == 1.0 and find(irr.measures, "closed form", d=2, s=0.5, **{"d-L": 2}).value == 1.0
+    kernel = [m for m in irr.measures if m.group.startswith("cells replayed") and m.name == "wrong-verdict rate"]
+    assert kernel and all(m.n == 4 for m in kernel)
     with pytest.raises(ValueError, match="truth-depths"):
         get_scenario("irreducible-complexity").execute({"depth": 2, "truth_depths": "5"}, quick=True,
                                                        out=tmp_path / "x", workers=1, progress=False)

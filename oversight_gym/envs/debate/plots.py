@@ -1,6 +1,7 @@
 """Figures for debate studies: a recursive debate drawn as its argument tree, the debate
-tournament's meta-game equilibrium, and the obfuscated-arguments study (the cliff as a
-heatmap and as curves beside the closed form, the protocols as bars).
+tournament's meta-game equilibrium, the obfuscated-arguments study (the cliff as a heatmap
+and as curves beside the closed form, the protocols as bars) and the irreducible-complexity
+study (wrong verdicts against d - L and the prior's strength).
 
 All functions write a PNG with matplotlib's Agg backend and return its path.
 """
@@ -15,7 +16,7 @@ import numpy as np
 from oversight_gym.analysis.metrics import grouped_rates
 from oversight_gym.analysis.plots import plot_curves, plot_heatmap
 from oversight_gym.envs.debate.argument_trees import node_depths
-from oversight_gym.envs.debate.metrics import random_search_win_probability
+from oversight_gym.envs.debate.metrics import limit_failure_probability, random_search_win_probability
 
 
 def _plt():
@@ -181,4 +182,38 @@ def plot_protocols(prot: list[dict[str, Any]], path: str | Path) -> Path | None:
     return path
 
 
-__all__ = ["plot_cliff", "plot_cliff_heatmap", "plot_debate_tree", "plot_equilibrium", "plot_protocols"]
+def _failure_points(curve: list[dict[str, Any]], judge: str,
+                    truth_depth: int) -> tuple[list[dict[str, Any]], list[int]]:
+    sel = [r for r in curve if r["judge_limit"] == judge and r["truth_depth"] == truth_depth]
+    return sel, sorted({r["d_minus_L"] for r in sel})
+
+
+def plot_failure_curve(curve: list[dict[str, Any]], judge: str, truth_depth: int, strengths: list[float] | tuple,
+                       depth: int, path: str | Path) -> Path:
+    """The wrong-verdict rate against d - L at one truth depth d, a curve per prior strength s
+    with its interval, the closed form dashed (``curve``: grouped rates by judge, d, s and d - L)."""
+    sel, xs = _failure_points(curve, judge, truth_depth)
+    curves = {}
+    for s in strengths:
+        pts = {r["d_minus_L"]: r for r in sel if r["strength"] == s}
+        curves[f"s={s:g}"] = {"x": xs, "rate": [pts[x]["rate"] for x in xs], "low": [pts[x]["low"] for x in xs],
+                              "high": [pts[x]["high"] for x in xs],
+                              "closed": [limit_failure_probability(truth_depth - x, truth_depth, s, depth, judge)
+                                         for x in xs]}
+    return plot_curves(xs, curves, f"d - L (d = {truth_depth}: depth of the convincing argument; L: length)",
+                       "wrong-verdict rate", f"irreducible complexity, {judge} judge, depth {depth}, "
+                       f"both roles (dashed: closed form)", path)
+
+
+def plot_failure_heatmap(curve: list[dict[str, Any]], judge: str, truth_depth: int, strengths: list[float] | tuple,
+                         path: str | Path) -> Path:
+    """The wrong-verdict rate over d - L and the prior strength s at one truth depth d."""
+    sel, xs = _failure_points(curve, judge, truth_depth)
+    mat = np.array([[next((r["rate"] for r in sel if r["strength"] == s and r["d_minus_L"] == x), np.nan)
+                     for x in xs] for s in strengths])
+    return plot_heatmap(mat, xs, [f"{s:g}" for s in strengths], f"d - L (d = {truth_depth})", "prior strength s",
+                        f"wrong-verdict rate, {judge} judge", path)
+
+
+__all__ = ["plot_cliff", "plot_cliff_heatmap", "plot_debate_tree", "plot_equilibrium", "plot_failure_curve",
+           "plot_failure_heatmap", "plot_protocols"]
