@@ -131,11 +131,29 @@ def test_independent_learners_are_honest_at_lambda_one_and_collude_at_low_lambda
 
 
 def test_scenario_runs_small(tmp_path) -> None:
+    from oversight_gym.analysis.measures import find
     from oversight_gym.runner.scenario import get_scenario
 
     sc = get_scenario("debate-collusion")
     small = {"lambdas": "1,0", "sides": "0", "talk": 2, "iterations": 100, "episodes": 1000, "seeds": 1}
     res = sc.execute(small, quick=True, out=tmp_path, progress=False)
     assert "lambda*" in res.table() and (tmp_path / "debate_collusion.png").exists()
+    # cells: lambda 1 and 0 without talk, and with 2 messages of cheap talk
+    learned = [m for m in res.measures if m.name == "learned"]
+    assert [(m.setting["lambda"], m.setting["talk"]) for m in learned] == [(1.0, 0), (0.0, 0), (1.0, 2), (0.0, 2)]
+    p = find(res.measures, "p: the truth wins a contested debate").value
+    assert 0.5 < p < 1 and find(res.measures, "lambda* = (p + s)/(3p - 1)", **{"side pay": 0.0}).value == \
+        pytest.approx(p / (3 * p - 1))
+    for talk in (0, 2):  # zero-sum: predicted and learned honest, the judge right, payoffs summing to 0
+        cell = {"lambda": 1.0, "side pay": 0.0, "talk": talk}
+        assert find(res.measures, "predicted (equilibrium)", **cell).value == "honest"
+        assert find(res.measures, "judge accuracy", **cell).value > 0.9
+        assert abs(find(res.measures, "payoff sum (mean)", **cell).value) < 1e-12
+    assert find(res.measures, "predicted (equilibrium)", **{"lambda": 0.0, "side pay": 0.0, "talk": 0}).value == \
+        "collusion"
+    matches = find(res.measures, "cells whose learned outcome matches the prediction")
+    assert matches.n == 4 and matches.value == sum(
+        find(res.measures, "learned", **m.setting).value == find(res.measures, "predicted (equilibrium)",
+                                                                  **m.setting).value for m in learned)
     cell = sc.experiment({**sc.defaults(True), **small, "weight": 1.0}, 0)
     assert cell["judge_accuracy"] > 0.9 and abs(cell["payoff_sum_mean"]) < 1e-12

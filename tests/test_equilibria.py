@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from oversight_gym.analysis.equilibria import (
     symmetric_zero_sum_equilibrium,
     zero_sum_equilibrium,
 )
+from oversight_gym.analysis.measures import find
 from oversight_gym.runner.scenario import get_scenario
 from oversight_gym.runner.tournament import Entrant, population, run_tournament
 
@@ -118,7 +120,20 @@ def test_debate_tournament_scenario(tmp_path: Path) -> None:
                       "agents": "random,greedy,mcts:rollouts=10,filter:deterministic=true"},
                      quick=True, out=tmp_path, progress=False, workers=1)
     text = res.table()
-    assert "zero-sum equilibrium" in text and "eq. weight (liar)" in text
+    assert "zero-sum equilibrium" in text and "weight at the equilibrium" in text
+    labels = [m.setting["agent"] for m in res.measures if m.name == "weight at the equilibrium"
+              and m.setting["seat"] == "liar"]
+    assert len(labels) >= 4 and labels[:3] == ["random", "greedy", "mcts(rollouts=10)"]
+    payoffs = [m for m in res.measures if m.name == "payoff to the honest seat"]
+    assert len(payoffs) == len(labels) ** 2 and all(m.n == 3 and -1 <= m.value <= 1 for m in payoffs)
+    for seat in ("honest", "liar"):  # each seat's equilibrium weights form a distribution
+        weights = [m.value for m in res.measures if m.name == "weight at the equilibrium" and m.setting["seat"] == seat]
+        assert abs(sum(weights) - 1) < 1e-9 and min(weights) >= 0
+    value = find(res.measures, "value to the honest seat").value
+    assert -1 <= value <= 1 and find(res.measures, "honest win rate at the equilibrium").value == (value + 1) / 2
+    assert find(res.measures, "regret of the honest mixture").value < 1e-6
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["agents"][0] == "random" and len(summary["measures"]) == len(res.measures)
     assert (tmp_path / "meta_game.png").exists() and (tmp_path / "equilibrium.png").exists()
     with pytest.raises(ValueError, match="at least two entrants"):
         sc.execute({"agents": "random"}, quick=True, out=tmp_path, progress=False)

@@ -322,16 +322,42 @@ def test_make_tree_option_and_errors():
 
 # --- scenarios (tiny runs) ----------------------------------------------------------------------------------------
 def test_scenarios_run_small(tmp_path):
+    from oversight_gym.analysis.measures import find
     from oversight_gym.runner.scenario import get_scenario
 
     obf = get_scenario("obfuscated-arguments").execute(
         {"depth": 4, "budget_points": 3, "flaw_points": 2, "debates": 40, "kernel_debates": 4, "conj_depth": 3,
          "stable_depth": 2, "tolerances": "0.1"}, quick=True, out=tmp_path / "o", workers=1, progress=False)
     assert "closed form" in obf.table() and (tmp_path / "o" / "cliff.png").exists()
+    # 2 flaw counts x 3 budgets per challenger; the protocols at tolerance 0.1, with the paper's prediction
+    for c in ("honest", "random-search"):
+        agree = find(obf.measures, "grid cells with the closed form in their 95% CI (~95% expected)", challenger=c)
+        assert agree.n == 6 and 0 <= agree.value <= 1
+    protocols = [m for m in obf.measures if m.group.startswith("protocols on")]
+    assert len(protocols) == 16 and all(m.n == 4 for m in protocols)
+    assert find(protocols, "honest win rate", tree="stable", protocol="prover-estimator", honest="claimant",
+                tolerance=0.1).interval is not None
+    verdicts = [m for m in obf.measures if m.name == "against standard"]
+    assert {m.value for m in verdicts} <= {"helps", "hurts", "no clear difference"}
+    predicted = {m.setting["tree"]: m.published.value for m in verdicts}
+    assert predicted == {"stable": "helps", "conjunctive": "no guarantee"}
+    closed = find(obf.measures, "closed form", protocol="judge-directed", Q=8, B=0)
+    assert closed.value == pytest.approx(random_search_win_probability(64, 2, 0, 8))
     irr = get_scenario("irreducible-complexity").execute(
         {"depth": 2, "truth_depths": "2", "strengths": "0,0.5", "debates": 40, "kernel_debates": 4}, quick=True,
         out=tmp_path / "i", workers=1, progress=False)
     assert "L >= depth" in irr.table() and (tmp_path / "i" / "failure_curve_sample.png").exists()
+    # the leaf is checked once L reaches the depth: no wrong verdict; the threshold judge always fails short of d
+    deep = find(irr.measures, "largest wrong-verdict rate over cells", cells="L >= depth (2): leaf checked")
+    assert deep.value == 0 and deep.n == 2 * 2 * 2 * 40  # judges x strengths x roles x debates (L = 2 only)
+    short = find(irr.measures, "wrong-verdict rate", cells="threshold judge, L < d, s > 0")
+    assert short.value == 1.0 and short.n == 2 * 2 * 40  # L = 0, 1 at s = 0.5, both roles
+    agree = find(irr.measures, "cells with the closed form in their 95% CI (~95% expected)")
+    assert agree.n == 2 * 3 * 2  # judges x L x strengths
+    point = find(irr.measures, "wrong-verdict rate", d=2, s=0.5, **{"d-L": 2})
+    assert point.value == 1.0 and find(irr.measures, "closed form", d=2, s=0.5, **{"d-L": 2}).value == 1.0
+    kernel = [m for m in irr.measures if m.group.startswith("cells replayed") and m.name == "wrong-verdict rate"]
+    assert kernel and all(m.n == 4 for m in kernel)
     with pytest.raises(ValueError, match="truth-depths"):
         get_scenario("irreducible-complexity").execute({"depth": 2, "truth_depths": "5"}, quick=True,
                                                        out=tmp_path / "x", workers=1, progress=False)

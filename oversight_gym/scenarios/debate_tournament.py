@@ -10,34 +10,39 @@ general-sum solver (Lemke-Howson, nashpy) is run as a cross-check. Alpha-rank (O
 ranks the agent pairs when OpenSpiel is installed.
 
 The paper reports judge accuracy 88.9% for MCTS debaters with 10,000 rollouts on MNIST
-(6 pixels, precommit); the mcts(10000) pairing is printed beside it (our data: 8x8 digits).
+(6 pixels, precommit); when mcts(rollouts=10000) plays itself at 6 pixels, its judge
+accuracy stands beside that value (our data: 8x8 digits). The meta-game analysis lives in
+:mod:`oversight_gym.envs.debate.meta_game`.
 
 Run: ``oversight-gym run debate-tournament [--quick]``.
 """
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any
 
-import numpy as np
-
-from oversight_gym.analysis.equilibria import alpha_rank, nash_equilibria, zero_sum_equilibrium
+from oversight_gym.analysis.equilibria import zero_sum_equilibrium
+from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
+from oversight_gym.envs.debate.meta_game import MetaGame, analyse_meta_game, find_entrant, self_play_accuracy
+from oversight_gym.envs.debate.plots import plot_equilibrium
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
-from oversight_gym.runner.tournament import Entrant, population, run_tournament
+from oversight_gym.runner.tournament import Entrant, TournamentResult, population, run_tournament
 
 ENV_ID = "debate/pixels-v0"
-PUBLISHED_MCTS_DEBATE = 0.889  # Irving et al. 2018, MNIST, 6 pixels, precommit, MCTS 10,000 rollouts
+SOURCE = "Irving, Christiano, Amodei 2018, AI safety via debate, sec. 3.1"
+NOTE = "MNIST 28x28, 6 pixels, precommit, MCTS debaters with 10,000 rollouts per move; ours: the 8x8 digits"
+PUBLISHED_MCTS_DEBATE = 0.889  # judge accuracy, MCTS against MCTS
 
 
-def parse_entrants(text: str) -> list[Entrant]:
-    """``"random,mcts:rollouts=100,minimax:depth=2"`` -> entrants; ``"filter:KEY=VALUE"``
+def parse_entrants(items: tuple[str, ...]) -> list[Entrant]:
+    """``("random", "mcts:rollouts=100", "minimax:depth=2")`` -> entrants; ``"filter:KEY=VALUE"``
     adds every registered agent whose classifier matches (e.g. ``filter:uses_search=true``)."""
     from oversight_gym.runner.scenario import parse_value
 
     out: list[Entrant] = []
-    for item in (t.strip() for t in text.split(",")):
+    for item in (t.strip() for t in items):
         if not item:
             continue
         name, _, rest = item.partition(":")
@@ -50,7 +55,7 @@ def parse_entrants(text: str) -> list[Entrant]:
         found = population(ENV_ID, **kwargs) if name == "filter" else [Entrant(name, kwargs)]
         out.extend(e for e in found if e.label not in {o.label for o in out})  # each agent once
     if len(out) < 2:
-        raise ValueError(f"--agents: a tournament needs at least two entrants, got {text!r}")
+        raise ValueError(f"--agents: a tournament needs at least two entrants, got {','.join(items)!r}")
     return out
 
 
@@ -72,88 +77,83 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
             "honest_support": "+".join(honest), "liar_support": "+".join(liar)}
 
 
+def strongest_mcts(res: TournamentResult) -> tuple[str, Rate] | None:
+    """The judge's accuracy when MCTS debaters with 10,000 rollouts (the paper's) meet, if they play."""
+    k = find_entrant(res, "mcts", rollouts=10_000)
+    return None if k is None else (res.labels[k], self_play_accuracy(res, k))
+
+
+def measures(params: dict[str, Any], game: MetaGame, seat_scores: list[dict[str, Any]],
+             mcts: tuple[str, Rate] | None) -> list[Measure]:
+    """The payoff table (one measure per honest agent and liar), the zero-sum equilibrium
+    (value, supports, regrets, each agent's weight per seat, the Lemke-Howson cross-check,
+    the number of pure saddle points), the alpha-rank top profiles, each agent's mean payoff
+    per seat, and the judge's accuracy when the paper's MCTS debaters meet, beside the
+    paper's value in its own setting (6 pixels)."""
+    labels, eq = game.labels, game.equilibrium
+    out = [Measure("payoff to the honest seat", float(game.payoff[i, j]), game.interval(i, j), int(game.matches[i, j]),
+                   digits=2, setting={"honest": h, "liar": li})
+           for i, h in enumerate(labels) for j, li in enumerate(labels)]
+    group = "zero-sum equilibrium of the meta-game (linear program)"
+    honest, liar = game.support()
+    out += [Measure("value to the honest seat", eq.row_value, group=group),
+            Measure("honest win rate at the equilibrium", (eq.row_value + 1) / 2, unit="%", group=group),
+            Measure("honest support", ", ".join(honest), group=group),
+            Measure("liar support", ", ".join(liar), group=group),
+            Measure("regret of the honest mixture", eq.row_regret, group=group),
+            Measure("regret of the liar mixture", eq.col_regret, group=group)]
+    if game.cross_check is not None:
+        out += [Measure("value, Lemke-Howson cross-check (nashpy)", game.cross_check.row_value, group=group),
+                Measure("NashConv of the cross-check", game.cross_check.nash_conv, group=group)]
+    out.append(Measure("pure saddle points", len(game.saddle_points), group=group))
+    for seat, weights in (("honest", eq.row), ("liar", eq.col)):
+        out += [Measure("weight at the equilibrium", float(w), digits=2, setting={"seat": seat, "agent": label},
+                        group=group) for label, w in zip(labels, weights, strict=True)]
+    if game.alpha_rank is not None:
+        out += [Measure("stationary mass", p, digits=2, setting={"honest": h, "liar": li},
+                        group="alpha-rank (OpenSpiel), top profiles") for (h, li), p in game.alpha_rank.items()]
+    for row in seat_scores:
+        half = 1.96 * row["se"]
+        out.append(Measure("mean payoff over every opponent", row["mean payoff"],
+                           (row["mean payoff"] - half, row["mean payoff"] + half) if math.isfinite(half) else None,
+                           row["matches"], digits=2, setting={"seat": row["seat"], "agent": row["entrant"]},
+                           group="each agent per seat (opponents weighted equally)"))
+    if mcts is not None:
+        label, acc = mcts
+        out.append(Measure.rate("judge accuracy", acc, setting={"honest": label, "liar": label},
+                                group="judge accuracy when the paper's MCTS debaters meet",
+                                published=Published(PUBLISHED_MCTS_DEBATE, SOURCE, NOTE)
+                                if params["pixels"] == 6 else None))
+    return out
+
+
+def notes(params: dict[str, Any], game: MetaGame, quick: bool) -> list[str]:
+    """How to read the table, the pure saddle points by name, and whether alpha-rank ran."""
+    pure = game.saddle_points
+    shown = ", ".join(f"{h} vs {li}" for h, li in pure[:4]) + (f" and {len(pure) - 4} more" if len(pure) > 4 else "")
+    out = [f"payoff to the honest seat: +1 honest wins, -1 liar wins; mean over {params['repetitions']} images per "
+           "pair (the same images for every pair), 95% interval by the normal approximation (1.96 standard errors); "
+           "judge accuracy: Wilson interval.",
+           "zero-sum equilibrium: the mixtures of honest debaters and of liars neither side can improve on (linear "
+           "program), checked by the regrets; the Lemke-Howson cross-check solves the same table as a general-sum "
+           "game.",
+           f"pure saddle points (best honest reply and best liar reply at once): {shown or 'none'}."]
+    if game.alpha_rank is None:
+        out.append(f"alpha-rank skipped: {game.alpha_rank_error}")
+    if quick:
+        out.append("QUICK MODE: few images and a weak judge; run without --quick for the full table.")
+    return out
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     res = tournament(params, ctx.seed, ctx.workers, ctx.progress, results=ctx.path("matches.jsonl"))
-    labels = res.labels
-    A, B = res.meta_game()
-    _, se = res.payoffs()
-    eq = zero_sum_equilibrium(A)
-    cross = nash_equilibria(A, B, method="lemke-howson", zero_sum_lp=False)  # the general-sum path
-    rows: list[dict[str, Any]] = []
-    for i, honest in enumerate(labels):
-        row: dict[str, Any] = {"honest \\ liar": honest}
-        for j, liar in enumerate(labels):
-            row[liar] = f"{A[i, j]:+.2f}±{1.96 * se[i, j, 0]:.2f}"
-        row["eq. weight (honest)"] = f"{eq.row[i]:.2f}"
-        rows.append(row)
-    rows.append({"honest \\ liar": "eq. weight (liar)", **{liar: f"{eq.col[j]:.2f}" for j, liar in enumerate(labels)}})
-
-    # judge accuracy when the strongest search debaters meet, beside the paper
-    notes = []
-    mcts_top = [k for k, e in enumerate(res.entrants) if e.agent == "mcts" and e.kwargs.get("rollouts") == 10_000]
-    if mcts_top:
-        k = mcts_top[0]
-        wins = [r for r in res.records if r["assignment"] == [k, k]]
-        acc = Rate(sum(r["returns"][0] > 0 for r in wins), len(wins))
-        lo, hi = acc.interval
-        notes.append(f"mcts(10000) vs mcts(10000): judge accuracy {100 * acc.value:.1f}% [{100 * lo:.1f}, "
-                     f"{100 * hi:.1f}] (n={acc.n}); paper (MNIST) {100 * PUBLISHED_MCTS_DEBATE:.1f}%.")
-    h_sup, l_sup = eq.support(labels, labels)
-    notes += [
-        f"zero-sum equilibrium (linear program): value to the honest seat {eq.row_value:+.3f} "
-        f"(honest win rate {(eq.row_value + 1) / 2:.1%}); honest support {h_sup}, liar support {l_sup}; "
-        f"regrets {eq.row_regret:.1e} / {eq.col_regret:.1e}.",
-    ]
-    if cross:
-        notes.append(f"cross-check, Lemke-Howson (nashpy) on the same table: value {cross[0].row_value:+.3f}, "
-                     f"NashConv {cross[0].nash_conv:.1e}.")
-    pure = [(labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels))
-            if A[i, j] >= A[:, j].max() - 1e-12 and A[i, j] <= A[i, :].min() + 1e-12]
-    shown = ", ".join(f"{h} vs {li}" for h, li in pure[:4]) + (f" and {len(pure) - 4} more" if len(pure) > 4 else "")
-    notes.append(f"pure saddle points (best honest reply and best liar reply at once): {shown or 'none'}.")
-    ranks: dict[str, float] = {}
-    try:
-        pi = alpha_rank([A, B])
-        profiles = [(labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels))]
-        top = sorted(zip(pi, profiles, strict=True), key=lambda t: -t[0])[:3]
-        ranks = {f"{h} vs {li}": float(p) for p, (h, li) in top}
-        notes.append("alpha-rank (OpenSpiel), top profiles: " + "; ".join(f"{k} {v:.2f}" for k, v in ranks.items()))
-    except (ImportError, ValueError) as e:
-        notes.append(f"alpha-rank skipped: {e}")
-    notes.append("cells: mean payoff to the honest seat (+1 honest wins, -1 liar wins) ± 95% CI over "
-                 f"{params['repetitions']} images per pair (the same images for every pair).")
-    if ctx.quick:
-        notes.append("QUICK MODE: few images and a weak judge; run without --quick for the full table.")
-    summary = {"params": params, "labels": labels, "A": A.tolist(), "se": se[..., 0].tolist(),
-               "equilibrium": {"honest": eq.row.tolist(), "liar": eq.col.tolist(), "value": eq.row_value},
-               "seat_scores": res.seat_scores(), "alpha_rank_top": ranks}
-    ctx.path("summary.json").write_text(json.dumps(summary, indent=2))
-    files = [ctx.path("matches.jsonl"), ctx.path("summary.json"), res.plot(ctx.path("meta_game.png")),
-             plot_equilibrium(labels, eq, ctx.path("equilibrium.png"))]
-    title = (f"Debate tournament on {ENV_ID} ({params['pixels']} pixels): {len(labels)} agents, "
+    game = analyse_meta_game(res)
+    files = [ctx.path("matches.jsonl"), res.plot(ctx.path("meta_game.png")),
+             plot_equilibrium(game.labels, game.equilibrium, ctx.path("equilibrium.png"))]
+    title = (f"Debate tournament on {ENV_ID} ({params['pixels']} pixels): {len(game.labels)} agents, "
              f"{params['repetitions']} images per seat assignment; payoff to the honest seat")
-    return ScenarioResult(title, rows, notes, files)
-
-
-def plot_equilibrium(labels: list[str], eq: Any, path: Any) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.6))
-    ax.bar(x - 0.2, eq.row, 0.4, label="honest seat", color="#3a7")
-    ax.bar(x + 0.2, eq.col, 0.4, label="liar seat", color="#c44")
-    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("weight in the equilibrium mixture")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"meta-game equilibrium: honest value {eq.row_value:+.2f}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return ScenarioResult(title, measures(params, game, res.seat_scores(), strongest_mcts(res)),
+                          notes(params, game, ctx.quick), files)
 
 
 SCENARIO = Scenario(
@@ -163,8 +163,8 @@ SCENARIO = Scenario(
              "2019 (alpha-rank)",
     params=[
         Param("agents", str, "random,greedy,minimax:depth=2,mcts:rollouts=100,mcts:rollouts=1000,"
-              "mcts:rollouts=10000", "comma list of NAME[:KEY=VALUE;...] or filter:CLASSIFIER=VALUE",
-              quick="random,greedy,minimax:depth=2,mcts:rollouts=30,mcts:rollouts=100,mcts:rollouts=300"),
+              "mcts:rollouts=10000", "agents, each NAME[:KEY=VALUE;...] or filter:CLASSIFIER=VALUE",
+              quick="random,greedy,minimax:depth=2,mcts:rollouts=30,mcts:rollouts=100,mcts:rollouts=300", many=True),
         Param("repetitions", int, 200, "images (matches) per seat assignment", quick=20),
         Param("pixels", int, 6, "pixels revealed in all"),
         Param("liar_label", str, "random", "the liar's precommitted label", choices=("random", "judge", "choose")),
