@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.collusion.calvano import (
     BatchResult,
     CalvanoConfig,
@@ -167,28 +168,12 @@ def overseer_cap(cfg: CalvanoConfig, audited: CalvanoConfig) -> tuple[float, flo
 
 
 # --- figures ---------------------------------------------------------------------------------
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: str | Path) -> Path:
-    plt = _plt()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def plot_impulse(ir: dict[str, np.ndarray], game: Any, path: str | Path) -> Path:
     """Mean prices of the deviating and the other firms around a one-period deviation, the
     pre-shock path, and the Nash and monopoly prices."""
-    plt = _plt()
+    plt = pyplot()
     shocked = ir["prices_shocked"].mean(axis=0)  # (T+1, n)
     t = np.arange(-1, shocked.shape[0] - 1)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -204,12 +189,12 @@ def plot_impulse(ir: dict[str, np.ndarray], game: Any, path: str | Path) -> Path
     ax.set_ylabel("price, mean over converged sessions")
     ax.set_title(f"Impulse response ({ir['prices_shocked'].shape[0]} sessions)")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_delta_heatmap(heat: np.ndarray, alphas: Sequence[float], betas: Sequence[float], path: str | Path) -> Path:
     """The mean profit gain of each (alpha, beta) cell."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(betas), 1.2 + 0.8 * len(alphas)))
     im = ax.imshow(heat, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for i in range(len(alphas)):
@@ -221,7 +206,7 @@ def plot_delta_heatmap(heat: np.ndarray, alphas: Sequence[float], betas: Sequenc
     ax.set_ylabel("alpha (learning rate)")
     ax.set_title("profit gain Delta")
     fig.colorbar(im, ax=ax)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_overseer(cells: Sequence[dict[str, Any]], probs: Sequence[float], fines: Sequence[float],
@@ -229,7 +214,7 @@ def plot_overseer(cells: Sequence[dict[str, Any]], probs: Sequence[float], fines
     """Profit gain and detection per audit against the audit probability, one line per fine
     (``cells``: dicts with ``audit_prob``, ``fine``, ``delta``, ``detection``), beside the
     values without a regulator."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for f in fines:
         sel = [c for c in cells if c["fine"] == f]
@@ -244,7 +229,7 @@ def plot_overseer(cells: Sequence[dict[str, Any]], probs: Sequence[float], fines
     axes[0].set_ylabel("profit gain Delta")
     axes[1].set_ylabel("detection per audit (%)")
     fig.suptitle("A regulator auditing prices above a threshold")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 __all__ = ["batch_from_records", "collusion_metrics", "converged_only", "limit_cycle_detection", "overseer_cap",

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.collusion import ai_control as A
 from oversight_gym.envs.collusion.untrusted_monitoring import ControlConfig
 
@@ -50,10 +51,7 @@ def plot_frontier(curves: Mapping[str, Sequence[Mapping[str, Any]]],
     """Safety (with its interval) against usefulness: ``curves`` ({legend: records}) as lines
     sorted by usefulness, ``points`` ({legend: (record, marker)}) as black markers, and
     ``published`` ({short label: (safety, usefulness)}) as grey stars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     for (legend, recs), colour in zip(curves.items(), ("#1f77b4", "#d62728", "#2ca02c", "#9467bd"), strict=False):
@@ -75,11 +73,7 @@ def plot_frontier(curves: Mapping[str, Sequence[Mapping[str, Any]]],
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["plot_frontier", "solve_protocol"]

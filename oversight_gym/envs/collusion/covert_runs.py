@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.analysis.metrics import Rate
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.collusion.covert_signal import (
     CovertConfig,
     paraphrase_words,
@@ -128,10 +129,7 @@ def plot_covert_sweep(strengths: Sequence[float], sweep: Sequence[dict[str, Any]
     """Two panels against paraphrase strength: the code's information with the channel's
     capacities, and decoding accuracy, chance, detection, cover quality and the intervention
     effect on the secret."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     a1.plot(strengths, [r["mi_bits"] for r in sweep], "-o", label="learned code: I(secret; guess)")
@@ -151,11 +149,7 @@ def plot_covert_sweep(strengths: Sequence[float], sweep: Sequence[dict[str, Any]
     a2.set_ylim(-0.02, 1.02)
     a2.legend(fontsize=8)
     a2.set_title("Decoding, detection, cover quality")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["accuracy_interval", "average_records", "capacities", "evaluate_code", "plot_covert_sweep"]

@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from oversight_gym.analysis.metrics import Rate
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.collusion.learners import (
     DebaterPolicies,
     play_feature_debates,
@@ -139,10 +140,7 @@ def plot_collusion(summary: list[dict[str, Any]], sides: list[float] | tuple[flo
                    path: str | Path) -> Path:
     """Judge accuracy and the joint-wrong rate against lambda, per side payment, with and
     without cheap talk; dotted lines at each side payment's lambda*."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
@@ -162,11 +160,7 @@ def plot_collusion(summary: list[dict[str, Any]], sides: list[float] | tuple[flo
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Colluding debaters: dotted lines = equilibrium threshold lambda*")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["MEAN_FIELDS", "collusion_threshold", "evaluate_debaters", "game_kwargs", "learned_outcome",

@@ -100,7 +100,7 @@ def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max
 def plot_equilibrium(labels: list[str], eq: Any, path: str | Path) -> Path:
     """Bars of each agent's weight in the meta-game equilibrium ``eq``
     (:class:`~oversight_gym.analysis.equilibria.Equilibrium`), honest seat beside liar seat."""
-    plt = _plt()
+    plt = pyplot()
     x = np.arange(len(labels))
     fig, ax = plt.subplots(figsize=(1.5 + 1.1 * len(labels), 3.6))
     ax.bar(x - 0.2, eq.row, 0.4, label="honest seat", color="#3a7")
@@ -110,11 +110,7 @@ def plot_equilibrium(labels: list[str], eq: Any, path: str | Path) -> Path:
     ax.set_ylim(0, 1.05)
     ax.set_title(f"meta-game equilibrium: honest value {eq.row_value:+.2f}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_cliff_heatmap(grid: list[dict[str, Any]], challenger: str, budgets: list[int], flaws: list[int],
@@ -149,7 +145,7 @@ def plot_protocols(prot: list[dict[str, Any]], path: str | Path) -> Path | None:
     role (``prot``: grouped rates by structure, protocol and honest role). None when empty."""
     if not prot:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, role in zip(axes, ("challenger", "claimant"), strict=True):
         sel = [r for r in prot if r["honest_role"] == role]
@@ -162,11 +158,7 @@ def plot_protocols(prot: list[dict[str, Any]], path: str | Path) -> Path | None:
         ax.set_title(f"honest {role}", fontsize=9)
         ax.set_ylim(0, 1)
     axes[0].set_ylabel("honest win rate (95% CI)")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _failure_points(curve: list[dict[str, Any]], judge: str,

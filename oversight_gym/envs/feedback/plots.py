@@ -9,26 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.feedback.overoptimisation import Curve, Fit
 from oversight_gym.envs.feedback.overoptimisation_study import METHODS
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: str | Path, dpi: int) -> Path:
-    plt = _plt()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
 
 
 def plot_overoptimisation_curves(curves: dict[tuple[str, str], Curve], analysed: dict[tuple[str, str], dict[str, Any]],
@@ -36,7 +19,7 @@ def plot_overoptimisation_curves(curves: dict[tuple[str, str], Curve], analysed:
     """One row per judge of ``judges`` (and the smallest and largest reward model's first
     seed), one column per optimiser: gold (left axis) with its fitted form, and proxy (right
     axis), against d."""
-    plt = _plt()
+    plt = pyplot()
     rm_labels = sorted({lab for (lab, _m) in curves if lab.startswith("reward model") and lab.endswith("seed 0")},
                        key=lambda s: int(s.split("m=")[1].split()[0]))
     labels = list(judges) + ([rm_labels[0], rm_labels[-1]] if rm_labels else [])
@@ -64,14 +47,14 @@ def plot_overoptimisation_curves(curves: dict[tuple[str, str], Curve], analysed:
             ax.legend(fontsize=6, loc="upper left")
     fig.suptitle("gold (green, left axis) and proxy (orange, right axis) gain against d; dotted: fitted form",
                  fontsize=9)
-    return _save(fig, path, dpi=100)
+    return save_figure(fig, path, dpi=100)
 
 
 def plot_coefficients(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """alpha, beta and the gold lost against reward-model comparisons (top) and constitution
     error (bottom), for best-of-n and RL (``rows`` from
     :func:`~oversight_gym.envs.feedback.overoptimisation_study.coefficients`)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(12, 6), squeeze=False)
     for row, group in enumerate(("rm", "error")):
         for method, colour in (("bon", "#26a"), ("rl", "#a26")):
@@ -84,7 +67,7 @@ def plot_coefficients(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 if group == "rm":
                     axes[row, col].set_xscale("log")
                 axes[row, col].legend(fontsize=7)
-    return _save(fig, path, dpi=100)
+    return save_figure(fig, path, dpi=100)
 
 
 __all__ = ["plot_coefficients", "plot_overoptimisation_curves"]
