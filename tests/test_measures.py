@@ -29,6 +29,7 @@ def test_a_rate_measure_carries_its_wilson_interval_and_formats_as_percent() -> 
     assert m.format(m.value) == "90.0%" and m.format_interval().startswith("[") and m.format(None) == "—"
     assert Measure("count", 12_345).format(12_345) == "12,345"
     assert Measure("pgr", float("nan")).format(float("nan")) == "undefined"
+    assert Measure("regret", 3e-9).format(3e-9) == "3.00e-09" and Measure("r", 0.0).format(0.0) == "0.000"
 
 
 def test_table_groups_footnotes_and_blank_repeated_settings() -> None:

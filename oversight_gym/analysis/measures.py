@@ -97,6 +97,8 @@ class Measure:
             return "undefined"
         if self.unit == "%":
             return f"{100 * x:.1f}%"
+        if x != 0 and abs(x) < 0.5 * 10.0 ** -self.digits:  # too small for the decimals: scientific
+            return f"{x:.2e}" + (f" {self.unit}" if self.unit else "")
         return f"{x:.{self.digits}f}" + (f" {self.unit}" if self.unit else "")
 
     def format_interval(self) -> str:
@@ -204,7 +206,7 @@ def measures_table(measures: Iterable[Measure], width: int = WIDTH) -> str:
         if out:
             out.append("")
         if group:
-            out.append(group)
+            out += textwrap.wrap(group, width)
         out += _render(header, rows)
     if sources:
         out.append("")
@@ -268,8 +270,8 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
             if m.published is not None and isinstance(m.published.value, int | float) \
                 and not isinstance(m.published.value, bool):
                 ax.plot(float(m.published.value) * scale, y, "D", mfc="none", mec="#c0392b", ms=6)
-        labels = [": ".join([", ".join(str(v) for v in m.setting.values()), m.name] if m.setting else [m.name])
-                  for m in ms]
+        labels = [": ".join([", ".join(f"{k}={v}" for k, v in m.setting.items()), m.name] if m.setting
+                            else [m.name]) for m in ms]
         ax.set_yticks(ys, [textwrap.shorten(s, 72) for s in labels], fontsize=7)
         ax.set_xlabel("%" if unit == "%" else (unit or "value"), fontsize=8)
         ax.grid(axis="x", alpha=0.3)
