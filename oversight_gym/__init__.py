@@ -12,6 +12,7 @@ from oversight_gym import scenarios as _scenarios  # noqa: F401  (registers the 
 from oversight_gym._version import __version__
 from oversight_gym.core import (
     Agent,
+    BatchEngine,
     Game,
     IllegalActionError,
     State,
@@ -27,6 +28,6 @@ from oversight_gym.core import (
 load_plugins()  # games and agents that other installed packages add (entry-point group oversight_gym.envs)
 
 __all__ = [
-    "Agent", "Game", "IllegalActionError", "State", "__version__", "load_plugins", "make", "make_game",
+    "Agent", "BatchEngine", "Game", "IllegalActionError", "State", "__version__", "load_plugins", "make", "make_game",
     "make_parallel", "make_single_agent", "register", "registered_ids",
 ]
