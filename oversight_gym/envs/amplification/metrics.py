@@ -129,6 +129,21 @@ def hch_error_cell(task: str, size: int, depth: int, epsilon: float, questions: 
             "mean_h_calls": float(np.mean(hcalls))}
 
 
+def claim_size(sup: dict[str, Any], ida: dict[str, Any], sizes: tuple[int, ...]) -> dict[str, Any]:
+    """Where to compare IDA with supervised learning, from the final evaluation records of
+    the two runs (:func:`~oversight_gym.envs.amplification.learned.train_model`): the
+    largest curriculum size at which supervised M ends at 95% or more on held-out instances,
+    with both accuracies there and the gap in points (``size`` None if there is none)."""
+    sup_by = sup.get("acc_by_size") or {str(sizes[-1]): sup["acc_largest"]}
+    ida_by = ida.get("acc_by_size") or {str(sizes[-1]): ida["acc_largest"]}
+    reached = [s for s in sizes if sup_by.get(str(s), 0.0) >= 0.95 and str(s) in ida_by]
+    if not reached:
+        return {"size": None}
+    s = max(reached)
+    a, b = sup_by[str(s)], ida_by[str(s)]
+    return {"size": s, "supervised": a, "ida": b, "gap": 100 * (a - b)}
+
+
 def learning_curve_plot(curves: dict[str, tuple[list[float], list[float]]], title: str, path: Any,
                         xlabel: str = "training examples", target: float | None = None) -> Any:
     """One figure with a line per curve (``label -> (x, accuracy)``), saved to ``path``."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.envs.amplification.decomposition import normalised_quality
-from oversight_gym.envs.amplification.metrics import draw_tree
+from oversight_gym.envs.amplification.metrics import draw_tree, learning_curve_plot
 from oversight_gym.envs.amplification.tasks import get_task, hch, tree_graph
 
 
@@ -117,6 +117,23 @@ def plot_recursive_reward_modelling(runs: dict[float, list[dict[str, float]]], p
     a2.axhline(0, c="#999", lw=0.8)
     a1.legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_ida_curves(task: str, runs: dict[str, list[dict[str, Any]]], sizes: tuple[int, ...],
+                    path: str | Path) -> Path:
+    """Learning curves of one task: M's accuracy on held-out instances of the largest size
+    (and, with a curriculum, of the current size) for each run (``runs``: mode -> evaluation
+    records of :func:`~oversight_gym.envs.amplification.learned.train_model`, with at least
+    ``"ida"``), and Amplify^H(M) on the current size, against the training examples."""
+    curves = {}
+    for mode, recs in runs.items():
+        curves[f"{mode}: M on {sizes[-1]} names"] = ([r["examples"] for r in recs], [r["acc_largest"] for r in recs])
+        if len(sizes) > 1:
+            curves[f"{mode}: M on current size"] = ([r["examples"] for r in recs], [r["acc_current"] for r in recs])
+    recs = runs["ida"]
+    curves["Amplify^H(M), current size"] = ([r["examples"] for r in recs], [r["amplified_acc_current"] for r in recs])
+    return Path(learning_curve_plot(curves, f"{task}: IDA vs supervised (same model, same budget)", path,
+                                    target=0.95))
 
 
 def plot_learned_overseer(task: str, curve: list[dict[str, Any]], path: str | Path) -> Path:
