@@ -2,7 +2,8 @@
 an example decomposition tree, aggregation-tree error against height, recursive reward
 modelling across iterations, and a learned overseer H' taking over from H.
 
-Each function draws one figure, saves it to ``path`` and returns the path.
+Each function draws one figure, saves it to ``path`` (:func:`~oversight_gym.analysis.plots.save_figure`)
+and returns the path.
 """
 
 from __future__ import annotations
@@ -12,28 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.amplification.decomposition import normalised_quality
 from oversight_gym.envs.amplification.metrics import draw_tree, learning_curve_plot
 from oversight_gym.envs.amplification.tasks import get_task, hch, tree_graph
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: str | Path, dpi: int = 110) -> Path:
-    plt = _pyplot()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
 
 
 def plot_overseer_errors(cells: dict[tuple[str, int, float], dict[str, Any]], tasks: list[str], depths: list[int],
@@ -42,7 +25,7 @@ def plot_overseer_errors(cells: dict[tuple[str, int, float], dict[str, Any]], ta
     depth, and the closed form for independent errors dashed. ``cells`` maps
     ``(task, depth, epsilon)`` to a record of
     :func:`~oversight_gym.envs.amplification.metrics.hch_error_cell`."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(tasks), figsize=(3.4 * len(tasks), 3.4), squeeze=False)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(depths)))
     for ax, t in zip(axes[0], tasks, strict=True):
@@ -59,13 +42,13 @@ def plot_overseer_errors(cells: dict[tuple[str, int, float], dict[str, Any]], ta
     axes[0][0].set_ylabel("root error (%); dashed: closed form")
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"HCH root error, {size} names", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_example_tree(task: str, size: int, depth: int, epsilon: float, seed: int, path: str | Path) -> Path:
     """One HCH decomposition tree (depth at most 3) with overseer errors at rate ``epsilon``
     on a seeded instance: circles H, squares M, red the wrong answers."""
-    plt = _pyplot()
+    plt = pyplot()
     t = get_task(task)
     rng = np.random.default_rng([seed, 99])
     inst = t.generate(rng, size)
@@ -75,7 +58,7 @@ def plot_example_tree(task: str, size: int, depth: int, epsilon: float, seed: in
     draw_tree(tree_graph(t, inst, root), ax=ax)
     ax.set_title(f"{task}: HCH depth {min(depth, 3)}, epsilon {epsilon} (circles H, squares M; red = wrong)",
                  fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_aggregation_trees(cells: dict[tuple[str, float, int], dict[str, Any]], models: list[str], ps: list[float],
@@ -84,7 +67,7 @@ def plot_aggregation_trees(cells: dict[tuple[str, float, int], dict[str, Any]], 
     p; solid the scripted sum, dotted the learned combiner, dashed the closed form.
     ``cells`` maps ``(error model, p, height)`` to a record of
     :func:`~oversight_gym.envs.amplification.decomposition.tree_cell`."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.4), squeeze=False)
     colors = plt.cm.plasma(np.linspace(0, 0.85, len(ps)))
     for ax, m in zip(axes[0], models, strict=True):
@@ -97,14 +80,14 @@ def plot_aggregation_trees(cells: dict[tuple[str, float, int], dict[str, Any]], 
         ax.set_ylim(0, 100)
     axes[0][0].set_ylabel("root error (%)\nsolid scripted, dotted learned, dashed closed form")
     axes[0][0].legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_recursive_reward_modelling(runs: dict[float, list[dict[str, float]]], path: str | Path) -> Path:
     """Evaluation accuracy and A_k's normalised true quality against the iteration k, a
     line per ``mislead`` (records of
     :func:`~oversight_gym.envs.amplification.decomposition.recursive_reward_modelling`)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.4))
     for mis, recs in runs.items():
         ks = [r["k"] for r in recs]
@@ -116,7 +99,7 @@ def plot_recursive_reward_modelling(runs: dict[float, list[dict[str, float]]], p
     a2.set_ylabel("A_k true quality (0 random, 1 oracle)")
     a2.axhline(0, c="#999", lw=0.8)
     a1.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_ida_curves(task: str, runs: dict[str, list[dict[str, Any]]], sizes: tuple[int, ...],
@@ -141,7 +124,7 @@ def plot_learned_overseer(task: str, curve: list[dict[str, Any]], path: str | Pa
     H per question (left), and Amplify^H'(M), Amplify^H(M) and M alone (right), against the
     training examples (evaluation records of
     :func:`~oversight_gym.envs.amplification.learned.train_model`)."""
-    plt = _pyplot()
+    plt = pyplot()
     x = [r["examples"] for r in curve]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
     a1.plot(x, [100 * r.get("learned_share", 0) for r in curve], "o-", label="share of moves made by H'")
@@ -160,4 +143,4 @@ def plot_learned_overseer(task: str, curve: list[dict[str, Any]], path: str | Pa
     a2.set_ylabel("accuracy, current size (%)")
     a2.legend(fontsize=7)
     fig.suptitle(f"{task}: a learned overseer H' takes over from H", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110)

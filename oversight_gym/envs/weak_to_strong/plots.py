@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot
 from oversight_gym.envs.weak_to_strong.metrics import PGREstimate, group_records
 
 
@@ -15,11 +16,7 @@ def plot_accuracy_and_pgr(records: list[dict], est: dict[tuple, PGREstimate], ta
     capacity (one line per weak supervisor; solid naive, dashed confidence loss; black the
     ceiling, dotted the supervisors), and PGR below (``est``: PGR per (task, weak, strong,
     method), from :func:`~oversight_gym.envs.weak_to_strong.metrics.pgr_by_group`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     groups = group_records(records, ("task", "weak", "strong", "method"))
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(weaks)))
     fig, axes = plt.subplots(2, len(tasks), figsize=(3.6 * len(tasks), 6.4), squeeze=False)
@@ -57,6 +54,7 @@ def plot_accuracy_and_pgr(records: list[dict], est: dict[tuple, PGREstimate], ta
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7, frameon=False)
     fig.suptitle("Weak-to-strong: solid = naive, dashed = confidence loss, dotted = weak supervisor, "
                  "black = ceiling (PGR axis clipped to [-60, 160])", fontsize=9)
+    # laid out here, not by analysis.plots.save_figure: the rectangle leaves room for the legend below
     fig.tight_layout(rect=(0, 0.04 + 0.025 * ((len(labels) + 4) // 5), 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
