@@ -187,7 +187,7 @@ def measures(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, 
             out.append(_accuracy("M accuracy", last["acc_largest"], n, **kw))
             if mode == "ida":
                 out.append(_accuracy("Amplify^H(M) accuracy", last["amplified_acc_current"], n, **kw))
-                out.append(Measure("calls to H (questions H decomposed)", last["h_decompositions"], **kw))
+                out.append(Measure("calls to H (questions H decomposed)", last["h_decompositions"], unit="calls", **kw))
             if mode == "ida+h'":
                 out += [_accuracy("Amplify^H'(M) accuracy", last.get("hprime_amplified_acc_current", 0), n, **kw),
                         _accuracy("Amplify^H(M) accuracy", last.get("amplified_acc_current", 0), n, **kw),
@@ -198,9 +198,9 @@ def measures(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, 
                         Measure("H moves per question, last evaluation", last.get("h_moves_per_question", 0),
                                 digits=2, **kw)]
             if mode != "ida+h'":
-                out += [Measure("size reached (names)", last["final_size"], **kw),
-                        Measure("steps", last["step"], **kw),
-                        Measure("minutes", last["seconds"] / 60, digits=1, **kw)]
+                out += [Measure("size reached", last["final_size"], unit="names", **kw),
+                        Measure("steps", last["step"], unit="steps", **kw),
+                        Measure("wall time", last["seconds"] / 60, unit="minutes", digits=1, **kw)]
     group = f"IDA against supervised (largest size: {sizes[-1]} names)"
     for task in tasks:
         sup, ida = runs[(task, "supervised")][-1], runs[(task, "ida")][-1]
@@ -210,7 +210,7 @@ def measures(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, 
         out += [Measure("gap at the largest size, supervised - IDA", gap, unit="points", digits=1,
                         published=PUBLISHED if sizes[-1] == 64 else None, **kw),
                 Measure(f"IDA within {WITHIN:.0f} points at the largest size", "yes" if gap <= WITHIN else "no", **kw),
-                Measure("largest size where supervised reaches 95%", claim["size"] or "none", **kw)]
+                Measure("largest size where supervised reaches 95%", claim["size"] or "none", unit="names", **kw)]
         if claim["size"] is not None:
             out += [Measure("gap there, supervised - IDA", claim["gap"], unit="points", digits=1, **kw),
                     Measure(f"IDA within {WITHIN:.0f} points there", "yes" if claim["gap"] <= WITHIN else "no", **kw)]

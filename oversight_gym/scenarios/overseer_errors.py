@@ -14,7 +14,8 @@ errors the decomposition absorbs (a wrong neighbour's distance that is not the m
 wrong subquestion whose answer happens to be right).
 
 Run: ``oversight-gym run overseer-errors [--quick]`` or ``python -m oversight_gym.scenarios.overseer_errors``.
-Sweep: ``oversight-gym sweep overseer-errors --grid epsilon=0.01,0.1 depth=1,2``.
+Sweep: ``oversight-gym sweep overseer-errors --grid epsilons=0.01,0.1 --grid depths=1,2`` (the
+experiment measures the first task, depth and epsilon it is given).
 """
 
 from __future__ import annotations
@@ -104,11 +105,12 @@ def measures(cells: dict[Cell, dict[str, Any]], tasks: list[str], depths: list[i
         for d in depths:
             r = cells[(t, d, epsilons[0])]
             setting = {"task": t, "depth": d}
-            out.append(Measure("H steps", r["mean_steps"], n=r["n"], digits=1, setting=setting, group=group))
-            out.append(Measure("tree size (nodes)", r["mean_tree_size"], n=r["n"], digits=1, setting=setting,
+            out.append(Measure("H steps", r["mean_steps"], n=r["n"], unit="steps", digits=1, setting=setting,
+                               group=group))
+            out.append(Measure("tree size", r["mean_tree_size"], n=r["n"], unit="nodes", digits=1, setting=setting,
                                group=group))
     out.append(Measure("cells above the closed form (95% CI entirely above)", len(above_closed_form(cells)),
-                       n=len(cells), group="all cells"))
+                       n=len(cells), unit="cells", group="all cells"))
     return out
 
 

@@ -146,7 +146,7 @@ def measures(params: dict[str, Any], trees: dict[TreeCell, dict[str, Any]], rrm:
         if cells:
             better = sum(c["learned_mean_abs_error"] < c["mean_abs_error"] for c in cells)
             out.append(Measure("cells where the learned combiner has the lower mean |error|", better, n=len(cells),
-                               setting={"error model": m}, group=group))
+                               unit="cells", setting={"error model": m}, group=group))
     group = f"recursive reward modelling: {params['iterations']} aspects, rho {params['rho']}"
     for mis in misleads:
         for rec in rrm[mis]:

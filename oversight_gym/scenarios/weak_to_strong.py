@@ -185,14 +185,14 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
     pairs = {k[:3] for k in est}
     excluded = {k[:3] for k, e in est.items() if e.excluded}
     out.append(Measure(f"pairs excluded (ceiling < {100 * params['min_gap']:g} points above the supervisor)",
-                       len(excluded), n=len(pairs), group=group))
+                       len(excluded), n=len(pairs), unit="pairs", group=group))
     for m in methods:
         vals = [e for k, e in included.items() if k[3] == m]
         pos = sum(e.value > 0 for e in vals)
         kw = {"setting": {"method": m}, "group": group, "n": len(vals)}
         out += [Measure("median PGR", median_pgr(vals), unit="%",
                         published=PUBLISHED["naive_pgr_range"] if m == "naive" else None, **kw),
-                Measure("pairs with PGR > 0", pos, **kw)]
+                Measure("pairs with PGR > 0", pos, unit="pairs", **kw)]
         if m == "naive" and vals:
             out.append(Measure("naive PGR positive on most pairs", "yes" if pos > len(vals) / 2 else "no", **kw))
     largest = largest_gaps(est, tasks)
