@@ -4,6 +4,8 @@ amplifying a perfect model is perfect; the same seed gives the same instances an
 
 from __future__ import annotations
 
+import json
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
+from oversight_gym.analysis.measures import find as find_measure
+from oversight_gym.analysis.measures import measures_json
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.envs.amplification.amplify import MODEL, OVERSEER, scripted_overseer_action
 from oversight_gym.envs.amplification.scripted import OracleModel, ScriptedOverseer
@@ -243,11 +247,17 @@ def test_overseer_errors_scenario_runs_resumes_and_names_bad_options(tmp_path) -
     given = {"tasks": "permutation_powering,union_find", "size": 8, "depths": "1,2", "epsilons": "0,0.3",
              "questions": 30}
     res = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)
-    assert len(res.rows) == 8 and (tmp_path / "overseer_errors.png").exists()
-    zero = [r for r in res.rows if r["epsilon"] == 0]
-    assert all(r["root error (ours)"] == "0.0%" for r in zero)  # a perfect overseer and model: no error
+    errors = [m for m in res.measures if m.name == "root error"]
+    assert len(errors) == 8 and (tmp_path / "overseer_errors.png").exists()
+    zero = [m for m in errors if m.setting["epsilon"] == 0]
+    assert len(zero) == 4 and all(m.value == 0.0 for m in zero)  # a perfect overseer and model: no error
+    assert len([line for line in res.table().splitlines() if "root error" in line and " 0.0% " in line]) == 4
+    cell = find_measure(res.measures, "root error", task="union_find", depth=2, epsilon=0.3)
+    assert cell.n == 30 and cell.interval[0] <= cell.value <= cell.interval[1]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["epsilons"] == [0.0, 0.3] and len(summary["measures"]) == len(res.measures)
     again = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)  # resumed from the records
-    assert again.rows == res.rows
+    assert measures_json(again.measures) == measures_json(res.measures)
     with pytest.raises(ValueError, match="epsilons"):
         mod.SCENARIO.execute({"epsilons": "0,2"}, quick=True, out=tmp_path, progress=False)
     cell = mod.experiment({**mod.SCENARIO.defaults(True), **given}, seed=0)

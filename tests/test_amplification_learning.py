@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from oversight_gym.analysis.measures import find as find_measure  # noqa: E402
 from oversight_gym.envs.amplification.learned import (  # noqa: E402
     AttentionModel,
     LearnedModelAgent,
@@ -124,10 +125,15 @@ def test_the_amplification_scenario_runs_on_a_tiny_budget(tmp_path) -> None:
              "width": 16, "layers": 1}
     # two workers: the three runs (supervised, IDA, IDA with H') train in separate processes
     res = scenario.execute(given, quick=True, out=tmp_path, progress=False, workers=2)
-    assert len(res.rows) == 1 and res.rows[0]["H calls (IDA)"] > 0 and "H' share of moves (first->last)" in res.rows[0]
+    assert {m.setting["task"] for m in res.measures} == {"wildcard_search"}
+    assert find_measure(res.measures, "calls to H (questions H decomposed)", run="IDA").value > 0
+    share = find_measure(res.measures, "H' share of moves, last evaluation", run="IDA+H'")
+    assert 0.0 <= share.value <= 1.0
     assert (tmp_path / "curve_wildcard_search.png").exists() and (tmp_path / "overseer_wildcard_search.png").exists()
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "measures.png").exists()
     again = scenario.execute(given, quick=True, out=tmp_path, progress=False, workers=1)  # every run finished: reused
-    assert again.rows[0]["IDA acc"] == res.rows[0]["IDA acc"]
+    ida = find_measure(res.measures, "M accuracy", run="IDA")
+    assert find_measure(again.measures, "M accuracy", run="IDA").value == ida.value and ida.n == 20
     with pytest.raises(ValueError, match="sizes"):
         scenario.execute({"sizes": "16,8"}, quick=True, out=tmp_path / "x", progress=False)
     with pytest.raises(ValueError, match="lr"):
@@ -195,6 +201,30 @@ def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
     c = mod.claim_size(sup, ida, (8, 16))
     assert c["size"] == 8 and abs(c["gap"] - 3.0) < 1e-9
     assert mod.claim_size({"acc_by_size": {"8": 0.9}}, ida, (8,))["size"] is None
+
+
+def test_the_measures_put_the_gap_where_supervised_reaches_95_and_the_paper_only_at_64_names() -> None:
+    from oversight_gym.scenarios import amplification as mod
+
+    def record(acc: dict[str, float], **extra: float) -> dict:
+        return {"acc_by_size": acc, "acc_largest": acc[max(acc, key=int)], "final_size": 64, "step": 10,
+                "seconds": 60.0, "h_decompositions": 7, "amplified_acc_current": 0.5, **extra}
+
+    runs = {("wildcard_search", "supervised"): [record({"8": 1.0, "64": 0.9})],
+            ("wildcard_search", "ida"): [record({"8": 0.97, "64": 0.4})]}
+    params = {**mod.SCENARIO.defaults(quick=True), "tasks": "wildcard_search", "sizes": "8,64",
+              "learned_overseer": False}
+    ms = mod.measures(params, runs)
+    assert abs(find_measure(ms, "gap there, supervised - IDA").value - 3.0) < 1e-9
+    assert find_measure(ms, "largest size where supervised reaches 95%").value == 8
+    assert find_measure(ms, "IDA within 5 points there").value == "yes"
+    gap = find_measure(ms, "gap at the largest size, supervised - IDA")
+    assert abs(gap.value - 50.0) < 1e-9 and gap.published is not None  # the paper's size: 64 names
+    assert find_measure(ms, "M accuracy", run="IDA").n == params["eval_questions"]
+    params["sizes"] = "8"
+    runs = {k: [record({"8": r[0]["acc_by_size"]["8"]})] for k, r in runs.items()}
+    ms = mod.measures(params, runs)
+    assert find_measure(ms, "gap at the largest size, supervised - IDA").published is None
 
 
 def test_training_settings_default_by_task() -> None:

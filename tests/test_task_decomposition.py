@@ -81,16 +81,27 @@ def test_recursive_reward_modelling_honest_assistance_helps_and_misleading_hurts
 
 def test_task_decomposition_scenario_runs(tmp_path) -> None:
 
+    import json
+
     import pytest
 
+    from oversight_gym.analysis.measures import find as find_measure
     from oversight_gym.scenarios import task_decomposition as mod
 
     given = {"max_height": 2, "node_errors": "0,0.05", "error_models": "replace,drop", "trees": 100,
              "iterations": 3, "mislead": "0,0.5", "labels": 200}
     res = mod.SCENARIO.execute(given, quick=True, out=tmp_path, progress=False)
-    trees = [r for r in res.rows if r["part"] == "tree"]
-    assert len(trees) == 8 and len([r for r in res.rows if r["part"] == "RRM"]) == 6
-    assert all(r["ours: scripted root error | RRM eval acc"] == "0.0%" for r in trees if "p=0.0," in r["setting"])
+    trees = [m for m in res.measures if m.name == "root error, scripted sum"]
+    assert len(trees) == 8 and len([m for m in res.measures if m.name == "evaluation accuracy"]) == 6
+    exact = [m for m in trees if m.setting["p"] == 0.0]
+    assert len(exact) == 4 and all(m.value == 0.0 and m.format(m.value) == "0.0%" for m in exact)
+    rrm = find_measure(res.measures, "evaluation accuracy", mislead=0.5, agent="A_3")
+    assert rrm.n == 200 and rrm.interval[0] <= rrm.value <= rrm.interval[1]
+    honest = find_measure(res.measures, "evaluation accuracy rises with k", mislead=0.0)
+    assert honest.published is not None and find_measure(res.measures, "evaluation accuracy rises with k",
+                                                         mislead=0.5).published is None
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["params"]["error_models"] == ["replace", "drop"] and len(summary["measures"]) == len(res.measures)
     assert (tmp_path / "aggregation_trees.png").exists() and (tmp_path / "recursive_reward_modelling.png").exists()
     with pytest.raises(ValueError, match="error-models"):
         mod.SCENARIO.execute({"error_models": "swap"}, quick=True, out=tmp_path / "x", progress=False)

@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
+from oversight_gym.analysis.measures import find as find_measure
+from oversight_gym.analysis.measures import measures_json
 from oversight_gym.core import IllegalActionError, ZeroSum
 from oversight_gym.envs.weak_to_strong.data import load_task, make_split, make_synthetic, parse_synthetic
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, run_cell, student_labels, train
@@ -352,16 +354,21 @@ def test_scenario_runs_small_and_resumes(tmp_path) -> None:
              "game_strong": "mlp-0"}
     res = sc.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
     text = res.table()
-    assert "PGR naive" in text and "published (NLP, Burns et al.)" in text and "not the paper's tasks" in text
+    assert "PGR naive" in text and any("not the paper's tasks" in note for note in res.notes)
+    naive = find_measure(res.measures, "median PGR", method="naive")
+    assert naive.published is not None and "Burns et al. 2023" in naive.published.source
+    assert "published" in text and "Burns et al. 2023, Weak-to-strong generalization" in text
     assert (tmp_path / "weak_to_strong.png").exists() and (tmp_path / "summary.json").exists()
-    game_rows = [r for r in res.rows if r["task"].startswith("GAME")]
-    assert len(game_rows) == 9 and all("PGR" in r["ours"] for r in game_rows)
+    game_pgr = [m for m in res.measures if m.group.startswith("game view") and m.name == "PGR"]
+    assert len(game_pgr) == 9 and all(m.n == 2 for m in game_pgr)
+    assert len((tmp_path / "game.jsonl").read_text().splitlines()) == 9 * 2
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert len(summary["game"]) == 9 * 2 and {"naive", "confidence"} <= set(summary["median_pgr"])
+    assert {"naive", "confidence"} <= {m["setting"]["method"] for m in summary["measures"] if m["name"] == "median PGR"}
+    assert summary["params"]["tasks"] == ["iris", "synthetic:n=200,d=5"]
     lines = (tmp_path / "records.jsonl").read_text()
     again = sc.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
     assert (tmp_path / "records.jsonl").read_text() == lines  # nothing recomputed
-    assert again.rows == res.rows
+    assert measures_json(again.measures) == measures_json(res.measures)
     with pytest.raises(ValueError, match="--weak"):
         sc.execute({**given, "weak": "svm"}, quick=True, out=tmp_path / "x", workers=1, progress=False)
     with pytest.raises(ValueError, match="--tasks"):

@@ -23,90 +23,66 @@ Run: ``oversight-gym run task-decomposition [--quick]`` or ``python -m oversight
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.metrics import rate
+from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.envs.amplification.decomposition import (
     ERROR_MODELS,
-    fit_combiner,
+    normalised_quality,
     recursive_reward_modelling,
-    simulate_trees,
+    tree_cell,
 )
-from oversight_gym.envs.amplification.metrics import tree_error
+from oversight_gym.envs.amplification.plots import plot_aggregation_trees, plot_recursive_reward_modelling
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
+LEIKE = "Leike et al. 2018, Scalable agent alignment via reward modeling (recursive reward modeling)"
+LEIKE_NOTE = ("a scheme without numbers: with an assistant that helps, evaluation and the agent improve with each "
+              "iteration")
+#: a tree cell: (error model, p, height)
+TreeCell = tuple[str, float, int]
+#: how far a curve may dip from one step to the next and still "rise" (2 points of a rate)
+TOLERANCE = 0.02
 
-def _floats(text: str, name: str) -> list[float]:
-    try:
-        out = [float(x) for x in str(text).split(",") if x.strip()]
-    except ValueError:
-        raise ValueError(f"--{name}: a comma list of numbers in [0, 1], got {text!r}") from None
-    if not out or min(out) < 0 or max(out) > 1:
-        raise ValueError(f"--{name}: a comma list of numbers in [0, 1], got {text!r}")
+
+def _param(name: str) -> Param:
+    return next(p for p in PARAMS if p.name == name)
+
+
+def _unit_floats(name: str, value: Any) -> list[float]:
+    out = list(_param(name).parse(value))
+    if min(out) < 0 or max(out) > 1:
+        raise ValueError(f"--{name.replace('_', '-')}: a comma list of numbers in [0, 1], got {value!r}")
     return out
 
 
-def _models(text: str) -> list[str]:
-    out = [m.strip() for m in str(text).split(",") if m.strip()]
-    bad = [m for m in out if m not in ERROR_MODELS]
-    if not out or bad:
-        raise ValueError(f"--error-models: a comma list of {list(ERROR_MODELS)}, got {text!r}")
-    return out
-
-
-def tree_cell(branching: int, height: int, p: float, model: str, trees: int, learn: bool,
-              seed: int) -> dict[str, Any]:
-    """Root error of the scripted (and learned) combiner on ``trees`` trees."""
-    rng = np.random.default_rng([seed, branching, height, int(round(p * 1e6)), ERROR_MODELS.index(model)])
-    rec: dict[str, Any] = {"branching": branching, "height": height, "p": p, "error_model": model, "n": trees,
-                           "closed_form": tree_error(branching, height, p)}
-    sim = simulate_trees(trees, branching, height, 2, p, model, rng)
-    r = rate((~sim["correct"]).tolist())
-    rec.update(root_error=r.value, ci_low=r.interval[0], ci_high=r.interval[1],
-               mean_abs_error=float(np.abs(sim["root"] - sim["truth"]).mean()))
-    if learn:
-        comb = fit_combiner(branching, height, 2, p, model, rng, train_trees=max(200, trees // 2))
-        sim = simulate_trees(trees, branching, height, 2, p, model, rng, comb)
-        rec.update(learned_root_error=float(1 - sim["correct"].mean()),
-                   learned_mean_abs_error=float(np.abs(sim["root"] - sim["truth"]).mean()))
-    return rec
+def resolve_lists(params: dict[str, Any]) -> tuple[list[float], list[str], list[float]]:
+    """The node error rates, error models and ``mislead`` values of ``params`` (given as
+    typed, ``"0,0.05"``, or parsed, ``(0.0, 0.05)``), checked; bad values name their option."""
+    return (_unit_floats("node_errors", params["node_errors"]), list(_param("error_models").parse(
+        params["error_models"])), _unit_floats("mislead", params["mislead"]))
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """One sweep cell: the first p and error model, the largest height; and the RRM run with
     the first ``mislead`` value (final iteration)."""
-    p = _floats(params["node_errors"], "node-errors")[0]
-    model = _models(params["error_models"])[0]
-    rec = tree_cell(params["branching"], params["max_height"], p, model, params["trees"], True, seed)
-    mis = _floats(params["mislead"], "mislead")[0]
-    rrm = recursive_reward_modelling(params["iterations"], rho=params["rho"], mislead=mis, labels=params["labels"],
-                                     test=params["labels"], rng=np.random.default_rng(seed))
-    rec.update({f"rrm_{k}": v for k, v in rrm[-1].items()}, mislead=mis)
+    ps, models, misleads = resolve_lists(params)
+    rec = tree_cell(params["branching"], params["max_height"], ps[0], models[0], params["trees"], True, seed)
+    rrm = recursive_reward_modelling(params["iterations"], rho=params["rho"], mislead=misleads[0],
+                                     labels=params["labels"], test=params["labels"], rng=np.random.default_rng(seed))
+    rec.update({f"rrm_{k}": v for k, v in rrm[-1].items()}, mislead=misleads[0])
     return rec
 
 
-def _learned_summary(trees: dict, models: list[str], ps: list[float], heights: list[int]) -> str:
-    parts = []
-    for m in models:
-        cells = [trees[(m, p, h)] for p in ps if p > 0 for h in heights]
-        if cells:
-            better = sum(c["learned_mean_abs_error"] < c["mean_abs_error"] for c in cells)
-            parts.append(f"lower mean |error| than the scripted sum in {better}/{len(cells)} {m} cells")
-    return "; ".join(parts) + "."
-
-
-def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
-    ps = _floats(params["node_errors"], "node-errors")
-    models = _models(params["error_models"])
-    misleads = _floats(params["mislead"], "mislead")
-    for name, low in (("branching", 1), ("max_height", 1), ("trees", 10), ("iterations", 1), ("labels", 10)):
-        if params[name] < low:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= {low}, got {params[name]}")
+def compute(params: dict[str, Any], ctx: Context) -> tuple[dict[TreeCell, dict[str, Any]],
+                                                           dict[float, list[dict[str, float]]]]:
+    """The aggregation-tree cells (appended to ``trees.jsonl`` as they are measured; cells
+    already there are kept) and one recursive-reward-modelling run per ``mislead``."""
+    ps, models, misleads = resolve_lists(params)
     heights = list(range(1, params["max_height"] + 1))
     records = RecordFile(ctx.path("trees.jsonl"), {"params": params, "seed": ctx.seed},
                          ("error_model", "p", "height"))
@@ -119,103 +95,132 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
                                            labels=params["labels"], test=params["labels"],
                                            rng=np.random.default_rng([ctx.seed, 7]))
            for mis in misleads}
-    rows = []
+    return trees, rrm
+
+
+def rises(values: list[float], tolerance: float = TOLERANCE) -> bool:
+    """Whether a curve rises: it ends above where it starts and never falls by more than
+    ``tolerance`` from one step to the next."""
+    return values[-1] > values[0] and all(b >= a - tolerance for a, b in zip(values, values[1:], strict=False))
+
+
+def _rate(name: str, value: float, n: int, **kwargs: Any) -> Measure:
+    """A rate in [0, 1] measured on ``n`` trials, with its Wilson interval."""
+    return Measure(name, value, wilson_interval(int(round(value * n)), n), n, unit="%", **kwargs)
+
+
+def measures(params: dict[str, Any], trees: dict[TreeCell, dict[str, Any]], rrm: dict[float, list[dict[str, float]]]
+             ) -> list[Measure]:
+    """Aggregation trees per (error model, p, height): the root error of the scripted sum and
+    of the learned combiner (Wilson intervals), the closed form for independent errors, and
+    both mean absolute root errors; whether the root error rises with height, and in how
+    many cells the learned combiner beats the sum. Recursive reward modelling per (mislead,
+    A_k): evaluation accuracy, A_k's normalised quality and the reward model's accuracy; and
+    whether accuracy and quality rise with k. Wu et al. report no error curve (the closed form
+    is the reference); Leike et al.'s expectation (no number) stands beside the honest
+    assistant's trend."""
+    ps, models, misleads = resolve_lists(params)
+    heights = list(range(1, params["max_height"] + 1))
+    out = []
+    group = f"aggregation trees: branching {params['branching']}, binary leaves"
     for m in models:
         for p in ps:
             for h in heights:
                 r = trees[(m, p, h)]
-                rows.append({"part": "tree", "setting": f"{m}, p={p}, height {h}",
-                             "published / closed form": f"{100 * r['closed_form']:.1f}% (independent)",
-                             "ours: scripted root error | RRM eval acc": f"{100 * r['root_error']:.1f}%",
-                             "95% CI": f"[{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]",
-                             "ours: learned root error | A_k quality": f"{100 * r['learned_root_error']:.1f}%",
-                             "mean |error| scripted/learned | RM acc": f"{r['mean_abs_error']:.2f} / "
-                                                              f"{r['learned_mean_abs_error']:.2f}"})
+                setting = {"error model": m, "p": p, "height": h}
+                kw = {"setting": setting, "group": group}
+                out += [Measure("root error, scripted sum", r["root_error"], (r["ci_low"], r["ci_high"]), r["n"],
+                                unit="%", **kw),
+                        Measure("closed form, independent errors", r["closed_form"], unit="%", **kw),
+                        _rate("root error, learned combiner", r["learned_root_error"], r["n"], **kw),
+                        Measure("mean |error|, scripted sum", r["mean_abs_error"], n=r["n"], digits=2, **kw),
+                        Measure("mean |error|, learned combiner", r["learned_mean_abs_error"], n=r["n"], digits=2,
+                                **kw)]
+    group = "aggregation trees: over the cells"
+    monotone = all(trees[(m, p, h)]["root_error"] <= trees[(m, p, h + 1)]["root_error"] + TOLERANCE
+                   for m in models for p in ps for h in heights[:-1])
+    out.append(Measure("root error rises with height in every setting (within 2 points)", "yes" if monotone else "no",
+                       n=len(models) * len(ps), group=group))
+    for m in models:
+        cells = [trees[(m, p, h)] for p in ps if p > 0 for h in heights]
+        if cells:
+            better = sum(c["learned_mean_abs_error"] < c["mean_abs_error"] for c in cells)
+            out.append(Measure("cells where the learned combiner has the lower mean |error|", better, n=len(cells),
+                               unit="cells", setting={"error model": m}, group=group))
+    group = f"recursive reward modelling: {params['iterations']} aspects, rho {params['rho']}"
     for mis in misleads:
         for rec in rrm[mis]:
-            span = rec["oracle_quality"] - rec["random_quality"]
-            quality = (rec["true_quality"] - rec["random_quality"]) / span
-            rows.append({"part": "RRM", "setting": f"mislead {mis}, A_{rec['k']}",
-                         "published / closed form": "rises with k (qualitative)",
-                         "ours: scripted root error | RRM eval acc": f"eval acc {100 * rec['eval_accuracy']:.1f}%",
-                         "ours: learned root error | A_k quality": f"quality {quality:+.2f}",
-                         "mean |error| scripted/learned | RM acc": f"RM acc {100 * rec['rm_accuracy']:.1f}%"})
-    monotone = all(trees[(m, p, h)]["root_error"] <= trees[(m, p, h + 1)]["root_error"] + 0.02
-                   for m in models for p in ps for h in heights[:-1])
-    notes = [
-        f"aggregation trees: branching {params['branching']}, binary leaves, {params['trees']} trees per cell; "
-        f"root error rises with height in every setting (within 2 points): {monotone}.",
-        "closed form 1 - (1 - p)^nodes assumes every node error reaches the root; errors that cancel (a replaced "
-        "binary leaf is a +-1 flip, off_by_one steps) or are invisible (dropping an empty leaf) measure below it.",
-        "learned combiner: per-level least squares of the true total on the children's sum (trained on its own "
-        "level, inputs from lower levels' outputs, as in Wu et al.): " + _learned_summary(trees, models, ps, heights),
+            kw = {"setting": {"mislead": mis, "agent": f"A_{rec['k']}"}, "group": group}
+            out += [_rate("evaluation accuracy", rec["eval_accuracy"], params["labels"], **kw),
+                    Measure("A_k quality (0 random, 1 best-of-n)", normalised_quality(rec), digits=2, **kw),
+                    _rate("reward model accuracy", rec["rm_accuracy"], params["labels"], **kw)]
+    group = "recursive reward modelling: across iterations"
+    for mis in misleads:
+        pub = Published("yes", LEIKE, LEIKE_NOTE) if mis == 0 else None
+        kw = {"setting": {"mislead": mis}, "group": group, "published": pub, "n": len(rrm[mis])}
+        out += [Measure("evaluation accuracy rises with k", "yes" if rises([r["eval_accuracy"] for r in rrm[mis]])
+                        else "no", **kw),
+                Measure("A_k quality rises with k", "yes" if rises([normalised_quality(r) for r in rrm[mis]])
+                        else "no", **kw)]
+    return out
+
+
+def notes(params: dict[str, Any], quick: bool) -> list[str]:
+    out = [
+        f"Aggregation trees: {params['trees']} trees per cell; 95% intervals: Wilson. Wu et al. 2021 report no error "
+        "curve (their trees have height about 3); the closed form 1 - (1 - p)^nodes is the reference. It assumes "
+        "every node error reaches the root; errors that cancel (a replaced binary leaf is a +-1 flip, off_by_one "
+        "steps) or are invisible (dropping an empty leaf) measure below it.",
+        "Learned combiner: per-level least squares of the true total on the children's sum (trained on its own "
+        "level, inputs from lower levels' outputs, as in Wu et al.); compared with the scripted sum in the cells "
+        "with p > 0.",
         f"RRM: {params['iterations']} aspects, aspect 0 correlated -{params['rho']} with the others; quality "
         "normalised 0 = random choice, 1 = best-of-n on the true quality. A_1 optimises only the visible "
-        "aspect and is worse than random when rho (K - 1) > 1.",
+        "aspect and is worse than random when rho (K - 1) > 1. A curve 'rises' when it ends above where it "
+        f"starts and never falls by more than {100 * TOLERANCE:.0f} points (0.02 of quality) from one k to the "
+        "next. Leike et al. describe the scheme with an assistant that helps; their expectation stands beside "
+        "mislead 0 only.",
     ]
-    if ctx.quick:
-        notes.append("QUICK MODE: fewer trees and labels; run without --quick for the full curves.")
-    ctx.path("summary.json").write_text(json.dumps({"params": params, "trees": list(trees.values()),
-                                                    "rrm": {str(k): v for k, v in rrm.items()}}, indent=2))
-    files = [ctx.path("trees.jsonl"), ctx.path("summary.json"), *plot(trees, rrm, models, ps, heights, params, ctx)]
+    if quick:
+        out.append("QUICK MODE: fewer trees and labels; run without --quick for the full curves.")
+    return out
+
+
+def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
+    ps, models, _ = resolve_lists(params)
+    for name, low in (("branching", 1), ("max_height", 1), ("trees", 10), ("iterations", 1), ("labels", 10)):
+        if params[name] < low:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= {low}, got {params[name]}")
+    trees, rrm = compute(params, ctx)
+    heights = list(range(1, params["max_height"] + 1))
+    files = [ctx.path("trees.jsonl"),
+             plot_aggregation_trees(trees, models, ps, heights, params["branching"],
+                                    ctx.path("aggregation_trees.png")),
+             plot_recursive_reward_modelling(rrm, ctx.path("recursive_reward_modelling.png"))]
     title = "Task decomposition: aggregation-tree error against height; recursive reward modelling"
-    return ScenarioResult(title, rows, notes, files)
+    return ScenarioResult(title, measures(params, trees, rrm), notes(params, ctx.quick), files)
 
 
-def plot(trees: dict, rrm: dict, models: list[str], ps: list[float], heights: list[int], params: dict[str, Any],
-         ctx: Context) -> list[Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.4), squeeze=False)
-    colors = plt.cm.plasma(np.linspace(0, 0.85, len(ps)))
-    for ax, m in zip(axes[0], models, strict=True):
-        for c, p in zip(colors, ps, strict=True):
-            ax.plot(heights, [100 * trees[(m, p, h)]["root_error"] for h in heights], "o-", color=c, label=f"p={p}")
-            ax.plot(heights, [100 * trees[(m, p, h)]["learned_root_error"] for h in heights], "s:", color=c, ms=3)
-            ax.plot(heights, [100 * trees[(m, p, h)]["closed_form"] for h in heights], "--", color=c, lw=0.8)
-        ax.set_title(f"{m} (b={params['branching']})", fontsize=9)
-        ax.set_xlabel("tree height")
-        ax.set_ylim(0, 100)
-    axes[0][0].set_ylabel("root error (%)\nsolid scripted, dotted learned, dashed closed form")
-    axes[0][0].legend(fontsize=7)
-    f1 = ctx.save_figure(fig, "aggregation_trees.png", dpi=110)
-
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.4))
-    for mis, recs in rrm.items():
-        ks = [r["k"] for r in recs]
-        a1.plot(ks, [100 * r["eval_accuracy"] for r in recs], "o-", label=f"mislead {mis}")
-        a2.plot(ks, [(r["true_quality"] - r["random_quality"]) / (r["oracle_quality"] - r["random_quality"])
-                     for r in recs], "o-", label=f"mislead {mis}")
-    a1.set_xlabel("iteration k (evaluator of A_k assisted by A_{k-1})")
-    a1.set_ylabel("evaluation accuracy (%)")
-    a2.set_xlabel("iteration k")
-    a2.set_ylabel("A_k true quality (0 random, 1 oracle)")
-    a2.axhline(0, c="#999", lw=0.8)
-    a1.legend(fontsize=7)
-    f2 = ctx.save_figure(fig, "recursive_reward_modelling.png", dpi=110)
-    return [f1, f2]
-
+PARAMS = [
+    Param("branching", int, 4, "children per node of the aggregation tree"),
+    Param("max_height", int, 5, "largest tree height", quick=3),
+    Param("node_errors", float, "0,0.005,0.01,0.02,0.05", "comma list of per-node error probabilities",
+          quick="0,0.01,0.05", many=True),
+    Param("error_models", str, "replace,off_by_one,drop", "comma list of node error models", many=True,
+          choices=ERROR_MODELS),
+    Param("trees", int, 4000, "trees per cell", quick=400),
+    Param("iterations", int, 6, "RRM iterations K (= aspects of an outcome)"),
+    Param("rho", float, 0.4, "RRM: correlation between the visible aspect and each hidden one (negated)"),
+    Param("mislead", float, "0,0.25,0.5", "comma list of the assistant's probabilities of hiding a harm", many=True),
+    Param("labels", int, 4000, "RRM: labelled outcomes per reward model (and test pairs)", quick=800),
+]
 
 SCENARIO = Scenario(
     name="task-decomposition",
     description="Aggregation-tree error against height (Wu et al. 2021) and recursive reward modelling "
                 "(Leike et al. 2018)",
     citation="Wu et al. 2021, arXiv 2109.10862; Leike et al. 2018, arXiv 1811.07871",
-    params=[
-        Param("branching", int, 4, "children per node of the aggregation tree"),
-        Param("max_height", int, 5, "largest tree height", quick=3),
-        Param("node_errors", str, "0,0.005,0.01,0.02,0.05", "comma list of per-node error probabilities",
-              quick="0,0.01,0.05"),
-        Param("error_models", str, "replace,off_by_one,drop", "comma list of node error models"),
-        Param("trees", int, 4000, "trees per cell", quick=400),
-        Param("iterations", int, 6, "RRM iterations K (= aspects of an outcome)"),
-        Param("rho", float, 0.4, "RRM: correlation between the visible aspect and each hidden one (negated)"),
-        Param("mislead", str, "0,0.25,0.5", "comma list of the assistant's probabilities of hiding a harm"),
-        Param("labels", int, 4000, "RRM: labelled outcomes per reward model (and test pairs)", quick=800),
-    ],
+    params=PARAMS,
     run=run,
     experiment=experiment,
 )

@@ -44,10 +44,12 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.metrics import rate
 from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
+from oversight_gym.envs.amplification.metrics import tree_error
 
 ERROR_MODELS = ("replace", "off_by_one", "drop")
 WORKER, COMBINER = 0, 1
@@ -141,6 +143,28 @@ def fit_combiner(branching: int, height: int, values: int, p: float, model: str,
         (w, c), *_ = np.linalg.lstsq(a, y, rcond=None)
         comb.w[level - 1], comb.c[level - 1] = w, c
     return comb
+
+
+def tree_cell(branching: int, height: int, p: float, model: str, trees: int, learn: bool,
+              seed: int) -> dict[str, Any]:
+    """Root error of ``trees`` aggregation trees of ``branching`` and ``height`` (binary
+    leaves) whose nodes err with probability ``p`` under ``model``: the scripted sum's root
+    error with a 95% Wilson interval and mean absolute root error, the closed form
+    :func:`~oversight_gym.envs.amplification.metrics.tree_error`, and with ``learn`` the same
+    for a learned combiner (:func:`fit_combiner`). A flat record, seeded by ``seed`` and the cell."""
+    rng = np.random.default_rng([seed, branching, height, int(round(p * 1e6)), ERROR_MODELS.index(model)])
+    rec: dict[str, Any] = {"branching": branching, "height": height, "p": p, "error_model": model, "n": trees,
+                           "closed_form": tree_error(branching, height, p)}
+    sim = simulate_trees(trees, branching, height, 2, p, model, rng)
+    r = rate((~sim["correct"]).tolist())
+    rec.update(root_error=r.value, ci_low=r.interval[0], ci_high=r.interval[1],
+               mean_abs_error=float(np.abs(sim["root"] - sim["truth"]).mean()))
+    if learn:
+        comb = fit_combiner(branching, height, 2, p, model, rng, train_trees=max(200, trees // 2))
+        sim = simulate_trees(trees, branching, height, 2, p, model, rng, comb)
+        rec.update(learned_root_error=float(1 - sim["correct"].mean()),
+                   learned_mean_abs_error=float(np.abs(sim["root"] - sim["truth"]).mean()))
+    return rec
 
 
 # ------------------------------------------------------------------------------------
@@ -378,3 +402,10 @@ def recursive_reward_modelling(iterations: int = 6, aspects: int | None = None, 
                     "true_quality": float(q[np.arange(test), pick].mean()),
                     "oracle_quality": float(q.max(axis=1).mean()), "random_quality": float(q[:, 0].mean())})
     return out
+
+
+def normalised_quality(record: dict[str, float]) -> float:
+    """A_k's true quality on the scale of a record of :func:`recursive_reward_modelling`:
+    0 is a random choice, 1 the best-of-n choice on the true quality."""
+    span = record["oracle_quality"] - record["random_quality"]
+    return (record["true_quality"] - record["random_quality"]) / span

@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.metrics import rate
 from oversight_gym.analysis.plots import pyplot, save_figure
+from oversight_gym.envs.amplification.tasks import TASKS, get_task, hch
 
 
 def independent_error(steps: Iterable[int] | np.ndarray, epsilon: float) -> float:
@@ -86,6 +88,60 @@ def _tree_layout(g: Any) -> dict[int, tuple[float, float]]:
     for r in roots:
         place(r, 0)
     return pos
+
+
+def question_set(task: str, size: int, n: int, seed: int) -> list[tuple[Any, Any]]:
+    """``n`` (instance, root question) pairs of ``task`` at ``size`` names, a fresh instance
+    every 10 questions (seeded by ``seed`` and the task)."""
+    t = get_task(task)
+    rng = np.random.default_rng([seed, list(TASKS).index(task)])
+    out = []
+    inst = None
+    for i in range(n):
+        if i % 10 == 0:
+            inst = t.generate(rng, size)
+        out.append((inst, t.sample_question(inst, rng, root=True)))
+    return out
+
+
+def hch_error_cell(task: str, size: int, depth: int, epsilon: float, questions: list[tuple[Any, Any]],
+                   seed: int) -> dict[str, Any]:
+    """Root error of HCH to ``depth`` (a perfect model at the bottom) when the overseer errs
+    with probability ``epsilon`` per step, on ``questions``; beside it the closed form
+    :func:`independent_error` over the error-free trees, and those trees' mean overseer
+    steps, size and calls to H. A flat record (a 95% Wilson interval on the root error)."""
+    t = get_task(task)
+    rng = np.random.default_rng([seed, list(TASKS).index(task), depth, int(round(epsilon * 1e6))])
+    wrong = []
+    steps, sizes, hcalls = [], [], []
+    for inst, q in questions:
+        clean = hch(t, inst, q, None, depth)
+        steps.append(clean.total_steps())
+        sizes.append(clean.size())
+        hcalls.append(clean.h_calls())
+        root = hch(t, inst, q, None, depth, epsilon=epsilon, rng=rng) if epsilon > 0 else clean
+        wrong.append(root.answer != t.answer(inst, q))
+    r = rate(wrong)
+    lo, hi = r.interval
+    return {"task": task, "size": size, "depth": depth, "epsilon": epsilon, "n": r.n, "root_error": r.value,
+            "ci_low": lo, "ci_high": hi, "closed_form": independent_error(steps, epsilon),
+            "mean_steps": float(np.mean(steps)), "mean_tree_size": float(np.mean(sizes)),
+            "mean_h_calls": float(np.mean(hcalls))}
+
+
+def claim_size(sup: dict[str, Any], ida: dict[str, Any], sizes: tuple[int, ...]) -> dict[str, Any]:
+    """Where to compare IDA with supervised learning, from the final evaluation records of
+    the two runs (:func:`~oversight_gym.envs.amplification.learned.train_model`): the
+    largest curriculum size at which supervised M ends at 95% or more on held-out instances,
+    with both accuracies there and the gap in points (``size`` None if there is none)."""
+    sup_by = sup.get("acc_by_size") or {str(sizes[-1]): sup["acc_largest"]}
+    ida_by = ida.get("acc_by_size") or {str(sizes[-1]): ida["acc_largest"]}
+    reached = [s for s in sizes if sup_by.get(str(s), 0.0) >= 0.95 and str(s) in ida_by]
+    if not reached:
+        return {"size": None}
+    s = max(reached)
+    a, b = sup_by[str(s)], ida_by[str(s)]
+    return {"size": s, "supervised": a, "ida": b, "gap": 100 * (a - b)}
 
 
 def learning_curve_plot(curves: dict[str, tuple[list[float], list[float]]], title: str, path: Any,

@@ -20,13 +20,16 @@ For one task, seed, weak supervisor and strong student:
 4. the strong ceiling is the same student (same initial weights) trained on the transfer
    half's ground truth; weak, student and ceiling are scored on the held-out ``test`` split.
 
-``run_cell`` returns flat records; performance gap recovered is computed from them by
-:mod:`oversight_gym.envs.weak_to_strong.metrics`.
+``run_cell`` returns flat records, ``run_grid`` runs many cells in parallel and keeps their
+records in a file (an interrupted grid resumes); performance gap recovered is computed
+from them by :mod:`oversight_gym.envs.weak_to_strong.metrics`.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +43,7 @@ from oversight_gym.envs.weak_to_strong.models import (
     make_learner,
     one_hot,
 )
+from oversight_gym.runner.records import RecordFile
 
 METHODS = ("naive", "confidence", "bootstrap")
 
@@ -160,4 +164,51 @@ def run_cell(task: str, seed: int, weak: str, strongs: tuple[str, ...] | list[st
                 "weak_label_acc": accuracy(weak_probs, yt), "labels": labels, "n_transfer": int(len(yt)),
                 "n_test": int(len(ys)),
             })
+    return records
+
+
+def _cell(args: tuple[str, int, str, list[str], list[str], dict[str, tuple[str, ...]], Settings]) -> list[dict]:
+    task, seed, weak, strongs, methods, chains, settings = args
+    return run_cell(task, seed, weak, strongs, methods, chains, settings)
+
+
+def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list[str], methods: list[str],
+             seeds: list[int], settings: Settings, workers: int = 1, progress: bool = False) -> list[dict[str, Any]]:
+    """Every cell (task, seed, weak supervisor) of a grid, each strong student bootstrapping
+    through the smaller students of ``strongs`` (the ladder, smallest first). Records are
+    appended to the file ``path`` cell by cell; cells already complete there are kept, so an
+    interrupted grid resumes, and a cell torn by an interruption is recomputed. Cells run on
+    ``workers`` processes. Returns the complete cells' records, ordered by task, weak,
+    strong and method as given (methods in :data:`METHODS` order), then seed."""
+    from tqdm import tqdm
+
+    chains = {s: tuple(strongs[:j]) for j, s in enumerate(strongs)}
+    config = {"tasks": list(tasks), "weak": list(weaks), "strong": list(strongs), "methods": list(methods),
+              "seeds": list(seeds), "settings": settings.__dict__}
+    store = RecordFile(path, config, ("task", "seed", "weak", "strong", "method"))
+    done_cells = {(r["task"], r["seed"], r["weak"]) for r in store.records if r.get("cell_complete")}
+    todo = [(t, s, w) for t in tasks for s in seeds for w in weaks if (t, s, w) not in done_cells]
+    jobs = [(t, s, w, list(strongs), list(methods), chains, settings) for t, s, w in todo]
+    bar = tqdm(total=len(jobs), desc="weak-to-strong cells", disable=not progress)
+
+    def save(recs: list[dict]) -> None:
+        for i, r in enumerate(recs):
+            store.append({**r, "cell_complete": i == len(recs) - 1})
+        bar.update(1)
+
+    workers = max(1, min(workers, len(jobs)))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(_cell, j) for j in jobs]
+            for f in as_completed(futures):
+                save(f.result())
+    else:
+        for j in jobs:
+            save(_cell(j))
+    bar.close()
+    # a cell's records are kept only once the cell finished (a torn cell is recomputed)
+    complete = {(r["task"], r["seed"], r["weak"]) for r in store.records if r.get("cell_complete")}
+    records = [r for r in store.records if (r["task"], r["seed"], r["weak"]) in complete]
+    records.sort(key=lambda r: (tasks.index(r["task"]), weaks.index(r["weak"]), strongs.index(r["strong"]),
+                                METHODS.index(r["method"]), r["seed"]))
     return records

@@ -246,3 +246,37 @@ class SuperviseState(State):
 
 # PettingZoo's module-level factories: env(), raw_env(), parallel_env()
 env, raw_env, parallel_env = pettingzoo_factories(SuperviseGame)
+
+
+# ------------------------------------------------------------------------------------
+# Scripted seats
+# ------------------------------------------------------------------------------------
+#: scripted supervisor policies: which confidence bins to provide (1) or withhold (0), the
+#: bins ordered from the supervisor's least to its most confident labels
+SUPERVISOR_POLICIES = {
+    "provide all": lambda b: [1] * b,
+    "withhold least confident bin": lambda b: [0] + [1] * (b - 1),
+    "most confident half only": lambda b: [0] * (b - b // 2) + [1] * (b // 2),
+}
+#: scripted student trust levels, as actions of a game with 5 trust levels
+STUDENT_TRUST = {"trust 1 (naive)": 4, "trust 0.5 (paper's a=0.5)": 2, "trust 0 (a=1)": 0}
+
+
+def play_scripted(game: SuperviseGame, episodes: int, seed: int, policies: dict[str, Any] | None = None,
+                  trusts: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Every scripted supervisor policy against every student trust level for ``episodes``
+    episodes each, on the same episode seeds (splits) for every combination, so that the
+    combinations are compared on the same splits. One record per episode: the outcome,
+    ``policy``, ``student_choice`` and ``episode``."""
+    policies = SUPERVISOR_POLICIES if policies is None else policies
+    trusts = STUDENT_TRUST if trusts is None else trusts
+    records = []
+    for pname, policy in policies.items():
+        for tname, trust in trusts.items():
+            for ep in range(episodes):
+                state = game.new_initial_state(np.random.default_rng([seed, ep]))
+                for action in policy(game.bins):
+                    state.apply_action(action)
+                state.apply_action(trust)
+                records.append({**state.outcome(), "policy": pname, "student_choice": tname, "episode": ep})
+    return records
