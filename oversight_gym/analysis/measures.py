@@ -123,94 +123,170 @@ def _plain(x: Any) -> Any:
 
 
 # --- the table -------------------------------------------------------------------------------------
-def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
-    rule = "  ".join("-" * w for w in widths)
-    return [line, rule, *("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows)]
+def _lines(cell: str) -> list[str]:
+    return cell.split("\n")
 
 
-def _fit(header: list[str], rows: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
-    """Wrap the widest free-text column (a setting or the measure's name) until the table fits."""
-    def total() -> int:
-        return sum(max([len(h)] + [len(line) for r in rows for line in r[i].split("\n")])
-                   for i, h in enumerate(header)) + 2 * (len(header) - 1)
+def _widths(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [max(len(line) for cell in [h, *(r[i] for r in rows)] for line in _lines(cell))
+            for i, h in enumerate(header)]
 
-    fixed = {"ours", "95% CI", "n", "published"}
+
+def _render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The table as lines: a header (cells may hold several lines), a rule, and the rows, whose
+    cells holding several lines become several printed lines."""
+    widths = _widths(header, rows)
+
+    def lines(cells: Sequence[str]) -> list[str]:
+        parts = [_lines(c) for c in cells]
+        return ["  ".join((p[k] if k < len(p) else "").ljust(w) for p, w in zip(parts, widths, strict=True)).rstrip()
+                for k in range(max(len(p) for p in parts))]
+
+    return [*lines(header), "  ".join("-" * w for w in widths), *(x for r in rows for x in lines(r))]
+
+
+def _total(header: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    return sum(_widths(header, rows)) + 2 * (len(header) - 1)
+
+
+def _fit(header: list[str], rows: list[list[str]], width: int, wrappable: Sequence[int]) -> None:
+    """Wrap the widest wrappable column (a setting, the measure's name) until the table fits."""
     for _ in range(40):
-        if total() <= width:
-            break
-        cands = [i for i, h in enumerate(header) if h not in fixed]
-        if not cands:
-            break
-        i = max(cands, key=lambda j: max(len(line) for r in rows for line in r[j].split("\n")))
-        longest = max(len(line) for r in rows for line in r[i].split("\n"))
-        target = max(12, longest - (total() - width))
-        if target >= longest:
-            break
+        excess = _total(header, rows) - width
+        if excess <= 0 or not wrappable:
+            return
+        widths = _widths(header, rows)
+        i = max(wrappable, key=lambda j: widths[j])
+        target = max(12, widths[i] - excess)
+        if target >= widths[i]:
+            return
         for r in rows:
             r[i] = "\n".join(textwrap.wrap(r[i].replace("\n", " "), target) or [""])
+        header[i] = "\n".join(textwrap.wrap(header[i].replace("\n", " "), target, break_long_words=False) or [""])
+
+
+class _Footnotes:
+    """Published values as ``value [k]`` with their sources numbered in order of first use."""
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+
+    def cell(self, m: Measure) -> str:
+        if m.published is None:
+            return ""
+        text = m.published.source + (f"; {m.published.note}" if m.published.note else "")
+        if text not in self.sources:
+            self.sources.append(text)
+        return f"{m.format(m.published.value)} [{self.sources.index(text) + 1}]"
+
+
+def _blank_repeats(rows: list[list[str]], k: int) -> None:
+    """Leave a setting (the first ``k`` cells) blank where it repeats the row above."""
+    previous: list[str] = []
+    for r in rows:
+        labels = r[:k]
+        r[:k] = ["" if labels[:i + 1] == previous[:i + 1] else v for i, v in enumerate(labels)]
+        previous = labels
+
+
+def _long(ms: list[Measure], keys: list[str], notes: _Footnotes) -> tuple[list[str], list[list[str]]]:
+    """One row per measure: the setting, the measure's name, ours, interval, n, published."""
+    has_ci = any(m.interval is not None for m in ms)
+    has_n = any(m.n is not None for m in ms)
+    has_pub = any(m.published is not None for m in ms)
+    header = [*keys, "measure", "ours"] + (["95% CI"] if has_ci else []) + (["n"] if has_n else []) \
+        + (["published"] if has_pub else [])
+    rows = []
+    for m in ms:
+        row = [str(m.setting.get(k, "")) for k in keys] + [m.name, m.format(m.value)]
+        row += [m.format_interval()] if has_ci else []
+        row += ["" if m.n is None else str(m.n)] if has_n else []
+        row += [notes.cell(m)] if has_pub else []
+        rows.append(row)
+    _blank_repeats(rows, len(keys))
     return header, rows
 
 
-def _render(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Rows whose cells hold several lines become several printed lines."""
-    flat: list[list[str]] = []
-    for r in rows:
-        parts = [c.split("\n") for c in r]
-        for k in range(max(len(p) for p in parts)):
-            flat.append([p[k] if k < len(p) else "" for p in parts])
-    return _grid(header, flat)
+def _wide(ms: list[Measure], keys: list[str], notes: _Footnotes) -> tuple[list[str], list[list[str]]] | None:
+    """One row per setting and a column per measure's name (value and interval; the published
+    value in a column beside), when that reads better: several settings, each naming a measure
+    at most once, and at least half the cells filled. None when the group is not of that form."""
+    settings: dict[tuple, dict[str, Measure]] = {}
+    for m in ms:
+        row = settings.setdefault(tuple(str(m.setting.get(k, "")) for k in keys), {})
+        if m.name in row:
+            return None
+        row[m.name] = m
+    names = list(dict.fromkeys(m.name for m in ms))
+    if len(settings) < 2 or len(names) < 2 or len(ms) < 0.5 * len(settings) * len(names):
+        return None
+    ns = {tuple(m.n for m in row.values() if m.n is not None) for row in settings.values()}
+    one_n = all(len(set(n)) <= 1 for n in ns) and any(n for n in ns)
+    published = [n for n in names if any(m.published is not None for m in ms if m.name == n)]
+    header = list(keys)
+    for name in names:
+        header.append(name)
+        if name in published:
+            header.append(f"{name}, published")
+    header += ["n"] if one_n else []
+    rows = []
+    for labels, row in settings.items():
+        cells = list(labels)
+        for name in names:
+            m = row.get(name)
+            value = "" if m is None else " ".join(x for x in (m.format(m.value), m.format_interval()) if x)
+            if m is not None and m.n is not None and not one_n:
+                value += f" (n={m.n})"
+            cells.append(value)
+            if name in published:
+                cells.append("" if m is None else notes.cell(m))
+        if one_n:
+            n = [m.n for m in row.values() if m.n is not None]
+            cells.append(str(n[0]) if n else "")
+        rows.append(cells)
+    for i in range(len(keys), len(header)):  # a measure's name wraps to the width of its values
+        w = max(12, *(len(r[i]) for r in rows))
+        header[i] = "\n".join(textwrap.wrap(header[i], w, break_long_words=False) or [header[i]])
+    _blank_repeats(rows, len(keys))
+    return header, rows
 
 
 def measures_table(measures: Iterable[Measure], width: int = WIDTH) -> str:
     """The measures as text tables, one per group, published values beside ours and their
-    sources (with notes) as numbered footnotes; wrapped to ``width`` columns."""
+    sources (with notes) as numbered footnotes; wrapped to ``width`` columns.
+
+    A group whose settings each have the same few measures is laid out wide (a row per
+    setting, a column per measure) when that fits the width; otherwise a row per measure.
+    """
     measures = list(measures)
-    sources: list[str] = []
+    notes = _Footnotes()
     groups: dict[str, list[Measure]] = {}
     for m in measures:
         groups.setdefault(m.group, []).append(m)
     out: list[str] = []
     for group, ms in groups.items():
-        keys: list[str] = []
-        for m in ms:
-            keys += [k for k in m.setting if k not in keys]
-        has_ci = any(m.interval is not None for m in ms)
-        has_n = any(m.n is not None for m in ms)
-        has_pub = any(m.published is not None for m in ms)
-        header = [*keys, "measure", "ours"] + (["95% CI"] if has_ci else []) + (["n"] if has_n else []) \
-            + (["published"] if has_pub else [])
-        rows = []
-        previous: list[str] = []
-        for m in ms:
-            labels = [str(m.setting.get(k, "")) for k in keys]
-            # a setting repeated from the row above is left blank, so that its measures read as a block
-            row = ["" if labels[:i + 1] == previous[:i + 1] else v for i, v in enumerate(labels)]
-            previous = labels
-            row += [m.name, m.format(m.value)]
-            if has_ci:
-                row.append(m.format_interval())
-            if has_n:
-                row.append("" if m.n is None else str(m.n))
-            if has_pub:
-                if m.published is None:
-                    row.append("")
-                else:
-                    text = m.published.source + (f"; {m.published.note}" if m.published.note else "")
-                    if text not in sources:
-                        sources.append(text)
-                    row.append(f"{m.format(m.published.value)} [{sources.index(text) + 1}]")
-            rows.append(row)
-        header, rows = _fit(header, rows, width)
+        keys = list(dict.fromkeys(k for m in ms for k in m.setting))
+        trial = _Footnotes()
+        trial.sources = list(notes.sources)
+        wide = _wide(ms, keys, trial)
+        if wide is not None:
+            header, rows = wide
+            _fit(header, rows, width, list(range(len(keys))))
+            if _total(header, rows) <= width:
+                notes = trial
+            else:
+                wide = None
+        if wide is None:
+            header, rows = _long(ms, keys, notes)
+            _fit(header, rows, width, list(range(len(keys) + 1)))
         if out:
             out.append("")
         if group:
             out += textwrap.wrap(group, width)
         out += _render(header, rows)
-    if sources:
+    if notes.sources:
         out.append("")
-        for i, s in enumerate(sources, 1):
+        for i, s in enumerate(notes.sources, 1):
             out += textwrap.wrap(f"[{i}] {s}", width, subsequent_indent=" " * (len(str(i)) + 3))
     return "\n".join(out)
 

@@ -25,11 +25,13 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
-    """Lay out ``fig``, save it as a PNG at ``path`` (creating its folder), close it, return the path."""
+def save_figure(fig: Any, path: str | Path, dpi: int = 120,
+                rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay out ``fig`` (within ``rect`` of the figure, if given, e.g. to leave room for a legend
+    below), save it as a PNG at ``path`` (creating its folder), close it, and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path

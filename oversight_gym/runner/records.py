@@ -16,6 +16,19 @@ from pathlib import Path
 from typing import Any
 
 
+def record_key(value: Any) -> Any:
+    """``value`` as it reads back from a results file, made hashable: a JSON round trip, with
+    lists turned into tuples (and dicts into sorted tuples of items)."""
+    def freeze(v: Any) -> Any:
+        if isinstance(v, list):
+            return tuple(freeze(x) for x in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+        return v
+
+    return freeze(json.loads(_canonical(value)))
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -53,7 +66,9 @@ class RecordFile:
                 f.write(_canonical(r) + "\n")
 
     def key(self, record: dict[str, Any]) -> tuple:
-        return tuple(record[k] for k in self.key_fields)
+        """The record's key: its ``key_fields`` as stored (lists, such as the value of a
+        list-valued parameter, become tuples so that keys can be looked up)."""
+        return tuple(record_key(record[k]) for k in self.key_fields)
 
     def done(self) -> set[tuple]:
         return {self.key(r) for r in self.records}

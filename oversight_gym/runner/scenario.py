@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from oversight_gym.analysis.measures import WIDTH, Measure, _render, measures_json, measures_table, plot_measures
+from oversight_gym.analysis.measures import WIDTH, Measure, measures_json, measures_table, plot_measures
 from oversight_gym.analysis.plots import save_figure
 
 _MISSING = object()
@@ -114,7 +114,10 @@ class Param:
         if text is None:
             return None
         if self.many:
-            items = [t.strip() for t in str(text).split(self.sep)] if isinstance(text, str) else list(text)
+            if isinstance(text, str):
+                items = [t.strip() for t in text.split(self.sep)]
+            else:  # a list of values, or one value given alone (e.g. a number from --set)
+                items = list(text) if isinstance(text, list | tuple) else [text]
             items = [t for t in items if not (isinstance(t, str) and not t)]
             if not items:
                 raise ValueError(f"{self.option} needs at least one value ({self.sep!r}-separated), got {text!r}")
@@ -173,21 +176,9 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
-    # TRANSITIONAL: scenarios not yet converted pass a list of row dicts; removed once all return measures
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.measures and isinstance(self.measures[0], dict):
-            self.rows, self.measures = list(self.measures), []  # type: ignore[assignment]
-
     def table(self, width: int = WIDTH) -> str:
         out = [*textwrap.wrap(self.title, width), ""]
-        if self.rows:
-            cols = list(dict.fromkeys(k for r in self.rows for k in r))
-            cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-            out += _render(cols, [[cell(r.get(c, "")) for c in cols] for r in self.rows])
-        else:
-            out.append(measures_table(self.measures, width) if self.measures else "(no measures)")
+        out.append(measures_table(self.measures, width) if self.measures else "(no measures)")
         if self.notes:
             out.append("")
             for note in self.notes:
@@ -240,13 +231,12 @@ class Scenario:
         result = self.run(params, ctx)
         meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
                 "seconds": round(time.time() - started, 2)}
-        if not result.rows:  # TRANSITIONAL condition: legacy scenarios write their own summary
-            figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)
-            if figure is not None:
-                result.files.append(figure)
-            summary = ctx.path("summary.json")
-            result.files.append(summary)
-            summary.write_text(json.dumps({**meta, **result.summary()}, indent=2, default=str))
+        figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)
+        if figure is not None:
+            result.files.append(figure)
+        summary = ctx.path("summary.json")
+        result.files.append(summary)
+        summary.write_text(json.dumps({**meta, **result.summary()}, indent=2, default=str))
         ctx.path("run.json").write_text(json.dumps(meta, indent=2, default=str))
         return result
 

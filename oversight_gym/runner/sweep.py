@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from oversight_gym.core.errors import check_choice
-from oversight_gym.runner.records import RecordFile, read_results
+from oversight_gym.runner.records import RecordFile, read_results, record_key
 from oversight_gym.runner.scenario import Scenario, parse_value
 
 BACKENDS = ("inprocess", "processes", "ray")
@@ -205,7 +205,7 @@ def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: 
         for r in store.records:
             done[store.key(r)] = r
     # a cell's key as read back from the file (the JSON round trip makes tuples lists, etc.)
-    key_of = {c.index: tuple(json.loads(json.dumps([v for _, v in c.params] + [c.seed]))) for c in cells}
+    key_of = {c.index: tuple(record_key(v) for v in [*(v for _, v in c.params), c.seed]) for c in cells}
     todo = [c for c in cells if key_of[c.index] not in done]
     out: dict[int, dict[str, Any]] = {c.index: done[key_of[c.index]] for c in cells if key_of[c.index] in done}
 

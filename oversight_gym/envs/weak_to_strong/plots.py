@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oversight_gym.analysis.plots import pyplot
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.weak_to_strong.metrics import PGREstimate, group_records
 
 
@@ -54,10 +54,5 @@ def plot_accuracy_and_pgr(records: list[dict], est: dict[tuple, PGREstimate], ta
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7, frameon=False)
     fig.suptitle("Weak-to-strong: solid = naive, dashed = confidence loss, dotted = weak supervisor, "
                  "black = ceiling (PGR axis clipped to [-60, 160])", fontsize=9)
-    # laid out here, not by analysis.plots.save_figure: the rectangle leaves room for the legend below
-    fig.tight_layout(rect=(0, 0.04 + 0.025 * ((len(labels) + 4) // 5), 1, 1))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    # the rectangle leaves room for the legend below
+    return save_figure(fig, path, rect=(0, 0.04 + 0.025 * ((len(labels) + 4) // 5), 1, 1))
