@@ -1,8 +1,8 @@
 """Irreducible complexity: when the true argument is deeper than the debate is long.
 
-The seed notes on debate warn that "some arguments might be strong but also complex,
-relying on counter-intuitive facts. In these cases the correct argument may be too complex
-and not rewarded correctly by the human." We model it with counter-intuitive argument
+A known limit of debate (Irving, Christiano, Amodei 2018; Barnes & Christiano 2020): some
+arguments are strong but complex, relying on counter-intuitive facts, and the correct
+argument may be too long for the judge to reward. We model it with counter-intuitive argument
 trees (:func:`oversight_gym.envs.debate.argument_trees.judge_prior`): the judge's prior
 points the wrong way at the root with strength s, fades to no information at depth d (the
 depth of the shortest convincing honest argument) and points the right way below it. A
@@ -181,7 +181,8 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 SCENARIO = Scenario(
     name="irreducible-complexity",
     description="Recursive debate on counter-intuitive trees: wrong verdicts against depth minus L and prior strength",
-    citation="Barnes & Christiano 2020; the seed notes on debate (irreducible complexity)",
+    citation="Irving, Christiano, Amodei 2018, AI safety via debate; Barnes & Christiano 2020, Debate update: "
+             "Obfuscated arguments problem",
     params=[
         Param("depth", int, 6, "tree depth", quick=4),
         Param("branching", int, 3, "branching (majority rule)"),

@@ -24,7 +24,7 @@ result depends only on (configuration, seed, i): not on the batch size, the chun
 number of threads. :func:`reference_session` is a plain-Python implementation of the same
 rules and the same stream; tests check that the compiled batch engine reproduces it exactly.
 
-The optional regulator of the issue (``audit_prob``, ``fine``, ``audit_threshold``) draws
+The optional regulator (``audit_prob``, ``fine``, ``audit_threshold``) draws
 one more uniform per period when ``audit_prob > 0``: with that probability every firm
 pricing above the threshold loses ``fine`` from that period's reward.
 """

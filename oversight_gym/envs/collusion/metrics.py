@@ -215,7 +215,7 @@ def deviation_punishment(shocked: Any, baseline: Any, deviator: int, shocked_pro
     return out
 
 
-# --- added for covert signalling (issue 5) --------------------------------------------------------
+# --- for covert signalling -------------------------------------------------------------------
 def mutual_information_bias(nx: int, ny: int, n: int) -> float:
     """The plug-in estimator's expected upward bias under independence, in bits:
     ``(nx - 1)(ny - 1) / (2 n ln 2)`` (Miller 1955); ``2 n ln(2) I`` is then about

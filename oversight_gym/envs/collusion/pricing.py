@@ -18,7 +18,7 @@ and the batch Q-learning engine (:mod:`oversight_gym.envs.collusion.calvano`) us
 :class:`LogitDemand` (demand, profits, Nash and monopoly solutions) and
 :func:`price_grid`.
 
-The overseer of the issue is built in: a regulator who, each period with probability
+An overseer is built in: a regulator who, each period with probability
 ``audit_prob``, audits the market and fines every firm whose price exceeds
 ``audit_threshold`` by ``fine`` (rewards are profit minus fines).
 """
