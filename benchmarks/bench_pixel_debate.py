@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 import oversight_gym as og
 from oversight_gym.agents.search import MCTSAgent
-from oversight_gym.agents.search.minimax import pixel_minimax
+from oversight_gym.envs.debate.pixel_search import pixel_minimax
 from oversight_gym.envs.debate.pixels import PixelDebateGame, PixelDebateState
 
 PAPER_ROLLOUTS = 10_000

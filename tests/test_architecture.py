@@ -107,3 +107,17 @@ def test_the_rule_catches_violations() -> None:
     assert not _allowed("oversight_gym.scenarios.pixel_debate", "oversight_gym.cli")
     assert _allowed("oversight_gym.envs.debate.pixels", "oversight_gym.envs.debate.judge")
     assert _allowed("oversight_gym.scenarios.pixel_debate", "oversight_gym.envs.debate.pixel_runs")
+
+
+BENCHMARKS = sorted((ROOT.parent / "benchmarks").glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("path", BENCHMARKS, ids=lambda p: p.name)
+def test_benchmarks_import(path: Path) -> None:
+    """Benchmarks are not run by the tests (they time things), but they must keep up with the
+    layout: every benchmark script imports (its main is guarded)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_bench_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
