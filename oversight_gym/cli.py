@@ -27,6 +27,7 @@ import inspect
 import re
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,11 +42,17 @@ HELP_WORDS = ("?", "h", "help")
 
 
 # --- list ---------------------------------------------------------------------------------
-def _rows(pairs: Sequence[tuple[str, str]]) -> list[str]:
+def _rows(pairs: Sequence[tuple[str, str]], width: int = 120) -> list[str]:
+    """``name  description`` lines, the descriptions wrapped to ``width`` columns under themselves."""
     if not pairs:
         return ["  (none)"]
-    width = max(len(name) for name, _ in pairs)
-    return [f"  {name.ljust(width)}  {desc}".rstrip() for name, desc in pairs]
+    name_w = max(len(name) for name, _ in pairs)
+    indent = " " * (name_w + 4)
+    out: list[str] = []
+    for name, desc in pairs:
+        lines = textwrap.wrap(desc, width, initial_indent=f"  {name.ljust(name_w)}  ", subsequent_indent=indent)
+        out += lines or [f"  {name}"]
+    return out
 
 
 def list_lines(kind: str | None = None) -> list[str]:
