@@ -88,13 +88,16 @@ PLUGIN = {
         SCENARIO = Scenario("plugin-scenario", "a scenario another package adds", [Param("n", int, 3, "n")],
                             lambda params, ctx: ScenarioResult("plugin", [Measure("n", params["n"])]))
     """,
+    "myplugin/broken.py": "raise RuntimeError('this plug-in is broken')\n",
     "myplugin-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: myplugin\nVersion: 0.1\n",
     "myplugin-0.1.dist-info/entry_points.txt": """
         [oversight_gym.envs]
         games = myplugin.games
+        broken = myplugin.broken
 
         [oversight_gym.scenarios]
         demo = myplugin.scenario
+        broken = myplugin.broken
     """,
 }
 
@@ -107,8 +110,13 @@ def test_another_package_adds_games_and_scenarios_through_entry_points(
         (plugin / name).parent.mkdir(parents=True, exist_ok=True)
         (plugin / name).write_text(textwrap.dedent(text))
     env = {**env, "PYTHONPATH": str(plugin)}
-    listing = _run([str(bindir / "oversight-gym"), "list"], tmp_path, env)
-    assert "plugin/coin-v0" in listing and "plugin-scenario" in listing
+    proc = subprocess.run([str(bindir / "oversight-gym"), "list"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "plugin/coin-v0" in proc.stdout and "plugin-scenario" in proc.stdout
+    # a broken plug-in is skipped with a warning naming it; the others still load
+    assert "games plug-in 'broken=myplugin.broken'" in proc.stderr and "this plug-in is broken" in proc.stderr
+    assert "scenario plug-in 'broken=myplugin.broken'" in proc.stderr
     table = _run([str(bindir / "oversight-gym"), "run", "plugin-scenario", "--n", "7", "--out",
                   str(tmp_path / "o")], tmp_path, env)
     assert "plugin" in table and "7" in table

@@ -229,8 +229,10 @@ _PLUGINS_LOADED: set[str] = set()
 
 def load_plugins() -> list[str]:
     """Load every entry point of the ``oversight_gym.envs`` group not loaded yet (importing
-    ``oversight_gym`` does this); returns the names loaded now."""
+    ``oversight_gym`` does this); returns the names loaded now. A plug-in that fails to load
+    is skipped with a warning naming it, so that one broken package does not break the others."""
     import importlib.metadata
+    import warnings
 
     loaded = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -238,8 +240,13 @@ def load_plugins() -> list[str]:
         if key in _PLUGINS_LOADED:
             continue
         _PLUGINS_LOADED.add(key)
-        obj = ep.load()
-        if callable(obj):
-            obj()
+        try:
+            obj = ep.load()
+            if callable(obj):
+                obj()
+        except Exception as err:  # noqa: BLE001 - any failure of someone else's package
+            warnings.warn(f"games plug-in {key!r} (entry-point group {ENTRY_POINT_GROUP}) was skipped: "
+                          f"{type(err).__name__}: {err}", stacklevel=2)
+            continue
         loaded.append(ep.name)
     return loaded

@@ -327,10 +327,18 @@ def load_scenario_file(path: Path) -> Scenario:
 
 
 def _entry_point_scenarios() -> list[Scenario]:
+    """The scenarios other installed packages add; one that fails to load is skipped with a
+    warning naming its entry point."""
+    import warnings
+
     found: list[Scenario] = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        found += [obj] if isinstance(obj, Scenario) else _from_module(obj)
+        try:
+            obj = ep.load()
+            found += [obj] if isinstance(obj, Scenario) else _from_module(obj)
+        except Exception as err:  # noqa: BLE001 - any failure of someone else's package
+            warnings.warn(f"scenario plug-in '{ep.name}={ep.value}' (entry-point group {ENTRY_POINT_GROUP}) was "
+                          f"skipped: {type(err).__name__}: {err}", stacklevel=2)
     return found
 
 
