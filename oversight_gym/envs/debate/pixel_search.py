@@ -1,5 +1,8 @@
-"""Numba fast path of Monte Carlo tree search for the pixel debate (Irving, Christiano,
-Amodei 2018, "AI safety via debate", section 3.1).
+"""The compiled search paths of the pixel debate (Irving, Christiano, Amodei 2018, "AI safety
+via debate", section 3.1): Monte Carlo tree search and an exact alpha-beta solver in numba,
+registered with ``debate/pixels-v0`` as the fast paths ``MCTS_FAST_PATH`` and
+``MINIMAX_FAST_PATH`` that the generic search agents take where they apply (see
+:mod:`oversight_gym.agents.search.mcts`).
 
 The paper's debaters run 10,000 rollouts of pure MCTS per move, nodes chosen by the
 PUCT rule of AlphaGo Zero (Silver et al. 2017, "Mastering the game of Go without human
@@ -15,6 +18,14 @@ breaks) with no Python per rollout:
   (``C H`` when the lie is not known yet);
 * the leaf value is :func:`oversight_gym.envs.debate.pixels.honest_value`, the kernel's
   own rule, compiled by numba (not a copy).
+
+The exact solver (:func:`pixel_minimax`) keeps the judge's hidden pre-activation per depth
+(one H-vector add per reveal), orders children by the judge's value for the mover, and
+values every final position at exactly +1/-1, so a winning reply cuts the search at once;
+it solves up to about four reveals from the start in seconds.
+
+Both paths search a state as its searcher believes it: a liar who assumes its target lie
+(:meth:`PixelDebateState.assume_lie`) values unclaimed positions against that lie.
 
 Agreement with the generic engine is exact up to floating point: this path sums pixel
 columns where the kernel multiplies the stacked mask through the judge, so the two
@@ -46,7 +57,7 @@ from oversight_gym.envs.debate.pixels import (
 rule_nb = njit(cache=True)(honest_value)
 
 
-# --- shared numba helpers (also used by the exact solver in minimax.py) --------------------------
+# --- shared numba helpers (MCTS and the exact solver) ---------------------------------------------
 @njit(cache=True)
 def leaf_value(h: np.ndarray, relu: np.ndarray, z: np.ndarray, w2t: np.ndarray, b2: np.ndarray,
                true_label: int, liar_label: int, final: bool) -> float:
