@@ -138,21 +138,26 @@ def debate_tasks(game_kwargs: dict[str, Any], matchups: list[Matchup], images: l
 def run_pixel_debates(game_kwargs: dict[str, Any], matchups: list[Matchup], images: list[int], *,
                       lies: str = "one", seed: int = 0, workers: int = 1, results: str | Path | None = None,
                       progress: bool = True) -> list[dict[str, Any]]:
-    """Play every task (skipping those already in ``results``) and return all records."""
+    """Play every task (skipping those already in ``results``) and return all records, in the
+    order of the tasks (matchup, image, lie), whatever order the workers finished them in."""
     game = _game(game_kwargs)
     tasks = debate_tasks(game_kwargs, matchups, images, lies, seed, game.data.labels)
+
+    def key(t: dict[str, Any]) -> tuple:
+        return (t["matchup"]["label"], t["image_index"], t["lie"], t["target"])
+
+    order = {key(t): i for i, t in enumerate(tasks)}
     store = None
     if results is not None:
         store = RecordFile(results, {"game": game_kwargs, "matchups": [m.config() for m in matchups],
                                      "lies": lies, "seed": seed},
                            key_fields=("matchup", "image_index", "lie", "target"))
         done = store.done()
-        tasks = [t for t in tasks if (t["matchup"]["label"], t["image_index"], t["lie"], t["target"]) not in done]
+        tasks = [t for t in tasks if key(t) not in done]
     new = run_parallel(play_task, tasks, workers=workers, on_result=store.append if store else None,
                        progress=progress, desc="debates")
-    if store is None:
-        return new
-    return list(store.records)
+    records = new if store is None else list(store.records)
+    return sorted(records, key=lambda r: order[(r["matchup"], r["image_index"], r["lie"], r["target"])])
 
 
 def replay(game: PixelDebateGame, record: dict[str, Any]) -> PixelDebateState:
@@ -179,7 +184,8 @@ def judge_alone(game: PixelDebateGame, images: list[int], seed: int, repeats: in
 def plot_judge_accuracy(alone: Rate, accuracy: dict[str, Rate], path: str | Path, title: str,
                         published: dict[str, float] | None = None) -> Path:
     """Bars of the judge's accuracy alone and after each matchup's debates, with Wilson
-    intervals; ``published`` values ({label: rate}) are drawn as lines."""
+    intervals; ``published`` values ({label: rate}: the judge alone, then debate) are drawn as
+    lines in the colour of the bars they compare with."""
     plt = pyplot()
 
     labels = ["judge alone"] + [f"debate\n{m}" for m in accuracy]
@@ -189,8 +195,9 @@ def plot_judge_accuracy(alone: Rate, accuracy: dict[str, Rate], path: str | Path
     hi = np.array([r.interval[1] for r in rates]) * 100 - vals
     fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(labels), 4))
     ax.bar(range(len(labels)), vals, yerr=[lo, hi], capsize=5, color=["#888"] + ["#3a7"] * len(accuracy))
-    for (label, value), style in zip((published or {}).items(), (":", "--", "-."), strict=False):
-        ax.axhline(100 * value, ls=style, c="#555", label=label)
+    for (label, value), (style, colour) in zip((published or {}).items(), ((":", "#555"), ("--", "#3a7")),
+                                               strict=False):
+        ax.axhline(100 * value, ls=style, c=colour, label=label)
     if published:
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
