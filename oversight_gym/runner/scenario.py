@@ -267,6 +267,9 @@ class Scenario:
                                   progress=not args.no_progress)
         except ValueError as e:
             parser.error(str(e))
+        except ImportError as e:  # an optional extra the scenario needs is not installed
+            print(f"{parser.prog}: error: {e}", file=sys.stderr)
+            return 2
         print(result.table())
         return 0
 

@@ -78,14 +78,9 @@ def resolve_sizes(value: Any) -> tuple[int, ...]:
 def train_run(task: str, mode: str, params: dict[str, Any], seed: int, progress: bool,
               on_eval: Any = None) -> dict[str, Any]:
     """One training run (``mode``: ``supervised``, ``ida`` or ``ida+h'``)."""
-    try:
-        import torch
-    except ImportError as err:
-        raise ImportError("scenario amplification trains a torch model: install the CPU build of torch "
-                          "(pip install 'torch==2.13.0' --index-url https://download.pytorch.org/whl/cpu)") from err
-    from oversight_gym.envs.amplification.learned import train_model
+    from oversight_gym.envs.amplification.learned import require_torch, train_model
 
-    torch.set_num_threads(1)
+    require_torch().set_num_threads(1)
     return train_model(task, "supervised" if mode == "supervised" else "ida", params["steps"],
                        sizes=resolve_sizes(params["sizes"]), batch=params["batch"], eval_every=params["eval_every"],
                        eval_questions=params["eval_questions"], advance_at=params["advance_at"],

@@ -88,13 +88,14 @@ class LearnedOverseerAgent(BaseAgent):
 # ------------------------------------------------------------------------------------
 # The learned model M and iterated distillation and amplification
 # ------------------------------------------------------------------------------------
-def _torch() -> Any:
+def require_torch() -> Any:
+    """The ``torch`` module, or an ImportError that says how to install it (an optional extra)."""
     try:
         import torch
-    except ImportError as err:  # pragma: no cover - torch is an optional extra
-        raise ImportError("the learned amplification model M needs torch: install the CPU build pinned in the "
-                          "project's extras (pip install 'torch==2.13.0' --index-url "
-                          "https://download.pytorch.org/whl/cpu)") from err
+    except ImportError as err:
+        raise ImportError("the learned amplification model M needs torch, an optional extra: pip install "
+                          "'oversight-gym[rl]' (it pins the CPU build), or pip install torch --index-url "
+                          "https://download.pytorch.org/whl/cpu") from err
     return torch
 
 
@@ -151,7 +152,7 @@ def _net(n_fk: int, n_qk: int, n_out: int, d: int, heads: int, layers: int, step
     at 64 names. ``loops``: the default number of passes through the layers (the forward
     call can ask for another); each pass reuses the same weights and adds about one lookup
     per layer."""
-    torch = _torch()
+    torch = require_torch()
     from torch import nn
 
     class Net(nn.Module):
@@ -265,7 +266,7 @@ class AttentionModel:
 
     def __init__(self, task: Any, d_model: int = 64, heads: int = 4, layers: int = 3, lr: float = 1e-3,
                  seed: int = 0, identity: bool | None = None, loops: int | None = None) -> None:
-        torch = _torch()
+        torch = require_torch()
 
         from oversight_gym.envs.amplification.tasks import FULL_SIZE, get_task
 
@@ -424,7 +425,7 @@ def train_model(task: Any, mode: str, steps: int, sizes: tuple[int, ...] = (8,),
     from oversight_gym.core.errors import check_choice
     from oversight_gym.envs.amplification.tasks import get_task
 
-    torch = _torch()
+    torch = require_torch()
     task = get_task(task)
     check_choice("mode", mode, ("ida", "supervised"))
     check_int("steps", steps, 1)
@@ -531,7 +532,7 @@ class LearnedOverseer:
 
     def __init__(self, task: Any, d_model: int = 64, heads: int = 4, layers: int = 2, lr: float = 1e-3,
                  seed: int = 0, buffer: int = 20_000) -> None:
-        torch = _torch()
+        torch = require_torch()
         from oversight_gym.envs.amplification.tasks import FULL_SIZE, get_task
 
         self.task = get_task(task)
