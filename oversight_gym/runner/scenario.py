@@ -201,6 +201,8 @@ class Scenario:
     params: list[Param]
     run: Callable[[dict[str, Any], Context], ScenarioResult]
     citation: str = ""
+    #: what ``--quick`` makes smaller, said under every quick run's table
+    quick_note: str = "a small run; run without --quick for the full result."
     #: optional ``experiment(params, seed) -> flat record``: one cell of a sweep
     #: (``oversight-gym sweep NAME --grid ...``); ``params`` holds every parameter
     experiment: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
@@ -229,6 +231,8 @@ class Scenario:
         ctx = Context(out=out_dir, seed=seed, quick=quick, workers=workers or (os.cpu_count() or 1), progress=progress)
         started = time.time()
         result = self.run(params, ctx)
+        if quick:
+            result.notes.append(f"QUICK MODE: {self.quick_note}")
         meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
                 "seconds": round(time.time() - started, 2)}
         figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)

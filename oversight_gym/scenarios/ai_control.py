@@ -177,7 +177,7 @@ def measures(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[Me
     return out
 
 
-def notes(params: dict[str, Any], done: dict[str, dict[str, Any]], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[str]:
     """How safety and usefulness are measured, the two orders of safety, upfront auditing's
     closed form against the simulation, and what collusion does to untrusted monitoring."""
     ours = our_order(done)
@@ -199,9 +199,6 @@ def notes(params: dict[str, Any], done: dict[str, dict[str, Any]], quick: bool) 
                f"{um['monitor']}), safety {um['safety']:.1%}; honeypots force a signal (monitor {umh['monitor']}, "
                f"signal {umh['signal']}), safety {umh['safety']:.1%}; paraphrasing the signal away raises it to "
                f"{umhp['safety']:.1%}.")
-    if quick:
-        out.append("QUICK MODE: few deployments and a coarse attack-rate grid; run without --quick for the "
-                   "full sweep.")
     return out
 
 
@@ -229,12 +226,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files = [ctx.path("records.jsonl"), figure(params, done, ctx.path("frontier.png"))]
     title = (f"AI control (Greenblatt et al. 2023): {params['n_tasks']} tasks, {params['audit_budget']:.0%} audits, "
              f"{params['deployments']} deployments per evaluation")
-    return ScenarioResult(title, measures(params, done), notes(params, done, ctx.quick), files)
+    return ScenarioResult(title, measures(params, done), notes(params, done), files)
 
 
 SCENARIO = Scenario(
     name="ai-control",
     description="Safety and usefulness of AI-control protocols against an optimised red team (Greenblatt et al. 2023)",
+    quick_note="few deployments and a coarse attack-rate grid; run without --quick for the full sweep.",
     citation="Greenblatt, Shlegeris, Sachan, Roger 2023, AI Control: Improving Safety Despite Intentional "
              "Subversion, arXiv 2312.06942",
     params=[

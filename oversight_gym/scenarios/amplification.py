@@ -212,7 +212,7 @@ def measures(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, 
     return out
 
 
-def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any]]], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any]]]) -> list[str]:
     """The claim and how we test it, what the accuracies are, and the verdict on the hard tasks."""
     tasks = resolve_tasks(params["tasks"])
     sizes = resolve_sizes(params["sizes"])
@@ -240,8 +240,6 @@ def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any
         out.append(f"{task}: the largest size at which supervised reaches 95% is {c['size']} names (supervised "
                    f"{100 * c['supervised']:.1f}%, IDA {100 * c['ida']:.1f}%, gap {c['gap']:+.1f} points): "
                    f"claim {verdict}.")
-    if quick:
-        out.append("QUICK MODE: 8 names and very few steps: the models have barely started; run without --quick.")
     return out
 
 
@@ -257,7 +255,7 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
             files.append(plot_learned_overseer(task, mine["ida+h'"], ctx.path(f"overseer_{task}.png")))
     title = (f"Iterated amplification vs supervised: curriculum {list(sizes)}, {params['steps']} steps of "
              f"{params['batch']} questions per run, seed {ctx.seed}")
-    return ScenarioResult(title, measures(params, runs), notes(params, runs, ctx.quick), files)
+    return ScenarioResult(title, measures(params, runs), notes(params, runs), files)
 
 
 PARAMS = [
@@ -289,6 +287,7 @@ PARAMS = [
 SCENARIO = Scenario(
     name="amplification",
     description="Iterated amplification and distillation vs supervised learning on five algorithmic tasks",
+    quick_note="8 names and very few steps: the models have barely started; run without --quick.",
     citation="Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts, "
              "arXiv 1810.08575",
     params=PARAMS,

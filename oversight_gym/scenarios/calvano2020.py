@@ -263,7 +263,7 @@ def measures(params: dict[str, Any], s: Study) -> list[Measure]:
         overseer_measures(s)
 
 
-def notes(params: dict[str, Any], s: Study, quick: bool) -> list[str]:
+def notes(params: dict[str, Any], s: Study) -> list[str]:
     """Delta against the paper's within its tolerance (full runs at its point), what the
     regulator does, the definition of Delta and where published values appear."""
     out = []
@@ -286,8 +286,6 @@ def notes(params: dict[str, Any], s: Study, quick: bool) -> list[str]:
                "always. Delta = (pi - pi^N)/(pi^M - pi^N), averaged over firms, on the limit cycle the converged "
                "strategies reach from the state at convergence; its interval is normal (mean +- 1.96 s.e.), rates' "
                "intervals are Wilson's.")
-    if quick:
-        out.append("QUICK MODE: few sessions; run without --quick for the 1,000-session reproduction.")
     return out
 
 
@@ -296,12 +294,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     cfg = s.cfg
     title = (f"Calvano et al. 2020: {cfg.n_firms} Q-learning firms, alpha={cfg.alpha:g}, beta={cfg.beta:g}, "
              f"delta={cfg.delta:g}, m={cfg.m}, k={cfg.k}, {len(s.res)} sessions")
-    return ScenarioResult(title, measures(params, s), notes(params, s, ctx.quick), s.files)
+    return ScenarioResult(title, measures(params, s), notes(params, s), s.files)
 
 
 SCENARIO = Scenario(
     name="calvano2020",
     description="Q-learning firms learn to collude in a pricing game (Calvano et al. 2020), with an overseer",
+    quick_note="few sessions; run without --quick for the 1,000-session reproduction.",
     citation="Calvano, Calzolari, Denicolo, Pastorello 2020, AER 110(10) 3267-97",
     params=[
         Param("firms", int, 2, "number of firms (n)"),

@@ -156,7 +156,7 @@ def measures(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[Me
     return out
 
 
-def notes(params: dict[str, Any], done: dict[str, dict[str, Any]], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[str]:
     """How information and capacity are measured, how information falls with paraphrase
     strength, how the code fares at the strongest paraphrase, and what the intervention
     tests ask."""
@@ -187,8 +187,6 @@ def notes(params: dict[str, Any], done: dict[str, dict[str, Any]], quick: bool) 
         "that change when a received word is swapped for a synonym: whether the receiver reads synonym choice at "
         "all (it can, and still get nothing through, when the paraphraser randomises synonyms).",
     ]
-    if quick:
-        out.append("QUICK MODE: short training, one seed; run without --quick for the full sweep.")
     return out
 
 
@@ -206,12 +204,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
              plot_covert_sweep(params["strengths"], sweep, ctx.path("covert_signalling.png"))]
     title = (f"Covert signalling: {params['secret_bits']}-bit secret, {params['topics']} topics x "
              f"{params['synonyms']} synonyms, {params['length']} word(s); tabular policy gradient")
-    return ScenarioResult(title, measures(params, done), notes(params, done, ctx.quick), files)
+    return ScenarioResult(title, measures(params, done), notes(params, done), files)
 
 
 SCENARIO = Scenario(
     name="covert-signalling",
     description="A learned covert code under a paraphrasing overseer and a learned detector (Mathew et al. 2024)",
+    quick_note="short training, one seed; run without --quick for the full sweep.",
     citation="Motwani et al. 2024, arXiv 2402.07510; Mathew et al. 2024, Hidden in plain text, arXiv 2410.03768",
     params=[
         Param("secret_bits", int, 2, "bits of the secret"),

@@ -93,7 +93,7 @@ def measures(params: dict[str, Any], p: float, summary: list[dict[str, Any]]) ->
     return out
 
 
-def notes(params: dict[str, Any], quick: bool) -> list[str]:
+def notes(params: dict[str, Any]) -> list[str]:
     """How the outcomes are classified and how to read the collusion metrics."""
     out = [f"p is simulated from the judge's rule; collusion is an equilibrium iff lambda <= lambda*. Each learner "
            f"pair is evaluated on {params['episodes']} debates; 'collusion' = joint-wrong rate > 50%, 'honest' = "
@@ -106,8 +106,6 @@ def notes(params: dict[str, Any], quick: bool) -> list[str]:
            "small either way once policies are near-deterministic: association alone does not show collusion.",
            "no published number exists for this game: what matters is how judge accuracy and collusion change as "
            "lambda falls; the threshold lambda* is our derivation (module docstring)."]
-    if quick:
-        out.append("QUICK MODE: coarse lambda grid, few seeds, short training.")
     return out
 
 
@@ -121,12 +119,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files = [ctx.path("records.jsonl"), plot_collusion(summary, params["sides"], p, ctx.path("debate_collusion.png"))]
     title = (f"Colluding debaters: feature debate ({params['n_features']} bits), independent REINFORCE learners, "
              f"{params['iterations']} x {params['batch']} debates each")
-    return ScenarioResult(title, measures(params, p, summary), notes(params, ctx.quick), files)
+    return ScenarioResult(title, measures(params, p, summary), notes(params), files)
 
 
 SCENARIO = Scenario(
     name="debate-collusion",
     description="Independent learners in a feature debate: judge accuracy and collusion against lambda and side pay",
+    quick_note="coarse lambda grid, few seeds, short training.",
     citation="Irving, Christiano, Amodei 2018, arXiv 1805.00899; Kovarik & Carey 2019, arXiv 1911.04266",
     params=[
         Param("n_features", int, 5, "hidden bits (odd)"),

@@ -127,7 +127,7 @@ def measures(params: dict[str, Any], game: MetaGame, seat_scores: list[dict[str,
     return out
 
 
-def notes(params: dict[str, Any], game: MetaGame, quick: bool) -> list[str]:
+def notes(params: dict[str, Any], game: MetaGame) -> list[str]:
     """How to read the table, the pure saddle points by name, and whether alpha-rank ran."""
     pure = game.saddle_points
     shown = ", ".join(f"{h} vs {li}" for h, li in pure[:4]) + (f" and {len(pure) - 4} more" if len(pure) > 4 else "")
@@ -140,8 +140,6 @@ def notes(params: dict[str, Any], game: MetaGame, quick: bool) -> list[str]:
            f"pure saddle points (best honest reply and best liar reply at once): {shown or 'none'}."]
     if game.alpha_rank is None:
         out.append(f"alpha-rank skipped: {game.alpha_rank_error}")
-    if quick:
-        out.append("QUICK MODE: few images and a weak judge; run without --quick for the full table.")
     return out
 
 
@@ -153,12 +151,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     title = (f"Debate tournament on {ENV_ID} ({params['pixels']} pixels): {len(game.labels)} agents, "
              f"{params['repetitions']} images per seat assignment; payoff to the honest seat")
     return ScenarioResult(title, measures(params, game, res.seat_scores(), strongest_mcts(res)),
-                          notes(params, game, ctx.quick), files)
+                          notes(params, game), files)
 
 
 SCENARIO = Scenario(
     name="debate-tournament",
     description="Six debate agents, every seat assignment, payoff table and meta-game equilibrium (EGTA)",
+    quick_note="few images and a weak judge; run without --quick for the full table.",
     citation="Irving et al. 2018 (arXiv 1805.00899); Wellman 2006; Tuyls et al. 2018 (EGTA); Omidshafiei et al. "
              "2019 (alpha-rank)",
     params=[

@@ -134,7 +134,7 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
     return out
 
 
-def notes(params: dict[str, Any], records: list[dict[str, Any]], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     """The trees, whether the simulation agrees with the closed form, and the closed form in words."""
     D, b = params["depth"], params["branching"]
     batch = batch_records(records)
@@ -149,8 +149,6 @@ def notes(params: dict[str, Any], records: list[dict[str, Any]], quick: bool) ->
            "with L < d and s > 0."]
     if deep_cells(batch, D)[0] > 0:
         out.append("UNEXPECTED: wrong verdicts with L >= depth.")
-    if quick:
-        out.append("QUICK MODE: a smaller tree, fewer strengths and debates; run without --quick for the full curve.")
     return out
 
 
@@ -175,12 +173,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files = [ctx.path("records.jsonl"), *figures(params, records, ctx)]
     title = (f"Irreducible complexity: wrong verdicts against d - L and prior strength "
              f"(N={params['branching'] ** params['depth']}, depth {params['depth']})")
-    return ScenarioResult(title, measures(params, records), notes(params, records, ctx.quick), files)
+    return ScenarioResult(title, measures(params, records), notes(params, records), files)
 
 
 SCENARIO = Scenario(
     name="irreducible-complexity",
     description="Recursive debate on counter-intuitive trees: wrong verdicts against depth minus L and prior strength",
+    quick_note="a smaller tree, fewer strengths and debates; run without --quick for the full curve.",
     citation="Irving, Christiano, Amodei 2018, AI safety via debate; Barnes & Christiano 2020, Debate update: "
              "Obfuscated arguments problem",
     params=[

@@ -197,7 +197,7 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
     return out
 
 
-def notes(params: dict[str, Any], records: list[dict[str, Any]], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     """The construction, whether the simulation agrees with the closed form, and how to read
     the prover-estimator comparison."""
     n_leaves = 2 ** params["depth"]
@@ -216,8 +216,6 @@ def notes(params: dict[str, Any], records: list[dict[str, Any]], quick: bool) ->
                "probabilities, independence consistency check with tolerance, estimator wins if on the right side "
                "of 1/2 at the end) is one reading of the protocol, and the tolerance rows show how much the answer "
                "depends on the judge's slack.")
-    if quick:
-        out.append("QUICK MODE: a smaller tree, grid and sample; run without --quick for the full sweep.")
     return out
 
 
@@ -247,12 +245,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files = [ctx.path("records.jsonl"), *figures(params, records, ctx)]
     title = (f"Obfuscated arguments (Barnes & Christiano 2020) and prover-estimator debate "
              f"(Brown-Cohen et al. 2025): N={2 ** params['depth']}, {params['debates']} debates per grid cell")
-    return ScenarioResult(title, measures(params, records), notes(params, records, ctx.quick), files)
+    return ScenarioResult(title, measures(params, records), notes(params, records), files)
 
 
 SCENARIO = Scenario(
     name="obfuscated-arguments",
     description="Obfuscated arguments in recursive debate: the cliff in B/N and k; standard vs prover-estimator",
+    quick_note="a smaller tree, grid and sample; run without --quick for the full sweep.",
     citation="Barnes & Christiano 2020 (AI Alignment Forum); Brown-Cohen, Irving & Piliouras 2025, arXiv 2506.13609",
     params=[
         Param("depth", int, 10, "depth of the binary obfuscated tree (N = 2**depth leaves)", quick=8),

@@ -196,8 +196,7 @@ def measures(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, A
         finding_measures(params, analysed)
 
 
-def notes(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, Any]], gap: float,
-          quick: bool) -> list[str]:
+def notes(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, Any]], gap: float) -> list[str]:
     """The published forms, the findings in words, the KL check and what the critique-and-revise
     curves show; how the fits and the turnover are defined."""
     main = main_judges(params["tail"])
@@ -226,9 +225,6 @@ def notes(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, Any]
         "form for best-of-n and critique-and-revise and in RL's form for RL; gold lost = simulated peak gold minus "
         "gold at the strongest optimisation; 'turns over' = lost > 1% of peak.",
     ]
-    if quick:
-        out.append("QUICK MODE: small universe, few reward-model sizes and seeds; "
-                   "run without --quick for the full study.")
     return out
 
 
@@ -269,13 +265,14 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     title = (f"Overoptimisation (Gao et al. 2022) against constitutional judges and reward models: universe {size}, "
              f"best-of-n up to {n_max}, RL {params['rl_steps']} steps (kl_coef {params['kl_coef']:g})")
     return ScenarioResult(title, measures(params, analysed, rows, checks, gap),
-                          notes(params, analysed, gap, ctx.quick), files)
+                          notes(params, analysed, gap), files)
 
 
 SCENARIO = Scenario(
     name="overoptimisation",
     description="Gold vs proxy under best-of-n, RL and critique-and-revise against constitutional judges and "
                 "reward models, with the fitted forms of Gao et al. 2022",
+    quick_note="small universe, few reward-model sizes and seeds; run without --quick for the full study.",
     citation="Gao, Schulman, Hilton 2022, Scaling laws for reward model overoptimization, arXiv 2210.10760; "
              "Bai et al. 2022, Constitutional AI, arXiv 2212.08073",
     params=[

@@ -114,7 +114,7 @@ def measures(cells: dict[Cell, dict[str, Any]], tasks: list[str], depths: list[i
     return out
 
 
-def notes(cells: dict[Cell, dict[str, Any]], quick: bool) -> list[str]:
+def notes(cells: dict[Cell, dict[str, Any]]) -> list[str]:
     above = above_closed_form(cells)
     out = [
         "The paper reports no overseer-error curve; the reference is the closed form 1 - mean (1 - eps)^S for "
@@ -125,8 +125,6 @@ def notes(cells: dict[Cell, dict[str, Any]], quick: bool) -> list[str]:
     ]
     if above:
         out.append("Cells above the closed form (task, depth, epsilon): " + ", ".join(f"{k}" for k in above[:5]))
-    if quick:
-        out.append("QUICK MODE: small instances and few questions; run without --quick for 64 names.")
     return out
 
 
@@ -143,7 +141,7 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
                                ctx.path("example_tree.png"))]
     title = (f"Overseer errors in HCH: root error against epsilon and depth ({params['size']} names, "
              f"{params['questions']} root questions per cell, perfect M at the bottom)")
-    return ScenarioResult(title, measures(cells, tasks, depths, epsilons), notes(cells, ctx.quick), files)
+    return ScenarioResult(title, measures(cells, tasks, depths, epsilons), notes(cells), files)
 
 
 PARAMS = [
@@ -158,6 +156,7 @@ PARAMS = [
 SCENARIO = Scenario(
     name="overseer-errors",
     description="Root error of HCH against the overseer's error rate and the depth of decomposition",
+    quick_note="small instances and few questions; run without --quick for 64 names.",
     citation="Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts, "
              "arXiv 1810.08575",
     params=PARAMS,

@@ -118,7 +118,7 @@ def measures(params: dict[str, Any], alone: Rate, metrics: dict[str, dict[str, R
     return out
 
 
-def notes(params: dict[str, Any], alone: Rate, accuracy: dict[str, float], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], alone: Rate, accuracy: dict[str, float]) -> list[str]:
     """What the numbers say: how much precommit alone gives, and each matchup over random play."""
     out = ["95% intervals: Wilson score. The paper's values appear only in its own setting (6 pixels, precommit, "
            "MCTS debaters with 10,000 rollouts per move)."]
@@ -134,8 +134,6 @@ def notes(params: dict[str, Any], alone: Rate, accuracy: dict[str, float], quick
         for label, value in accuracy.items():
             if label != "random-random":
                 out.append(f"{label} debaters: {100 * (value - base):+.1f} points over random debaters.")
-    if quick:
-        out.append("QUICK MODE: few images and rollouts; run without --quick for the reproduction.")
     return out
 
 
@@ -161,12 +159,13 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
              f"{'precommit' if params['precommit'] else 'no precommit'}, liar label {params['liar_label']}, "
              f"{len(images)} test images, {params['rollouts']} rollouts/move")
     return ScenarioResult(title, measures(params, alone, metrics),
-                          notes(params, alone, {k: v.value for k, v in accuracy.items()}, ctx.quick), files)
+                          notes(params, alone, {k: v.value for k, v in accuracy.items()}), files)
 
 
 SCENARIO = Scenario(
     name="pixel-debate",
     description="Sparse-pixel debate on 8x8 digits: judge alone vs debate (Irving et al. 2018)",
+    quick_note="few images and rollouts; run without --quick for the reproduction.",
     citation="Irving, Christiano, Amodei 2018, AI safety via debate, arXiv 1805.00899",
     params=[
         Param("pixels", int, 6, "pixels revealed in all (k)"),

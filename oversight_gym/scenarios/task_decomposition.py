@@ -165,7 +165,7 @@ def measures(params: dict[str, Any], trees: dict[TreeCell, dict[str, Any]], rrm:
     return out
 
 
-def notes(params: dict[str, Any], quick: bool) -> list[str]:
+def notes(params: dict[str, Any]) -> list[str]:
     out = [
         f"Aggregation trees: {params['trees']} trees per cell; 95% intervals: Wilson. Wu et al. 2021 report no error "
         "curve (their trees have height about 3); the closed form 1 - (1 - p)^nodes is the reference. It assumes "
@@ -181,8 +181,6 @@ def notes(params: dict[str, Any], quick: bool) -> list[str]:
         "next. Leike et al. describe the scheme with an assistant that helps; their expectation stands beside "
         "mislead 0 only.",
     ]
-    if quick:
-        out.append("QUICK MODE: fewer trees and labels; run without --quick for the full curves.")
     return out
 
 
@@ -198,7 +196,7 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
                                     ctx.path("aggregation_trees.png")),
              plot_recursive_reward_modelling(rrm, ctx.path("recursive_reward_modelling.png"))]
     title = "Task decomposition: aggregation-tree error against height; recursive reward modelling"
-    return ScenarioResult(title, measures(params, trees, rrm), notes(params, ctx.quick), files)
+    return ScenarioResult(title, measures(params, trees, rrm), notes(params), files)
 
 
 PARAMS = [
@@ -219,6 +217,7 @@ SCENARIO = Scenario(
     name="task-decomposition",
     description="Aggregation-tree error against height (Wu et al. 2021) and recursive reward modelling "
                 "(Leike et al. 2018)",
+    quick_note="fewer trees and labels; run without --quick for the full curves.",
     citation="Wu et al. 2021, arXiv 2109.10862; Leike et al. 2018, arXiv 1811.07871",
     params=PARAMS,
     run=run,

@@ -241,7 +241,7 @@ def game_measures(params: dict[str, Any], game_records: list[dict], seed: int) -
     return out
 
 
-def notes(params: dict[str, Any], est: dict[Key, PGREstimate], quick: bool) -> list[str]:
+def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
     tasks, _, _, methods, _ = resolve(params)
     out = [
         "PGR = (student - weak) / (ceiling - weak), accuracies on the held-out test split; point estimate = ratio of "
@@ -260,8 +260,6 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate], quick: bool) -> l
     if largest and "confidence" in methods:
         out.append("Largest gap per task (weak > strong): " + "; ".join(f"{t} {w} > {s}"
                                                                      for t, (w, s) in largest.items()) + ".")
-    if quick:
-        out.append("QUICK MODE: few tasks, learners and seeds; run without --quick for the full grid.")
     if params["game_episodes"] > 0:
         out.append(f"Game view: {GAME_ID} on {params['game_task']} ({params['game_weak']} supervisor, "
                    f"{params['game_strong']} student, 4 confidence bins), {params['game_episodes']} episodes per row, "
@@ -284,7 +282,7 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files.append(plot_accuracy_and_pgr(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong.png")))
     title = (f"Weak-to-strong generalisation (Burns et al. 2023) on tabular tasks: {params['seeds']} seeds, "
              f"students trained {settings.steps} steps, confidence loss a_max={settings.a_max}")
-    return ScenarioResult(title, measures(params, records, est, game_records, ctx.seed), notes(params, est, ctx.quick),
+    return ScenarioResult(title, measures(params, records, est, game_records, ctx.seed), notes(params, est),
                           files)
 
 
@@ -316,6 +314,7 @@ SCENARIO = Scenario(
     name="weak-to-strong",
     description="Weak-to-strong generalisation on tabular tasks: PGR, confidence loss, bootstrapping "
                 "(Burns et al. 2023)",
+    quick_note="few tasks, learners and seeds; run without --quick for the full grid.",
     citation="Burns et al. 2023, Weak-to-strong generalization: eliciting strong capabilities with weak "
              "supervision, arXiv 2312.09390",
     params=PARAMS,
