@@ -36,12 +36,12 @@ from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.envs.amplification.metrics import claim_size
 from oversight_gym.envs.amplification.plots import plot_ida_curves, plot_learned_overseer
-from oversight_gym.envs.amplification.tasks import SIZES, TASKS
+from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
 from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
-SOURCE = "Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts"
+SOURCE = PAPER
 PUBLISHED = Published("~0", SOURCE, "IDA solves the five tasks 'with at worst a modest slowdown' against supervised "
                                     "learning; 64 names, the paper's budgets")
 #: the tasks whose claim the notes state (the hard cases)
@@ -288,8 +288,7 @@ SCENARIO = Scenario(
     name="amplification",
     description="Iterated amplification and distillation vs supervised learning on five algorithmic tasks",
     quick_note="8 names and very few steps: the models have barely started; run without --quick.",
-    citation="Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts, "
-             "arXiv 1810.08575",
+    citation=PAPER,
     params=PARAMS,
     run=run,
     experiment=experiment,

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.envs.amplification.metrics import hch_error_cell, question_set
 from oversight_gym.envs.amplification.plots import plot_example_tree, plot_overseer_errors
-from oversight_gym.envs.amplification.tasks import SIZES, TASKS
+from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
@@ -157,8 +157,7 @@ SCENARIO = Scenario(
     name="overseer-errors",
     description="Root error of HCH against the overseer's error rate and the depth of decomposition",
     quick_note="small instances and few questions; run without --quick for 64 names.",
-    citation="Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts, "
-             "arXiv 1810.08575",
+    citation=PAPER,
     params=PARAMS,
     run=run,
     experiment=experiment,

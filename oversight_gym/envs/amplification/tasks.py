@@ -34,6 +34,9 @@ from scipy.sparse.csgraph import shortest_path
 
 from oversight_gym.core.errors import check_choice, check_float, check_int
 
+#: the paper these tasks come from, as scenarios and figures cite it
+PAPER = "Christiano, Shlegeris, Amodei 2018, Supervising strong learners by amplifying weak experts, arXiv 1810.08575"
+
 LETTERS = "abcdefgh"
 #: the paper's curriculum of instance sizes (number of names); 64 is the full size
 SIZES = (8, 16, 32, 64)
