@@ -137,3 +137,17 @@ def test_debate_tournament_scenario(tmp_path: Path) -> None:
     assert (tmp_path / "meta_game.png").exists() and (tmp_path / "equilibrium.png").exists()
     with pytest.raises(ValueError, match="at least two entrants"):
         sc.execute({"agents": "random"}, quick=True, out=tmp_path, progress=False)
+
+
+def test_lemke_howson_ends_on_a_degenerate_game_where_a_plain_loop_cycles() -> None:
+    """Found by a random search: from label 0 the Lemke-Howson path of this 3x1 game never
+    becomes fully labelled (nashpy's own loop, which has no bound, spins forever). The bounded
+    path gives up, the search returns, and support enumeration finds the game's equilibrium."""
+    from oversight_gym.analysis.equilibria import _lemke_howson
+
+    A, B = np.array([[3.0], [3.0], [4.0]]), np.array([[-4.0], [-5.0], [4.0]])
+    with pytest.raises(RuntimeError, match="did not end within"):
+        _lemke_howson(A, B, 0)
+    assert nash_equilibria(A, B, method="lemke-howson") == []  # every label degenerates here
+    (eq,) = nash_equilibria(A, B, method="support")
+    assert eq.row.tolist() == [0.0, 0.0, 1.0] and eq.nash_conv <= 1e-9

@@ -148,8 +148,8 @@ def nash_equilibria(A: object, B: object, method: str = "lemke-howson", tol: flo
             candidates = []
             for label in range(sum(A.shape)):
                 try:
-                    candidates.append(game.lemke_howson(initial_dropped_label=label))
-                except Exception:  # noqa: BLE001 - a degenerate pivot: try the next label
+                    candidates.append(_lemke_howson(A, B, label))
+                except Exception:  # noqa: BLE001 - a degenerate pivot or a cycle: try the next label
                     continue
         elif method == "support":
             candidates = list(game.support_enumeration(tol=tol))
@@ -164,6 +164,26 @@ def nash_equilibria(A: object, B: object, method: str = "lemke-howson", tol: flo
                                            np.allclose(eq.col, e.col, atol=1e-6) for e in found):
             found.append(eq)
     return found
+
+
+def _lemke_howson(A: np.ndarray, B: np.ndarray, label: int, max_pivots: int | None = None) -> tuple:
+    """Lemke-Howson from the artificial equilibrium, dropping ``label`` first (Nisan et al. 2007,
+    "Algorithmic Game Theory", algorithm 3.6), on nashpy's lexicographic integer-pivoting
+    tableaux. nashpy's own loop has no bound and can cycle forever on some degenerate games;
+    here a path longer than ``max_pivots`` (default ``50 (m + n)``) raises ``RuntimeError``."""
+    from itertools import cycle
+
+    from nashpy.linalg import create_col_tableau, create_row_tableau
+
+    col, row = create_col_tableau(A, True), create_row_tableau(B, True)
+    tableaux = cycle((row, col) if label in row.non_basic_variables else (col, row))
+    bound = max_pivots if max_pivots is not None else 50 * sum(A.shape)
+    entering = label
+    for _ in range(bound):
+        entering = next(tableaux).pivot_and_drop_label(entering)
+        if col.non_basic_variables | row.non_basic_variables == col.labels:
+            return row.to_strategy(col.non_basic_variables), col.to_strategy(row.non_basic_variables)
+    raise RuntimeError(f"Lemke-Howson from label {label} did not end within {bound} pivots (a degenerate game)")
 
 
 def symmetric_zero_sum_equilibrium(M: object) -> Equilibrium:
