@@ -118,9 +118,12 @@ def test_results_file_resumes_and_a_larger_grid_reuses_cells(tmp_path: Path) -> 
     again = run_sweep(counted, {"a": [1, 2, 3]}, seeds=2, results=path, progress=False, name="counted")
     assert calls[4:] == [(3, 0), (3, 1)]  # only the new cells ran
     assert [r["y"] for r in again] == [10, 11, 20, 21, 30, 31]
-    # another experiment name: the old file is moved aside, never mixed
-    run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other")
-    assert (tmp_path / "r.jsonl.old").exists() and len(read_records(path)) == 1
+    # another experiment name: refused; asked to overwrite, the old file is moved aside, never mixed
+    with pytest.raises(ValueError, match="holds results of another configuration"):
+        run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other")
+    kept = read_records(path)
+    run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other", overwrite=True)
+    assert read_records(tmp_path / "r.old-1.jsonl") == kept and len(read_records(path)) == 1
 
 
 SLOW_SCENARIO = '''
