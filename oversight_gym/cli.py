@@ -508,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, run_parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     # warnings for people, not developers: one line each, without the source line that raised it
+    developers_format = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *_args, **_kw: f"{PROG}: warning: {message}\n"
     try:
         args, rest = parser.parse_known_args(argv)
@@ -529,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e.code is None:
             return 0
         return e.code if isinstance(e.code, int) else 1
+    finally:
+        warnings.formatwarning = developers_format
 
 
 if __name__ == "__main__":

@@ -408,3 +408,26 @@ def test_play_a_simultaneous_game_with_a_private_view(pennies: str, seat: str) -
     you = r" \(you\)"
     even_you, odd_you = (you, "") if seat == "even" else ("", you)
     assert re.search(rf"returns: even [+-]1{even_you}, odd [+-]1{odd_you}", text)
+
+
+def test_a_broken_user_scenario_is_skipped_with_a_warning_naming_its_file(
+        toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = toy_scenario / "my-scenarios" / "broken.py"
+    broken.write_text("def oops(:\n")
+    with pytest.warns(UserWarning, match=rf"scenario script {re.escape(str(broken))} \(line 1\) was skipped: Syn"):
+        assert main(["list", "scenarios"]) == 0
+    captured = capsys.readouterr()
+    assert "toy-cli" in captured.out and "pixel-debate" in captured.out
+    assert main(["run", "toy-cli", "--quick", "--out", str(toy_scenario / "o")]) == 0
+
+
+def test_a_user_scenario_may_not_take_a_built_in_name_unless_it_says_so(
+        toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clash = toy_scenario / "my-scenarios" / "mine.py"
+    clash.write_text(TOY_SCENARIO.replace('"toy-cli"', '"pixel-debate"'))
+    assert main(["list", "scenarios"]) == 2
+    err = capsys.readouterr().err
+    assert f"scenario script {clash} defines scenario 'pixel-debate'" in err and "override=True" in err
+    clash.write_text(TOY_SCENARIO.replace('"toy-cli"', '"pixel-debate"').replace("run)", "run, override=True)"))
+    assert main(["run", "pixel-debate", "--quick", "--out", str(toy_scenario / "o")]) == 0
+    assert "n times scale" in capsys.readouterr().out  # the user's own replaced the built-in, as asked

@@ -117,3 +117,9 @@ def test_scenario_rejects_bad_parameters(tmp_path: Path) -> None:
         sc.execute({"liar_label": "worst"}, quick=True, out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="unknown parameter"):
         sc.execute({"pixel": 3}, quick=True, out=tmp_path, progress=False)
+
+
+def test_a_resumed_progress_bar_counts_from_what_is_done(capsys: pytest.CaptureFixture[str]) -> None:
+    run_parallel(_square, range(3), workers=1, progress=True, desc="resumed", done=5)
+    err = capsys.readouterr().err
+    assert "5/8" in err and "8/8" in err and "0/3" not in err

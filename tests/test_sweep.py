@@ -222,3 +222,27 @@ def test_scenario_experiment_is_picklable_and_loads_lazily() -> None:
     clone = pickle.loads(pickle.dumps(exp))
     rec = clone({**fixed, "pixels": 2}, 0)
     assert set(rec) >= {"judge_alone", "judge_accuracy:random-random"} and json.dumps(rec)
+
+
+def test_absurd_sweeps_and_exports_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    from oversight_gym.runner.sweep import check_export
+
+    with pytest.raises(ValueError, match="10,000,000 seeds; a sweep holds at most"):
+        parse_seeds("10000000")
+    with pytest.raises(ValueError, match="at most"):
+        run_sweep(affine, {"a": list(range(1000))}, seeds=300, progress=False)
+    with pytest.raises(ValueError, match="--export must end in .csv or .parquet, got 'x.txt'"):
+        check_export("x.txt")
+    with pytest.raises(ValueError, match="is a folder"):
+        run_sweep(affine, {"a": [1]}, seeds=1, results=tmp_path, progress=False)
+
+
+def test_worker_counts_are_capped_to_the_cores() -> None:
+    from oversight_gym.runner.episodes import worker_count
+
+    cores = os.cpu_count() or 1
+    with pytest.warns(UserWarning, match=f"--workers 500 is more than the {cores} cores"):
+        assert worker_count(500) == cores
+    assert worker_count(None) == cores and worker_count(1) == 1
+    with pytest.raises(ValueError, match="--workers must be a whole number of at least 1, got 0"):
+        worker_count(0)

@@ -111,13 +111,16 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
         try:
             if "," in t:
                 seeds = [int(s) for s in t.split(",") if s.strip()]
+                bounds = None
             elif "-" in t[1:]:
                 lo, hi = t[0] + t[1:].split("-", 1)[0], t[1:].split("-", 1)[1]
-                seeds = _seed_range(int(lo), int(hi) + 1, text)
+                bounds = (int(lo), int(hi) + 1)
             else:
-                seeds = _seed_range(0, int(t), text)
+                bounds = (0, int(t))
         except ValueError:
             raise ValueError(f"seeds: expected N, LO-HI or a comma list of integers, got {text!r}") from None
+        if bounds is not None:
+            seeds = _seed_range(*bounds, text)
     else:
         seeds = [int(s) for s in text]
     if len(seeds) > MAX_CELLS:
