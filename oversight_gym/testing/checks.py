@@ -790,7 +790,7 @@ def pettingzoo_module(env_id: str, seed: int = 0, **kwargs: Any) -> types.Simple
 
     >>> from pettingzoo.test import max_cycles_test
     >>> from oversight_gym.testing import pettingzoo_module
-    >>> max_cycles_test(pettingzoo_module("collusion/pricing-v0", horizon=1))
+    >>> max_cycles_test(pettingzoo_module("collusion/pricing-v0", horizon=12))
     """
     spec(env_id)  # KeyError naming the registered ids
 
