@@ -34,9 +34,7 @@ def action_index(action: object) -> int:
     one-element integer array (what ``model.predict`` of Stable-Baselines3 returns for one
     observation, or for a one-env vectorised one). Booleans, floats and anything else raise
     ``TypeError``: whether the integer is a legal move is for the game to say."""
-    if isinstance(action, int) and not isinstance(action, bool):
-        return action
-    if isinstance(action, np.integer):
+    if isinstance(action, int | np.integer) and not isinstance(action, bool):
         return int(action)
     if (isinstance(action, np.ndarray) and action.ndim <= 1 and action.size == 1
             and np.issubdtype(action.dtype, np.integer)):
