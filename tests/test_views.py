@@ -41,6 +41,7 @@ INTEGER_FORMS = {
 #: values that are no integer action at all
 NOT_ACTIONS = [1.0, 2.5, np.float32(1), True, np.bool_(True), "1", np.array([1, 2]), np.array(1.0),
                np.array([[1]]), [1], object()]
+NOT_ACTION_IDS = [f"{type(v).__name__}-{i}" for i, v in enumerate(NOT_ACTIONS)]  # stable across processes
 
 
 def single(illegal_action: str = "penalty", **kwargs) -> gymnasium.Env:
@@ -59,7 +60,7 @@ def test_action_index_takes_every_integer_form(form: str) -> None:
     assert value == 3 and type(value) is int
 
 
-@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=repr)
+@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=NOT_ACTION_IDS)
 def test_action_index_refuses_what_is_no_integer(bad: object) -> None:
     with pytest.raises(TypeError, match="action must be an integer"):
         action_index(bad)
@@ -85,7 +86,7 @@ def test_single_agent_view_plays_a_legal_action_in_any_integer_form(mode: str, f
 
 
 @pytest.mark.parametrize("mode", ["penalty", "raise"])
-@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=repr)
+@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=NOT_ACTION_IDS)
 def test_single_agent_view_refuses_a_wrong_type_without_a_penalty(mode: str, bad: object) -> None:
     env = single(mode)
     env.reset(seed=0)
@@ -120,7 +121,7 @@ def test_pettingzoo_views_take_every_integer_form(form: str) -> None:
         obs, *_ = par.step({mover: INTEGER_FORMS[form](first_legal(obs[mover]))})
 
 
-@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=repr)
+@pytest.mark.parametrize("bad", NOT_ACTIONS, ids=NOT_ACTION_IDS)
 def test_pettingzoo_views_refuse_a_wrong_type(bad: object) -> None:
     aec = oversight_gym.make(PIXELS, **SMALL)
     aec.reset(seed=0)
