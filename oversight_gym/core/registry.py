@@ -201,15 +201,21 @@ def make_game(id: str, **kwargs: Any) -> Game:
     return s.game_factory()(**{**s.kwargs, **kwargs})
 
 
-def make(id: str, render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    """The PettingZoo AEC view of a registered game."""
-    return KernelAECEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
+def make(id: str, render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+         **kwargs: Any) -> KernelAECEnv:
+    """The PettingZoo AEC view of a registered game; ``kwargs`` configure the game.
+    ``max_cycles`` truncates the episode once an agent would act more often than that
+    (PettingZoo's keyword; ``max_steps`` is its deprecated former name)."""
+    return KernelAECEnv(make_game(id, **kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
 
 
-def make_parallel(id: str, render_mode: str | None = None, max_steps: int | None = None,
-                  **kwargs: Any) -> KernelParallelEnv:
-    """The PettingZoo Parallel view of a registered game."""
-    return KernelParallelEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
+def make_parallel(id: str, render_mode: str | None = None, max_cycles: int | None = None,
+                  max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
+    """The PettingZoo Parallel view of a registered game; ``kwargs`` configure the game.
+    ``max_cycles`` truncates the episode after that many calls of ``step()`` (``max_steps``
+    is its deprecated former name)."""
+    return KernelParallelEnv(make_game(id, **kwargs), render_mode=render_mode, max_cycles=max_cycles,
+                             max_steps=max_steps)
 
 
 def make_single_agent(id: str, learner: str, opponents: Any, illegal_action: str = "penalty",
