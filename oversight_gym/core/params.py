@@ -237,7 +237,7 @@ class Text(Param):
             try:
                 self.parse(value)
             except (ValueError, KeyError) as err:
-                msg = str(err).strip("'\"")
+                msg = str(err.args[0]) if err.args else str(err)  # a KeyError's str() adds quotes
                 raise ValueError(msg if name in msg else f"{name}: {msg}") from None
         return str(value)
 
