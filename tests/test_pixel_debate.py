@@ -86,7 +86,7 @@ def test_same_seed_same_transcript(kwargs: dict[str, Any], policy: ChoicePolicy,
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"pixels": 0}, r"pixels must be an integer in \[1, .*\], got 0"),
+        ({"pixels": 0}, r"pixels must be in \[1, .*\], got 0"),
         ({"pixels": 65}, r"pixels must be at most the images' 64 pixels \(dataset='digits'\), got 65"),
         ({"pixels": 2.5}, "pixels must be an integer"),
         ({"liar_label": "sometimes"}, "liar_label must be one of .*'random'.*got 'sometimes'"),
@@ -99,7 +99,7 @@ def test_same_seed_same_transcript(kwargs: dict[str, Any], policy: ChoicePolicy,
         ({"precommit": "yes"}, "precommit must be True or False"),
         ({"forbid_black": 1}, "forbid_black must be True or False"),
         ({"dataset": "cifar"}, "dataset must be 'digits' or 'mnist:/path/to/idx/folder', got 'cifar'"),
-        ({"judge_steps": 0}, r"judge_steps must be an integer in \[1, 1000000\], got 0"),
+        ({"judge_steps": 0}, r"judge_steps must be in \[1, 1000000\], got 0"),
     ],
 )
 def test_bad_options_raise_value_error_naming_the_parameter(kwargs: dict[str, Any], message: str) -> None:

@@ -218,11 +218,11 @@ def test_illegal_moves_explain_themselves():
                      "got queries=2 with protocol='standard'"),
     ({"challenger_budget": 99, "depth": 3}, "challenger_budget must be at most the number of leaves"),
     ({"claim": "maybe"}, "claim must be one of"),
-    ({"levels": 1, "protocol": "prover-estimator"}, r"levels must be an integer in \[2, 101\]"),
+    ({"levels": 1, "protocol": "prover-estimator"}, r"levels must be in \[2, 101\]"),
     ({"levels": 5}, "levels applies only when protocol is 'prover-estimator'"),
     ({"kind": "obfuscated", "leaf_p": 0.3}, "leaf_p applies only when kind is not 'obfuscated'"),
     ({"judge_limit": "vote"}, "judge_limit must be one of"),
-    ({"max_rounds": -1}, "max_rounds must be an integer in"),
+    ({"max_rounds": -1}, "max_rounds must be in"),
 ])
 def test_bad_game_parameters_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):

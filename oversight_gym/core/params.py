@@ -110,6 +110,13 @@ class Param:
         extra = " or None" if self.none else ""
         return ValueError(f"{name} must be {self.allowed()}{extra}, got {value!r}")
 
+    def _out_of_range(self, name: str, value: Any) -> ValueError:
+        """A value of the right type outside the range: ``depth must be in [1, 6], got 0``."""
+        return ValueError(f"{name} must be in {self.interval()}, got {value!r}")
+
+    def interval(self) -> str:
+        return ""
+
 
 @dataclass(frozen=True)
 class Int(Param):
@@ -118,17 +125,20 @@ class Int(Param):
     low: int | None = None
     high: int | None = None
 
-    def allowed(self) -> str:
+    def interval(self) -> str:
         lo = "-inf" if self.low is None else self.low
         hi = "inf" if self.high is None else self.high
-        return f"an integer in [{lo}, {hi}]"
+        return f"[{lo}, {hi}]"
+
+    def allowed(self) -> str:
+        return f"an integer in {self.interval()}"
 
     def _check(self, name: str, value: Any) -> int:
         if not _is_int(value):
             raise self._fail(name, value)
         v = int(value)
         if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):
-            raise self._fail(name, value)
+            raise self._out_of_range(name, value)
         return v
 
 
@@ -143,12 +153,15 @@ class Real(Param):
     open_low: bool = False
     open_high: bool = False
 
-    def allowed(self) -> str:
+    def interval(self) -> str:
         lo = "-inf" if self.low is None else f"{self.low:g}"
         hi = "inf" if self.high is None else f"{self.high:g}"
-        kind = "a finite number" if self.finite else "a number"
-        return f"{kind} in {'(' if self.open_low or self.low is None else '['}{lo}, " \
-               f"{hi}{')' if self.open_high or self.high is None else ']'}"
+        left = "(" if self.open_low or self.low is None else "["
+        right = ")" if self.open_high or self.high is None else "]"
+        return f"{left}{lo}, {hi}{right}"
+
+    def allowed(self) -> str:
+        return f"{'a finite number' if self.finite else 'a number'} in {self.interval()}"
 
     def _check(self, name: str, value: Any) -> float:
         if not _is_real(value):
@@ -157,9 +170,9 @@ class Real(Param):
         if math.isnan(v) or (self.finite and math.isinf(v)):
             raise self._fail(name, value)
         if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
-            raise self._fail(name, value)
+            raise self._out_of_range(name, value)
         if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
-            raise self._fail(name, value)
+            raise self._out_of_range(name, value)
         return v
 
 

@@ -59,12 +59,12 @@ from oversight_gym.envs.debate.argument_trees import (
     KINDS,
     TREE_PARAMS,
     ArgumentTree,
-    tree_params,
     limit_value,
     make_tree,
     node_depths,
     pattern_consistent,
     rule_probability,
+    tree_params,
 )
 
 CLAIMANT, CHALLENGER = 0, 1

@@ -34,12 +34,18 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Int, Params, Real, Rule, Text, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
-from oversight_gym.envs.weak_to_strong.data import Split, load_task, make_split
+from oversight_gym.envs.weak_to_strong.data import TASKS, Split, load_task, make_split
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, train, weak_supervisor
-from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss, derive_seed, one_hot
+from oversight_gym.envs.weak_to_strong.models import (
+    LEARNER_PATTERNS,
+    check_learner_name,
+    controls_loss,
+    derive_seed,
+    one_hot,
+)
 
 SUPERVISOR, STUDENT = 0, 1
 WITHHOLD, PROVIDE = 0, 1
@@ -64,21 +70,33 @@ class SuperviseGame(Game):
     name = "weak_to_strong/supervise-v0"
     player_names = ("supervisor", "student")
 
+    _LEARNER = f"a learner name matching one of {list(LEARNER_PATTERNS)}"
+    PARAMS = Params(
+        {
+            "task": Text(load_task, f"a task name, one of {list(TASKS)} (synthetic options after a colon)"),
+            "weak": Text(check_learner_name, _LEARNER),
+            "strong": Text(check_learner_name, _LEARNER),
+            "bins": Int(1, 16),  # at most the transfer half's size, checked when the data is split
+            "trust_levels": Int(2, 11),
+            "steps": Int(1, 10_000),
+            "label_cost": Real(0.0, 10.0),
+            "supervisor_goal": Choice("help", "mislead"),
+            "payoff": PAYOFF,
+        },
+        rules=[Rule(("strong",), lambda c: controls_loss(c["strong"]),
+                    "strong must be an mlp-... learner (the student's loss is controlled)")],
+        cost=lambda c: 400.0 * c["steps"] * (c["bins"] + 1),
+    )
+
+    @validated(PARAMS)
     def __init__(self, task: str = "synthetic:n=400,d=8", weak: str = "tree-d2", strong: str = "mlp-16",
                  bins: int = 4, trust_levels: int = 5, steps: int = 60, label_cost: float = 0.0,
                  supervisor_goal: str = "help", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
         self.task = load_task(task)
-        self.task_name = task
-        self.weak = check_learner_name(weak)
-        self.strong = check_learner_name(strong)
-        if not controls_loss(strong):
-            raise ValueError(f"strong must be an mlp-... learner (the student's loss is controlled), got {strong!r}")
-        self.bins = check_int("bins", bins, 1, 16)
-        self.trust_levels = check_int("trust_levels", trust_levels, 2, 11)
-        self.steps = check_int("steps", steps, 1, 10_000)
-        self.label_cost = check_float("label_cost", label_cost, 0.0, 10.0)
-        self.supervisor_goal = check_choice("supervisor_goal", supervisor_goal, ("help", "mislead"))
+        self.task_name, self.weak, self.strong = task, weak, strong
+        self.bins, self.trust_levels, self.steps = bins, trust_levels, steps
+        self.label_cost, self.supervisor_goal = label_cost, supervisor_goal
         self.settings = Settings(steps=self.steps)
 
     def new_initial_state(self, rng: np.random.Generator, **options: Any) -> SuperviseState:
