@@ -193,6 +193,7 @@ class CovertSignalGame(Game):
     PARAMS = dataclasses.replace(COVERT_PARAMS.extended({"payoff": PAYOFF}), defaults=defaults_of(CovertConfig))
 
     def __init__(self, payoff: PayoffScheme | None = None, **kwargs: Any) -> None:
+        payoff = PAYOFF.check("payoff", payoff)
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
         self.cfg = CovertConfig(**kwargs)
 

@@ -321,6 +321,7 @@ class UntrustedMonitoringGame(Game):
     PARAMS = dataclasses.replace(CONTROL_PARAMS.extended({"payoff": PAYOFF}), defaults=defaults_of(ControlConfig))
 
     def __init__(self, payoff: PayoffScheme | None = None, **kwargs: Any) -> None:
+        payoff = PAYOFF.check("payoff", payoff)
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
         self.cfg = ControlConfig(**kwargs)
 

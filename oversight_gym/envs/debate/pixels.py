@@ -181,8 +181,8 @@ class PixelDebateGame(Game):
             "judge_seed": Int(0, when=_OWN_JUDGE),
             "payoff": PAYOFF,
         },
-        # training the judge: steps x batch of 256 x hidden units x (up to) 64 pixels
-        cost=lambda c: 0.0 if c.get("judge") is not None else 256.0 * 64 * c["judge_steps"] * c["judge_hidden"],
+        # training the judge (unless it is given or cached): its steps, each over a batch of hidden units
+        cost=lambda c: 0.0 if c.get("judge") is not None else 1000.0 * c["judge_steps"] * (c["judge_hidden"] + 64),
     )
 
     @validated(PARAMS)

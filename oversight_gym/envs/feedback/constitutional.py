@@ -69,7 +69,8 @@ class ConstitutionalFeedbackGame(Game):
                  "tail must be 0 (Gaussian noise) or >= 1 degrees of freedom (Student's t)"),
             Estimate(("universe_size",), lambda c: c["universe_size"] * len(FEATURES), 2**27, "feature values"),
         ],
-        cost=lambda c: c["universe_size"] * len(FEATURES) + 50.0 * c["comparisons"] + c["rounds"] * c["num_candidates"],
+        cost=lambda c: 50.0 * c["universe_size"] * len(FEATURES) + 1000.0 * c["comparisons"] * c["capacity"]
+        + 2e4 * c["rounds"] * c["num_candidates"],
     )
 
     @validated(PARAMS)

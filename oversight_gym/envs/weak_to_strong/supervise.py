@@ -85,7 +85,7 @@ class SuperviseGame(Game):
         },
         rules=[Rule(("strong",), lambda c: controls_loss(c["strong"]),
                     "strong must be an mlp-... learner (the student's loss is controlled)")],
-        cost=lambda c: 400.0 * c["steps"] * (c["bins"] + 1),
+        cost=lambda c: 4000.0 * c["steps"] * (c["bins"] + 1),
     )
 
     @validated(PARAMS)
