@@ -131,8 +131,9 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
     restricts the draw to the branches of the space that admit it (``precommit=False``
     selects the pixel debate's branch without precommit); a value that no branch declares
     is taken as given in every branch, and then the caller answers for its validity.
-    Parameter names that the game does not take raise ``ValueError``. The draw shrinks
-    towards the first value of each list.
+    Parameter names that the game does not take raise ``ValueError``. A drawn parameter
+    that does not apply once ``fixed`` is taken into account (its declared ``when=`` is
+    false) is left out. The draw shrinks towards the first value of each list.
 
     >>> from hypothesis import given, settings
     >>> import oversight_gym
@@ -158,7 +159,19 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
         for k, v in fixed.items():
             parts[k] = v if isinstance(v, SearchStrategy) else st.just(v)
         options.append(st.fixed_dictionaries(parts))
-    return st.one_of(options)
+    decl = s.parameters()
+    if decl is None:
+        return st.one_of(options)
+    defaults = s.defaults()
+
+    def applicable(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Drop the drawn parameters that the fixed ones make inapplicable (a space's
+        ``judge_hidden`` once ``judge=`` is fixed): giving them would be an error."""
+        config = {**defaults, **kwargs}
+        return {k: v for k, v in kwargs.items() if k in fixed or k not in decl.params
+                or decl.params[k].when is None or decl.params[k].when(config)}
+
+    return st.one_of(options).map(applicable)
 
 
 def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
