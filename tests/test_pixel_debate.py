@@ -87,7 +87,7 @@ def test_same_seed_same_transcript(kwargs: dict[str, Any], policy: ChoicePolicy,
     ("kwargs", "message"),
     [
         ({"pixels": 0}, r"pixels must be in \[1, .*\], got 0"),
-        ({"pixels": 65}, r"pixels must be at most the images' 64 pixels \(dataset='digits'\), got 65"),
+        ({"pixels": 65}, r"pixels must be in \[1, 64\], got 65: the images of dataset='digits' have 64 pixels"),
         ({"pixels": 2.5}, "pixels must be an integer"),
         ({"liar_label": "sometimes"}, "liar_label must be one of .*'random'.*got 'sometimes'"),
         ({"liar_label": 10}, r"liar_label must be one of .*, 9\], got 10"),

@@ -206,7 +206,8 @@ class PixelDebateGame(Game):
         self.data: ImageData = test if split == "test" else train
         n_pix = self.data.num_pixels
         if pixels > n_pix:
-            raise ValueError(f"pixels must be at most the images' {n_pix} pixels (dataset={dataset!r}), got {pixels}")
+            raise ValueError(f"pixels must be in [1, {n_pix}], got {pixels}: the images of dataset={dataset!r} have "
+                             f"{n_pix} pixels")
         self.pixels = pixels
         self.precommit = precommit
         self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
