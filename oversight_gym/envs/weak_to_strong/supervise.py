@@ -29,26 +29,61 @@ and the PGR, so agents' choices can be scored by the paper's metric.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.game import TERMINAL, Game, State
-from oversight_gym.core.params import PAYOFF, Choice, Int, Params, Real, Rule, Text, validated
+from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, Rule, Text, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
-from oversight_gym.envs.weak_to_strong.data import TASKS, Split, load_task, make_split
+from oversight_gym.envs.weak_to_strong.data import (
+    SKLEARN_TASKS,
+    SYNTHETIC_DEFAULTS,
+    TASKS,
+    Split,
+    load_task,
+    make_split,
+    parse_synthetic,
+)
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, train, weak_supervisor
 from oversight_gym.envs.weak_to_strong.models import (
     LEARNER_PATTERNS,
     check_learner_name,
     controls_loss,
     derive_seed,
+    mlp_widths,
     one_hot,
 )
 
 SUPERVISOR, STUDENT = 0, 1
 WITHHOLD, PROVIDE = 0, 1
+
+
+def _parse_task(name: str) -> None:
+    """A task name's form, checked without building the task (a synthetic one may be large)."""
+    if name.startswith("synthetic"):
+        parse_synthetic(name)
+    elif name not in SKLEARN_TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+
+
+def _synthetic(task: str) -> dict[str, Any]:
+    return {**SYNTHETIC_DEFAULTS, **parse_synthetic(task)} if task.startswith("synthetic") else {}
+
+
+def _task_values(c: Any) -> float:
+    opts = _synthetic(c["task"])
+    return float(opts["n"]) * float(opts["d"]) if opts else 0.0
+
+
+def _mlp_weights(learner: str, task: str) -> float:
+    """Weights of an mlp learner on the task (bundled tasks have at most 64 features)."""
+    if not learner.startswith("mlp-"):
+        return 0.0
+    widths = [float(_synthetic(task).get("d", 64)), *map(float, mlp_widths(learner)), 50.0]
+    return sum(a * b for a, b in itertools.pairwise(widths))
 
 
 class SuperviseGame(Game):
@@ -73,7 +108,7 @@ class SuperviseGame(Game):
     _LEARNER = f"a learner name matching one of {list(LEARNER_PATTERNS)}"
     PARAMS = Params(
         {
-            "task": Text(load_task, f"a task name, one of {list(TASKS)} (synthetic options after a colon)"),
+            "task": Text(_parse_task, f"a task name, one of {list(TASKS)} (synthetic options after a colon)"),
             "weak": Text(check_learner_name, _LEARNER),
             "strong": Text(check_learner_name, _LEARNER),
             "bins": Int(1, 16),  # at most the transfer half's size, checked when the data is split
@@ -83,8 +118,15 @@ class SuperviseGame(Game):
             "supervisor_goal": Choice("help", "mislead"),
             "payoff": PAYOFF,
         },
-        rules=[Rule(("strong",), lambda c: controls_loss(c["strong"]),
-                    "strong must be an mlp-... learner (the student's loss is controlled)")],
+        rules=[
+            Rule(("strong",), lambda c: controls_loss(c["strong"]),
+                 "strong must be an mlp-... learner (the student's loss is controlled)"),
+            Estimate(("task",), _task_values, 50_000_000, "feature values (synthetic n * d)"),
+            *(Estimate((seat, "task"), lambda c, seat=seat: _mlp_weights(c[seat], c["task"]), 50_000_000,
+                       "weights of the mlp") for seat in ("weak", "strong")),
+            Rule(("weak",), lambda c: not c["weak"].startswith("gb-") or int(c["weak"][3:]) <= 10_000,
+                 "weak: a gradient-boosting learner gb-N takes at most 10000 trees"),
+        ],
         cost=lambda c: 4000.0 * c["steps"] * (c["bins"] + 1),
     )
 
@@ -93,7 +135,10 @@ class SuperviseGame(Game):
                  bins: int = 4, trust_levels: int = 5, steps: int = 60, label_cost: float = 0.0,
                  supervisor_goal: str = "help", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.task = load_task(task)
+        try:
+            self.task = load_task(task)
+        except ValueError as err:  # a synthetic option (n, d, k, ...) out of its range
+            raise ValueError(f"task {task!r}: {err}") from None
         self.task_name, self.weak, self.strong = task, weak, strong
         self.bins, self.trust_levels, self.steps = bins, trust_levels, steps
         self.label_cost, self.supervisor_goal = label_cost, supervisor_goal
