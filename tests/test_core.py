@@ -609,3 +609,15 @@ def test_a_seat_without_a_move_gets_one_pass_step() -> None:
     strict.reset(seed=0)
     with pytest.raises(IllegalActionError, match="only action is the pass"):
         strict.step(5)
+
+
+def test_a_registered_id_is_not_silently_replaced_by_another_game() -> None:
+    class OtherPennies(PenniesGame):
+        pass
+
+    oversight_gym.register("test/shadow-v0", PenniesGame, "matching pennies")
+    oversight_gym.register("test/shadow-v0", PenniesGame, "matching pennies")  # the same game again: fine
+    with pytest.raises(ValueError, match="'test/shadow-v0' is already registered for .*override=True"):
+        oversight_gym.register("test/shadow-v0", OtherPennies, "a plug-in's game under a built-in id")
+    oversight_gym.register("test/shadow-v0", OtherPennies, "replaced on purpose", override=True)
+    assert isinstance(oversight_gym.make_game("test/shadow-v0"), OtherPennies)

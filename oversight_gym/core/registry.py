@@ -193,8 +193,13 @@ def register(
     fast_paths: dict[str, str] | None = None,
     batch: list[BatchEngine] | tuple[BatchEngine, ...] = (),
     params: Params | dict[str, Param] | None = None,
+    override: bool = False,
 ) -> None:
     """Register a game under a versioned id (``family/name-vN``).
+
+    An id already registered for another game is an error, so that a plug-in cannot
+    silently replace a built-in game; ``override=True`` says the replacement is meant.
+    Registering the same game again (a module imported twice) changes nothing.
 
     ``kwargs`` are defaults for the game factory; ``space`` declares the configurations
     property tests draw from (see the module docstring); ``fast_paths`` names the compiled
@@ -213,6 +218,9 @@ def register(
         raise ValueError(f"batch of {id!r}: give BatchEngine objects with distinct names, got {names}")
     if params is not None and not isinstance(params, Params):
         params = Params(params)
+    if id in _REGISTRY and not override and _REGISTRY[id].game != game:
+        raise ValueError(f"{id!r} is already registered for {_REGISTRY[id].game!r}; choose another id (a new "
+                         f"version, or another family), or pass override=True to replace it with {game!r}")
     spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space), dict(fast_paths or {}),
                    tuple(batch), params)
     _REGISTRY[id] = spec
