@@ -30,6 +30,7 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,6 +39,18 @@ from oversight_gym.analysis.measures import WIDTH, Measure, measures_json, measu
 from oversight_gym.analysis.plots import save_figure
 
 _MISSING = object()
+
+
+def _integral(text: str) -> int | None:
+    """The integer a number typed in scientific notation stands for (``"1e3"`` -> 1000,
+    ``"2.5e1"`` -> 25, exactly), or None when it is not a whole number of at most 30 digits."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number.adjusted() > 30 or number != number.to_integral_value():
+        return None
+    return int(number)
 
 
 def parse_value(text: str) -> Any:
@@ -52,9 +65,8 @@ def parse_value(text: str) -> Any:
     except ValueError:
         number = None
     if number is not None:
-        integral = math.isfinite(number) and number == int(number) and "e" in text.lower() \
-            and "." not in text and abs(number) < 2**63
-        return int(number) if integral else number
+        whole = _integral(text) if "e" in text.lower() else None
+        return number if whole is None else whole
     low = text.strip().lower()
     if low in ("true", "yes", "on"):
         return True
@@ -87,15 +99,19 @@ def _typed(text: Any) -> str:
     return text if isinstance(text, str) else repr(text)
 
 
+def format_bytes(size: float) -> str:
+    """A size in bytes as people read it: ``7.28 TiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.3g} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
 def memory(bytes_per_unit: float, what: str = "") -> Callable[[Any], str]:
-    """A :attr:`Param.cost`: ``value * bytes_per_unit`` bytes, as ``"~7.3 TiB of memory"``."""
+    """A :attr:`Param.cost`: ``value * bytes_per_unit`` bytes, as ``"~7.28 TiB of memory"``."""
     def cost(value: Any) -> str:
-        size = float(value) * bytes_per_unit
-        for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-            if size < 1024 or unit == "EiB":
-                break
-            size /= 1024
-        return f"~{size:.3g} {unit} of memory" + (f" ({what})" if what else "")
+        return f"~{format_bytes(float(value) * bytes_per_unit)} of memory" + (f" ({what})" if what else "")
     return cost
 
 
@@ -191,6 +207,8 @@ class Param:
             return "true or false"
         if self.choices is not None:
             return f"one of {', '.join(str(c) for c in self.choices)}"
+        if self.type is str:
+            return "text" if self.rule is None else self.rule[1]
         kind = {int: "an integer", float: "a finite number" if self.finite else "a number"}.get(
             self.type, f"a {self.type.__name__}")
         lo = None if self.low is None else ("(" if self.low_open else "[") + _num(self.low)
@@ -259,14 +277,12 @@ class Param:
                 return int(str(text).strip())
             except ValueError:
                 pass
-            try:
-                number = float(str(text).strip())
-            except ValueError:
-                raise bad from None
-            if not math.isfinite(number) or number != int(number):
-                raise ValueError(f"{self.option} must be {kind}, got {_typed(text)}, not a whole number "
-                                 f"(allowed: {self.allowed()})")
-            return int(number)
+            if isinstance(text, float) and text.is_integer():
+                return int(text)
+            whole = _integral(str(text))
+            if whole is None:
+                raise bad
+            return whole
         if self.type is float and isinstance(text, bool):
             raise bad
         try:
