@@ -194,12 +194,12 @@ class Param:
 
     def allowed(self) -> str:
         """What a value may be, in words: ``an integer in [1, 31] (odd)``; for a list,
-        ``a comma-separated list, each a finite number in [0, 1], none twice``."""
+        ``a comma-separated list (no value twice), each a finite number in [0, 1]``."""
         if not self.many:
             return self.item_allowed()
         sep = "comma" if self.sep == "," else repr(self.sep)
-        order = ", increasing" if self.increasing else ", none twice" if self.distinct else ""
-        return f"a {sep}-separated list, each {self.item_allowed()}{order}"
+        order = " (increasing)" if self.increasing else " (no value twice)" if self.distinct else ""
+        return f"a {sep}-separated list{order}, each {self.item_allowed()}"
 
     def item_allowed(self) -> str:
         """What one value (one item of a list) may be, in words."""

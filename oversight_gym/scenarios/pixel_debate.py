@@ -178,7 +178,7 @@ SCENARIO = Scenario(
         Param("first", str, "honest", "who reveals first", choices=("honest", "liar")),
         Param("forbid_black", bool, False, "forbid revealing black pixels"),
         Param("matchups", str, "mcts-mcts,greedy-greedy,random-random",
-              "HONEST-LIAR agent pairs (mcts, greedy, random, minimax)", many=True,
+              "agent pairs, the honest debater first", many=True,
               rule=(lambda m: len(m.split("-")) == 2 and all(a in AGENTS for a in m.split("-")),
                     f"HONEST-LIAR with agents from {', '.join(AGENTS)}")),
         Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)", low=1, high=1_000_000),
