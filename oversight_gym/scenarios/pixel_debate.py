@@ -23,6 +23,7 @@ import numpy as np
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.registry import make_game
+from oversight_gym.envs.debate.data import load_dataset
 from oversight_gym.envs.debate.metrics import debate_metrics
 from oversight_gym.envs.debate.pixel_runs import (
     ENV_ID,
@@ -65,13 +66,18 @@ def setup(params: dict[str, Any], seed: int) -> tuple[dict[str, Any], Any, list[
     game = make_game(ENV_ID, **game_kwargs)
     n_test = len(game.data)
     n_images = params["images"] or n_test
-    if n_images > n_test:  # the upper end depends on the data set; the rest is declared by the Param
-        raise ValueError(f"--images must be at most {n_test}, the test split's size (0 = all of it), "
-                         f"got {params['images']}")
     # a fixed, seeded subset of the test split when not using all of it
     images = sorted(np.random.default_rng(seed).permutation(n_test)[:n_images].tolist())
     matchups = parse_matchups(params["matchups"], params["rollouts"], params["c_puct"])
     return game_kwargs, game, images, matchups, judge_alone(game, images, seed)
+
+
+def check(params: dict[str, Any]) -> None:
+    """At most as many images as the test split holds (its size is the data set's)."""
+    n_test = len(load_dataset("digits")[1])
+    if params["images"] > n_test:
+        raise ValueError(f"--images must be at most {n_test}, the test split's size (0 = all of it), "
+                         f"got {params['images']}")
 
 
 def _lies(params: dict[str, Any]) -> str:
@@ -185,6 +191,7 @@ SCENARIO = Scenario(
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":
