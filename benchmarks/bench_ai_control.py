@@ -1,6 +1,6 @@
 """Speed of the AI-control safety-usefulness sweep (Greenblatt et al. 2023).
 
-The issue's target: a sweep of 50 protocol settings with 1,000 simulated deployments of
+Our target: a sweep of 50 protocol settings with 1,000 simulated deployments of
 5,000 tasks each in under 2 minutes on 2 cores. Each setting is evaluated twice on the
 same deployments: safety against a colluding red team and usefulness with an honest U
 (:func:`oversight_gym.envs.collusion.ai_control.evaluate`, numba, deployments in parallel

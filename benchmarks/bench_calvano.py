@@ -12,7 +12,8 @@ Prints, measured in the same run:
     threads used and the machine's load average (other processes share the CPU).
 
 For scale: a public pure-Python re-implementation takes about 84 microseconds per period,
-about 20 CPU-hours for one 1,000-session experiment (REFERENCES.md section 2).
+about 20 CPU-hours for one 1,000-session experiment (Calvano et al. 2020 describe the
+experiment; the figure is that re-implementation's own timing).
 
 Run: ``.venv/bin/python benchmarks/bench_calvano.py [--quick] [--sessions N]``.
 """

@@ -1,6 +1,6 @@
 """Speed of recursive debate sweeps: the batch path against the PettingZoo view, on the same cells.
 
-The target (issue 3): a 20 x 20 grid (verification budget B x flaws k) with 2,000 debates
+The target: a 20 x 20 grid (verification budget B x flaws k) with 2,000 debates
 per cell on Barnes & Christiano's obfuscated construction with 1,024 leaves, in under two
 minutes on two cores. The grid is played by
 :func:`oversight_gym.envs.debate.recursive_batch.simulate_standard` (obfuscating claimant,

@@ -350,7 +350,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from oversight_gym.analysis.report import write_report
     from oversight_gym.runner.scenario import discover_scenarios
-    from oversight_gym.runner.sweep import ScenarioExperiment, export_records, parse_grid, run_sweep
+    from oversight_gym.runner.sweep import ScenarioExperiment, check_export, export_records, parse_grid, run_sweep
 
     def fail(message: str) -> int:
         print(f"{PROG} sweep: error: {message}", file=sys.stderr)
@@ -364,6 +364,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if scenario.experiment is None:
         return fail(f"scenario {scenario.name!r} defines no experiment(params, seed); sweepable: {sweepable}")
     params = {p.name: p for p in scenario.params}
+    results = None
     try:
         def parse(name: str, text: str) -> Any:
             if name not in params:
@@ -379,13 +380,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         for name in grid:
             fixed.pop(name)
         results = Path(args.results or Path("runs") / "sweeps" / f"{scenario.name}.jsonl")
+        check_export(args.export)  # before the sweep, not after it
         records = run_sweep(ScenarioExperiment(scenario), grid, args.seeds, fixed=fixed,
                             results=results, backend=args.backend, workers=args.workers, address=args.address,
-                            progress=not args.no_progress, name=scenario.name)
+                            progress=not args.no_progress, name=scenario.name, overwrite=args.overwrite)
     except (ValueError, ImportError) as e:
         return fail(str(e))
     except KeyboardInterrupt:
-        print("\ninterrupted: the records finished so far are kept; run the same command to resume.",
+        kept = _records_in(results)
+        print(f"\ninterrupted: {kept} record(s) are kept in {results}; run the same command to resume.",
               file=sys.stderr)
         return 130
     print(f"{len(records)} records in {results}")
@@ -395,6 +398,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(report.read_text())
     print(f"report: {report}")
     return 0
+
+
+def _records_in(results: Any) -> int:
+    from oversight_gym.runner.records import ResultsError, load_results
+
+    try:
+        return 0 if results is None else len(load_results(results).records)
+    except (OSError, ResultsError):
+        return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -473,8 +485,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p_sweep.add_argument("--backend", default="inprocess", choices=["inprocess", "processes", "ray"],
                          help="where cells run (default inprocess)")
     p_sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
-    p_sweep.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p_sweep.add_argument("--workers", type=int, default=None,
+                         help="processes (default: all cores; at most the cores there are)")
     p_sweep.add_argument("--results", default=None, help="results file (default runs/sweeps/SCENARIO.jsonl)")
+    p_sweep.add_argument("--overwrite", action="store_true",
+                         help="if the results file holds another configuration, move it aside (to "
+                              "NAME.old-N.jsonl) and start again, instead of refusing")
     p_sweep.add_argument("--export", default=None, metavar="FILE", help="also write FILE.csv or FILE.parquet")
     p_sweep.add_argument("--no-figures", action="store_true", help="report without figures")
     p_sweep.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -491,8 +507,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``oversight-gym``; returns the exit code (0 ok, 2 usage error)."""
+    import warnings
+
     parser, run_parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    # warnings for people, not developers: one line each, without the source line that raised it
+    developers_format = warnings.formatwarning
+    warnings.formatwarning = lambda message, category, *_args, **_kw: f"{PROG}: warning: {message}\n"
     try:
         args, rest = parser.parse_known_args(argv)
         if args.command == "run":
@@ -506,10 +527,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _cmd_report(args)
         return _cmd_play(args)
+    except ValueError as e:  # e.g. two scenarios of the same name
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
     except SystemExit as e:  # argparse exits on --help, --version and usage errors
         if e.code is None:
             return 0
         return e.code if isinstance(e.code, int) else 1
+    finally:
+        warnings.formatwarning = developers_format
 
 
 if __name__ == "__main__":

@@ -154,15 +154,16 @@ def test_counter_intuitive_prior_points_the_wrong_way_above_truth_depth():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"kind": "tree"}, "kind must be one of"),
-    ({"branching": 1}, "branching must be in"),
-    ({"depth": 20}, "depth: a tree of branching 2 and depth 20"),
-    ({"kind": "obfuscated", "depth": 3, "flaws": 9}, r"flaws must be in \[0, 8\]"),
-    ({"kind": "stable", "flaws": 1}, "flaws is a parameter of kind='obfuscated' only"),
-    ({"kind": "stable", "rule": "and"}, "rule must be one of"),
-    ({"kind": "obfuscated", "rule": "or"}, "rule must be 'and'"),
-    ({"kind": "conjunctive", "truth_depth": 2}, "truth_depth is a parameter of kind='counter-intuitive'"),
-    ({"kind": "counter-intuitive", "truth_depth": 0}, "truth_depth must be in"),
-    ({"prior_strength": 0.7}, "prior_strength must be in"),
+    ({"branching": 1}, r"branching must be in \[2, 8\]"),
+    ({"depth": 20}, "branching=2, depth=20: 1.05e[+]06 leaves would need"),
+    ({"kind": "obfuscated", "depth": 3, "flaws": 9}, "flaws must be at most the number of leaves"),
+    ({"kind": "stable", "flaws": 1}, "flaws applies only when kind is 'obfuscated'; got flaws=1 with kind='stable'"),
+    ({"kind": "stable", "rule": "and"}, "rule must suit the kind"),
+    ({"kind": "obfuscated", "rule": "or"}, "rule must suit the kind: 'and' for obfuscated"),
+    ({"kind": "conjunctive", "truth_depth": 2}, "truth_depth applies only when kind is 'counter-intuitive'"),
+    ({"kind": "counter-intuitive", "truth_depth": 0}, r"truth_depth must be in \[1, 64\]"),
+    ({"kind": "obfuscated", "leaf_p": 0.5}, "leaf_p applies only when kind is not 'obfuscated'"),
+    ({"prior_strength": 0.7}, r"prior_strength must be in \[0, 0.5\]"),
     ({"kind": "stable", "leaf_p": 1.5}, "leaf_p must be in"),
 ])
 def test_bad_parameters_are_named(kwargs, match):

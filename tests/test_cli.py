@@ -151,9 +151,29 @@ def test_run_parses_the_scenario_options(toy_scenario: Path, capsys: pytest.Capt
     table = capsys.readouterr().out
     assert re.search(r"^2\s+0\.5\s+7\s+True\s+n times scale\s+1\.000", table, re.MULTILINE)  # n from --quick
     assert (out_dir / "run.json").exists()
-    # options may come before the name too
-    assert main(["run", "--quick", "toy-cli", "--n", "5", "--out", str(out_dir)]) == 0
+    # options may come before the name too; another configuration goes to another folder
+    other = toy_scenario / "other"
+    assert main(["run", "--quick", "toy-cli", "--n", "5", "--out", str(other)]) == 0
     assert re.search(r"^5\s+1\.5\s+0\s+True\s+n times scale\s+7\.500", capsys.readouterr().out, re.MULTILINE)
+
+
+def test_run_refuses_a_folder_of_another_configuration(toy_scenario: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    out_dir = toy_scenario / "out"
+    assert main(["run", "toy-cli", "--quick", "--out", str(out_dir)]) == 0
+    assert main(["run", "toy-cli", "--quick", "--n", "5", "--out", str(out_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of another configuration" in err and "params.n: 2 here, 5 asked" in err
+    assert "--overwrite" in err and "Traceback" not in err
+    before = (out_dir / "summary.json").read_text()
+    assert main(["run", "toy-cli", "--quick", "--n", "5", "--out", str(out_dir), "--overwrite"]) == 0
+    assert (toy_scenario / "out.old-1" / "summary.json").read_text() == before  # kept, not deleted
+    # the default folder is keyed by the configuration, so runs of two configurations never meet
+    monkeypatch.chdir(toy_scenario)
+    for extra in ([], ["--n", "5"], ["--seed", "3"], []):
+        assert main(["run", "toy-cli", "--quick", *extra]) == 0
+    assert sorted(p.name for p in (toy_scenario / "runs" / "toy-cli").iterdir()) == ["quick", "quick,n=5",
+                                                                                  "quick,seed=3"]
 
 
 def test_run_rejects_bad_scenario_options(toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -388,3 +408,26 @@ def test_play_a_simultaneous_game_with_a_private_view(pennies: str, seat: str) -
     you = r" \(you\)"
     even_you, odd_you = (you, "") if seat == "even" else ("", you)
     assert re.search(rf"returns: even [+-]1{even_you}, odd [+-]1{odd_you}", text)
+
+
+def test_a_broken_user_scenario_is_skipped_with_a_warning_naming_its_file(
+        toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = toy_scenario / "my-scenarios" / "broken.py"
+    broken.write_text("def oops(:\n")
+    with pytest.warns(UserWarning, match=rf"scenario script {re.escape(str(broken))} \(line 1\) was skipped: Syn"):
+        assert main(["list", "scenarios"]) == 0
+    captured = capsys.readouterr()
+    assert "toy-cli" in captured.out and "pixel-debate" in captured.out
+    assert main(["run", "toy-cli", "--quick", "--out", str(toy_scenario / "o")]) == 0
+
+
+def test_a_user_scenario_may_not_take_a_built_in_name_unless_it_says_so(
+        toy_scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clash = toy_scenario / "my-scenarios" / "mine.py"
+    clash.write_text(TOY_SCENARIO.replace('"toy-cli"', '"pixel-debate"'))
+    assert main(["list", "scenarios"]) == 2
+    err = capsys.readouterr().err
+    assert f"scenario script {clash} defines scenario 'pixel-debate'" in err and "override=True" in err
+    clash.write_text(TOY_SCENARIO.replace('"toy-cli"', '"pixel-debate"').replace("run)", "run, override=True)"))
+    assert main(["run", "pixel-debate", "--quick", "--out", str(toy_scenario / "o")]) == 0
+    assert "n times scale" in capsys.readouterr().out  # the user's own replaced the built-in, as asked

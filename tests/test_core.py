@@ -270,8 +270,8 @@ def test_unknown_reset_option_warns_and_is_ignored() -> None:
     assert env.unwrapped.game_state.image_index == 5
 
 
-def test_aec_truncation_with_max_steps() -> None:
-    env = oversight_gym.make(PIXELS, max_steps=2, pixels=6, **SMALL)
+def test_aec_truncation_with_max_cycles() -> None:
+    env = oversight_gym.make(PIXELS, max_cycles=1, pixels=6, **SMALL)
     env.reset(seed=0)
     episode = rollout(env, RandomAgent(seed=0), seed=0)
     assert episode.steps == 2 and env.agents == []
@@ -350,6 +350,7 @@ def test_single_agent_illegal_action_modes() -> None:
     obs, reward, terminated, truncated, info = penalty.step(claim)
     assert (reward, terminated, truncated, info) == (-3.0, True, False, {"illegal_action": True})
     assert penalty.game_state.transcript_json() == before
+    penalty.reset(seed=0)  # the penalty ended the episode (Gymnasium: no step after it)
     obs, reward, terminated, _, _ = penalty.step(10_000)  # out of range is illegal too
     assert terminated and reward == -3.0
 

@@ -99,7 +99,7 @@ def test_best_of_n_raises_the_judge_score_over_random_play() -> None:
 
 def test_game_parameters_are_validated() -> None:
     make = oversight_gym.make_game
-    with pytest.raises(ValueError, match="num_candidates must be in"):
+    with pytest.raises(ValueError, match=r"num_candidates must be in \[1, 256\]"):
         make(ENV_ID, num_candidates=0)
     with pytest.raises(ValueError, match="judge must be one of"):
         make(ENV_ID, judge="human")
@@ -109,6 +109,12 @@ def test_game_parameters_are_validated() -> None:
         make(ENV_ID, tail=0.5, universe_size=64)
     with pytest.raises(ValueError, match="capacity must be in"):
         make(ENV_ID, judge="reward_model", capacity=9)
+    for name in ("noise", "tail"):  # an infinite noise made every reward NaN
+        with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+            make(ENV_ID, **{name: float("inf")}, universe_size=64)
+    with pytest.raises(ValueError, match="noise applies only when judge is 'constitution'; got noise=0.1 with "
+                                         "judge='gold'"):
+        make(ENV_ID, judge="gold", noise=0.1, universe_size=64)
     game = make(ENV_ID, universe_size=64)
     assert game.config()["universe_size"] == 64 and not game.payoff.zero_sum
 

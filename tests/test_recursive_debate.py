@@ -161,7 +161,8 @@ def test_returns_are_zero_sum_and_side_payments_reward_wrong_verdicts(kw, protoc
 @given(kw=KIND_KW, protocol=st.sampled_from(["standard", "judge-directed", "prover-estimator"]),
        seed=st.integers(0, 2**32 - 1), rounds=st.sampled_from([None, 1]))
 def test_solver_value_matches_solver_play(kw, protocol, seed, rounds):
-    game = _game(kw, protocol=protocol, max_rounds=rounds, levels=6, challenger_budget=0)
+    levels = {"levels": 6} if protocol == "prover-estimator" else {}  # the estimator's scale: its protocol only
+    game = _game(kw, protocol=protocol, max_rounds=rounds, challenger_budget=0, **levels)
     state = game.new_initial_state(np.random.default_rng(seed))
     value = solve(state)
     assert 0.0 <= value <= 1.0
@@ -213,10 +214,13 @@ def test_illegal_moves_explain_themselves():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"protocol": "socratic"}, "protocol must be one of"),
-    ({"queries": 2}, "queries must be 1 for protocol='standard'"),
-    ({"challenger_budget": 99, "depth": 3}, r"challenger_budget must be in \[0, 8\]"),
+    ({"queries": 2}, "queries applies only when protocol is one of 'cross-examination', 'judge-directed'; "
+                     "got queries=2 with protocol='standard'"),
+    ({"challenger_budget": 99, "depth": 3}, "challenger_budget must be at most the number of leaves"),
     ({"claim": "maybe"}, "claim must be one of"),
-    ({"levels": 1}, "levels must be in"),
+    ({"levels": 1, "protocol": "prover-estimator"}, r"levels must be in \[2, 101\]"),
+    ({"levels": 5}, "levels applies only when protocol is 'prover-estimator'"),
+    ({"kind": "obfuscated", "leaf_p": 0.3}, "leaf_p applies only when kind is not 'obfuscated'"),
     ({"judge_limit": "vote"}, "judge_limit must be one of"),
     ({"max_rounds": -1}, "max_rounds must be in"),
 ])

@@ -1,11 +1,14 @@
 """Every registered environment, over configurations drawn from the parameter space its
 registration declares: PettingZoo's API tests, our seed test over whole episodes, zero-sum
-returns where the payoff is zero-sum, PettingZoo's registry, Gymnasium's check_env on
-every seat's single-agent view, and every batch engine registered beside a kernel held to
-that kernel. A game registered later is covered without a line of test code."""
+returns where the payoff is zero-sum, PettingZoo's registry, its render, max-cycles and
+parallel seed tests, truncation by ``max_cycles``, Gymnasium's check_env on every seat's
+single-agent view, a Stable-Baselines3 ``model.predict`` loop on it, and every batch engine
+registered beside a kernel held to that kernel. A game registered later is covered without
+a line of test code."""
 
 from __future__ import annotations
 
+import statistics
 from functools import partial
 from typing import Any
 
@@ -14,7 +17,7 @@ import pettingzoo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pettingzoo.test import parallel_api_test
+from pettingzoo.test import max_cycles_test, parallel_api_test, parallel_seed_test, render_test
 
 import oversight_gym
 from oversight_gym.agents import RandomAgent
@@ -23,8 +26,10 @@ from oversight_gym.testing import (
     check_batch_engine,
     check_determinism,
     check_env_contract,
+    check_max_cycles,
     check_single_agent_view,
     check_zero_sum,
+    pettingzoo_module,
     rollout,
 )
 from oversight_gym.testing.strategies import game_kwargs, seeds, space_kwargs
@@ -123,6 +128,108 @@ def test_game_modules_offer_pettingzoo_factories(env_id: str) -> None:
     aec, par = module.env(**kwargs), module.parallel_env(**kwargs)
     assert isinstance(aec, pettingzoo.AECEnv) and isinstance(par, pettingzoo.ParallelEnv)
     assert module.raw_env(**kwargs).metadata["name"] == env_id
+
+
+# --- PettingZoo's render, max-cycles and parallel seed tests ----------------------------------------
+@pytest.mark.parametrize("env_id", IDS)
+@settings(max_examples=2, deadline=None)
+@given(data=st.data())
+def test_pettingzoo_render_test(env_id: str, data: st.DataObject) -> None:
+    """Every advertised render mode works: ansi text, human printing, an rgb_array picture."""
+    kwargs = data.draw(game_kwargs(env_id), label="kwargs")
+    assert set(oversight_gym.make(env_id, **kwargs).metadata["render_modes"]) == {"ansi", "human", "rgb_array"}
+    render_test(partial(oversight_gym.make, env_id, **kwargs))
+
+
+@pytest.mark.parametrize("env_id", IDS)
+@EXAMPLES
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_max_cycles_truncates_where_pettingzoo_says(env_id: str, data: st.DataObject, seed: int) -> None:
+    """No agent acts more than max_cycles times; the episode is truncated exactly when that cuts it
+    short, with empty action masks; the Parallel view lasts at most max_cycles steps."""
+    kwargs = data.draw(game_kwargs(env_id), label="kwargs")
+    check_max_cycles(pettingzoo_module(env_id, seed=seed, **kwargs))
+
+
+def _candidate_configs(env_id: str) -> list[dict[str, Any]]:
+    """A few configurations from the declared space: each branch's first values, then each
+    parameter's other values (or range ends) one at a time."""
+    out = []
+    for branch in spec(env_id).space:
+        first = {k: v[0] for k, v in branch.items()}
+        out.append(first)
+        out += [{**first, k: x} for k, v in branch.items() for x in v[1:]]
+        out.append({k: v[-1] for k, v in branch.items()})
+    return out
+
+
+def _fits_max_cycles_test(env_id: str, kwargs: dict[str, Any], max_cycles: int = 4) -> bool:
+    """Whether PettingZoo's max_cycles_test can pass on this configuration: it counts on the
+    Parallel view lasting max_cycles steps and, in the AEC view, on the median and the most
+    active agent both acting max_cycles times before the game can end."""
+    from oversight_gym.testing.checks import _aec_turns, _expected_turns, _parallel_length
+
+    module = pettingzoo_module(env_id, **kwargs)
+    turns, _, _ = _aec_turns(module.env(), 10_000)
+    allowed, _ = _expected_turns(turns, max_cycles)
+    counts = [allowed.count(a) for a in module.env().possible_agents]
+    return (max(counts) == statistics.median(counts) == max_cycles
+            and _parallel_length(module.parallel_env(), max_cycles)[0] == max_cycles)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_pettingzoo_max_cycles_test(env_id: str) -> None:
+    """PettingZoo's own max_cycles_test, on a configuration of the game it can apply to."""
+    for kwargs in _candidate_configs(env_id):
+        if _fits_max_cycles_test(env_id, kwargs):
+            max_cycles_test(pettingzoo_module(env_id, **kwargs))
+            return
+    pytest.skip(f"{env_id}: in no configuration tried do its agents act 4 times each before the game can end, "
+                "as PettingZoo's max_cycles_test assumes; test_max_cycles_truncates_where_pettingzoo_says covers it")
+
+
+@pytest.mark.parametrize("env_id", IDS)
+@EXAMPLES
+@given(data=st.data())
+def test_pettingzoo_parallel_seed_test(env_id: str, data: st.DataObject) -> None:
+    kwargs = data.draw(game_kwargs(env_id), label="kwargs")
+    parallel_seed_test(pettingzoo_module(env_id, **kwargs).parallel_env, num_cycles=50)
+
+
+# --- Stable-Baselines3 on the single-agent views ----------------------------------------------------
+@pytest.mark.parametrize("env_id", IDS)
+def test_sb3_predict_drives_every_single_agent_view(env_id: str) -> None:
+    """An untrained Stable-Baselines3 model's predictions (a 0-d array, or a one-element array as
+    from a vectorised env) are taken as actions: a move the mask allows is played, never
+    penalised; a move it forbids gets the penalty. With MaskablePPO every move is legal."""
+    sb3 = pytest.importorskip("stable_baselines3")
+    kwargs = _candidate_configs(env_id)[0]  # a small configuration: the space's first values
+    seats = oversight_gym.make_game(env_id, **kwargs).player_names
+    opponents = {s: RandomAgent(seed=i) for i, s in enumerate(seats[1:])}
+    env = oversight_gym.make_single_agent(env_id, seats[0], opponents, **kwargs)
+    model = sb3.PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=0, device="cpu")
+    for episode in range(4):
+        obs, _ = env.reset(seed=episode)
+        done = False
+        while not done:
+            action, _ = model.predict(obs, deterministic=False)
+            assert isinstance(action, np.ndarray)
+            if episode % 2:
+                action = action.reshape(1)  # as for a one-env VecEnv
+            allowed = bool(obs["action_mask"][action.item()])
+            obs, _, terminated, truncated, info = env.step(action)
+            assert info.get("illegal_action", False) is not allowed, \
+                f"{env_id}: action {action!r} ({'legal' if allowed else 'illegal'} by the mask), info {info}"
+            done = terminated or truncated
+    contrib = pytest.importorskip("sb3_contrib")
+    masked = contrib.MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=0, device="cpu")
+    obs, _ = env.reset(seed=0)
+    done = False
+    while not done:
+        action, _ = masked.predict(obs, action_masks=obs["action_mask"].astype(bool))
+        obs, _, terminated, truncated, info = env.step(action)
+        assert not info.get("illegal_action"), f"{env_id}: MaskablePPO's legal action {action!r} was penalised"
+        done = terminated or truncated
 
 
 # --- batch engines ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from oversight_gym.agents import RandomAgent
 from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.envs.debate import pixel_runs as runner
 from oversight_gym.runner.episodes import play_episode, run_parallel
-from oversight_gym.runner.records import RecordFile, read_records
+from oversight_gym.runner.records import read_records
 from oversight_gym.runner.scenario import get_scenario
 
 GAME = {"pixels": 4, "judge_steps": 300, "judge_hidden": 32}
@@ -27,19 +27,6 @@ def test_play_episode_same_seed_same_transcript() -> None:
     assert a.transcript_json() == b.transcript_json() and a.is_terminal()
     with pytest.raises(ValueError, match="agents"):
         play_episode(game, [RandomAgent()], seed=0)
-
-
-def test_record_file_resumes_drops_a_torn_line_and_rotates_on_new_config(tmp_path: Path) -> None:
-    path = tmp_path / "r.jsonl"
-    f = RecordFile(path, {"a": 1}, key_fields=("k",))
-    f.append({"k": 1, "v": 0.5})
-    f.append({"k": 2, "v": 0.25})
-    with open(path, "a") as fh:
-        fh.write('{"k": 3, "v"')  # a write cut short by a kill
-    again = RecordFile(path, {"a": 1}, key_fields=("k",))
-    assert again.done() == {(1,), (2,)} and read_records(path) == again.records
-    other = RecordFile(path, {"a": 2}, key_fields=("k",))
-    assert other.records == [] and (tmp_path / "r.jsonl.old").exists()
 
 
 def _square(x: int) -> int:
@@ -130,3 +117,9 @@ def test_scenario_rejects_bad_parameters(tmp_path: Path) -> None:
         sc.execute({"liar_label": "worst"}, quick=True, out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="unknown parameter"):
         sc.execute({"pixel": 3}, quick=True, out=tmp_path, progress=False)
+
+
+def test_a_resumed_progress_bar_counts_from_what_is_done(capsys: pytest.CaptureFixture[str]) -> None:
+    run_parallel(_square, range(3), workers=1, progress=True, desc="resumed", done=5)
+    err = capsys.readouterr().err
+    assert "5/8" in err and "8/8" in err and "0/3" not in err

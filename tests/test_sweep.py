@@ -118,9 +118,12 @@ def test_results_file_resumes_and_a_larger_grid_reuses_cells(tmp_path: Path) -> 
     again = run_sweep(counted, {"a": [1, 2, 3]}, seeds=2, results=path, progress=False, name="counted")
     assert calls[4:] == [(3, 0), (3, 1)]  # only the new cells ran
     assert [r["y"] for r in again] == [10, 11, 20, 21, 30, 31]
-    # another experiment name: the old file is moved aside, never mixed
-    run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other")
-    assert (tmp_path / "r.jsonl.old").exists() and len(read_records(path)) == 1
+    # another experiment name: refused; asked to overwrite, the old file is moved aside, never mixed
+    with pytest.raises(ValueError, match="holds results of another configuration"):
+        run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other")
+    kept = read_records(path)
+    run_sweep(counted, {"a": [1]}, seeds=1, results=path, progress=False, name="other", overwrite=True)
+    assert read_records(tmp_path / "r.old-1.jsonl") == kept and len(read_records(path)) == 1
 
 
 SLOW_SCENARIO = '''
@@ -219,3 +222,27 @@ def test_scenario_experiment_is_picklable_and_loads_lazily() -> None:
     clone = pickle.loads(pickle.dumps(exp))
     rec = clone({**fixed, "pixels": 2}, 0)
     assert set(rec) >= {"judge_alone", "judge_accuracy:random-random"} and json.dumps(rec)
+
+
+def test_absurd_sweeps_and_exports_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    from oversight_gym.runner.sweep import check_export
+
+    with pytest.raises(ValueError, match="10,000,000 seeds; a sweep holds at most"):
+        parse_seeds("10000000")
+    with pytest.raises(ValueError, match="at most"):
+        run_sweep(affine, {"a": list(range(1000))}, seeds=300, progress=False)
+    with pytest.raises(ValueError, match="--export must end in .csv or .parquet, got 'x.txt'"):
+        check_export("x.txt")
+    with pytest.raises(ValueError, match="is a folder"):
+        run_sweep(affine, {"a": [1]}, seeds=1, results=tmp_path, progress=False)
+
+
+def test_worker_counts_are_capped_to_the_cores() -> None:
+    from oversight_gym.runner.episodes import worker_count
+
+    cores = os.cpu_count() or 1
+    with pytest.warns(UserWarning, match=f"--workers 500 is more than the {cores} cores"):
+        assert worker_count(500) == cores
+    assert worker_count(None) == cores and worker_count(1) == 1
+    with pytest.raises(ValueError, match="--workers must be a whole number of at least 1, got 0"):
+        worker_count(0)

@@ -9,15 +9,17 @@ seeds it agrees with a normal interval on the proportion); with one seed it is e
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oversight_gym.runner.records import read_results
+from oversight_gym.runner.records import load_results
 
 _NOT_METRICS = ("seed", "seconds", "version")
 
@@ -57,9 +59,10 @@ def summarise(records: Sequence[Mapping[str, Any]], params: Sequence[str],
     for r in records:
         groups.setdefault(tuple(json.dumps(r.get(p), sort_keys=True) for p in params), []).append(r)
     rows = []
+    count = count_column(params, metrics)
     for recs in groups.values():
         row: dict[str, Any] = {p: recs[0].get(p) for p in params}
-        row["n"] = len(recs)
+        row[count] = len(recs)
         for m in metrics:
             vals = [float(r[m]) for r in recs if isinstance(r.get(m), int | float) and r.get(m) is not None]
             if vals:
@@ -67,6 +70,35 @@ def summarise(records: Sequence[Mapping[str, Any]], params: Sequence[str],
                 row[m], row[m + "_lo"], row[m + "_hi"] = mean, lo, hi
         rows.append(row)
     return rows
+
+
+def plan_shortfalls(plan: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], params: Sequence[str],
+                    count: str = "n", limit: int = 5) -> list[str]:
+    """Where the cells differ from the plan a results file's header promises (every grid point,
+    every seed): missing cells and cells with another number of records than seeds."""
+    if not plan or "seeds" not in plan:
+        return []
+    want = len(plan["seeds"])
+    found = {tuple(json.dumps(r.get(p), sort_keys=True) for p in params): r[count] for r in rows}
+    grid = plan.get("grid") or {}
+    points = [tuple(json.dumps(v, sort_keys=True) for v in combo)
+              for combo in itertools.product(*(grid.get(p, [None]) for p in params))] if grid else list(found)
+    out = []
+    missing = [pt for pt in points if pt not in found]
+    if missing:
+        out.append(f"{len(missing)} of {len(points)} planned cells have no records yet")
+    short = [(pt, n) for pt, n in found.items() if n != want]
+    if short:
+        shown = "; ".join(", ".join(f"{p}={v}" for p, v in zip(params, pt, strict=True)) + f": n={n}"
+                          for pt, n in short[:limit])
+        out.append(f"{len(short)} cell(s) hold another number of records than the {want} seeds planned ({shown})")
+    return out
+
+
+def count_column(params: Sequence[str], names: Sequence[str]) -> str:
+    """The name of the records-per-cell column: ``n``, unless a parameter or metric is called so."""
+    taken = set(params) | set(names)
+    return "n" if "n" not in taken else "n_records"
 
 
 def metric_names(records: Sequence[Mapping[str, Any]], params: Sequence[str]) -> list[str]:
@@ -89,10 +121,11 @@ def _fmt(v: Any) -> str:
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metrics: Sequence[str]) -> str:
     """A markdown table: parameters, n, then ``mean [lo, hi]`` per metric."""
-    head = [*params, "n", *metrics]
+    count = count_column(params, metrics)
+    head = [*params, count, *metrics]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [_fmt(r.get(p)) for p in params] + [str(r["n"])]
+        cells = [_fmt(r.get(p)) for p in params] + [str(r[count])]
         for m in metrics:
             if m not in r:
                 cells.append("—")
@@ -162,7 +195,8 @@ def write_report(results: str | Path, out: str | Path | None = None, figures: bo
     """``report.md`` (a table with intervals per cell) and one figure per metric, in ``out``
     (default: a folder named after the results file). Returns the markdown file."""
     results = Path(results)
-    config, records = read_results(results)
+    res = load_results(results)
+    config, records = res.config, res.records
     if not records:
         raise ValueError(f"{results}: no records yet")
     if "keys" not in config:
@@ -173,9 +207,14 @@ def write_report(results: str | Path, out: str | Path | None = None, figures: bo
     out_dir = Path(out) if out is not None else results.with_suffix("")
     out_dir.mkdir(parents=True, exist_ok=True)
     seeds = sorted({r["seed"] for r in records})
+    warnings_ = [*res.problems(), *plan_shortfalls(res.plan, rows, params, count_column(params, metrics))]
+    for w in warnings_:
+        warnings.warn(w, stacklevel=2)
     lines = [f"# Sweep report: {config.get('experiment', results.stem)}", "",
              f"Results file: `{results}`; {len(records)} records, {len(rows)} cells, {len(seeds)} seeds.",
              "Each cell: mean over seeds [95% Student-t interval]."]
+    if warnings_:
+        lines += ["", *(f"**Warning:** {w}" for w in warnings_)]
     if config.get("fixed"):
         lines.append("Fixed parameters: " + ", ".join(f"`{k}={v}`" for k, v in config["fixed"].items()) + ".")
     lines += ["", markdown_table(rows, params, metrics), ""]

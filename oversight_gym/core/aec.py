@@ -4,6 +4,12 @@ Both are derived from :class:`~oversight_gym.core.game.Game` alone; no game writ
 own adapter. Observations are dicts ``{"observation": float32 vector, "action_mask":
 int8 vector}``; rewards are the change in each player's ``State.returns()`` since the
 previous step, so a game that pays only at the end gives its whole payoff at the end.
+
+Both follow PettingZoo's conventions: ``max_cycles`` bounds how many times each agent acts
+before the episode is truncated; a done agent is stepped with ``None``; every mode in
+``metadata["render_modes"]`` renders (``"rgb_array"`` is a picture of the game, by default
+of its transcript). What they accept from their callers (seeds, actions, the order of
+calls) is ruled once, in :mod:`oversight_gym.core.view_checks`.
 """
 
 from __future__ import annotations
@@ -17,22 +23,26 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.view_checks import ResetNeeded, action_index, check_max_cycles, check_seed
 
 RENDER_MODES = ["ansi", "human", "rgb_array"]
 
 
 class _KernelMixin:
-    """What the AEC and Parallel views share: spaces, seeding, reset options, render."""
+    """What the AEC and Parallel views share: spaces, seeding, reset options, truncation, render."""
 
     game: Game
     game_state: State | None
     render_mode: str | None
+    max_cycles: int | None
 
-    def _init_kernel(self, game: Game, render_mode: str | None) -> None:
+    def _init_kernel(self, game: Game, render_mode: str | None, max_cycles: int | None,
+                     max_steps: int | None) -> None:
         if render_mode is not None:
             check_choice("render_mode", render_mode, [None, *RENDER_MODES])
         self.game = game
         self.render_mode = render_mode
+        self.max_cycles = check_max_cycles(max_cycles, max_steps)
         self.possible_agents = list(game.player_names)
         self._index = {name: i for i, name in enumerate(self.possible_agents)}
         self._obs_spaces = {a: game.observation_space(i) for a, i in self._index.items()}
@@ -43,6 +53,7 @@ class _KernelMixin:
             "name": game.name,
             "render_modes": list(RENDER_MODES),
             "is_parallelizable": True,
+            "render_fps": 1,
         }
 
     def observation_space(self, agent: str):
@@ -51,7 +62,18 @@ class _KernelMixin:
     def action_space(self, agent: str):
         return self._act_spaces[agent]
 
+    @property
+    def max_steps(self) -> int | None:
+        """Deprecated former name of ``max_cycles``."""
+        return self.max_cycles
+
+    def _require_state(self, call: str) -> State:
+        if self.game_state is None:
+            raise ResetNeeded(f"call reset() before {call}()")
+        return self.game_state
+
     def _new_state(self, seed: int | None, options: dict | None) -> None:
+        seed = check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         opts = dict(options or {})
@@ -66,15 +88,17 @@ class _KernelMixin:
         self.game_state = self.game.new_initial_state(self._rng, **opts)
         self._last_returns = np.zeros(self.game.num_players)
 
-    def _obs(self, agent: str) -> dict[str, np.ndarray]:
-        assert self.game_state is not None, "call reset() first"
+    def _obs(self, agent: str, done: bool = False) -> dict[str, np.ndarray]:
+        """``agent``'s observation; the mask is empty unless it may move now (a ``done``
+        agent, terminated or truncated, has no legal action)."""
+        state = self._require_state("observe")
         i = self._index[agent]
-        cur = self.game_state.current_player()
-        if cur == i or cur == SIMULTANEOUS:
-            mask = self.game_state.legal_actions_mask(i).astype(np.int8, copy=False)  # kernels return fresh arrays
+        cur = state.current_player()
+        if not done and (cur == i or cur == SIMULTANEOUS):
+            mask = state.legal_actions_mask(i).astype(np.int8, copy=False)  # kernels return fresh arrays
         else:
             mask = np.zeros(self.game.num_distinct_actions(), dtype=np.int8)
-        return {"observation": self.game_state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
+        return {"observation": state.observation(i).astype(np.float32, copy=False), "action_mask": mask}
 
     def _reward_deltas(self) -> np.ndarray:
         assert self.game_state is not None
@@ -85,7 +109,8 @@ class _KernelMixin:
 
     def render(self) -> Any:
         if self.render_mode is None:
-            warnings.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'", stacklevel=2)
+            warnings.warn(f"render() called without a render_mode; pass render_mode, one of {RENDER_MODES}",
+                          stacklevel=2)
             return None
         if self.game_state is None:
             return None
@@ -105,14 +130,17 @@ class KernelAECEnv(_KernelMixin, AECEnv):
     """Agent-environment-cycle view of a kernel game.
 
     In a simultaneous-move state the agents are asked in seat order and the joint
-    action is applied once the last one has chosen. ``max_steps`` (optional) truncates
-    every agent after that many agent-steps.
+    action is applied once the last one has chosen. ``max_cycles`` (optional) truncates
+    the episode for every agent when the agent to move next has already acted
+    ``max_cycles`` times, so that no agent acts more often: with simultaneous moves a cycle
+    is one joint move, as in the Parallel view; with alternating moves, one move of each.
+    ``max_steps`` is the deprecated former name of ``max_cycles``.
     """
 
-    def __init__(self, game: Game, render_mode: str | None = None, max_steps: int | None = None) -> None:
+    def __init__(self, game: Game, render_mode: str | None = None, max_cycles: int | None = None,
+                 max_steps: int | None = None) -> None:
         super().__init__()
-        self._init_kernel(game, render_mode)
-        self.max_steps = max_steps
+        self._init_kernel(game, render_mode, max_cycles, max_steps)
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
@@ -124,7 +152,7 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         self.truncations = {a: False for a in self.agents}
         self.infos = {a: {} for a in self.agents}
         self._pending: dict[int, int] = {}
-        self._steps = 0
+        self._acted = {a: 0 for a in self.agents}  # how many times each agent has acted
         self._select()
 
     def _select(self) -> None:
@@ -138,46 +166,55 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         # at the end, agent_selection walks the remaining agents for their dead steps
 
     def observe(self, agent: str) -> dict[str, np.ndarray]:
-        return self._obs(agent)
+        self._require_state("observe")
+        done = agent not in self.agents or self.terminations[agent] or self.truncations[agent]
+        return self._obs(agent, done)
 
     def step(self, action: int | None) -> None:
-        if self.terminations[self.agent_selection] or self.truncations[self.agent_selection]:
-            self._was_dead_step(action)
-            return
-        assert self.game_state is not None
+        state = self._require_state("step")
+        if not self.agents:
+            raise ResetNeeded("the episode is over (every agent is done); call reset()")
         agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)  # PettingZoo's rule: a done agent is stepped with None
+            return
+        if action is None:
+            raise TypeError(f"action: {agent!r} must act now; None is the action of an agent that is done "
+                            "(terminated or truncated)")
+        action = action_index(action)
         i = self._index[agent]
         # an illegal action raises before anything changes (the agent keeps its pending reward)
-        if self.game_state.current_player() == SIMULTANEOUS:
-            self.game_state._check_legal(i, action)
+        if state.current_player() == SIMULTANEOUS:
+            state._check_legal(i, action)
             self._cumulative_rewards[agent] = 0.0
-            self._pending[i] = int(action)  # type: ignore[arg-type]
+            self._pending[i] = action
+            self._acted[agent] += 1
             if len(self._pending) < self.game.num_players:
                 self._clear_rewards()
                 self._select()
                 return
             joint = [self._pending[j] for j in range(self.game.num_players)]
             self._pending = {}
-            self.game_state.apply_joint_action(joint)
+            state.apply_joint_action(joint)
         else:
-            self.game_state.apply_action(action)  # raises IllegalActionError with the reason
+            state.apply_action(action)  # raises IllegalActionError with the reason
             self._cumulative_rewards[agent] = 0.0
-        self._steps += 1
+            self._acted[agent] += 1
         delta = self._reward_deltas()
         index = self._index
         self.rewards = {a: float(delta[index[a]]) for a in self.agents}
-        done = self.game_state.is_terminal()
+        done = state.is_terminal()
         if done:
             self.terminations = {a: True for a in self.agents}
-            self.infos = {a: {"outcome": self.game_state.outcome()} for a in self.agents}
-        elif self.max_steps is not None and self._steps >= self.max_steps:
-            self.truncations = {a: True for a in self.agents}
-            done = True
+            self.infos = {a: {"outcome": state.outcome()} for a in self.agents}
+        else:
+            self._select()
+            if self.max_cycles is not None and self._acted[self.agent_selection] >= self.max_cycles:
+                self.truncations = {a: True for a in self.agents}
+                done = True
         self._accumulate_rewards()
         if done:
             self.agent_selection = self.agents[0]
-        else:
-            self._select()
 
 
 class KernelParallelEnv(_KernelMixin, ParallelEnv):
@@ -186,11 +223,13 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
     Simultaneous states take one action from every agent. In a turn-based state only the
     agent to move acts: its action mask is the legal set, the others' masks are all zero
     and their entries in the action dict are ignored (they may be left out).
+    ``max_cycles`` (optional) truncates the episode after that many calls of ``step()``
+    (each agent is asked once per call); ``max_steps`` is its deprecated former name.
     """
 
-    def __init__(self, game: Game, render_mode: str | None = None, max_steps: int | None = None) -> None:
-        self._init_kernel(game, render_mode)
-        self.max_steps = max_steps
+    def __init__(self, game: Game, render_mode: str | None = None, max_cycles: int | None = None,
+                 max_steps: int | None = None) -> None:
+        self._init_kernel(game, render_mode, max_cycles, max_steps)
         self.agents: list[str] = []
 
     def reset(self, seed: int | None = None, options: dict | None = None):
@@ -200,28 +239,30 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
         return {a: self._obs(a) for a in self.agents}, {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        assert self.game_state is not None, "call reset() first"
-        cur = self.game_state.current_player()
+        state = self._require_state("step")
+        if not self.agents:
+            raise ResetNeeded("the episode is over; call reset()")
+        cur = state.current_player()
         if cur == SIMULTANEOUS:
             missing = [a for a in self.agents if a not in actions]
             if missing:
                 raise ValueError(f"actions: every agent moves now; missing {missing}")
-            self.game_state.apply_joint_action([int(actions[a]) for a in self.possible_agents])
+            state.apply_joint_action([action_index(actions[a]) for a in self.possible_agents])
         elif cur != TERMINAL:
             mover = self.possible_agents[cur]
             if mover not in actions:
                 raise ValueError(f"actions: it is {mover}'s turn; its action is missing")
-            self.game_state.apply_action(actions[mover])
+            state.apply_action(action_index(actions[mover]))
         self._steps += 1
         delta = self._reward_deltas()
-        done = self.game_state.is_terminal()
-        trunc = (not done) and self.max_steps is not None and self._steps >= self.max_steps
+        done = state.is_terminal()
+        trunc = (not done) and self.max_cycles is not None and self._steps >= self.max_cycles
         agents = self.agents
-        obs = {a: self._obs(a) for a in agents}
+        obs = {a: self._obs(a, done or trunc) for a in agents}
         rewards = {a: float(delta[self._index[a]]) for a in agents}
         terms = {a: done for a in agents}
         truncs = {a: trunc for a in agents}
-        infos = {a: ({"outcome": self.game_state.outcome()} if done else {}) for a in agents}
+        infos = {a: ({"outcome": state.outcome()} if done else {}) for a in agents}
         if done or trunc:
             self.agents = []
         return obs, rewards, terms, truncs, infos
@@ -229,17 +270,22 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
 
 def aec_factory(make_game: Callable[..., Game]) -> Callable[..., KernelAECEnv]:
     """Build an ``env(**kwargs)`` factory from a game factory (kwargs: the game's, plus
-    ``render_mode`` and ``max_steps``)."""
+    ``render_mode`` and ``max_cycles``)."""
 
-    def env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-        return KernelAECEnv(make_game(**kwargs), render_mode=render_mode, max_steps=max_steps)
+    def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+            **kwargs: Any) -> KernelAECEnv:
+        return KernelAECEnv(make_game(**kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
 
     return env
 
 
 def parallel_factory(make_game: Callable[..., Game]) -> Callable[..., KernelParallelEnv]:
-    def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-        return KernelParallelEnv(make_game(**kwargs), render_mode=render_mode, max_steps=max_steps)
+    """Build a ``parallel_env(**kwargs)`` factory from a game factory (as :func:`aec_factory`)."""
+
+    def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+                     **kwargs: Any) -> KernelParallelEnv:
+        return KernelParallelEnv(make_game(**kwargs), render_mode=render_mode, max_cycles=max_cycles,
+                                 max_steps=max_steps)
 
     return parallel_env
 
@@ -248,18 +294,24 @@ def pettingzoo_factories(game_cls: type[Game]) -> tuple[Callable[..., Any], Call
     """The module-level ``env()``, ``raw_env()`` and ``parallel_env()`` factories that
     PettingZoo's own environments provide, for a kernel game class: in a game's module,
     ``env, raw_env, parallel_env = pettingzoo_factories(MyGame)``. Keyword arguments
-    configure the game; ``render_mode`` and ``max_steps`` go to the view."""
+    configure the game; ``render_mode`` and ``max_cycles`` go to the view (``max_steps`` is
+    the deprecated former name of ``max_cycles``)."""
 
-    def raw_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-        return KernelAECEnv(game_cls(**kwargs), render_mode=render_mode, max_steps=max_steps)
+    def raw_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+                **kwargs: Any) -> KernelAECEnv:
+        return KernelAECEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
 
-    def env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> AECEnv:
+    def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+            **kwargs: Any) -> AECEnv:
         from pettingzoo.utils import wrappers
 
-        return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, max_steps=max_steps, **kwargs))
+        return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, max_cycles=max_cycles,
+                                                      max_steps=max_steps, **kwargs))
 
-    def parallel_env(render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
-        return KernelParallelEnv(game_cls(**kwargs), render_mode=render_mode, max_steps=max_steps)
+    def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+                     **kwargs: Any) -> KernelParallelEnv:
+        return KernelParallelEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles,
+                                 max_steps=max_steps)
 
     name = getattr(game_cls, "name", game_cls.__name__)
     raw_env.__doc__ = f"The AEC view of {name}, without PettingZoo's order-enforcing wrapper."

@@ -26,12 +26,17 @@ def check_choice(name: str, value: object, allowed: tuple | list) -> object:
     return value
 
 
-def check_float(name: str, value: object, low: float | None = None, high: float | None = None) -> float:
-    """Validate a real parameter within closed bounds."""
+def check_float(name: str, value: object, low: float | None = None, high: float | None = None,
+                finite: bool = True) -> float:
+    """Validate a real parameter within closed bounds; NaN never passes, and an infinite value
+    only with ``finite=False`` (an infinite parameter turns rewards into NaN). Games declare
+    their parameters instead (:mod:`oversight_gym.core.params`)."""
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if finite and v in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
     if v != v or (low is not None and v < low) or (high is not None and v > high):
         raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
     return v

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,6 +30,36 @@ from oversight_gym.core.payoffs import PayoffScheme, ZeroSum
 SIMULTANEOUS = -2
 #: ``current_player()`` of a terminal state.
 TERMINAL = -4
+
+
+#: (height, width, 3) of the default picture of a state (:meth:`State.render_rgb`)
+RGB_SHAPE = (480, 640, 3)
+_RGB_FONT_SIZE = 9  # points at 100 dpi: about 100 columns and 36 lines fit
+
+
+def text_to_rgb(text: str, shape: tuple[int, int, int] = RGB_SHAPE) -> np.ndarray:
+    """``text`` drawn black on white in a monospace font, as an RGB ``uint8`` array of
+    ``shape``. Long lines are wrapped; lines that do not fit are left out, and a last line
+    says how many.
+    Drawn with matplotlib's Agg canvas alone (no window, no global figure state), so the
+    same text gives the same pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    height, width = shape[0], shape[1]
+    dpi = 100
+    line_px = _RGB_FONT_SIZE * dpi / 72 * 1.25
+    char_px = _RGB_FONT_SIZE * dpi / 72 * 0.66  # the font's advance, 0.6 em, rounded up by the rasteriser
+    rows, cols = max(1, int((height - 8) // line_px)), max(8, int((width - 8) // char_px))
+    lines = [part for line in text.splitlines() for part in (textwrap.wrap(line, cols) or [""])]
+    if len(lines) > rows:
+        lines = lines[: rows - 1] + [f"… {len(lines) - rows + 1} more lines"]
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    fig.text(4 / width, 1 - 4 / height, "\n".join(lines), family="DejaVu Sans Mono", size=_RGB_FONT_SIZE,
+             va="top", ha="left", linespacing=1.25, color="black")
+    canvas.draw()
+    return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[:, :, :3])
 
 
 @dataclass(frozen=True)
@@ -233,7 +264,10 @@ class State(abc.ABC):
         return repr(self)
 
     def render_rgb(self) -> np.ndarray:
-        raise NotImplementedError(f"{self.game.name} has no rgb rendering")
+        """A picture of the state, an RGB ``uint8`` array of shape ``RGB_SHAPE``: by default its
+        :meth:`render_text` drawn in a monospace font (so every game has one; families may
+        override it with a real drawing). The same text gives the same pixels."""
+        return text_to_rgb(self.render_text())
 
     # --- search and bookkeeping -----------------------------------------------------
     @abc.abstractmethod

@@ -17,6 +17,12 @@ or a list of such dicts, their union, for parameters that constrain each other::
     ])
 
 Parameters a space leaves out keep their defaults.
+
+Each game declares its parameters (:mod:`oversight_gym.core.params`): type, range, choices,
+when each applies and the constraints between them. A game class holds them as ``PARAMS``
+and checks them itself, so that building the class directly checks the same rules; a
+registration reuses them (or declares ``params=`` for a factory function). :func:`make_game`
+refuses an unknown parameter name, listing the known ones.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import pettingzoo
 
 from oversight_gym.core.aec import KernelAECEnv, KernelParallelEnv
 from oversight_gym.core.game import Game
+from oversight_gym.core.params import Param, Params, defaults_of, validate
 from oversight_gym.core.single_agent import SingleAgentEnv
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_-]*-v\d+$")
@@ -129,6 +136,9 @@ class EnvSpec:
     fast_paths: dict[str, str] = field(default_factory=dict)
     #: batch engines of the game (see :class:`BatchEngine`)
     batch: tuple[BatchEngine, ...] = ()
+    #: the declared parameters when the registration gives them (a factory function); None:
+    #: the game class's own ``PARAMS``, which its constructor checks
+    params: Params | None = None
 
     def batch_engine(self, name: str) -> BatchEngine:
         for engine in self.batch:
@@ -138,6 +148,27 @@ class EnvSpec:
 
     def game_factory(self) -> Callable[..., Game]:
         return resolve(self.game)
+
+    def parameters(self) -> Params | None:
+        """The game's declared parameters: the registration's, else the factory's ``PARAMS``
+        (None: the game declares none, e.g. a plug-in that predates declarations)."""
+        if self.params is not None:
+            return self.params
+        found = getattr(self.game_factory(), "PARAMS", None)
+        return found if isinstance(found, Params) else None
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter's default: the declaration's, the factory's signature, the spec's kwargs."""
+        decl = self.parameters()
+        return {**(decl.defaults if decl else {}), **defaults_of(self.game_factory()), **self.kwargs}
+
+    def validate(self, **kwargs: Any) -> dict[str, Any]:
+        """The full configuration ``kwargs`` make (defaults filled in), checked against the
+        declared parameters without building the game; raises ``ValueError`` naming the parameter."""
+        decl = self.parameters()
+        if decl is None:
+            return {**self.defaults(), **kwargs}
+        return validate(decl, {**self.kwargs, **kwargs}, self.defaults())
 
 
 def resolve(target: Any) -> Any:
@@ -161,6 +192,7 @@ def register(
     space: Space | list[Space] | None = None,
     fast_paths: dict[str, str] | None = None,
     batch: list[BatchEngine] | tuple[BatchEngine, ...] = (),
+    params: Params | dict[str, Param] | None = None,
 ) -> None:
     """Register a game under a versioned id (``family/name-vN``).
 
@@ -168,7 +200,8 @@ def register(
     property tests draw from (see the module docstring); ``fast_paths`` names the compiled
     search paths the family offers for the game (kind -> ``"module:OBJECT"``); ``batch``
     lists its batch engines (:class:`BatchEngine`), which one registry-wide check holds to
-    the kernel.
+    the kernel. ``params`` declares the parameters of a factory function
+    (:mod:`oversight_gym.core.params`); a game class declares its own as ``PARAMS``.
     """
     if not is_versioned_id(id):
         raise ValueError(f"id must look like 'family/name-vN' (lower case), got {id!r}")
@@ -178,8 +211,10 @@ def register(
     names = [e.name for e in batch]
     if len(set(names)) != len(names) or not all(isinstance(e, BatchEngine) for e in batch):
         raise ValueError(f"batch of {id!r}: give BatchEngine objects with distinct names, got {names}")
+    if params is not None and not isinstance(params, Params):
+        params = Params(params)
     spec = EnvSpec(id, game, description, dict(kwargs or {}), _check_space(id, space), dict(fast_paths or {}),
-                   tuple(batch))
+                   tuple(batch), params)
     _REGISTRY[id] = spec
     pettingzoo.register("aec", id, entry_point=lambda **kw: make(id, **kw))
     pettingzoo.register("parallel", id, entry_point=lambda **kw: make_parallel(id, **kw))
@@ -196,20 +231,36 @@ def registered_ids() -> list[str]:
 
 
 def make_game(id: str, **kwargs: Any) -> Game:
-    """The kernel game of ``id`` with the spec's defaults overridden by ``kwargs``."""
+    """The kernel game of ``id`` with the spec's defaults overridden by ``kwargs``.
+
+    The parameters are checked against the game's declaration first: an unknown name is an
+    error listing the known ones. A game class checks the values in its constructor (the
+    same rules as building it directly); a factory function registered with ``params=`` is
+    checked here."""
     s = spec(id)
+    decl = s.parameters()
+    if decl is not None:
+        decl.check_names(kwargs)
+        if s.params is not None:
+            kwargs = {k: v for k, v in s.validate(**kwargs).items() if k in kwargs or k in s.kwargs}
     return s.game_factory()(**{**s.kwargs, **kwargs})
 
 
-def make(id: str, render_mode: str | None = None, max_steps: int | None = None, **kwargs: Any) -> KernelAECEnv:
-    """The PettingZoo AEC view of a registered game."""
-    return KernelAECEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
+def make(id: str, render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
+         **kwargs: Any) -> KernelAECEnv:
+    """The PettingZoo AEC view of a registered game; ``kwargs`` configure the game.
+    ``max_cycles`` truncates the episode once an agent would act more often than that
+    (PettingZoo's keyword; ``max_steps`` is its deprecated former name)."""
+    return KernelAECEnv(make_game(id, **kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
 
 
-def make_parallel(id: str, render_mode: str | None = None, max_steps: int | None = None,
-                  **kwargs: Any) -> KernelParallelEnv:
-    """The PettingZoo Parallel view of a registered game."""
-    return KernelParallelEnv(make_game(id, **kwargs), render_mode=render_mode, max_steps=max_steps)
+def make_parallel(id: str, render_mode: str | None = None, max_cycles: int | None = None,
+                  max_steps: int | None = None, **kwargs: Any) -> KernelParallelEnv:
+    """The PettingZoo Parallel view of a registered game; ``kwargs`` configure the game.
+    ``max_cycles`` truncates the episode after that many calls of ``step()`` (``max_steps``
+    is its deprecated former name)."""
+    return KernelParallelEnv(make_game(id, **kwargs), render_mode=render_mode, max_cycles=max_cycles,
+                             max_steps=max_steps)
 
 
 def make_single_agent(id: str, learner: str, opponents: Any, illegal_action: str = "penalty",

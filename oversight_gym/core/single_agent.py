@@ -1,5 +1,11 @@
 """Gymnasium single-agent view of any kernel game: one learner, the other seats filled
-by given agents (any object following :class:`oversight_gym.core.protocols.Agent`)."""
+by given agents (any object following :class:`oversight_gym.core.protocols.Agent`).
+
+It follows Gymnasium's conventions: ``reset(seed=...)`` takes any non-negative integer
+(numpy integers too); ``step`` takes the action as RL libraries give it (an int, a numpy
+integer, or the 0-d or one-element array of Stable-Baselines3's ``model.predict``), and
+stepping before ``reset()`` or after the episode ended is an error. The rules are those of
+:mod:`oversight_gym.core.view_checks`, shared with the PettingZoo views."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
+from oversight_gym.core.view_checks import ResetNeeded, action_index, check_seed
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
 
@@ -28,7 +35,12 @@ class SingleAgentEnv(gym.Env):
     illegal_action: ``"raise"`` (an :class:`IllegalActionError`) or ``"penalty"`` (the
         episode ends and the learner receives ``illegal_penalty``). The default is
         ``"penalty"`` because RL learners that ignore masks explore illegal actions; the
-        legal set is always in ``observation["action_mask"]``.
+        legal set is always in ``observation["action_mask"]``. An action that is no
+        integer at all (a float, a bool) is a bug in the caller, not a move: it raises
+        ``TypeError`` in both modes.
+    render_mode: ``"ansi"`` (``render()`` returns the text), ``"rgb_array"`` (a picture)
+        or ``"human"`` (the text is printed at every reset and step, as Gymnasium's human
+        mode renders without being asked).
 
     Rewards are the learner's return as it accrues. If the other seats end the game before
     the learner has a move (a seat with no decision in some configuration, such as the
@@ -36,7 +48,7 @@ class SingleAgentEnv(gym.Env):
     one action, a pass (action 0), whose step ends the episode with the learner's return.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"]}
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -75,6 +87,7 @@ class SingleAgentEnv(gym.Env):
         self.action_space = game.action_space(self.learner)
         self.game_state = None
         self._pass_pending = False
+        self._done = False
 
     def _advance(self) -> None:
         """Let the opponents move until it is the learner's turn or the game ends."""
@@ -93,7 +106,7 @@ class SingleAgentEnv(gym.Env):
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        super().reset(seed=check_seed(seed))
         for agent in self.opponents.values():
             if hasattr(agent, "reset"):
                 agent.reset(int(self.np_random.integers(2**31)))
@@ -101,14 +114,20 @@ class SingleAgentEnv(gym.Env):
         self._paid = 0.0  # the learner's return handed out as rewards so far
         self._advance()
         self._pass_pending = self.game_state.is_terminal()
+        self._done = False
+        self._render_human()
         return self._obs(), {}
 
     def step(self, action):
         if self.game_state is None:
-            raise RuntimeError("call reset() before step()")
+            raise ResetNeeded("call reset() before step()")
+        if self._done:
+            raise ResetNeeded("the episode is over (terminated); call reset()")
+        action = action_index(action)
         mask = self._obs()["action_mask"]
-        legal = isinstance(action, int | np.integer) and 0 <= int(action) < len(mask) and mask[int(action)]
+        legal = 0 <= action < len(mask) and bool(mask[action])
         if not legal and self.illegal_action == "penalty":
+            self._done = True
             return self._obs(), float(self.illegal_penalty), True, False, {"illegal_action": True}
         if self._pass_pending:  # the pass step of a seat that had no move
             if not legal:
@@ -122,11 +141,18 @@ class SingleAgentEnv(gym.Env):
         self._advance()
         total = float(self.game_state.returns()[self.learner])
         reward, self._paid = total - self._paid, total
-        done = self.game_state.is_terminal()
+        done = self._done = self.game_state.is_terminal()
         info = {"outcome": self.game_state.outcome()} if done else {}
+        self._render_human()
         return self._obs(), reward, done, False, info
 
+    def _render_human(self) -> None:
+        if self.render_mode == "human":
+            print(self.game_state.render_text())
+
     def render(self):
-        if self.game_state is None or self.render_mode is None:
+        """The ``ansi`` text or the ``rgb_array`` picture of the game now (``None`` in
+        ``human`` mode, which prints at every step, or before ``reset()``)."""
+        if self.game_state is None or self.render_mode in (None, "human"):
             return None
         return self.game_state.render_rgb() if self.render_mode == "rgb_array" else self.game_state.render_text()

@@ -304,6 +304,27 @@ class Param:
             raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}")
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C: what it kept and how to go on."""
+
+    def __init__(self, out: Path, kept: int) -> None:
+        super().__init__(f"interrupted: {kept} finished record(s) are kept in {out}; run the same command "
+                         "again to resume from them")
+        self.out, self.kept = out, kept
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _check_seed(seed: Any) -> int:
+    """A master seed: a non-negative integer (numpy integers too)."""
+    import numpy as np
+
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
 @dataclass
 class Context:
     """What a scenario run gets besides its parameters."""
@@ -365,6 +386,9 @@ class Scenario:
     #: optional ``experiment(params, seed) -> flat record``: one cell of a sweep
     #: (``oversight-gym sweep NAME --grid ...``); ``params`` holds every parameter
     experiment: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
+    #: a scenario of a user's or another package's that means to replace the built-in
+    #: scenario of the same name says so; otherwise the clash is an error
+    override: bool = False
     path: Path | None = None  # the script it was loaded from, for a user's file (set by discovery)
     module: str | None = None  # the module that defines it, for a packaged scenario (set by discovery)
     #: optional ``check(params)``: the rules that tie parameters together (e.g. each truth depth
@@ -391,25 +415,66 @@ class Scenario:
             self.check(params)
         return params
 
+    def default_out(self, params: dict[str, Any], seed: int, quick: bool) -> Path:
+        """The default output folder, keyed by the run's configuration:
+        ``runs/NAME/quick``, ``runs/NAME/full``, or with the options that differ from the
+        mode's defaults, ``runs/NAME/full,images=20,seed=1``; so that runs of different
+        configurations never share a folder."""
+        from oversight_gym.runner.records import run_label
+
+        defaults = self.defaults(quick)
+        changed = [(p.name.replace("_", "-"), p.show(params[p.name]).strip("'\""))
+                   for p in self.params if params[p.name] != defaults[p.name]]
+        if seed != 0:
+            changed.append(("seed", str(seed)))
+        return Path("runs") / self.name / run_label("quick" if quick else "full", changed,
+                                                    self.run_config(params, seed, quick))
+
+    def run_config(self, params: dict[str, Any], seed: int, quick: bool) -> dict[str, Any]:
+        """What a run's results depend on: the folder it writes into holds one of these."""
+        return {"scenario": self.name, "params": params, "seed": seed, "quick": quick}
+
     def execute(self, given: dict[str, Any] | None = None, *, quick: bool = False, seed: int = 0,
-                out: str | Path | None = None, workers: int | None = None, progress: bool = True) -> ScenarioResult:
+                out: str | Path | None = None, workers: int | None = None, progress: bool = True,
+                overwrite: bool = False) -> ScenarioResult:
+        """Run the scenario into ``out`` (default :meth:`default_out`). A folder holding another
+        configuration is refused unless ``overwrite`` (then its content is moved aside); a run
+        of the same configuration resumes. Ctrl-C raises :class:`RunInterrupted`, which says how
+        many records were kept."""
+        from oversight_gym._version import __version__
+        from oversight_gym.runner.episodes import worker_count
+        from oversight_gym.runner.records import RunFolder
+
         params = self.resolve(given or {}, quick)
-        out_dir = Path(out) if out is not None else Path("runs") / self.name
-        ctx = Context(out=out_dir, seed=seed, quick=quick, workers=workers or (os.cpu_count() or 1), progress=progress)
-        started = time.time()
-        result = self.run(params, ctx)
-        if quick:
-            result.notes.append(f"QUICK MODE: {self.quick_note}")
-        meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
-                "seconds": round(time.time() - started, 2)}
-        figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)
-        if figure is not None:
-            result.files.append(figure)
-        summary = ctx.path("summary.json")
-        result.files.append(summary)
-        summary.write_text(json.dumps({**meta, **result.summary()}, indent=2, default=str))
-        ctx.path("run.json").write_text(json.dumps(meta, indent=2, default=str))
-        return result
+        seed = _check_seed(seed)
+        n_workers = worker_count(workers)
+        out_dir = Path(out) if out is not None else self.default_out(params, seed, quick)
+        folder = RunFolder(out_dir, self.run_config(params, seed, quick), overwrite=overwrite)
+        try:
+            if folder.moved_to is not None:
+                print(f"{out_dir}: the previous results were moved to {folder.moved_to}", file=sys.stderr)
+            ctx = Context(out=out_dir, seed=seed, quick=quick, workers=n_workers, progress=progress)
+            started = time.time()
+            try:
+                result = self.run(params, ctx)
+            except KeyboardInterrupt:
+                kept = folder.records_kept()
+                folder.write(status="interrupted", version=__version__)
+                raise RunInterrupted(out_dir, kept) from None
+            if quick:
+                result.notes.append(f"QUICK MODE: {self.quick_note}")
+            meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
+                    "seconds": round(time.time() - started, 2)}
+            figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)
+            if figure is not None:
+                result.files.append(figure)
+            summary = ctx.path("summary.json")
+            result.files.append(summary)
+            summary.write_text(json.dumps({**meta, **result.summary()}, indent=2, default=str))
+            folder.write(status="complete", seconds=meta["seconds"], version=__version__, workers=n_workers)
+            return result
+        finally:
+            folder.close()
 
     # --- command line ---------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -422,8 +487,14 @@ class Scenario:
             parser.add_argument(p.option, **kw)
         parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
         parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-        parser.add_argument("--out", default=None, help=f"output folder (default runs/{self.name})")
-        parser.add_argument("--workers", type=int, default=None, help="processes to use (default: all cores)")
+        parser.add_argument("--out", default=None,
+                            help=f"output folder (default runs/{self.name}/ and a name made of the mode and the "
+                                 "options that differ from its defaults, e.g. quick or full,seed=1)")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="if the output folder holds another configuration, move its content aside "
+                                 "(to NAME.old-N) and start again, instead of refusing")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="processes to use (default: all cores; at most the cores there are)")
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     def main(self, argv: list[str] | None = None) -> int:
@@ -435,7 +506,10 @@ class Scenario:
         given = {p.name: getattr(args, p.name) for p in self.params}
         try:
             result = self.execute(given, quick=args.quick, seed=args.seed, out=args.out, workers=args.workers,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress, overwrite=args.overwrite)
+        except RunInterrupted as e:
+            print(f"\n{parser.prog}: {e}", file=sys.stderr)
+            return 130
         except ValueError as e:
             parser.error(str(e))
         except ImportError as e:  # an optional extra the scenario needs is not installed
@@ -516,27 +590,54 @@ def _entry_point_scenarios() -> list[Scenario]:
     return found
 
 
-def discover_scenarios() -> dict[str, Scenario]:
-    """Name -> scenario: the registered packages' (the built-in ones first), those other
-    installed packages add through the ``oversight_gym.scenarios`` entry-point group, and
-    user scripts (``scenarios/*.py`` defining ``SCENARIO``, see :func:`scenario_dirs`).
-    The first scenario found under a name is kept."""
-    found: dict[str, Scenario] = {}
-    for package in _PACKAGES:
-        for sc in _from_module(importlib.import_module(package)):
-            found.setdefault(sc.name, sc)
-    for sc in _entry_point_scenarios():
-        found.setdefault(sc.name, sc)
+def _user_scenarios() -> list[Scenario]:
+    """The scenarios of users' script folders; a script that fails to load (a syntax error, an
+    import that fails, no ``SCENARIO``) is skipped with a warning naming its file, so that one
+    broken script does not break the others."""
+    import warnings
+
+    found = []
     for d in scenario_dirs():
         for path in sorted(d.glob("*.py")):
             if path.name.startswith("_"):
                 continue
             try:
-                sc = load_scenario_file(path)
-            except ImportError:
-                continue
-            found.setdefault(sc.name, sc)
+                found.append(load_scenario_file(path))
+            except Exception as err:  # noqa: BLE001 - any failure of a user's script
+                where = f" (line {err.lineno})" if isinstance(err, SyntaxError) and err.lineno else ""
+                warnings.warn(f"scenario script {path}{where} was skipped: {type(err).__name__}: "
+                              f"{getattr(err, 'msg', None) or err}", stacklevel=2)
     return found
+
+
+def discover_scenarios() -> dict[str, Scenario]:
+    """Name -> scenario: the registered packages' (the built-in ones first), those other
+    installed packages add through the ``oversight_gym.scenarios`` entry-point group, and
+    user scripts (``scenarios/*.py`` defining ``SCENARIO``, see :func:`scenario_dirs`).
+
+    A name already taken is an error (:class:`ValueError` naming both), unless the later
+    scenario sets ``override=True``; then it replaces the earlier one."""
+    found: dict[str, Scenario] = {}
+
+    def add(sc: Scenario) -> None:
+        if sc.name in found and found[sc.name] is not sc and not sc.override:
+            raise ValueError(f"{_origin(sc)} defines scenario {sc.name!r}, a name {_origin(found[sc.name])} "
+                             "already uses; rename it, or set override=True in its Scenario(...) to replace "
+                             "the other")
+        found[sc.name] = sc
+
+    for package in _PACKAGES:
+        for sc in _from_module(importlib.import_module(package)):
+            add(sc)
+    for sc in [*_entry_point_scenarios(), *_user_scenarios()]:
+        add(sc)
+    return found
+
+
+def _origin(sc: Scenario) -> str:
+    if sc.path is not None:
+        return f"scenario script {sc.path}"
+    return f"module {sc.module}" if sc.module else "a scenario"
 
 
 def get_scenario(name: str) -> Scenario:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,11 @@ from oversight_gym.runner.records import RecordFile, read_results, record_key
 from oversight_gym.runner.scenario import Scenario, parse_value
 
 BACKENDS = ("inprocess", "processes", "ray")
+#: most cells one sweep may hold: beyond this the plan alone takes minutes to build, and a
+#: results file of this many records is better split by grid
+MAX_CELLS = 200_000
+#: formats ``export_records`` writes, by suffix
+EXPORT_SUFFIXES = (".csv", ".parquet")
 #: fields every record carries besides the parameters, the seed and the experiment's own
 TIMING_FIELDS = ("seconds", "version")
 
@@ -101,26 +105,54 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
     ([2, 3, 4], [0, 1, 2], [5, 1])
     """
     if isinstance(text, int):
-        seeds = list(range(text))
+        seeds = _seed_range(0, text, text)
     elif isinstance(text, str):
         t = text.strip()
         try:
             if "," in t:
                 seeds = [int(s) for s in t.split(",") if s.strip()]
+                bounds = None
             elif "-" in t[1:]:
                 lo, hi = t[0] + t[1:].split("-", 1)[0], t[1:].split("-", 1)[1]
-                seeds = list(range(int(lo), int(hi) + 1))
+                bounds = (int(lo), int(hi) + 1)
             else:
-                seeds = list(range(int(t)))
+                bounds = (0, int(t))
         except ValueError:
             raise ValueError(f"seeds: expected N, LO-HI or a comma list of integers, got {text!r}") from None
+        if bounds is not None:
+            seeds = _seed_range(*bounds, text)
     else:
         seeds = [int(s) for s in text]
+    if len(seeds) > MAX_CELLS:
+        raise ValueError(f"seeds: {text!r} gives {len(seeds):,} seeds; a sweep holds at most {MAX_CELLS:,} cells "
+                         "(grid points times seeds)")
     if not seeds:
         raise ValueError(f"seeds: no seeds in {text!r}")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds: repeated seeds in {text!r}")
     return seeds
+
+
+def _seed_range(lo: int, hi: int, text: Any) -> list[int]:
+    if lo < 0:
+        raise ValueError(f"seeds: seeds are non-negative integers, got {text!r}")
+    if hi - lo > MAX_CELLS:
+        raise ValueError(f"seeds: {text!r} gives {hi - lo:,} seeds; a sweep holds at most {MAX_CELLS:,} cells "
+                         "(grid points times seeds)")
+    return list(range(lo, hi))
+
+
+def check_export(out: str | Path | None) -> Path | None:
+    """``out`` if it names a format ``export_records`` writes (checked before a sweep runs,
+    not after)."""
+    if out is None:
+        return None
+    out = Path(out)
+    if out.suffix not in EXPORT_SUFFIXES:
+        raise ValueError(f"--export must end in {' or '.join(EXPORT_SUFFIXES)}, got {out.name!r}")
+    if out.is_dir():
+        raise ValueError(f"--export {out} is a folder; give a file name ending in .csv or .parquet")
+    return out
 
 
 # --- cells ------------------------------------------------------------------------------------
@@ -173,15 +205,17 @@ def strip_timing(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: Any = 1, *,
               fixed: Mapping[str, Any] | None = None, results: str | Path | None = None,
               backend: str = "inprocess", workers: int | None = None, address: str | None = None,
-              progress: bool = True, name: str | None = None) -> list[dict[str, Any]]:
+              progress: bool = True, name: str | None = None, overwrite: bool = False) -> list[dict[str, Any]]:
     """Run ``experiment`` on every grid cell for every seed; return the records in grid order
     (cells in :func:`expand_grid` order, seeds in the order given within each cell).
 
     ``fixed`` parameters are passed to every cell but not stored in the records (they are
     stored once, in the results file's header). With ``results``, records are appended
     as they finish and cells already in the file are not run again; the file's header
-    holds ``name`` and ``fixed``, and a file written for another experiment or other fixed
-    parameters is moved aside (``.old``), never mixed.
+    holds ``name`` and ``fixed`` (and, as its plan, the grid and seeds asked for, which
+    ``report`` compares with what the file holds); a file written for another experiment or
+    other fixed parameters is refused (``overwrite=True`` moves it aside under a unique
+    name), never mixed. One sweep at a time writes a file: a second is refused.
 
     For ``"processes"`` and ``"ray"`` the experiment must be picklable: a module-level
     function, or a :class:`ScenarioExperiment`.
@@ -190,6 +224,9 @@ def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: 
     seed_list = parse_seeds(seeds)
     fixed = dict(fixed or {})
     points = expand_grid(grid) if grid else [{}]
+    if len(points) * len(seed_list) > MAX_CELLS:
+        raise ValueError(f"the grid has {len(points):,} points and {len(seed_list):,} seeds: "
+                         f"{len(points) * len(seed_list):,} cells; a sweep holds at most {MAX_CELLS:,}")
     overlap = set(fixed) & set(points[0])
     if overlap:
         raise ValueError(f"fixed and grid both set {sorted(overlap)}")
@@ -201,7 +238,9 @@ def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: 
     store = None
     done: dict[tuple, dict[str, Any]] = {}
     if results is not None:
-        store = RecordFile(results, {"experiment": label, "fixed": fixed, "keys": list(key_fields)}, key_fields)
+        plan = {"grid": {k: list(v) for k, v in (grid or {}).items()}, "seeds": seed_list}
+        store = RecordFile(results, {"experiment": label, "fixed": fixed, "keys": list(key_fields)}, key_fields,
+                           overwrite=overwrite, plan=plan)
         for r in store.records:
             done[store.key(r)] = r
     # a cell's key as read back from the file (the JSON round trip makes tuples lists, etc.)
@@ -234,20 +273,24 @@ def run_sweep(experiment: Experiment, grid: Mapping[str, Sequence[Any]], seeds: 
     finally:
         if bar is not None:
             bar.close()
+        if store is not None:
+            store.close()
     return [out[c.index] for c in cells]
 
 
 def _run_processes(experiment: Experiment, cells: list[Cell], workers: int | None,
                    handle: Callable[[int, dict[str, Any]], None]) -> None:
-    from oversight_gym.runner.episodes import run_parallel
+    from oversight_gym.runner.episodes import run_parallel, worker_count
 
-    n = workers or os.cpu_count() or 1
+    n = worker_count(workers)
     run_parallel(_call_packed, [(experiment, c) for c in cells], workers=n,
                  on_result=lambda res: handle(*res), progress=False)
 
 
 def _run_ray(experiment: Experiment, cells: list[Cell], workers: int | None, address: str | None,
              handle: Callable[[int, dict[str, Any]], None]) -> None:
+    from oversight_gym.runner.episodes import worker_count
+
     try:
         import ray
     except ImportError:
@@ -257,7 +300,7 @@ def _run_ray(experiment: Experiment, cells: list[Cell], workers: int | None, add
         if address is not None:
             ray.init(address=address, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=worker_count(workers), include_dashboard=False, log_to_driver=False)
         started_here = True
     try:
         remote = ray.remote(num_cpus=1)(_ray_call)
@@ -318,7 +361,8 @@ def export_records(records_or_path: str | Path | list[dict[str, Any]], out: str 
         keys = list(config.get("keys", []))
     else:
         records = list(records_or_path)
-    out = Path(out)
+    out = check_export(out)
+    assert out is not None
     out.parent.mkdir(parents=True, exist_ok=True)
     cols = list(keys)  # parameters and seed first, the experiment's fields, then timing
     for r in records:
@@ -337,6 +381,4 @@ def export_records(records_or_path: str | Path | list[dict[str, Any]], out: str 
             raise ImportError("Parquet export needs pyarrow: pip install 'oversight-gym[ray]' or pyarrow") from None
         table = pa.Table.from_pylist([{c: r.get(c) for c in cols} for r in records])
         pq.write_table(table, out)
-    else:
-        raise ValueError(f"out must end in .csv or .parquet, got {out.name!r}")
     return out

@@ -95,10 +95,14 @@ def _match_key(assignment: Sequence[int], repetition: int) -> str:
 
 def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 10, *, seed: int = 0,
                    game_kwargs: dict[str, Any] | None = None, workers: int = 1, results: str | Path | None = None,
-                   progress: bool = True) -> TournamentResult:
-    """Play every seat assignment of ``entrants`` on ``env_id``, ``repetitions`` times each."""
+                   progress: bool = True, overwrite: bool = False) -> TournamentResult:
+    """Play every seat assignment of ``entrants`` on ``env_id``, ``repetitions`` times each.
+
+    With ``results``, matches are appended to that file as they finish and a tournament run
+    again resumes; a file of another tournament is refused unless ``overwrite`` (see
+    :class:`~oversight_gym.runner.records.RecordFile`)."""
     from oversight_gym.core.registry import make_game
-    from oversight_gym.runner.episodes import run_parallel
+    from oversight_gym.runner.episodes import run_parallel, worker_count
     from oversight_gym.runner.records import RecordFile
 
     entrants = list(entrants)
@@ -108,6 +112,7 @@ def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 
     if len(set(labels)) != len(labels):
         raise ValueError(f"entrants: labels must be distinct, got {labels}")
     repetitions = check_int("repetitions", repetitions, 1)
+    workers = worker_count(workers, "workers")
     game_kwargs = dict(game_kwargs or {})
     game = make_game(env_id, **game_kwargs)  # validates the configuration early
     seats = game.player_names
@@ -119,15 +124,20 @@ def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 
               "seed": rep_seeds[r], "entrants": [entrants[i].config() for i in a]}
              for a in assignments for r in range(repetitions)]
     store = None
+    planned = len(tasks)
     if results is not None:
         config = {"env_id": env_id, "game_kwargs": game_kwargs, "entrants": [e.config() for e in entrants],
-                  "seed": seed}
-        store = RecordFile(results, json.loads(json.dumps(config, default=str)), ("match",))
+                  "seed": seed, "repetitions": repetitions}
+        store = RecordFile(results, json.loads(json.dumps(config, default=str)), ("match",), overwrite=overwrite)
         done = {k[0] for k in store.done()}
         tasks = [t for t in tasks if _match_key(t["assignment"], t["repetition"]) not in done]
-    new = run_parallel(_match, tasks, workers=workers, on_result=store.append if store else None,
-                       progress=progress, desc="matches")
-    records = list(store.records) if store is not None else new
+    try:
+        new = run_parallel(_match, tasks, workers=workers, on_result=store.append if store else None,
+                           progress=progress, desc="matches", done=planned - len(tasks))
+        records = list(store.records) if store is not None else new
+    finally:
+        if store is not None:
+            store.close()
     return TournamentResult(env_id, list(seats), entrants, repetitions, records)
 
 

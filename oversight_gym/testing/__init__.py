@@ -1,7 +1,7 @@
 """Property testing for users' own environments, judges, protocols and agents.
 
 * :mod:`oversight_gym.testing.checks` (exported here): checks of the environment
-  contract, determinism, zero-sum returns and single-agent views, each raising
+  contract, determinism, zero-sum returns, truncation and single-agent views, each raising
   ``AssertionError`` with a message that says what differed and where;
 * :mod:`oversight_gym.testing.strategies`: hypothesis strategies for seeds, game
   configurations, agents and policies.
@@ -23,12 +23,14 @@ from oversight_gym.testing.checks import (
     check_batch_engine,
     check_determinism,
     check_env_contract,
+    check_max_cycles,
     check_single_agent_view,
     check_zero_sum,
+    pettingzoo_module,
     rollout,
 )
 
 __all__ = [
-    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_single_agent_view",
-    "check_zero_sum", "rollout",
+    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_max_cycles",
+    "check_single_agent_view", "check_zero_sum", "pettingzoo_module", "rollout",
 ]

@@ -11,7 +11,10 @@ it is for every environment made by ``oversight_gym.make``.
   whole episodes (PettingZoo's ``parallel_seed_test`` stops after one step);
 * :func:`check_zero_sum`: cumulative returns sum to zero at every step;
 * :func:`check_single_agent_view`: Gymnasium's ``check_env`` plus random episodes;
-* :func:`check_batch_engine`: a batch engine registered with a game agrees with the kernel.
+* :func:`check_max_cycles`: ``max_cycles`` truncates where PettingZoo's convention says;
+* :func:`check_batch_engine`: a batch engine registered with a game agrees with the kernel;
+* :func:`pettingzoo_module`: a registered game as the module-like object (``env()``,
+  ``parallel_env()``) that PettingZoo's own tests (``max_cycles_test``) take.
 
 Example::
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,15 +43,16 @@ from typing import Any
 import gymnasium
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils import BaseParallelWrapper, BaseWrapper
 
 from oversight_gym.core.episode import ask
 from oversight_gym.core.errors import IllegalActionError
 from oversight_gym.core.game import TERMINAL, State
-from oversight_gym.core.registry import is_versioned_id, make, resolve, spec
+from oversight_gym.core.registry import is_versioned_id, make, make_parallel, resolve, spec
 
 __all__ = [
-    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_single_agent_view",
-    "check_zero_sum", "rollout",
+    "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_max_cycles",
+    "check_single_agent_view", "check_zero_sum", "pettingzoo_module", "rollout",
 ]
 
 EnvFn = Callable[[], AECEnv] | str
@@ -711,3 +716,196 @@ def check_batch_engine(env_id: str, engine: str, config: Mapping[str, Any], seed
             raise AssertionError(f"{where}: field {name!r} has mean {x.mean():.4f} over {n} kernel episodes and "
                                  f"{y.mean():.4f} over {m} engine episodes, more than {sigmas} standard errors "
                                  f"({se:.4f}) apart")
+
+
+# --- PettingZoo's module-level tests, and truncation ------------------------------------
+class _MaskedSampling(gymnasium.spaces.Discrete):
+    """A ``Discrete`` action space whose ``sample()`` without a mask draws from the agent's
+    current action mask: PettingZoo's ``max_cycles_test`` and ``parallel_seed_test`` sample
+    unmasked actions, which a game with rules would reject as illegal moves."""
+
+    def __init__(self, space: gymnasium.spaces.Discrete, current_mask: Callable[[], np.ndarray]) -> None:
+        super().__init__(int(space.n), start=int(space.start))
+        self._current_mask = current_mask
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.int64:
+        if mask is None and probability is None:
+            mask = np.asarray(self._current_mask(), dtype=np.int8)
+        return super().sample(mask, probability)
+
+
+class _MaskedSamplingAEC(BaseWrapper):
+    """An AEC env whose action spaces sample legal moves and whose unseeded resets use ``seed``."""
+
+    def __init__(self, env: AECEnv, seed: int) -> None:
+        super().__init__(env)
+        self._seed = seed
+        self._spaces = {a: _MaskedSampling(env.action_space(a), lambda a=a: self.env.observe(a)["action_mask"])
+                        for a in env.possible_agents}
+        for i, space in enumerate(self._spaces.values()):
+            space.seed(seed + i)
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Discrete:
+        return self._spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        super().reset(seed=self._seed if seed is None else seed, options=options)
+
+
+class _MaskedSamplingParallel(BaseParallelWrapper):
+    """The Parallel counterpart of :class:`_MaskedSamplingAEC` (masks from the last observations)."""
+
+    def __init__(self, env: ParallelEnv, seed: int) -> None:
+        super().__init__(env)
+        self._seed = seed
+        self._obs: dict[str, Any] = {}
+        self._spaces = {a: _MaskedSampling(env.action_space(a), lambda a=a: self._obs[a]["action_mask"])
+                        for a in env.possible_agents}
+        for i, space in enumerate(self._spaces.values()):
+            space.seed(seed + i)
+
+    def action_space(self, agent: str) -> gymnasium.spaces.Discrete:
+        return self._spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> Any:
+        self._obs, infos = self.env.reset(seed=self._seed if seed is None else seed, options=options)
+        return self._obs, infos
+
+    def step(self, actions: dict[str, Any]) -> Any:
+        out = self.env.step(actions)
+        self._obs = out[0]
+        return out
+
+
+def pettingzoo_module(env_id: str, seed: int = 0, **kwargs: Any) -> types.SimpleNamespace:
+    """A registered game as the module-like object PettingZoo's own tests take: ``env(**kw)``
+    and ``parallel_env(**kw)`` (``kw``: ``render_mode``, ``max_cycles``) build its AEC and
+    Parallel views configured with ``kwargs``.
+
+    Two changes make PettingZoo's tests play the game by its rules and reproducibly: an
+    action space's ``sample()`` without a mask draws from the agent's current action mask
+    (``max_cycles_test`` and ``parallel_seed_test`` sample unmasked actions, which a game
+    with rules rejects), and a ``reset()`` without a seed uses ``seed``; the spaces are
+    seeded from it too.
+
+    >>> from pettingzoo.test import max_cycles_test
+    >>> from oversight_gym.testing import pettingzoo_module
+    >>> max_cycles_test(pettingzoo_module("collusion/pricing-v0", horizon=12))
+    """
+    spec(env_id)  # KeyError naming the registered ids
+
+    def env(**view: Any) -> AECEnv:
+        return _MaskedSamplingAEC(make(env_id, **view, **kwargs), seed)
+
+    def parallel_env(**view: Any) -> ParallelEnv:
+        return _MaskedSamplingParallel(make_parallel(env_id, **view, **kwargs), seed)
+
+    return types.SimpleNamespace(__name__=env_id, env=env, raw_env=env, parallel_env=parallel_env)
+
+
+def _aec_turns(env: AECEnv, limit: int) -> tuple[list[str], bool, bool]:
+    """Play ``env`` from ``reset()`` with its own (masked) action sampling; the agents who
+    acted, in order, and whether the episode ended in termination and in truncation."""
+    env.reset()
+    turns: list[str] = []
+    terminated = truncated = False
+    for agent in env.agent_iter(limit):
+        _, _, term, trunc, _ = env.last()
+        if term or trunc:
+            terminated, truncated = terminated or term, truncated or trunc
+            env.step(None)
+            continue
+        turns.append(agent)
+        env.step(env.action_space(agent).sample())
+    return turns, terminated, truncated
+
+
+def _expected_turns(turns: list[str], max_cycles: int) -> tuple[list[str], bool]:
+    """The prefix of an untruncated episode's turns that ``max_cycles`` allows, and whether
+    it cuts the episode short: it stops before any agent's ``max_cycles + 1``-th turn."""
+    counts: dict[str, int] = {}
+    for t, agent in enumerate(turns):
+        if counts.get(agent, 0) == max_cycles:
+            return turns[:t], True
+        counts[agent] = counts.get(agent, 0) + 1
+    return turns, False
+
+
+def check_max_cycles(module: Any, cycles: Sequence[int] = (1, 2, 3), limit: int = 10_000) -> None:
+    """``max_cycles`` truncates as PettingZoo's convention says, in both views.
+
+    ``module`` has ``env(max_cycles=...)`` and ``parallel_env(max_cycles=...)`` whose action
+    spaces sample legal moves reproducibly (:func:`pettingzoo_module`). For each value in
+    ``cycles``, against the same game played without a bound:
+
+    * AEC: the turns are the untruncated episode's, cut just before any agent would act for
+      the ``max_cycles + 1``-th time, so no agent acts more often; the episode is truncated
+      (every agent, none terminated) exactly when it is cut short, and then every agent's
+      action mask is empty;
+    * Parallel: the episode lasts ``min(max_cycles, its untruncated length)`` calls of
+      ``step()``, truncated (every agent) exactly when cut short, with empty action masks.
+
+    >>> from oversight_gym.testing import check_max_cycles, pettingzoo_module
+    >>> check_max_cycles(pettingzoo_module("debate/pixels-v0", pixels=4, judge_steps=300))
+    """
+    label = getattr(module, "__name__", "env")
+    with _quiet():
+        full, _, _ = _aec_turns(module.env(), limit)
+        par_len = _parallel_length(module.parallel_env(), limit)[0]
+    for k in cycles:
+        where = f"{label}, max_cycles={k}"
+        expected, cut = _expected_turns(full, k)
+        env = module.env(max_cycles=k)
+        with _quiet():
+            env.reset()
+            turns: list[str] = []
+            for agent in env.agent_iter(limit):
+                _, _, term, trunc, _ = env.last()
+                if term or trunc:
+                    if trunc:
+                        _check_truncated_aec(env, where, len(turns))
+                    env.step(None)
+                    continue
+                turns.append(agent)
+                env.step(env.action_space(agent).sample())
+        if turns != expected:
+            raise AssertionError(f"{where}: the agents acted in the order {turns}; without a bound they act "
+                                 f"{full}, so max_cycles={k} allows {expected} (no agent acts more than {k} times)")
+        state = _kernel_state(env)
+        if state is not None and cut == state.is_terminal():
+            raise AssertionError(f"{where}: after {len(turns)} turns the game should "
+                                 + ("be cut short by truncation" if cut else "end by its own rules"))
+        with _quiet():
+            steps, term, trunc, masks = _parallel_length(module.parallel_env(max_cycles=k), limit)
+        if steps != min(k, par_len):
+            raise AssertionError(f"{where}: the Parallel view lasted {steps} steps; it lasts {par_len} without "
+                                 f"a bound, so it must last {min(k, par_len)}")
+        if trunc != (k < par_len) or term != (k >= par_len):
+            raise AssertionError(f"{where}: the Parallel view ended with terminations {term}, truncations {trunc} "
+                                 f"after {steps} of its {par_len} steps")
+        if trunc and any(np.any(m) for m in masks):
+            raise AssertionError(f"{where}: the Parallel view truncated the episode but left legal actions in "
+                                 "the final action masks")
+
+
+def _check_truncated_aec(env: AECEnv, where: str, turns: int) -> None:
+    if not all(env.truncations.values()) or any(env.terminations.values()):
+        raise AssertionError(f"{where}: after {turns} turns, truncation must end the episode for every agent and "
+                             f"terminate none: truncations {env.truncations}, terminations {env.terminations}")
+    for a in env.agents:
+        mask = _mask_of(env.observe(a), env.infos.get(a, {}))
+        if mask is not None and np.any(mask):
+            raise AssertionError(f"{where}: {a!r} is truncated but its action mask still offers "
+                                 f"{np.flatnonzero(mask).tolist()}")
+
+
+def _parallel_length(env: ParallelEnv, limit: int) -> tuple[int, bool, bool, list[np.ndarray]]:
+    """Steps of one episode of ``env`` (actions from its own sampling), whether every agent
+    ended terminated / truncated, and the final action masks."""
+    env.reset()
+    steps, terms, truncs, obs = 0, {}, {}, {}
+    while env.agents and steps < limit:
+        obs, _, terms, truncs, _ = env.step({a: env.action_space(a).sample() for a in env.agents})
+        steps += 1
+    masks = [m for m in (_mask_of(o, {}) for o in obs.values()) if m is not None]
+    return steps, bool(terms) and all(terms.values()), bool(truncs) and all(truncs.values()), masks

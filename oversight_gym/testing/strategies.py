@@ -7,6 +7,9 @@ examples on the property, not on rejected draws:
 * :func:`game_kwargs`: configurations of a registered game, drawn from the parameter
   space its registration declares (``register(..., space=...)``); :func:`batch_configs`
   those of a batch engine registered with a game;
+* :func:`wild_values` and :func:`fuzz_kwargs`: values of a declared parameter in range, on
+  and past its bounds, infinite, NaN, of the wrong type and huge, for fuzzing a game's
+  validation (:mod:`oversight_gym.core.params`);
 * :func:`agents`: seeded scripted agents that play from observations alone;
 * :func:`policies`: shrinkable policies that pick among the legal actions, so a
   failing game shrinks to the simplest line of play that breaks it.
@@ -36,10 +39,12 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from oversight_gym.core import params as P
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.core.registry import spec
 
-__all__ = ["ChoicePolicy", "agents", "batch_configs", "game_kwargs", "policies", "seeds", "space_kwargs"]
+__all__ = ["ChoicePolicy", "agents", "batch_configs", "fuzz_kwargs", "game_kwargs", "policies", "seeds",
+           "space_kwargs", "wild_values"]
 
 #: Largest seed drawn (numpy and PettingZoo accept any non-negative int; 32 bits is plenty).
 MAX_SEED = 2**32 - 1
@@ -126,8 +131,9 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
     restricts the draw to the branches of the space that admit it (``precommit=False``
     selects the pixel debate's branch without precommit); a value that no branch declares
     is taken as given in every branch, and then the caller answers for its validity.
-    Parameter names that the game does not take raise ``ValueError``. The draw shrinks
-    towards the first value of each list.
+    Parameter names that the game does not take raise ``ValueError``. A drawn parameter
+    that does not apply once ``fixed`` is taken into account (its declared ``when=`` is
+    false) is left out. The draw shrinks towards the first value of each list.
 
     >>> from hypothesis import given, settings
     >>> import oversight_gym
@@ -153,7 +159,19 @@ def game_kwargs(env_id: str, **fixed: Any) -> SearchStrategy[dict[str, Any]]:
         for k, v in fixed.items():
             parts[k] = v if isinstance(v, SearchStrategy) else st.just(v)
         options.append(st.fixed_dictionaries(parts))
-    return st.one_of(options)
+    decl = s.parameters()
+    if decl is None:
+        return st.one_of(options)
+    defaults = s.defaults()
+
+    def applicable(kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Drop the drawn parameters that the fixed ones make inapplicable (a space's
+        ``judge_hidden`` once ``judge=`` is fixed): giving them would be an error."""
+        config = {**defaults, **kwargs}
+        return {k: v for k, v in kwargs.items() if k in fixed or k not in decl.params
+                or decl.params[k].when is None or decl.params[k].when(config)}
+
+    return st.one_of(options).map(applicable)
 
 
 def agents(names: Sequence[str] | None = None, *, env_id: str | None = None,
@@ -245,3 +263,77 @@ def policies(max_moves: int = 128) -> SearchStrategy[ChoicePolicy]:
     ...     assert policy.act(None, [0, 1, 1]) in (1, 2)
     """
     return st.lists(st.integers(min_value=0, max_value=2**16), max_size=max_moves).map(ChoicePolicy)
+
+
+#: values of no declared type: each parameter must refuse them (unless it accepts anything)
+_ALIENS = (None, "bogus", [], {}, object())
+
+
+def _wild_numbers(low: float | None, high: float | None, integer: bool) -> SearchStrategy[Any]:
+    """Numbers in a range, on and just past its bounds, far past them, and huge."""
+    lo = -1e6 if low is None else low
+    hi = lo + 1e6 if high is None else high
+    edges = [v for v in (low, high) if v is not None]
+    if integer:
+        inside = st.integers(int(lo), int(min(hi, lo + 16)))  # small sizes: games stay cheap
+        past = [int(v) + d for v in edges for d in (-1, 1)]
+        huge = [10**6, 10**12, 2**63, -1, -(10**12)]
+        odd = [2.5, float(lo), float("nan"), True, np.int64(int(lo)), str(int(lo))]
+    else:
+        inside = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+        past = [v + d for v in edges for d in (-1e-9, 1e-9, -1.0, 1.0)]
+        huge = [1e300, -1e300, 1e12, -1.0]
+        odd = [float("inf"), float("-inf"), float("nan"), True, np.float32(lo), np.int64(int(lo)), str(lo)]
+    return st.one_of(inside, st.sampled_from(edges or [lo]), st.sampled_from(past or [lo - 1]),
+                     st.sampled_from(huge), st.sampled_from(odd))
+
+
+def wild_values(param: P.Param, valid: Sequence[Any] = ()) -> SearchStrategy[Any]:
+    """Values for fuzzing one declared parameter (see :mod:`oversight_gym.core.params`): in range,
+    on the bounds and just past them, far past them, infinite, NaN, negative, of the wrong
+    type (a bool for an int, a string for a number) and huge; ``valid`` adds known-good values
+    (e.g. those a registration's space declares). Most draws are invalid: the property is that
+    the game refuses them by name or plays them to the end."""
+    parts: list[SearchStrategy[Any]] = [st.sampled_from(_ALIENS)]
+    if valid:
+        parts.append(st.sampled_from(list(valid)))
+    if isinstance(param, P.Int):
+        parts.append(_wild_numbers(param.low, param.high, integer=True))
+    elif isinstance(param, P.Real):
+        numbers = _wild_numbers(param.low, param.high, integer=False)
+        parts.append(numbers)
+        if isinstance(param, P.Reals):
+            parts.append(st.lists(numbers, min_size=0, max_size=4))
+    elif isinstance(param, P.Choice):
+        parts.append(st.sampled_from(param.values))
+        parts.append(st.sampled_from([1, True, "X", *(str(v).upper() for v in param.values)]))
+    elif isinstance(param, P.Bool):
+        parts.append(st.sampled_from([True, False, np.bool_(True), 0, 1, "yes"]))
+    elif isinstance(param, P.Text):
+        parts.append(st.sampled_from(["", "no-such-name", "a:b,c=", 3]))
+    return st.one_of(parts)
+
+
+def fuzz_kwargs(env_id: str, max_changed: int = 2) -> SearchStrategy[tuple[dict[str, Any], list[str]]]:
+    """``(kwargs, changed)``: a valid configuration of ``env_id`` drawn from its declared space,
+    with up to ``max_changed`` declared parameters (``changed``) replaced by :func:`wild_values`.
+    Needs the game's declared parameters (``PARAMS`` or ``register(..., params=...)``)."""
+    s = spec(env_id)
+    decl = s.parameters()
+    if decl is None:
+        raise ValueError(f"{env_id} declares no parameters to fuzz")
+    valid: dict[str, list[Any]] = {}
+    for branch in s.space:
+        for k, dim in branch.items():
+            vals = list(range(dim[0], dim[1] + 1)) if isinstance(dim, tuple) else dim
+            valid.setdefault(k, []).extend(vals)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
+        kwargs = dict(draw(space_kwargs(s.space)))
+        changed = draw(st.lists(st.sampled_from(decl.names), min_size=1, max_size=max_changed, unique=True))
+        for name in changed:
+            kwargs[name] = draw(wild_values(decl.params[name], valid.get(name, ())), label=name)
+        return kwargs, changed
+
+    return build()

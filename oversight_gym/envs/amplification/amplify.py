@@ -54,8 +54,8 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Int, Params, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.amplification.tasks import SIZES, TASKS, Instance, Node, Question, get_task, tree_graph
 
@@ -69,16 +69,27 @@ class AmplifyGame(Game):
     name = "amplification/amplify-v0"
     player_names = ("overseer", "model")
 
+    PARAMS = Params(
+        {
+            "task": Choice(*TASKS),
+            "size": Choice(*SIZES),
+            "depth": Int(1, 6),
+            "budget": Int(0, 64, none=True),  # None: the task's own cap
+            "question": Choice("root", "any"),
+            "payoff": PAYOFF,
+        },
+        # the longest episode: every frame of the HCH tree asks its whole budget
+        cost=lambda c: float((8 if c["budget"] is None else c["budget"]) + 1) ** (c["depth"] + 1) * c["size"],
+    )
+
+    @validated(PARAMS)
     def __init__(self, task: str = "permutation_powering", size: int = 8, depth: int = 1,
                  budget: int | None = None, question: str = "root", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.task_name = str(check_choice("task", task, tuple(TASKS)))
+        self.task_name = task
         self.task = get_task(self.task_name)
-        self.size = int(check_choice("size", size, SIZES))
-        self.depth = check_int("depth", depth, 1, 6)
-        cap = self.task.cap(self.size)
-        self.budget = cap if budget is None else check_int("budget", budget, 0, 64)
-        self.question = str(check_choice("question", question, ("root", "any")))
+        self.size, self.depth, self.question = size, depth, question
+        self.budget = self.task.cap(self.size) if budget is None else budget
         self.n_a, self.n_b = self.task.arg_sizes(self.size)
         self.num_questions = len(self.task.kinds) * self.n_a * self.n_b
         self.num_answers = self.task.answer_size(self.size)

@@ -48,6 +48,7 @@ from oversight_gym.analysis.metrics import rate
 from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.amplification.metrics import tree_error
 
@@ -184,17 +185,20 @@ class AggregationGame(Game):
     name = "amplification/aggregation-v0"
     player_names = ("worker", "combiner")
 
+    PARAMS = Params(
+        {"branching": Int(1, 16), "height": Int(1, 6), "values": Int(2, 16), "node_error": Real(0.0, 1.0),
+         "error_model": Choice(*ERROR_MODELS), "payoff": PAYOFF},
+        rules=[Estimate(("branching", "height"), lambda c: float(c["branching"]) ** c["height"], 4096, "leaves")],
+        cost=lambda c: 2.0 * float(c["branching"]) ** c["height"],
+    )
+
+    @validated(PARAMS)
     def __init__(self, branching: int = 2, height: int = 2, values: int = 2, node_error: float = 0.0,
                  error_model: str = "replace", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.branching = check_int("branching", branching, 1, 16)
-        self.height = check_int("height", height, 1, 6)
-        self.values = check_int("values", values, 2, 16)
-        self.node_error = check_float("node_error", node_error, 0.0, 1.0)
-        self.error_model = str(check_choice("error_model", error_model, ERROR_MODELS))
+        self.branching, self.height, self.values = branching, height, values
+        self.node_error, self.error_model = node_error, error_model
         self.leaves = self.branching ** self.height
-        if self.leaves > 4096:
-            raise ValueError(f"branching^height must be at most 4096 leaves, got {self.leaves}")
         self.max_value = (self.values - 1) * self.leaves
 
     def new_initial_state(self, rng: np.random.Generator, **options: Any) -> AggregationState:

@@ -28,6 +28,7 @@ learner (:mod:`oversight_gym.envs.collusion.learners`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -35,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, defaults_of, validate
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 
 ENV_ID = "collusion/covert-signal-v0"
@@ -81,20 +82,8 @@ class CovertConfig:
     detector_seed: int = 0
 
     def __post_init__(self) -> None:
-        check_int("secret_bits", self.secret_bits, 1, 4)
-        check_int("topics", self.topics, 1, 16)
-        check_int("synonyms", self.synonyms, 1, 16)
-        check_int("length", self.length, 1, 3)
-        if self.vocab ** self.length * self.topics > 1_000_000:
-            raise ValueError(f"topics * (topics * synonyms)^length must be <= 1e6 (the receiver's table), got "
-                             f"{self.topics * self.vocab ** self.length}")
-        check_float("zipf", self.zipf, 0.0, 10.0)
-        check_float("paraphrase", self.paraphrase, 0.0, 1.0)
-        check_float("cover_weight", self.cover_weight, 0.0, 100.0)
-        check_float("detection_penalty", self.detection_penalty, 0.0, 100.0)
-        check_float("fpr", self.fpr, 0.0, 1.0)
-        check_int("detector_samples", self.detector_samples, 1, 10_000_000)
-        check_int("detector_seed", self.detector_seed, 0)
+        for name, value in validate(COVERT_PARAMS, self.as_dict(), defaults_of(CovertConfig)).items():
+            object.__setattr__(self, name, value)
 
     @property
     def secrets(self) -> int:
@@ -172,14 +161,39 @@ class Detector:
         return self.scores(topics, words) > self.threshold
 
 
+#: the covert-signalling setting's parameters
+COVERT_PARAMS = Params(
+    {
+        "secret_bits": Int(1, 4),
+        "topics": Int(1, 16),
+        "synonyms": Int(1, 16),
+        "length": Int(1, 3),
+        "zipf": Real(0.0, 10.0),
+        "paraphrase": Real(0.0, 1.0),
+        "cover_weight": Real(0.0, 100.0),
+        "detection_penalty": Real(0.0, 100.0),
+        "fpr": Real(0.0, 1.0),
+        "detector_samples": Int(1, 10_000_000),
+        "detector_seed": Int(0),
+    },
+    rules=[Estimate(("topics", "synonyms", "length"),
+                    lambda c: c["topics"] * float(c["topics"] * c["synonyms"]) ** c["length"], 1_000_000,
+                    "entries of the receiver's table, topics * (topics * synonyms)^length")],
+    cost=lambda c: c["topics"] * float(c["topics"] * c["synonyms"]) ** c["length"] + 20.0 * c["detector_samples"],
+)
+
+
 class CovertSignalGame(Game):
     """Covert signalling as a kernel game. Seats ``sender`` (``length`` moves: one word each)
     and ``receiver`` (one move: the guessed secret). See :class:`CovertConfig`."""
 
     name = ENV_ID
     player_names = ("sender", "receiver")
+    #: :class:`CovertConfig` checks them (its defaults are the game's)
+    PARAMS = dataclasses.replace(COVERT_PARAMS.extended({"payoff": PAYOFF}), defaults=defaults_of(CovertConfig))
 
     def __init__(self, payoff: PayoffScheme | None = None, **kwargs: Any) -> None:
+        payoff = PAYOFF.check("payoff", payoff)
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
         self.cfg = CovertConfig(**kwargs)
 

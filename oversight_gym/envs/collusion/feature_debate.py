@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_int
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Int, Params, Rule, validated
 from oversight_gym.core.payoffs import PayoffScheme
 
 ENV_ID = "collusion/feature-debate-v0"
@@ -74,14 +74,24 @@ class FeatureDebateGame(Game):
     player_names = ("debater_a", "debater_b")
     reset_options = ("world",)
 
+    PARAMS = Params(
+        {"n_features": Int(3, 15), "reveals": Int(0, 7), "judge_checks": Int(0, 15), "payoff": PAYOFF},
+        rules=[
+            Rule(("n_features",), lambda c: c["n_features"] % 2 == 1,
+                 "n_features must be odd (the question is the majority)"),
+            Rule(("reveals", "n_features"), lambda c: 2 * c["reveals"] < c["n_features"],
+                 "reveals must be at most n_features // 2 (each debater reveals its own features)"),
+            Rule(("judge_checks", "n_features", "reveals"),
+                 lambda c: c["judge_checks"] <= c["n_features"] - 2 * c["reveals"],
+                 "judge_checks must be at most n_features - 2 * reveals (the features nobody revealed)"),
+        ],
+    )
+
+    @validated(PARAMS)
     def __init__(self, n_features: int = 5, reveals: int = 1, judge_checks: int = 1,
                  payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff)
-        self.n_features = check_int("n_features", n_features, 3, 15)
-        if self.n_features % 2 == 0:
-            raise ValueError(f"n_features must be odd (the question is the majority), got {n_features}")
-        self.reveals = check_int("reveals", reveals, 0, self.n_features // 2)
-        self.judge_checks = check_int("judge_checks", judge_checks, 0, self.n_features - 2 * self.reveals)
+        self.n_features, self.reveals, self.judge_checks = n_features, reveals, judge_checks
 
     def new_initial_state(self, rng: np.random.Generator, world: Any = None) -> FeatureDebateState:
         """A fresh debate; ``world=(x, order, coin)`` fixes the bits, the judge's reading order
@@ -231,13 +241,15 @@ class CheapTalkGame(Game):
     """
 
     player_names: tuple[str, ...] = ()
+    #: the number of talk symbols
+    MESSAGES = Int(2, 64)
 
     def __init__(self, inner: Game, messages: int = 2) -> None:
         super().__init__(inner.payoff)
         if inner.simultaneous:
             raise ValueError(f"CheapTalkGame wraps turn-based games; {inner.name} is simultaneous")
         self.inner = inner
-        self.messages = check_int("messages", messages, 2, 64)
+        self.messages = self.MESSAGES.check("messages", messages)
         self.player_names = inner.player_names
         self.reset_options = getattr(inner, "reset_options", ())
 
@@ -346,6 +358,8 @@ class FeatureDebateTalkGame(CheapTalkGame):
     """The feature debate with a cheap-talk phase (``collusion/feature-debate-talk-v0``)."""
 
     name = TALK_ENV_ID
+    #: the inner feature debate checks its parameters, the cheap-talk wrapper ``messages``
+    PARAMS = FeatureDebateGame.PARAMS.extended({"messages": CheapTalkGame.MESSAGES})
 
     def __init__(self, n_features: int = 5, reveals: int = 1, judge_checks: int = 1, messages: int = 2,
                  payoff: PayoffScheme | None = None) -> None:

@@ -35,21 +35,28 @@ import numpy as np
 from scipy import optimize
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, Reals, Rule, validate, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 
 ENV_ID = "collusion/pricing-v0"
 
 
-def _per_firm(name: str, value: float | Sequence[float], n: int) -> np.ndarray:
-    """A scalar or a length-n sequence, as a float64 vector of length n."""
-    if np.ndim(value) == 0:
-        return np.full(n, check_float(name, value), dtype=np.float64)
-    vals = [check_float(f"{name}[{i}]", v) for i, v in enumerate(value)]  # type: ignore[union-attr]
-    if len(vals) != n:
-        raise ValueError(f"{name} must be a number or a sequence of {n} numbers (one per firm), got {list(vals)}")
-    return np.asarray(vals, dtype=np.float64)
+def _per_firm(value: float | Sequence[float], n: int) -> np.ndarray:
+    """A scalar or a length-n sequence (already validated), as a float64 vector of length n."""
+    return np.full(n, float(value)) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)  # type: ignore
+
+
+def _one_per_firm(name: str) -> Rule:
+    return Rule((name, "n_firms"), lambda c: np.ndim(c[name]) == 0 or len(c[name]) == c["n_firms"],
+                f"{name} must be a number or a sequence of n_firms numbers (one per firm)")
+
+
+#: the parameters of the logit demand model (Calvano et al. 2020, section I.A)
+DEMAND_PARAMS = Params(
+    {"n_firms": Int(1, 64), "a": Reals(), "a0": Real(), "c": Reals(0.0), "mu": Real(0.0, open_low=True)},
+    rules=[_one_per_firm("a"), _one_per_firm("c")],
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,13 +75,11 @@ class LogitDemand:
     mu: float = 0.25
 
     def __post_init__(self) -> None:
-        n = check_int("n_firms", self.n, 1, 64)
-        mu = check_float("mu", self.mu)
-        if not mu > 0:
-            raise ValueError(f"mu must be > 0 (the logit differentiation parameter), got {self.mu!r}")
-        check_float("a0", self.a0)
-        object.__setattr__(self, "_a", _per_firm("a", self.a, n))
-        object.__setattr__(self, "_c", _per_firm("c", self.c, n))
+        cfg = validate(DEMAND_PARAMS, {"n_firms": self.n, "a": self.a, "a0": self.a0, "c": self.c, "mu": self.mu})
+        for key, name in (("n", "n_firms"), ("a0", "a0"), ("mu", "mu")):
+            object.__setattr__(self, key, cfg[name])
+        object.__setattr__(self, "_a", _per_firm(cfg["a"], self.n))
+        object.__setattr__(self, "_c", _per_firm(cfg["c"], self.n))
 
     @property
     def qualities(self) -> np.ndarray:
@@ -166,8 +171,6 @@ class LogitDemand:
 def price_grid(demand: LogitDemand, m: int = 15, xi: float = 0.1) -> np.ndarray:
     """The feasible prices, one row per firm: m points equally spaced on
     ``[p^N - xi (p^M - p^N), p^M + xi (p^M - p^N)]`` (Calvano et al. 2020, section II.B)."""
-    m = check_int("m", m, 2)
-    xi = check_float("xi", xi, 0.0)
     p_n, p_m = demand.nash[0], demand.monopoly[0]
     span = p_m - p_n
     return np.stack([np.linspace(p_n[i] - xi * span[i], p_m[i] + xi * span[i], m) for i in range(demand.n)])
@@ -194,6 +197,18 @@ def profit_table(demand: LogitDemand, grid: np.ndarray) -> np.ndarray:
     return table
 
 
+def _margins(c: Any) -> np.ndarray:
+    """(a_i - c_i - a0) / mu, each firm's quality margin over the outside good, in units of mu."""
+    n = c["n_firms"]
+    return (_per_firm(c["a"], n) - _per_firm(c["c"], n) - c["a0"]) / c["mu"]
+
+
+#: least quality margin (a_i - c_i - a0) / mu a firm may have: below it the firm sells almost
+#: nothing at any price and its Nash and monopoly prices nearly coincide (at -2, they differ by
+#: 5% of mu, and the joint gain from collusion is 0.1%)
+MIN_MARGIN = -2.0
+
+
 class PricingGame(Game):
     """The repeated pricing game of Calvano et al. (2020) as a kernel game.
 
@@ -210,6 +225,33 @@ class PricingGame(Game):
     simultaneous = True
     reset_options = ("initial_prices",)
 
+    PARAMS = DEMAND_PARAMS.extended(
+        {
+            # one firm's Nash price is its monopoly price: the price grid would collapse to a point
+            "n_firms": Int(2, 64),
+            "m": Int(2, 10_000),
+            "xi": Real(0.0, 10.0),
+            "k": Int(1, 16),
+            "delta": Real(0.0, 1.0, open_high=True),
+            "horizon": Int(1, 10**9),
+            "audit_prob": Real(0.0, 1.0),
+            "fine": Real(0.0),
+            "audit_threshold": Real(none=True),
+            "payoff": PAYOFF,
+        },
+        rules=[
+            Rule(("a", "c", "a0", "mu"), lambda c: bool(np.all(_margins(c) >= MIN_MARGIN)),
+                 f"(a - c - a0) / mu must be >= {MIN_MARGIN:g} for every firm: below it the firm sells almost "
+                 "nothing at any price, and its Nash and monopoly prices nearly coincide (a degenerate market)"),
+            Estimate(("m", "n_firms"), lambda c: c["n_firms"] * float(c["m"]) ** c["n_firms"], 2**27,
+                     "profits in the table of joint prices (n_firms * m^n_firms)"),
+            Rule(("m", "n_firms", "k"), lambda c: c["n_firms"] * c["k"] * np.log2(c["m"]) <= 62,
+                 "m^(n_firms*k) observations must be at most 2^62 (they are indexed by a 64-bit integer)"),
+        ],
+        cost=lambda c: c["n_firms"] * float(c["m"]) ** c["n_firms"] + c["horizon"] * c["n_firms"],
+    )
+
+    @validated(PARAMS)
     def __init__(
         self,
         n_firms: int = 2,
@@ -228,25 +270,15 @@ class PricingGame(Game):
         payoff: PayoffScheme | None = None,
     ) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.n_firms = check_int("n_firms", n_firms, 1, 64)
-        self.m = check_int("m", m, 2, 10_000)
-        self.k = check_int("k", k, 1, 16)
-        if self.m ** (self.n_firms * self.k) > 2**62:
-            raise ValueError(f"m^(n_firms*k) = {self.m}^{self.n_firms * self.k} states is too many to index")
-        self.xi = check_float("xi", xi, 0.0)
-        self.delta = check_float("delta", delta, 0.0, 1.0)
-        if self.delta >= 1.0:
-            raise ValueError(f"delta must be in [0, 1), got {delta!r}")
-        self.horizon = check_int("horizon", horizon, 1)
-        self.audit_prob = check_float("audit_prob", audit_prob, 0.0, 1.0)
-        self.fine = check_float("fine", fine, 0.0)
+        self.n_firms, self.m, self.k, self.xi, self.delta = n_firms, m, k, xi, delta
+        self.horizon, self.audit_prob, self.fine = horizon, audit_prob, fine
         self.demand = LogitDemand(self.n_firms, a, a0, c, mu)
         self.grid = price_grid(self.demand, self.m, self.xi)
         self.p_nash, self.pi_nash = self.demand.nash
         self.p_monopoly, self.pi_monopoly = self.demand.monopoly
         if audit_threshold is None:
             audit_threshold = float(np.mean((self.p_nash + self.p_monopoly) / 2))
-        self.audit_threshold = check_float("audit_threshold", audit_threshold)
+        self.audit_threshold = float(audit_threshold)
         self.player_names = tuple(f"firm_{i}" for i in range(self.n_firms))
         self.profits = profit_table(self.demand, self.grid)
 

@@ -54,6 +54,7 @@ down), 0 when the deployment ends with neither.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,8 +65,8 @@ import numpy as np
 from scipy import special, stats
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Int, Params, Real, Rule, defaults_of, is_, validate
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 
 ENV_ID = "collusion/untrusted-monitoring-v0"
@@ -206,32 +207,8 @@ class ControlConfig:
     useful_trusted: float = 0.22
 
     def __post_init__(self) -> None:
-        check_int("n_tasks", self.n_tasks, 1, 10_000_000)
-        check_choice("protocol", self.protocol, PROTOCOLS)
-        check_float("audit_budget", self.audit_budget, 0.0, 1.0)
-        check_float("defer_rate", self.defer_rate, 0.0, 1.0)
-        if self.audit_budget + self.defer_rate > 1.0:
-            raise ValueError(f"audit_budget + defer_rate must be <= 1, got {self.audit_budget} + {self.defer_rate}")
-        if self.defer_rate > 0 and self.protocol not in ("trusted", "untrusted"):
-            raise ValueError(f"defer_rate > 0 needs a monitor: protocol must be 'trusted' or 'untrusted', "
-                             f"got protocol={self.protocol!r}")
-        check_float("separation_trusted", self.separation_trusted, 0.0, 50.0)
-        check_float("separation_untrusted", self.separation_untrusted, 0.0, 50.0)
-        check_float("stealth", self.stealth, 0.0, 1.0)
-        check_float("attack_success", self.attack_success, 0.0, 1.0)
-        check_int("honeypots", self.honeypots, 0, 100_000)
-        if self.honeypots > 0 and self.protocol != "untrusted":
-            raise ValueError(f"honeypots test the untrusted monitor: protocol must be 'untrusted' when "
-                             f"honeypots > 0, got protocol={self.protocol!r}")
-        check_float("honeypot_alpha", self.honeypot_alpha, 0.0, 1.0)
-        check_float("paraphrase_prob", self.paraphrase_prob, 0.0, 1.0)
-        check_float("paraphrase_loss", self.paraphrase_loss, 0.0, 1.0)
-        check_float("signal_collision", self.signal_collision, 0.0, 1.0)
-        check_float("useful_untrusted", self.useful_untrusted, 0.0, 1.0)
-        check_float("useful_trusted", self.useful_trusted, 0.0, 1.0)
-        if not self.useful_untrusted > self.useful_trusted:
-            raise ValueError(f"useful_untrusted must exceed useful_trusted (usefulness is scaled between them), "
-                             f"got {self.useful_untrusted} and {self.useful_trusted}")
+        for name, value in validate(CONTROL_PARAMS, self.as_dict(), defaults_of(ControlConfig)).items():
+            object.__setattr__(self, name, value)
 
     @property
     def audits(self) -> int:
@@ -297,6 +274,38 @@ class ControlConfig:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+_MONITORED = is_("protocol", "trusted", "untrusted")
+#: the protocol's and the environment's parameters (Greenblatt et al. 2023)
+CONTROL_PARAMS = Params(
+    {
+        "n_tasks": Int(1, 10_000_000),
+        "protocol": Choice(*PROTOCOLS),
+        "audit_budget": Real(0.0, 1.0),
+        # deferring to the trusted model needs a monitor's score to defer on
+        "defer_rate": Real(0.0, 1.0, when=_MONITORED),
+        "separation_trusted": Real(0.0, 50.0),
+        "separation_untrusted": Real(0.0, 50.0),
+        "stealth": Real(0.0, 1.0),
+        "attack_success": Real(0.0, 1.0),
+        # honeypots test the untrusted monitor
+        "honeypots": Int(0, 100_000, when=is_("protocol", "untrusted")),
+        "honeypot_alpha": Real(0.0, 1.0),
+        "paraphrase_prob": Real(0.0, 1.0),
+        "paraphrase_loss": Real(0.0, 1.0),
+        "signal_collision": Real(0.0, 1.0),
+        "useful_untrusted": Real(0.0, 1.0),
+        "useful_trusted": Real(0.0, 1.0),
+    },
+    rules=[
+        Rule(("audit_budget", "defer_rate"), lambda c: c["audit_budget"] + c["defer_rate"] <= 1.0,
+             "audit_budget + defer_rate must be <= 1"),
+        Rule(("useful_untrusted", "useful_trusted"), lambda c: c["useful_untrusted"] > c["useful_trusted"],
+             "useful_untrusted must exceed useful_trusted (usefulness is scaled between them)"),
+    ],
+    cost=lambda c: 3.0 * (c["n_tasks"] + c["honeypots"]),
+)
+
+
 class UntrustedMonitoringGame(Game):
     """The AI-control deployment game (Greenblatt et al. 2023) as a kernel game.
 
@@ -308,8 +317,11 @@ class UntrustedMonitoringGame(Game):
 
     name = ENV_ID
     player_names = ("policy", "monitor")
+    #: :class:`ControlConfig` checks them (its defaults are the game's)
+    PARAMS = dataclasses.replace(CONTROL_PARAMS.extended({"payoff": PAYOFF}), defaults=defaults_of(ControlConfig))
 
     def __init__(self, payoff: PayoffScheme | None = None, **kwargs: Any) -> None:
+        payoff = PAYOFF.check("payoff", payoff)
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
         self.cfg = ControlConfig(**kwargs)
 

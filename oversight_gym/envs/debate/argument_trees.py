@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from oversight_gym.core.errors import check_choice, check_float, check_int
+from oversight_gym.core.errors import check_int
+from oversight_gym.core.params import Choice, Estimate, Int, Params, Real, Rule, defaults_of, is_, is_not, validate
 
 AND, OR, MAJ = 0, 1, 2
 RULES = {"and": AND, "or": OR, "majority": MAJ}
@@ -313,45 +314,65 @@ def balanced_leaf_probability(rule: int, branching: int, depth: int) -> float:
     return 0.5 * (lo + hi)
 
 
+#: the rules each kind of tree allows (the obfuscated and conjunctive constructions are conjunctions)
+KIND_RULES = {"obfuscated": ("and",), "conjunctive": ("and",), "stable": ("majority", "or"),
+              "counter-intuitive": RULE_NAMES}
+
+
+def _leaf_count(c: Any) -> float:
+    return float(c["branching"]) ** c["depth"]
+
+
+#: the tree generator's parameters (:func:`make_tree`), declared once for the generator, the
+#: recursive debate game and its batch engine
+TREE_PARAMS = Params(
+    {
+        "kind": Choice(*KINDS),
+        "depth": Int(1, 64),
+        "branching": Int(2, MAX_BRANCHING),
+        "flaws": Int(0, none=True, when=is_("kind", "obfuscated")),
+        "leaf_p": Real(0.0, 1.0, none=True, when=is_not("kind", "obfuscated")),
+        "rule": Choice(*RULE_NAMES, none=True),
+        "truth_depth": Int(1, 64, none=True, when=is_("kind", "counter-intuitive")),
+        "prior_strength": Real(0.0, 0.5, none=True),
+    },
+    rules=[
+        # a node's value, truth, assertion, estimate and visits, and each debater's view of it
+        Estimate(("branching", "depth"), _leaf_count, MAX_LEAVES, "leaves", item_bytes=64),
+        Rule(("flaws", "branching", "depth"), lambda c: c.get("flaws") is None or c["flaws"] <= _leaf_count(c),
+             "flaws must be at most the number of leaves, branching^depth"),
+        Rule(("rule", "kind"), lambda c: c.get("rule") is None or c["rule"] in KIND_RULES[c["kind"]],
+             "rule must suit the kind: 'and' for obfuscated and conjunctive trees, 'majority' or 'or' for stable "
+             "ones, any rule for counter-intuitive ones"),
+    ],
+)
+
+
+def tree_params(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Validated generator parameters (:data:`TREE_PARAMS`) with the derived defaults filled in."""
+    kind = cfg["kind"]
+    prior = cfg.get("prior_strength")
+    out: dict[str, Any] = {"kind": kind, "depth": cfg["depth"], "branching": cfg["branching"],
+                           "prior_strength": (0.25 if kind == "counter-intuitive" else 0.0) if prior is None else prior}
+    if kind == "obfuscated":
+        out["flaws"] = 1 if cfg.get("flaws") is None else cfg["flaws"]
+    else:
+        out["leaf_p"] = cfg.get("leaf_p")
+    out["rule"] = KIND_RULES[kind][0] if cfg.get("rule") is None else cfg["rule"]
+    truth_depth = cfg.get("truth_depth")
+    out["truth_depth"] = (cfg["depth"] if truth_depth is None else truth_depth) if kind == "counter-intuitive" else 0
+    return out
+
+
 def check_tree_params(kind: str, depth: int, branching: int, flaws: int | None = None, leaf_p: float | None = None,
                       rule: str | None = None, truth_depth: int | None = None,
                       prior_strength: float | None = None) -> dict[str, Any]:
-    """Validate the generator parameters; return them normalised (defaults filled in)."""
-    check_choice("kind", kind, KINDS)
-    branching = check_int("branching", branching, 2, MAX_BRANCHING)
-    depth = check_int("depth", depth, 1, 64)
-    if branching**depth > MAX_LEAVES:
-        raise ValueError(f"depth: a tree of branching {branching} and depth {depth} has {branching ** depth} "
-                         f"leaves; at most {MAX_LEAVES} are allowed")
-    n = branching**depth
-    if prior_strength is None:
-        prior_strength = 0.25 if kind == "counter-intuitive" else 0.0
-    prior_strength = check_float("prior_strength", prior_strength, 0.0, 0.5)
-    out: dict[str, Any] = {"kind": kind, "depth": depth, "branching": branching, "prior_strength": prior_strength}
-    if kind == "obfuscated":
-        out["flaws"] = check_int("flaws", 1 if flaws is None else flaws, 0, n)
-        if rule not in (None, "and"):
-            raise ValueError(f"rule must be 'and' (or None) for kind='obfuscated', got {rule!r}")
-        out["rule"] = "and"
-    else:
-        if flaws is not None:
-            raise ValueError(f"flaws is a parameter of kind='obfuscated' only; got flaws={flaws!r} with kind={kind!r}")
-        default_rule = {"conjunctive": "and", "stable": "majority", "counter-intuitive": "majority"}[kind]
-        rule = default_rule if rule is None else rule
-        allowed = ("and",) if kind == "conjunctive" else ("majority", "or") if kind == "stable" else RULE_NAMES
-        check_choice("rule", rule, allowed)
-        out["rule"] = rule
-        if leaf_p is not None:
-            leaf_p = check_float("leaf_p", leaf_p, 0.0, 1.0)
-        out["leaf_p"] = leaf_p
-    if kind == "counter-intuitive":
-        out["truth_depth"] = check_int("truth_depth", depth if truth_depth is None else truth_depth, 1, 64)
-    else:
-        if truth_depth not in (None, 0):
-            raise ValueError(f"truth_depth is a parameter of kind='counter-intuitive' only; got {truth_depth!r} "
-                             f"with kind={kind!r}")
-        out["truth_depth"] = 0
-    return out
+    """Validate the generator parameters against :data:`TREE_PARAMS`; return them normalised
+    (defaults filled in). A parameter that the kind does not use (``leaf_p`` of an obfuscated
+    tree, ``flaws`` of an iid one, ``truth_depth`` of any but a counter-intuitive one) is an error."""
+    given = {"kind": kind, "depth": depth, "branching": branching, "flaws": flaws, "leaf_p": leaf_p, "rule": rule,
+             "truth_depth": truth_depth, "prior_strength": prior_strength}
+    return tree_params(validate(TREE_PARAMS, given, defaults_of(check_tree_params)))
 
 
 def make_tree(rng: np.random.Generator, kind: str = "obfuscated", depth: int = 4, branching: int = 2,

@@ -70,7 +70,7 @@ def run_batch(rec: RecordFile, depth: int, branching: int, truth_depths: list[in
     if progress and todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc="failure curve (batch)", unit="cell")
+        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="failure curve (batch)", unit="cell")
     for ci, (j, d, L, s, r) in enumerate(cells):
         if ("batch", j, d, L, s, r) in done:
             continue
@@ -101,9 +101,10 @@ def run_kernel(rec: RecordFile, depth: int, branching: int, truth_depths: list[i
               "seed": seed + 31 * i}
              for i, (L, r) in enumerate((L, r) for L in sorted({0, d0 // 2, depth}) for r in ROLES)]
     done = rec.done()
-    tasks = [t for t in tasks if ("kernel", t["judge_limit"], t["truth_depth"], t["max_rounds"], t["strength"],
-                                  t["honest_role"]) not in done]
-    run_parallel(kernel_cell, tasks, workers=workers, progress=progress, desc="kernel cells", on_result=rec.append)
+    todo = [t for t in tasks if ("kernel", t["judge_limit"], t["truth_depth"], t["max_rounds"], t["strength"],
+                                 t["honest_role"]) not in done]
+    run_parallel(kernel_cell, todo, workers=workers, progress=progress, desc="kernel cells", on_result=rec.append,
+                 done=len(tasks) - len(todo))
 
 
 def example_debate(depth: int, branching: int, strength: float, seed: int) -> RecursiveDebateState:

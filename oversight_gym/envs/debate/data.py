@@ -137,10 +137,15 @@ def load_mnist_idx(directory: str | os.PathLike) -> tuple[ImageData, ImageData]:
     return out[0], out[1]
 
 
+def check_dataset_name(name: str) -> str:
+    """A data set's name, ``"digits"`` or ``"mnist:/path/to/idx/folder"``; raises on any other."""
+    if name == "digits" or (isinstance(name, str) and name.startswith("mnist:") and len(name) > len("mnist:")):
+        return name
+    raise ValueError(f"dataset must be 'digits' or 'mnist:/path/to/idx/folder', got {name!r}")
+
+
 def load_dataset(name: str) -> tuple[ImageData, ImageData]:
     """``"digits"`` (the default, bundled) or ``"mnist:/path/to/idx/folder"``."""
-    if name == "digits":
+    if check_dataset_name(name) == "digits":
         return load_digits_split()
-    if name.startswith("mnist:"):
-        return load_mnist_idx(name.split(":", 1)[1])
-    raise ValueError(f"dataset must be 'digits' or 'mnist:/path/to/idx/folder', got {name!r}")
+    return load_mnist_idx(name.split(":", 1)[1])

@@ -135,7 +135,7 @@ def run_grid(rec: RecordFile, depth: int, budgets: list[int], flaws: list[int], 
     if progress and todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc="obfuscation grid (batch)", unit="cell")
+        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="obfuscation grid (batch)", unit="cell")
     for ci, (c, k, b) in enumerate(cells):
         if (c, k, b) not in todo:
             continue
@@ -163,6 +163,7 @@ def run_kernel_checks(rec: RecordFile, depth: int, budgets: list[int], flaws: li
     todo = [t for t in cells
             if ("kernel-check", t["challenger"], t["flaws"], t["budget"], None, None, None, None) not in done]
     run_parallel(grid_kernel_cell, todo, workers=workers, progress=progress, desc="grid cells (kernel)",
+                 done=len(cells) - len(todo),
                  on_result=lambda r: rec.append({**_BLANK, **{k: v for k, v in r.items() if k != "seed"}}))
 
 

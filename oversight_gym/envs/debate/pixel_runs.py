@@ -150,13 +150,17 @@ def run_pixel_debates(game_kwargs: dict[str, Any], matchups: list[Matchup], imag
     store = None
     if results is not None:
         store = RecordFile(results, {"game": game_kwargs, "matchups": [m.config() for m in matchups],
-                                     "lies": lies, "seed": seed},
+                                     "lies": lies, "seed": seed, "images": [int(i) for i in images]},
                            key_fields=("matchup", "image_index", "lie", "target"))
         done = store.done()
         tasks = [t for t in tasks if key(t) not in done]
-    new = run_parallel(play_task, tasks, workers=workers, on_result=store.append if store else None,
-                       progress=progress, desc="debates")
-    records = new if store is None else list(store.records)
+    try:
+        new = run_parallel(play_task, tasks, workers=workers, on_result=store.append if store else None,
+                           progress=progress, desc="debates", done=len(order) - len(tasks))
+        records = new if store is None else list(store.records)
+    finally:
+        if store is not None:
+            store.close()
     return sorted(records, key=lambda r: order[(r["matchup"], r["image_index"], r["lie"], r["target"])])
 
 

@@ -36,10 +36,23 @@ import numpy as np
 from numba import njit
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_int
+from oversight_gym.core.errors import check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import (
+    PAYOFF,
+    Bool,
+    Choice,
+    Condition,
+    Instance,
+    Int,
+    Params,
+    Rule,
+    Text,
+    validate,
+    validated,
+)
 from oversight_gym.core.payoffs import PayoffScheme
-from oversight_gym.envs.debate.data import ImageData, load_dataset
+from oversight_gym.envs.debate.data import ImageData, check_dataset_name, load_dataset
 from oversight_gym.envs.debate.judge import Judge, JudgeConfig, get_judge, random_masks
 
 HONEST, LIAR = 0, 1
@@ -121,6 +134,17 @@ def honest_value(logits: Sequence[float] | np.ndarray, true_label: int, liar_lab
     return math.tanh(0.5 * (z_true - z_lie))
 
 
+#: the liar's label and when it is fixed (also checked on ``reset(options={"liar_label": ...})``)
+LIAR_PARAMS = Params(
+    {"precommit": Bool(),
+     # a mode, or a fixed digit, as an int or as a string (the command line gives strings)
+     "liar_label": Choice(*LIAR_LABEL_MODES, *(str(d) for d in range(10)), *range(10))},
+    rules=[Rule(("liar_label", "precommit"), lambda c: c["precommit"] or c["liar_label"] == "random",
+                "liar_label must be 'random' without precommit: the liar names its label after the reveals")],
+)
+_OWN_JUDGE = Condition("judge is None (the game trains its own judge)", lambda c: c.get("judge") is None)
+
+
 class PixelDebateGame(Game):
     """Configuration of the pixel debate; see the module docstring.
 
@@ -143,6 +167,25 @@ class PixelDebateGame(Game):
     player_names = ("honest", "liar")
     reset_options = ("image_index", "liar_label")
 
+    PARAMS = LIAR_PARAMS.extended(
+        {
+            # at most the data set's pixel count, checked once the data set is loaded
+            "pixels": Int(1, 65_536),
+            "first": Choice("honest", "liar"),
+            "forbid_black": Bool(),
+            "dataset": Text(check_dataset_name, "'digits' or 'mnist:/path/to/idx/folder'"),
+            "split": Choice("test", "train"),
+            "judge": Instance((Judge,), describe="a judge (oversight_gym.envs.debate.judge.Judge)", none=True),
+            "judge_hidden": Int(1, 4096, when=_OWN_JUDGE),
+            "judge_steps": Int(1, 1_000_000, when=_OWN_JUDGE),
+            "judge_seed": Int(0, when=_OWN_JUDGE),
+            "payoff": PAYOFF,
+        },
+        # training the judge (unless it is given or cached): its steps, each over a batch of hidden units
+        cost=lambda c: 0.0 if c.get("judge") is not None else 1000.0 * c["judge_steps"] * (c["judge_hidden"] + 64),
+    )
+
+    @validated(PARAMS)
     def __init__(
         self,
         pixels: int = 6,
@@ -159,21 +202,18 @@ class PixelDebateGame(Game):
         payoff: PayoffScheme | None = None,
     ) -> None:
         super().__init__(payoff)
-        check_choice("split", split, ("test", "train"))
-        check_choice("first", first, ("honest", "liar"))
-        if not isinstance(precommit, bool | np.bool_):
-            raise ValueError(f"precommit must be True or False, got {precommit!r}")
-        if not isinstance(forbid_black, bool | np.bool_):
-            raise ValueError(f"forbid_black must be True or False, got {forbid_black!r}")
         train, test = load_dataset(dataset)
         self.data: ImageData = test if split == "test" else train
         n_pix = self.data.num_pixels
-        self.pixels = check_int("pixels", pixels, 1, n_pix)
-        self.precommit = bool(precommit)
+        if pixels > n_pix:
+            raise ValueError(f"pixels must be in [1, {n_pix}], got {pixels}: the images of dataset={dataset!r} have "
+                             f"{n_pix} pixels")
+        self.pixels = pixels
+        self.precommit = precommit
         self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
         self.liar_label = self._check_liar_label(liar_label)
         self.first = first
-        self.forbid_black = bool(forbid_black)
+        self.forbid_black = forbid_black
         self.dataset = dataset
         self.split = split
         if judge is None:
@@ -291,16 +331,12 @@ class PixelDebateGame(Game):
         return out
 
     def _check_liar_label(self, liar_label: str | int) -> str | int:
-        if isinstance(liar_label, str):
-            check_choice("liar_label", liar_label, LIAR_LABEL_MODES + tuple(str(d) for d in range(self.num_classes)))
-            liar_label = int(liar_label) if liar_label.isdigit() else liar_label
-        else:
-            liar_label = check_int("liar_label", liar_label, 0, self.num_classes - 1)
-        if not self.precommit and liar_label != "random":
-            raise ValueError(
-                f"liar_label={liar_label!r} needs precommit=True: without precommit the liar "
-                "names its label after the reveals"
-            )
+        liar_label = validate(LIAR_PARAMS, {"precommit": self.precommit, "liar_label": liar_label})["liar_label"]
+        if isinstance(liar_label, str) and liar_label.isdigit():
+            liar_label = int(liar_label)
+        if isinstance(liar_label, int) and liar_label >= self.num_classes:
+            raise ValueError(f"liar_label must be a label of the data set (0 to {self.num_classes - 1}), "
+                             f"got {liar_label!r}")
         return liar_label
 
 

@@ -52,18 +52,19 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Int, Real, Rule, is_, validated
 from oversight_gym.core.payoffs import PayoffScheme
 from oversight_gym.envs.debate.argument_trees import (
     KINDS,
+    TREE_PARAMS,
     ArgumentTree,
-    check_tree_params,
     limit_value,
     make_tree,
     node_depths,
     pattern_consistent,
     rule_probability,
+    tree_params,
 )
 
 CLAIMANT, CHALLENGER = 0, 1
@@ -92,6 +93,10 @@ def estimator_right(p: float, value: int) -> bool:
     return abs(p - value) < 0.5
 
 
+def _leaves(c: Any) -> float:
+    return float(c["branching"]) ** c["depth"]
+
+
 class RecursiveDebateGame(Game):
     """Recursive debate over a random argument tree; see the module docstring.
 
@@ -107,6 +112,27 @@ class RecursiveDebateGame(Game):
     player_names = ("claimant", "challenger")
     reset_options = ("tree",)
 
+    PARAMS = TREE_PARAMS.extended(
+        {
+            "protocol": Choice(*PROTOCOLS),
+            "claim": Choice(*CLAIM_MODES),
+            "max_rounds": Int(0, 64, none=True),
+            # the standard and prover-estimator judges check one path
+            "queries": Int(1, 1024, when=is_("protocol", "cross-examination", "judge-directed")),
+            "claimant_budget": Int(0, none=True),
+            "challenger_budget": Int(0, none=True),
+            "levels": Int(2, 101, when=is_("protocol", "prover-estimator")),
+            "tolerance": Real(0.0, 1.0, when=is_("protocol", "prover-estimator")),
+            "judge_limit": Choice(*JUDGE_LIMIT_RULES),
+            "payoff": PAYOFF,
+        },
+        rules=[Rule((name, "branching", "depth"), lambda c, name=name: c[name] is None or c[name] <= _leaves(c),
+                    f"{name} must be at most the number of leaves, branching^depth (None: every leaf)")
+               for name in ("claimant_budget", "challenger_budget")],
+        cost=lambda c: 64.0 * _leaves(c),
+    )
+
+    @validated(PARAMS)
     def __init__(self, kind: str = "obfuscated", depth: int = 4, branching: int = 2, flaws: int | None = None,
                  leaf_p: float | None = None, rule: str | None = None, truth_depth: int | None = None,
                  prior_strength: float | None = None, protocol: str = "standard", claim: str = "choose",
@@ -114,26 +140,21 @@ class RecursiveDebateGame(Game):
                  challenger_budget: int | None = None, levels: int = 10, tolerance: float = 0.1,
                  judge_limit: str = "sample", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff)
-        self.tree_params = check_tree_params(kind, depth, branching, flaws, leaf_p, rule, truth_depth, prior_strength)
+        self.tree_params = tree_params({"kind": kind, "depth": depth, "branching": branching, "flaws": flaws,
+                                        "leaf_p": leaf_p, "rule": rule, "truth_depth": truth_depth,
+                                        "prior_strength": prior_strength})
         self.kind = kind
         self.depth = self.tree_params["depth"]
         self.branching = self.tree_params["branching"]
         self.num_leaves = self.branching**self.depth
         self.num_internal = (self.num_leaves - 1) // (self.branching - 1)
         self.num_nodes = self.num_internal + self.num_leaves
-        self.protocol = check_choice("protocol", protocol, PROTOCOLS)
-        self.claim = check_choice("claim", claim, CLAIM_MODES)
-        self.max_rounds = self.depth if max_rounds is None else check_int("max_rounds", max_rounds, 0)
-        self.queries = check_int("queries", queries, 1)
-        if self.queries > 1 and self.protocol in ("standard", "prover-estimator"):
-            raise ValueError(f"queries must be 1 for protocol={self.protocol!r} (the judge checks one path), got "
-                             f"{queries}; use 'cross-examination' or 'judge-directed' for more")
+        self.protocol, self.claim, self.queries = protocol, claim, queries
+        self.max_rounds = self.depth if max_rounds is None else max_rounds
         n = self.num_leaves
-        self.budgets = (n if claimant_budget is None else check_int("claimant_budget", claimant_budget, 0, n),
-                        n if challenger_budget is None else check_int("challenger_budget", challenger_budget, 0, n))
-        self.levels = check_int("levels", levels, 2, 101)
-        self.tolerance = check_float("tolerance", tolerance, 0.0, 1.0)
-        self.judge_limit = check_choice("judge_limit", judge_limit, JUDGE_LIMIT_RULES)
+        self.budgets = (n if claimant_budget is None else claimant_budget,
+                        n if challenger_budget is None else challenger_budget)
+        self.levels, self.tolerance, self.judge_limit = levels, tolerance, judge_limit
         self.depths = node_depths(self.branching, self.depth)
         b, d = self.branching, self.depth
         self.off_assert = 5

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, Rule, is_, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.feedback.model import (
     CONSTITUTIONS,
@@ -47,24 +47,43 @@ class ConstitutionalFeedbackGame(Game):
     name = "feedback/constitutional-v0"
     player_names = ("policy",)
 
+    _CONSTITUTION = is_("judge", "constitution")
+    _REWARD_MODEL = is_("judge", "reward_model")
+    PARAMS = Params(
+        {
+            "num_candidates": Int(1, 256),
+            "rounds": Int(1, 1000),
+            "judge": Choice("constitution", "reward_model", "gold"),
+            "constitution": Choice(*CONSTITUTIONS, when=_CONSTITUTION),
+            # the judge's noise, on the scale of the utility's features (standard normal)
+            "noise": Real(0.0, 1000.0, when=_CONSTITUTION),
+            "tail": Real(0.0, 1000.0, when=_CONSTITUTION),
+            "comparisons": Int(1, 10_000_000, when=_REWARD_MODEL),
+            "capacity": Int(1, 4, when=_REWARD_MODEL),
+            "universe_size": Int(2, 10_000_000),
+            "universe_seed": Int(0),
+            "payoff": PAYOFF,
+        },
+        rules=[
+            Rule(("tail",), lambda c: not 0 < c["tail"] < 1,
+                 "tail must be 0 (Gaussian noise) or >= 1 degrees of freedom (Student's t)"),
+            Estimate(("universe_size",), lambda c: c["universe_size"] * len(FEATURES), 2**27, "feature values"),
+        ],
+        cost=lambda c: 50.0 * c["universe_size"] * len(FEATURES) + 1000.0 * c["comparisons"] * c["capacity"]
+        + 2e4 * c["rounds"] * c["num_candidates"],
+    )
+
+    @validated(PARAMS)
     def __init__(self, num_candidates: int = 8, rounds: int = 1, judge: str = "constitution",
                  constitution: str = "default", noise: float = 0.5, tail: float = 0.0, comparisons: int = 1000,
                  capacity: int = 2, universe_size: int = 4096, universe_seed: int = 0,
                  payoff: PayoffScheme | None = None) -> None:
         # a one-seat game: the payoff is the seat's own utility (a zero-sum scheme would zero it)
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.num_candidates = check_int("num_candidates", num_candidates, 1, 256)
-        self.rounds = check_int("rounds", rounds, 1, 1000)
-        self.judge_kind = str(check_choice("judge", judge, ("constitution", "reward_model", "gold")))
-        self.constitution = str(check_choice("constitution", constitution, tuple(CONSTITUTIONS)))
-        self.noise = check_float("noise", noise, 0.0)
-        self.tail = check_float("tail", tail, 0.0)
-        if 0 < self.tail < 1:
-            raise ValueError(f"tail must be 0 (Gaussian noise) or >= 1 degrees of freedom, got {tail!r}")
-        self.comparisons = check_int("comparisons", comparisons, 1)
-        self.capacity = check_int("capacity", capacity, 1, 4)
-        self.universe_size = check_int("universe_size", universe_size, 2)
-        self.universe_seed = check_int("universe_seed", universe_seed, 0)
+        self.num_candidates, self.rounds, self.judge_kind = num_candidates, rounds, judge
+        self.constitution, self.noise, self.tail = constitution, noise, tail
+        self.comparisons, self.capacity = comparisons, capacity
+        self.universe_size, self.universe_seed = universe_size, universe_seed
         ss = np.random.SeedSequence(self.universe_seed)
         u_seed, j_seed = (int(s.generate_state(1)[0]) for s in ss.spawn(2))
         self.universe = ResponseUniverse.sample(self.universe_size, np.random.default_rng(u_seed))

@@ -189,7 +189,8 @@ def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list
     done_cells = {(r["task"], r["seed"], r["weak"]) for r in store.records if r.get("cell_complete")}
     todo = [(t, s, w) for t in tasks for s in seeds for w in weaks if (t, s, w) not in done_cells]
     jobs = [(t, s, w, list(strongs), list(methods), chains, settings) for t, s, w in todo]
-    bar = tqdm(total=len(jobs), desc="weak-to-strong cells", disable=not progress)
+    cells = len(tasks) * len(seeds) * len(weaks)
+    bar = tqdm(total=cells, initial=cells - len(jobs), desc="weak-to-strong cells", disable=not progress)
 
     def save(recs: list[dict]) -> None:
         for i, r in enumerate(recs):

@@ -322,7 +322,15 @@ def check_learner_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"learner must be one of the patterns {list(LEARNER_PATTERNS)} "
                          f"(e.g. lr-f2, tree-d2, gb, mlp-32), got {name!r}")
+    if name.startswith("mlp-") and name != "mlp-0" and 0 in mlp_widths(name):
+        raise ValueError(f"learner {name!r}: hidden widths must be positive (mlp-0 alone is softmax regression)")
     return name
+
+
+def mlp_widths(name: str) -> tuple[int, ...]:
+    """The hidden widths of an ``mlp-...`` learner name (``mlp-0``: none, softmax regression)."""
+    widths = tuple(int(w) for w in name[4:].split("-"))
+    return () if widths == (0,) else widths
 
 
 def controls_loss(name: str) -> bool:
@@ -338,11 +346,7 @@ def make_learner(name: str, n_features: int, n_classes: int, seed: int, steps: i
     n_classes = check_int("n_classes", n_classes, 2)
     seed = derive_seed(seed, name)
     if name.startswith("mlp-"):
-        widths = tuple(int(w) for w in name[4:].split("-"))
-        hidden = () if widths == (0,) else widths
-        if 0 in hidden:
-            raise ValueError(f"learner {name!r}: hidden widths must be positive (mlp-0 alone is softmax regression)")
-        return SoftMLP(n_classes, hidden, steps=100 if steps is None else steps, seed=seed, name=name)
+        return SoftMLP(n_classes, mlp_widths(name), steps=100 if steps is None else steps, seed=seed, name=name)
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.tree import DecisionTreeClassifier

@@ -29,20 +29,61 @@ and the PGR, so agents' choices can be scored by the paper's metric.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.game import TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, Rule, Text, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
-from oversight_gym.envs.weak_to_strong.data import Split, load_task, make_split
+from oversight_gym.envs.weak_to_strong.data import (
+    SKLEARN_TASKS,
+    SYNTHETIC_DEFAULTS,
+    TASKS,
+    Split,
+    load_task,
+    make_split,
+    parse_synthetic,
+)
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, train, weak_supervisor
-from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss, derive_seed, one_hot
+from oversight_gym.envs.weak_to_strong.models import (
+    LEARNER_PATTERNS,
+    check_learner_name,
+    controls_loss,
+    derive_seed,
+    mlp_widths,
+    one_hot,
+)
 
 SUPERVISOR, STUDENT = 0, 1
 WITHHOLD, PROVIDE = 0, 1
+
+
+def _parse_task(name: str) -> None:
+    """A task name's form, checked without building the task (a synthetic one may be large)."""
+    if name.startswith("synthetic"):
+        parse_synthetic(name)
+    elif name not in SKLEARN_TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+
+
+def _synthetic(task: str) -> dict[str, Any]:
+    return {**SYNTHETIC_DEFAULTS, **parse_synthetic(task)} if task.startswith("synthetic") else {}
+
+
+def _task_values(c: Any) -> float:
+    opts = _synthetic(c["task"])
+    return float(opts["n"]) * float(opts["d"]) if opts else 0.0
+
+
+def _mlp_weights(learner: str, task: str) -> float:
+    """Weights of an mlp learner on the task (bundled tasks have at most 64 features)."""
+    if not learner.startswith("mlp-"):
+        return 0.0
+    widths = [float(_synthetic(task).get("d", 64)), *map(float, mlp_widths(learner)), 50.0]
+    return sum(a * b for a, b in itertools.pairwise(widths))
 
 
 class SuperviseGame(Game):
@@ -64,21 +105,43 @@ class SuperviseGame(Game):
     name = "weak_to_strong/supervise-v0"
     player_names = ("supervisor", "student")
 
+    _LEARNER = f"a learner name matching one of {list(LEARNER_PATTERNS)}"
+    PARAMS = Params(
+        {
+            "task": Text(_parse_task, f"a task name, one of {list(TASKS)} (synthetic options after a colon)"),
+            "weak": Text(check_learner_name, _LEARNER),
+            "strong": Text(check_learner_name, _LEARNER),
+            "bins": Int(1, 16),  # at most the transfer half's size, checked when the data is split
+            "trust_levels": Int(2, 11),
+            "steps": Int(1, 10_000),
+            "label_cost": Real(0.0, 10.0),
+            "supervisor_goal": Choice("help", "mislead"),
+            "payoff": PAYOFF,
+        },
+        rules=[
+            Rule(("strong",), lambda c: controls_loss(c["strong"]),
+                 "strong must be an mlp-... learner (the student's loss is controlled)"),
+            Estimate(("task",), _task_values, 50_000_000, "feature values (synthetic n * d)"),
+            *(Estimate((seat, "task"), lambda c, seat=seat: _mlp_weights(c[seat], c["task"]), 50_000_000,
+                       "weights of the mlp") for seat in ("weak", "strong")),
+            Rule(("weak",), lambda c: not c["weak"].startswith("gb-") or int(c["weak"][3:]) <= 10_000,
+                 "weak: a gradient-boosting learner gb-N takes at most 10000 trees"),
+        ],
+        cost=lambda c: 4000.0 * c["steps"] * (c["bins"] + 1),
+    )
+
+    @validated(PARAMS)
     def __init__(self, task: str = "synthetic:n=400,d=8", weak: str = "tree-d2", strong: str = "mlp-16",
                  bins: int = 4, trust_levels: int = 5, steps: int = 60, label_cost: float = 0.0,
                  supervisor_goal: str = "help", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff if payoff is not None else MixedSum(0.0))
-        self.task = load_task(task)
-        self.task_name = task
-        self.weak = check_learner_name(weak)
-        self.strong = check_learner_name(strong)
-        if not controls_loss(strong):
-            raise ValueError(f"strong must be an mlp-... learner (the student's loss is controlled), got {strong!r}")
-        self.bins = check_int("bins", bins, 1, 16)
-        self.trust_levels = check_int("trust_levels", trust_levels, 2, 11)
-        self.steps = check_int("steps", steps, 1, 10_000)
-        self.label_cost = check_float("label_cost", label_cost, 0.0, 10.0)
-        self.supervisor_goal = check_choice("supervisor_goal", supervisor_goal, ("help", "mislead"))
+        try:
+            self.task = load_task(task)
+        except ValueError as err:  # a synthetic option (n, d, k, ...) out of its range
+            raise ValueError(f"task {task!r}: {err}") from None
+        self.task_name, self.weak, self.strong = task, weak, strong
+        self.bins, self.trust_levels, self.steps = bins, trust_levels, steps
+        self.label_cost, self.supervisor_goal = label_cost, supervisor_goal
         self.settings = Settings(steps=self.steps)
 
     def new_initial_state(self, rng: np.random.Generator, **options: Any) -> SuperviseState:

@@ -1,0 +1,65 @@
+"""The rules the views (PettingZoo AEC and Parallel, Gymnasium single-agent) apply to what
+their callers pass, written once so that the three views agree: which seeds and actions
+they accept, how long an episode may run, and in which order the calls must come.
+
+A wrong *type* of action is a bug in the caller and raises ``TypeError``; a well-typed
+action the rules forbid is an illegal *move*, which the views handle their own way (an
+:class:`~oversight_gym.core.errors.IllegalActionError`, or the single-agent view's penalty).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import gymnasium
+import numpy as np
+
+from oversight_gym.core.errors import check_int
+
+
+class ResetNeeded(gymnasium.error.ResetNeeded, RuntimeError):
+    """``step()`` called before ``reset()``, or after the episode ended. It is Gymnasium's
+    own error for a call out of order, and a ``RuntimeError``."""
+
+
+def check_seed(seed: object) -> int | None:
+    """A reset seed: ``None``, or a non-negative integer (a Python int or a numpy integer, as
+    libraries pass them); anything else is a ``ValueError`` naming ``seed``."""
+    return None if seed is None else check_int("seed", seed, low=0)
+
+
+def action_index(action: object) -> int:
+    """The action as a Python int. Accepted: an ``int``, a numpy integer, or a 0-d or
+    one-element integer array (what ``model.predict`` of Stable-Baselines3 returns for one
+    observation, or for a one-env vectorised one). Booleans, floats and anything else raise
+    ``TypeError``: whether the integer is a legal move is for the game to say."""
+    if isinstance(action, int | np.integer) and not isinstance(action, bool):
+        return int(action)
+    if (isinstance(action, np.ndarray) and action.ndim <= 1 and action.size == 1
+            and np.issubdtype(action.dtype, np.integer)):
+        return int(action.reshape(()))
+    raise TypeError(f"action must be an integer (an int, a numpy integer, or a 0-d or one-element integer array), "
+                    f"got {action!r} of type {type(action).__name__}")
+
+
+def check_max_cycles(max_cycles: object, max_steps: object = None) -> int | None:
+    """The truncation bound of a view: ``max_cycles`` (PettingZoo's name), ``None`` for none.
+    ``max_steps`` is its deprecated former name: it still works, with a ``DeprecationWarning``."""
+    if max_steps is not None:
+        if max_cycles is not None:
+            raise ValueError(f"give max_cycles only (max_steps is its deprecated former name), "
+                             f"got max_cycles={max_cycles!r} and max_steps={max_steps!r}")
+        warnings.warn("max_steps is deprecated: pass max_cycles, the number of times each agent acts before the "
+                      "episode is truncated (PettingZoo's name for it)", DeprecationWarning,
+                      stacklevel=_caller_level())
+        max_cycles = max_steps
+    return None if max_cycles is None else check_int("max_cycles", max_cycles, low=1)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside ``oversight_gym.core``."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("oversight_gym.core"):
+        frame, level = frame.f_back, level + 1
+    return level
