@@ -101,11 +101,11 @@ def _typed(text: Any) -> str:
 
 def format_bytes(size: float) -> str:
     """A size in bytes as people read it: ``7.28 TiB``."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if size < 1024 or unit == "PiB":
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024:
             return f"{size:.3g} {unit}"
         size /= 1024
-    raise AssertionError("unreachable")
+    return f"{size:.3g} PiB"
 
 
 def memory(bytes_per_unit: float, what: str = "") -> Callable[[Any], str]:
@@ -143,7 +143,7 @@ class Param:
     A number's range is ``[low, high]`` (either may be None: unbounded); ``low_open`` and
     ``high_open`` exclude the bound itself. A float must be finite unless ``finite=False``
     (nan and inf are refused). ``rule`` is a further condition a value must meet, as
-    ``(predicate, what it says)``, e.g. ``(is_odd, "odd")``. ``cost`` says what a value above
+    ``(predicate, what it says)``, e.g. ``(lambda n: n % 2 == 1, "odd")``. ``cost`` says what a value above
     ``high`` would need (e.g. :func:`memory`, :func:`seconds`): an absurd size is refused up
     front with that estimate instead of failing after minutes, or hours, of work. An int
     may be typed as ``1e3`` when it is integral.
