@@ -95,8 +95,9 @@ def _num(x: float) -> str:
 
 
 def _typed(text: Any) -> str:
-    """A value as the user typed it, for messages: the text itself, or the value's repr."""
-    return text if isinstance(text, str) else repr(text)
+    """A value as the user typed it, for messages: the text itself (quoted when it holds a
+    character that would break the one-line message), or the value's repr."""
+    return text if isinstance(text, str) and text.isprintable() and text.strip() == text and text else repr(text)
 
 
 def format_bytes(size: float) -> str:

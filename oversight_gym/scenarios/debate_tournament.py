@@ -71,7 +71,8 @@ def check(params: dict[str, Any]) -> None:
         try:
             e.make()
         except (ValueError, TypeError, KeyError) as err:
-            raise ValueError(f"--agents: {e.label}: {err}") from None
+            label = e.label if e.label.isprintable() else repr(e.label)
+            raise ValueError(f"--agents: {label}: {err}") from None
 
 
 def tournament(params: dict[str, Any], seed: int, workers: int, progress: bool, results: Any = None) -> Any:
