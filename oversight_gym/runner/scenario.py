@@ -100,13 +100,18 @@ def _typed(text: Any) -> str:
     return text if isinstance(text, str) and text.isprintable() and text.strip() == text and text else repr(text)
 
 
+def _about(x: float) -> str:
+    """A rough amount: three significant digits, or a whole number with separators from 1,000."""
+    return f"{x:.3g}" if x < 1000 else f"{x:,.0f}"
+
+
 def format_bytes(size: float) -> str:
     """A size in bytes as people read it: ``7.28 TiB``."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024:
-            return f"{size:.3g} {unit}"
+            return f"{_about(size)} {unit}"
         size /= 1024
-    return f"{size:.3g} PiB"
+    return f"{_about(size)} PiB"
 
 
 def memory(bytes_per_unit: float, what: str = "") -> Callable[[Any], str]:
@@ -122,10 +127,10 @@ def seconds(per_unit: float, what: str = "") -> Callable[[Any], str]:
         t = float(value) * per_unit
         for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
             if t >= size:
-                text = f"~{t / size:.3g} {unit}"
+                text = f"~{_about(t / size)} {unit}"
                 break
         else:
-            text = f"~{t:.3g} seconds"
+            text = f"~{_about(t)} seconds"
         return f"{text} on one core" + (f" ({what})" if what else "")
     return cost
 
