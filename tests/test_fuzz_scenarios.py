@@ -181,3 +181,15 @@ def test_the_table_never_exceeds_its_width(measures: list[Measure], width: int) 
     the table fits the width."""
     for line in measures_table(measures, width).split("\n"):
         assert len(line) <= width, (len(line), line)
+
+
+def test_a_group_too_wide_for_a_table_is_listed_whole() -> None:
+    """A value longer than the width cannot sit in a column: the group is listed instead, with
+    nothing cut off."""
+    support = ", ".join(f"mcts(rollouts={10 ** k})" for k in range(1, 12))
+    ms = [Measure("honest support", support, setting={"seat": "honest"}, group="equilibrium"),
+          Measure("value", 0.25, (0.1, 0.4), n=200, setting={"seat": "honest"}, group="equilibrium")]
+    text = measures_table(ms, 80)
+    assert all(len(line) <= 80 for line in text.split("\n"))
+    assert support.replace(" ", "") in text.replace("\n", "").replace(" ", "")
+    assert "value: 0.250  [0.100, 0.400]  n=200" in text
