@@ -345,6 +345,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
 # --- sweep and report -----------------------------------------------------------------------
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    import itertools
     from pathlib import Path
 
     from oversight_gym.analysis.report import write_report
@@ -373,6 +374,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
         grid = parse_grid(args.grid, parse)
         fixed = scenario.resolve(parse_settings(args.set), quick=args.quick)
+        if scenario.check is not None:  # the rules tying options together hold in every cell, checked up front
+            for values in itertools.product(*grid.values()):
+                scenario.check({**fixed, **dict(zip(grid, values, strict=True))})
         for name in grid:
             fixed.pop(name)
         results = Path(args.results or Path("runs") / "sweeps" / f"{scenario.name}.jsonl")

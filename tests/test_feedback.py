@@ -208,7 +208,7 @@ def test_overoptimisation_scenario_small(tmp_path) -> None:
     # resuming reads the records back and gives the same table
     again = sc.execute(given_, quick=True, out=tmp_path, progress=False)
     assert again.table() == res.table()
-    with pytest.raises(ValueError, match="--n-max must be in"):
+    with pytest.raises(ValueError, match="--n-max must be at most --universe / 8"):
         sc.execute({"universe": 1024, "n_max": 1000}, quick=True, out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="--errors"):
         sc.execute({**given_, "errors": "0,1.5"}, quick=True, out=tmp_path, progress=False)

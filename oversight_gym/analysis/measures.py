@@ -251,12 +251,32 @@ def _wide(ms: list[Measure], keys: list[str], notes: _Footnotes) -> tuple[list[s
     return header, rows
 
 
+def _listed(ms: list[Measure], keys: list[str], notes: _Footnotes, width: int) -> list[str]:
+    """The measures as a list, for a group too wide for a table even wrapped: each setting on
+    a line of its own (when it changes), then one indented entry per measure (name: ours,
+    interval, n, published), every line wrapped to ``width``."""
+    out: list[str] = []
+    previous = None
+    for m in ms:
+        labels = ", ".join(f"{k}={m.setting[k]}" for k in keys if k in m.setting)
+        if labels and labels != previous:
+            out += textwrap.wrap(labels, width, subsequent_indent="  ")
+        previous = labels
+        parts = [f"{m.name}: {m.format(m.value)}", m.format_interval(), "" if m.n is None else f"n={m.n}",
+                 f"published {notes.cell(m)}" if m.published is not None else ""]
+        out += textwrap.wrap("  ".join(p for p in parts if p), width, initial_indent="  ",
+                             subsequent_indent="      ") or [""]
+    return out
+
+
 def measures_table(measures: Iterable[Measure], width: int = WIDTH) -> str:
     """The measures as text tables, one per group, published values beside ours and their
     sources (with notes) as numbered footnotes; wrapped to ``width`` columns.
 
     A group whose settings each have the same few measures is laid out wide (a row per
-    setting, a column per measure) when that fits the width; otherwise a row per measure.
+    setting, a column per measure) when that fits the width; otherwise a row per measure,
+    its settings and names wrapped; and a group that still does not fit (long values, many
+    settings) is listed, a measure per entry. No line is wider than ``width``.
     """
     measures = list(measures)
     notes = _Footnotes()
@@ -283,7 +303,8 @@ def measures_table(measures: Iterable[Measure], width: int = WIDTH) -> str:
             out.append("")
         if group:
             out += textwrap.wrap(group, width)
-        out += _render(header, rows)
+        # a table that cannot be wrapped to the width (long values, many settings) is listed instead
+        out += _render(header, rows) if _total(header, rows) <= width else _listed(ms, keys, notes, width)
     if notes.sources:
         out.append("")
         for i, s in enumerate(notes.sources, 1):

@@ -22,6 +22,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import pkgutil
 import sys
@@ -29,6 +30,7 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,13 +41,32 @@ from oversight_gym.analysis.plots import save_figure
 _MISSING = object()
 
 
+def _integral(text: str) -> int | None:
+    """The integer a number typed in scientific notation stands for (``"1e3"`` -> 1000,
+    ``"2.5e1"`` -> 25, exactly), or None when it is not a whole number of at most 30 digits."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number.adjusted() > 30 or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
 def parse_value(text: str) -> Any:
-    """``--set`` values: int, then float, then bool (true/false/yes/no/on/off), else the string."""
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
+    """``--set`` values: int (``"1e3"`` too, when it is integral), then float, then bool
+    (true/false/yes/no/on/off), else the string."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        whole = _integral(text) if "e" in text.lower() else None
+        return number if whole is None else whole
     low = text.strip().lower()
     if low in ("true", "yes", "on"):
         return True
@@ -68,15 +89,70 @@ def parse_settings(items: Sequence[str], option: str = "--set") -> dict[str, Any
     return out
 
 
+def _num(x: float) -> str:
+    """A bound as it is written in a message: ``1``, ``0.5``, ``1000000``."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _typed(text: Any) -> str:
+    """A value as the user typed it, for messages: the text itself (quoted when it holds a
+    character that would break the one-line message), or the value's repr."""
+    return text if isinstance(text, str) and text.isprintable() and text.strip() == text and text else repr(text)
+
+
+def _about(x: float) -> str:
+    """A rough amount: three significant digits, or a whole number with separators from 1,000."""
+    return f"{x:.3g}" if x < 1000 else f"{x:,.0f}"
+
+
+def format_bytes(size: float) -> str:
+    """A size in bytes as people read it: ``7.28 TiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024:
+            return f"{_about(size)} {unit}"
+        size /= 1024
+    return f"{_about(size)} PiB"
+
+
+def memory(bytes_per_unit: float, what: str = "") -> Callable[[Any], str]:
+    """A :attr:`Param.cost`: ``value * bytes_per_unit`` bytes, as ``"~7.28 TiB of memory"``."""
+    def cost(value: Any) -> str:
+        return f"~{format_bytes(float(value) * bytes_per_unit)} of memory" + (f" ({what})" if what else "")
+    return cost
+
+
+def seconds(per_unit: float, what: str = "") -> Callable[[Any], str]:
+    """A :attr:`Param.cost`: ``value * per_unit`` seconds on one core, as ``"~3.2 years on one core"``."""
+    def cost(value: Any) -> str:
+        t = float(value) * per_unit
+        for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+            if t >= size:
+                text = f"~{_about(t / size)} {unit}"
+                break
+        else:
+            text = f"~{_about(t)} seconds"
+        return f"{text} on one core" + (f" ({what})" if what else "")
+    return cost
+
+
 @dataclass(frozen=True)
 class Param:
-    """One scenario parameter, declared once: its command-line option, its parsing and its
-    defaults come from here.
+    """One scenario parameter, declared once: its command-line option, its parsing, its
+    allowed values and its defaults come from here.
 
     ``type`` is int, float, str or bool; ``quick`` is the value under ``--quick`` (default:
     the same as ``default``); ``choices`` restricts the values. A list-valued parameter sets
     ``many=True``: it is given as ``sep``-separated items (``--sizes 8,16``), each parsed as
-    ``type`` and checked against ``choices``, and its value is a tuple (``default`` too).
+    ``type`` and checked like a single value, and its value is a tuple (``default`` too);
+    ``distinct`` refuses an item given twice, ``increasing`` items out of order.
+
+    A number's range is ``[low, high]`` (either may be None: unbounded); ``low_open`` and
+    ``high_open`` exclude the bound itself. A float must be finite unless ``finite=False``
+    (nan and inf are refused). ``rule`` is a further condition a value must meet, as
+    ``(predicate, what it says)``, e.g. ``(lambda n: n % 2 == 1, "odd")``. ``cost`` says what a value above
+    ``high`` would need (e.g. :func:`memory`, :func:`seconds`): an absurd size is refused up
+    front with that estimate instead of failing after minutes, or hours, of work. An int
+    may be typed as ``1e3`` when it is integral.
     """
 
     name: str
@@ -87,13 +163,26 @@ class Param:
     choices: tuple[Any, ...] | None = None
     many: bool = False
     sep: str = ","
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    finite: bool = True
+    rule: tuple[Callable[[Any], bool], str] | None = None
+    cost: Callable[[Any], str] | None = None
+    distinct: bool = True
+    increasing: bool = False
 
     def __post_init__(self) -> None:
-        if self.many:
-            for attr in ("default", "quick"):
-                value = getattr(self, attr)
-                if value is not _MISSING and not isinstance(value, tuple):
-                    object.__setattr__(self, attr, self.parse(value))
+        for attr in ("default", "quick"):
+            value = getattr(self, attr)
+            if value is not _MISSING and value is not None:
+                try:
+                    parsed = self.parse(value)
+                except ValueError as err:
+                    raise ValueError(f"the {attr} of {self.option} is not allowed by its declaration: {err}") from None
+                if self.many:
+                    object.__setattr__(self, attr, parsed)
 
     @property
     def quick_default(self) -> Any:
@@ -109,8 +198,40 @@ class Param:
             return self.sep.join(str(v) for v in value)
         return repr(value)
 
+    def allowed(self) -> str:
+        """What a value may be, in words: ``an integer in [1, 31] (odd)``; for a list,
+        ``a comma-separated list (no value twice), each a finite number in [0, 1]``."""
+        if not self.many:
+            return self.item_allowed()
+        sep = "comma" if self.sep == "," else repr(self.sep)
+        order = " (increasing)" if self.increasing else " (no value twice)" if self.distinct else ""
+        return f"a {sep}-separated list{order}, each {self.item_allowed()}"
+
+    def item_allowed(self) -> str:
+        """What one value (one item of a list) may be, in words."""
+        if self.type is bool:
+            return "true or false"
+        if self.choices is not None:
+            return f"one of {', '.join(str(c) for c in self.choices)}"
+        if self.type is str:
+            return "text" if self.rule is None else self.rule[1]
+        kind = {int: "an integer", float: "a finite number" if self.finite else "a number"}.get(
+            self.type, f"a {self.type.__name__}")
+        lo = None if self.low is None else ("(" if self.low_open else "[") + _num(self.low)
+        hi = None if self.high is None else _num(self.high) + (")" if self.high_open else "]")
+        if lo and hi:
+            kind += f" in {lo}, {hi}"
+        elif lo:
+            kind += f" {'>' if self.low_open else '>='} {_num(self.low)}"
+        elif hi:
+            kind += f" {'<' if self.high_open else '<='} {_num(self.high)}"
+        if self.rule is not None:
+            kind += f" ({self.rule[1]})"
+        return kind
+
     def parse(self, text: Any) -> Any:
-        """The value of ``text`` (a string as typed, or a value): parsed, with its choices checked."""
+        """The value of ``text`` (a string as typed, or a value): parsed and checked against the
+        declaration; a ``ValueError`` names the option, the value as typed and what is allowed."""
         if text is None:
             return None
         if self.many:
@@ -121,10 +242,17 @@ class Param:
             items = [t for t in items if not (isinstance(t, str) and not t)]
             if not items:
                 raise ValueError(f"{self.option} needs at least one value ({self.sep!r}-separated), got {text!r}")
-            return tuple(self._one(t) for t in items)
+            values = tuple(self._one(t) for t in items)
+            if self.increasing and any(b <= a for a, b in zip(values, values[1:], strict=False)):
+                raise ValueError(f"{self.option} must be {self.allowed()}, got {_typed(text)}")
+            if self.distinct and len(set(values)) < len(values):
+                twice = next(v for i, v in enumerate(values) if v in values[:i])
+                raise ValueError(f"{self.option} lists {twice!r} twice; give each value once, got {_typed(text)}")
+            return values
         return self._one(text)
 
     def _one(self, text: Any) -> Any:
+        each = "each value of " if self.many else ""
         if self.type is bool:
             if isinstance(text, bool):
                 return text
@@ -133,16 +261,53 @@ class Param:
                 return True
             if low in ("0", "false", "no", "off"):
                 return False
-            raise ValueError(f"{self.option} must be true or false, got {text!r}")
-        try:
-            value = self.type(text)
-        except (TypeError, ValueError):
-            kind = f"a list of {self.type.__name__}" if self.many else f"of type {self.type.__name__}"
-            raise ValueError(f"{self.option} must be {kind}, got {text!r}") from None
+            raise ValueError(f"{each}{self.option} must be true or false, got {text!r}")
+        value = self._cast(text)
         if self.choices is not None and value not in self.choices:
-            each = "each value of " if self.many else ""
             raise ValueError(f"{each}{self.option} must be one of {list(self.choices)}, got {value!r}")
+        if self.type in (int, float):
+            self._check_number(value, text, each)
+        if self.rule is not None and not self.rule[0](value):
+            raise ValueError(f"{each}{self.option} must be {self.item_allowed()}, got {_typed(text)}")
         return value
+
+    def _cast(self, text: Any) -> Any:
+        kind = f"a list of {self.type.__name__}" if self.many else f"of type {self.type.__name__}"
+        bad = ValueError(f"{self.option} must be {kind}, got {text!r} (allowed: {self.allowed()})")
+        if self.type is int:
+            if isinstance(text, bool):
+                raise bad
+            if isinstance(text, int):
+                return text
+            try:
+                return int(str(text).strip())
+            except ValueError:
+                pass
+            if isinstance(text, float) and text.is_integer():
+                return int(text)
+            whole = _integral(str(text))
+            if whole is None:
+                raise bad
+            return whole
+        if self.type is float and isinstance(text, bool):
+            raise bad
+        try:
+            return self.type(text)
+        except (TypeError, ValueError):
+            raise bad from None
+
+    def _check_number(self, value: float, text: Any, each: str) -> None:
+        what = f"{each}{self.option}"
+        if self.type is float and self.finite and not math.isfinite(value):
+            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}")
+        if math.isnan(value):
+            return
+        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        if too_high and self.cost is not None:
+            raise ValueError(f"{what} {_typed(text)} would need {self.cost(value)}; at most {_num(self.high)}")
+        if too_low or too_high:
+            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}")
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -232,12 +397,18 @@ class Scenario:
     override: bool = False
     path: Path | None = None  # the script it was loaded from, for a user's file (set by discovery)
     module: str | None = None  # the module that defines it, for a packaged scenario (set by discovery)
+    #: optional ``check(params)``: the rules that tie parameters together (e.g. each truth depth
+    #: within the tree's depth), run by :meth:`resolve` after each value passed its own
+    #: declaration; it raises ``ValueError`` naming the options as typed (``--truth-depths``)
+    check: Callable[[dict[str, Any]], None] | None = None
 
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
 
     def resolve(self, given: dict[str, Any], quick: bool) -> dict[str, Any]:
-        """Defaults for the mode, overridden by the parameters given (validated)."""
+        """Defaults for the mode, overridden by the parameters given: each value checked
+        against its :class:`Param`'s declaration, then all of them by the scenario's ``check``.
+        A bad value raises ``ValueError`` naming its option as typed."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
@@ -246,6 +417,8 @@ class Scenario:
         for k, v in given.items():
             if v is not None:
                 params[k] = known[k].parse(v)
+        if self.check is not None:
+            self.check(params)
         return params
 
     def default_out(self, params: dict[str, Any], seed: int, quick: bool) -> Path:
@@ -311,12 +484,12 @@ class Scenario:
 
     # --- command line ---------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        for p in self.params:
+        for p in self.params:  # values are checked by Param.parse, so errors name the option as typed
             kw: dict[str, Any] = {"dest": p.name, "default": None,
-                                  "help": f"{p.help} (default {p.show(p.default)}; --quick {p.show(p.quick_default)})"}
-            if p.choices is not None and p.type is not bool and not p.many:
-                kw["choices"] = list(p.choices)
-                kw["type"] = p.type
+                                  "help": f"{p.help}; {p.allowed()} (default {p.show(p.default)}; "
+                                          f"--quick {p.show(p.quick_default)})".replace("%", "%%")}
+            if p.choices is not None and not p.many:
+                kw["metavar"] = "{" + ",".join(str(c) for c in p.choices) + "}"
             parser.add_argument(p.option, **kw)
         parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
         parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")

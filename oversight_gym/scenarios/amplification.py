@@ -34,6 +34,7 @@ from typing import Any
 
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import wilson_interval
+from oversight_gym.envs.amplification.learned import HEADS
 from oversight_gym.envs.amplification.metrics import claim_size
 from oversight_gym.envs.amplification.plots import plot_ida_curves, plot_learned_overseer
 from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
@@ -68,11 +69,8 @@ def resolve_tasks(value: Any, name: str = "tasks") -> list[str]:
 
 
 def resolve_sizes(value: Any) -> tuple[int, ...]:
-    """The curriculum of ``--sizes``: increasing sizes from :data:`SIZES`."""
-    sizes = _param("sizes").parse(value)
-    if list(sizes) != sorted(sizes) or len(set(sizes)) != len(sizes):
-        raise ValueError(f"--sizes: an increasing comma list of sizes from {list(SIZES)}, got {value!r}")
-    return sizes
+    """The curriculum of ``--sizes``: increasing sizes from :data:`SIZES` (typed or parsed)."""
+    return _param("sizes").parse(value)
 
 
 def train_run(task: str, mode: str, params: dict[str, Any], seed: int, progress: bool,
@@ -121,14 +119,10 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def check(params: dict[str, Any]) -> None:
-    """Bad values raise, naming their option."""
+    """'all' stands alone in ``--tasks`` and ``--overseer-tasks`` (each value's own range is
+    declared by its Param)."""
     resolve_tasks(params["tasks"])
     resolve_tasks(params["overseer_tasks"], "overseer_tasks")
-    resolve_sizes(params["sizes"])
-    for name, low in (("steps", 1), ("batch", 1), ("eval_every", 1), ("eval_questions", 10), ("lr", 0),
-                      ("target_every", -1), ("loops", 0)):
-        if params[name] < low:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= {low}, got {params[name]}")
 
 
 def compute(params: dict[str, Any], ctx: Context) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -244,7 +238,6 @@ def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any
 
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
-    check(params)
     sizes = resolve_sizes(params["sizes"])
     runs = compute(params, ctx)
     files = [ctx.path("curves.jsonl")]
@@ -260,28 +253,32 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 
 PARAMS = [
     Param("tasks", str, "all", "comma list of tasks, or all", many=True, choices=(*TASKS, "all")),
-    Param("sizes", int, "8,16,32,64", "curriculum of instance sizes (names)", quick="8", many=True, choices=SIZES),
-    Param("steps", int, 40_000, "training steps per run (same for IDA and supervised)", quick=40),
-    Param("batch", int, 64, "questions per step", quick=32),
-    Param("eval_every", int, 250, "steps between evaluations", quick=20),
-    Param("eval_questions", int, 500, "held-out root questions per size", quick=60),
-    Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often"),
-    Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20),
+    Param("sizes", int, "8,16,32,64", "curriculum of instance sizes (names)", quick="8", many=True, choices=SIZES,
+          increasing=True),
+    Param("steps", int, 40_000, "training steps per run (same for IDA and supervised)", quick=40, low=1,
+          high=10_000_000),
+    Param("batch", int, 64, "questions per step", quick=32, low=1, high=4096),
+    Param("eval_every", int, 250, "steps between evaluations", quick=20, low=1, high=10_000_000),
+    Param("eval_questions", int, 500, "held-out root questions per size", quick=60, low=10, high=100_000),
+    Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often", low=0, high=1),
+    Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20, low=0, high=10_000_000),
     Param("lr", float, 0.0, "Adam learning rate of M (0: the task's default, 5e-4 for permutation powering "
-          "and 1e-3 for the others; see TASK_TRAINING)"),
+          "and 1e-3 for the others; see TASK_TRAINING)", low=0, high=1),
     Param("target_every", int, -1, "IDA: steps between refreshes of the frozen M answering subquestions "
           "(a target network; 0: the current M; -1: the task's default, 250 for permutation powering and "
-          "50 for the others)"),
-    Param("layers", int, 3, "transformer layers of M"),
+          "50 for the others)", low=-1, high=10_000_000),
+    Param("layers", int, 3, "transformer layers of M", low=1, high=64),
     Param("loops", int, 0, "passes of M's layers (shared weights); 0: the task's default (permutation "
-          "powering: ceil(names / layers), one lookup per name; the others: 1)"),
-    Param("width", int, 64, "model width of M"),
+          "powering: ceil(names / layers), one lookup per name; the others: 1)", low=0, high=1000),
+    Param("width", int, 64, "model width of M", low=4, high=4096, rule=(lambda w: w % HEADS == 0,
+          f"a multiple of {HEADS}, M's attention heads")),
     Param("learned_overseer", bool, True, "also run IDA with a learned overseer H'"),
     Param("overseer_tasks", str, "permutation_powering,wildcard_search", "tasks for the H' run, or all",
           quick="wildcard_search", many=True, choices=(*TASKS, "all")),
-    Param("confidence", float, 0.9, "H' makes a move when it is at least this sure; else H is called"),
+    Param("confidence", float, 0.9, "H' makes a move when it is at least this sure; else H is called", low=0,
+          high=1),
     Param("minutes", float, 20.0, "wall-time cap per run in minutes (0: none; with a cap the number of "
-          "steps depends on the machine's speed)", quick=0.0),
+          "steps depends on the machine's speed)", quick=0.0, low=0, high=100_000),
 ]
 
 SCENARIO = Scenario(
@@ -292,6 +289,7 @@ SCENARIO = Scenario(
     params=PARAMS,
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

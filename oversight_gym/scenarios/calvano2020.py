@@ -42,7 +42,7 @@ from oversight_gym.envs.collusion.calvano_runs import (
     run_stored_sessions,
 )
 from oversight_gym.envs.collusion.metrics import price_gain
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
 
 SOURCE = ("Calvano, Calzolari, Denicolo, Pastorello 2020, Artificial intelligence, algorithmic pricing, and collusion, "
           "AER 110(10)")
@@ -289,6 +289,24 @@ def notes(params: dict[str, Any], s: Study) -> list[str]:
     return out
 
 
+#: the most memory one session's Q tables may take (each worker thread holds its own)
+MAX_Q_BYTES = 2 * 1024**3
+
+
+def check(params: dict[str, Any]) -> None:
+    """The market the options describe is one the pricing game accepts, and each session's Q
+    tables (firms x grid^(firms x k) states x grid prices, 8 bytes each) fit in memory."""
+    q_bytes = 8 * params["firms"] * params["grid"] ** (params["firms"] * params["k"] + 1)
+    if q_bytes > MAX_Q_BYTES:
+        raise ValueError(f"--firms {params['firms']} --grid {params['grid']} --k {params['k']} would need "
+                         f"~{format_bytes(q_bytes)} of Q tables per session (firms x grid^(firms x k) states x "
+                         f"grid prices); at most {format_bytes(MAX_Q_BYTES)}")
+    try:
+        _config(params).game()
+    except ValueError as err:
+        raise ValueError(f"--firms/--grid/--k/--xi/--mu/--delta: {err}") from None
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     s = study(params, ctx)
     cfg = s.cfg
@@ -303,32 +321,39 @@ SCENARIO = Scenario(
     quick_note="few sessions; run without --quick for the 1,000-session reproduction.",
     citation="Calvano, Calzolari, Denicolo, Pastorello 2020, AER 110(10) 3267-97",
     params=[
-        Param("firms", int, 2, "number of firms (n)"),
-        Param("alpha", float, 0.15, "learning rate"),
-        Param("beta", float, 4e-6, "exploration decay: eps_t = exp(-beta t)"),
-        Param("delta", float, 0.95, "discount factor"),
-        Param("sessions", int, 1000, "sessions at the main point", quick=48),
-        Param("grid", int, 15, "price grid points (m)"),
-        Param("xi", float, 0.1, "grid extension beyond the Nash and monopoly prices"),
-        Param("k", int, 1, "memory (periods of prices observed)"),
-        Param("mu", float, 0.25, "logit differentiation"),
-        Param("window", int, 100_000, "convergence: greedy strategies unchanged for this many periods"),
-        Param("max_periods", int, 10**9, "cap on periods per session"),
-        Param("heatmap_alphas", float, "0.05,0.1,0.15,0.2,0.25", "alphas of the heatmap", quick="0.1,0.2", many=True),
+        Param("firms", int, 2, "number of firms (n)", low=2, high=8),
+        Param("alpha", float, 0.15, "learning rate", low=0, high=1, low_open=True),
+        Param("beta", float, 4e-6, "exploration decay: eps_t = exp(-beta t)", low=0, high=1),
+        Param("delta", float, 0.95, "discount factor", low=0, high=1, high_open=True),
+        Param("sessions", int, 1000, "sessions at the main point", quick=48, low=1, high=100_000),
+        Param("grid", int, 15, "price grid points (m)", low=2, high=1000),
+        Param("xi", float, 0.1, "grid extension beyond the Nash and monopoly prices", low=0, high=10),
+        Param("k", int, 1, "memory (periods of prices observed)", low=1, high=16),
+        Param("mu", float, 0.25, "logit differentiation", low=0.01, high=100),
+        Param("window", int, 100_000, "convergence: greedy strategies unchanged for this many periods", low=1,
+              high=10**9),
+        Param("max_periods", int, 10**9, "cap on periods per session", low=1, high=10**12),
+        Param("heatmap_alphas", float, "0.05,0.1,0.15,0.2,0.25", "alphas of the heatmap", quick="0.1,0.2", many=True,
+              low=0, high=1, low_open=True),
         Param("heatmap_betas", float, "2e-6,4e-6,8e-6,1.6e-5", "betas of the heatmap", quick="8e-6,1.6e-5",
-              many=True),
-        Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8),
+              many=True, low=0, high=1),
+        Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8, low=0,
+              high=100_000),
         Param("audit_probs", float, "0.01,0.05,0.2,0.5", "overseer: audit probabilities per period", quick="0.05,0.5",
-              many=True),
-        Param("fines", float, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0", many=True),
-        Param("audit_threshold", float, 0.0, "overseer: price above which a firm is fined (0: midpoint Nash-monopoly)"),
-        Param("overseer_sessions", int, 100, "sessions per overseer cell (0: no overseer)", quick=8),
-        Param("mi_sessions", int, 50, "sessions for the mutual-information estimate", quick=10),
-        Param("mi_periods", int, 20_000, "periods simulated per session for mutual information", quick=5_000),
-        Param("mi_eps", float, 0.1, "exploration while simulating for mutual information"),
+              many=True, low=0, high=1),
+        Param("fines", float, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0", many=True, low=0, high=100),
+        Param("audit_threshold", float, 0.0, "overseer: price above which a firm is fined (0: midpoint Nash-monopoly)",
+              low=0, high=100),
+        Param("overseer_sessions", int, 100, "sessions per overseer cell (0: no overseer)", quick=8, low=0,
+              high=100_000),
+        Param("mi_sessions", int, 50, "sessions for the mutual-information estimate", quick=10, low=1, high=100_000),
+        Param("mi_periods", int, 20_000, "periods simulated per session for mutual information", quick=5_000, low=1,
+              high=10**8),
+        Param("mi_eps", float, 0.1, "exploration while simulating for mutual information", low=0, high=1),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -190,6 +190,15 @@ def notes(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def check(params: dict[str, Any]) -> None:
+    """The channel the options describe is one the game accepts (e.g. the receiver's table,
+    topics x (topics x synonyms)^length, stays under a million entries)."""
+    try:
+        make_config(params, params["paraphrase"], params["detection_penalty"])
+    except ValueError as err:
+        raise ValueError(f"--secret-bits/--topics/--synonyms/--length: {err}") from None
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     file = RecordFile(ctx.path("records.jsonl"), {"params": params, "seed": ctx.seed}, ["label"])
     done = {r["label"]: r for r in file.records}
@@ -213,25 +222,28 @@ SCENARIO = Scenario(
     quick_note="short training, one seed; run without --quick for the full sweep.",
     citation="Motwani et al. 2024, arXiv 2402.07510; Mathew et al. 2024, Hidden in plain text, arXiv 2410.03768",
     params=[
-        Param("secret_bits", int, 2, "bits of the secret"),
-        Param("topics", int, 4, "cover-task topics (meanings)"),
-        Param("synonyms", int, 4, "synonyms per meaning"),
-        Param("length", int, 1, "words per message"),
-        Param("cover_weight", float, 0.5, "reward weight of the cover task"),
-        Param("detection_penalty", float, 0.5, "reward lost when the detector flags a message (with overseer)"),
-        Param("fpr", float, 0.05, "the detector's false-positive rate on honest traffic"),
-        Param("paraphrase", float, 0.5, "paraphrase strength of the with/without-overseer comparison"),
+        Param("secret_bits", int, 2, "bits of the secret", low=1, high=4),
+        Param("topics", int, 4, "cover-task topics (meanings)", low=1, high=16),
+        Param("synonyms", int, 4, "synonyms per meaning", low=1, high=16),
+        Param("length", int, 1, "words per message", low=1, high=3),
+        Param("cover_weight", float, 0.5, "reward weight of the cover task", low=0, high=100),
+        Param("detection_penalty", float, 0.5, "reward lost when the detector flags a message (with overseer)",
+              low=0, high=100),
+        Param("fpr", float, 0.05, "the detector's false-positive rate on honest traffic", low=0, high=1),
+        Param("paraphrase", float, 0.5, "paraphrase strength of the with/without-overseer comparison", low=0,
+              high=1),
         Param("strengths", float, "0,0.1,0.25,0.5,0.75,0.9,1", "paraphrase strengths of the sweep", quick="0,0.5,1",
-              many=True),
-        Param("iterations", int, 600, "policy-gradient iterations", quick=200),
-        Param("batch", int, 512, "episodes per iteration"),
-        Param("lr", float, 1.0, "learning rate"),
-        Param("entropy", float, 0.01, "entropy bonus"),
-        Param("episodes", int, 20000, "evaluation episodes", quick=4000),
-        Param("seeds", int, 5, "trained pairs per setting", quick=1),
+              many=True, low=0, high=1),
+        Param("iterations", int, 600, "policy-gradient iterations", quick=200, low=0, high=1_000_000),
+        Param("batch", int, 512, "episodes per iteration", low=1, high=1_000_000),
+        Param("lr", float, 1.0, "learning rate", low=0, high=100),
+        Param("entropy", float, 0.01, "entropy bonus", low=0, high=100),
+        Param("episodes", int, 20000, "evaluation episodes", quick=4000, low=1, high=10_000_000),
+        Param("seeds", int, 5, "trained pairs per setting", quick=1, low=1, high=1000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from oversight_gym.envs.collusion.debate_collusion import (
     train_cells,
     truth_win_probability,
 )
+from oversight_gym.envs.collusion.feature_debate import FeatureDebateGame
 from oversight_gym.envs.collusion.learners import train_debaters
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
@@ -109,6 +110,15 @@ def notes(params: dict[str, Any]) -> list[str]:
     return out
 
 
+def check(params: dict[str, Any]) -> None:
+    """The debate the options describe is one the game accepts: each debater reveals at most
+    half the features, and the judge reads at most those left."""
+    try:
+        FeatureDebateGame(**_game(params))
+    except ValueError as err:
+        raise ValueError(f"--n-features/--reveals/--judge-checks: {err}") from None
+
+
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     p = truth_win_probability(**_game(params))
     grid = cells(params)
@@ -128,23 +138,28 @@ SCENARIO = Scenario(
     quick_note="coarse lambda grid, few seeds, short training.",
     citation="Irving, Christiano, Amodei 2018, arXiv 1805.00899; Kovarik & Carey 2019, arXiv 1911.04266",
     params=[
-        Param("n_features", int, 5, "hidden bits (odd)"),
-        Param("reveals", int, 1, "features each debater reveals in a contested debate"),
-        Param("judge_checks", int, 1, "features the judge reads itself"),
+        Param("n_features", int, 5, "hidden bits (odd: the question is their majority)", low=3, high=15,
+              rule=(lambda n: n % 2 == 1, "odd")),
+        Param("reveals", int, 1, "features each debater reveals in a contested debate (at most n_features // 2)",
+              low=0, high=7),
+        Param("judge_checks", int, 1, "features the judge reads itself (at most n_features - 2 reveals)", low=0,
+              high=15),
         Param("lambdas", float, "1,0.9,0.8,0.7,0.6,0.55,0.5,0.4,0.3,0.2,0.1,0", "weights on winning",
-              quick="1,0.7,0.5,0.3,0", many=True),
-        Param("sides", float, "0,0.5", "side payments for arguing the same answer", many=True),
-        Param("talk", int, 2, "cheap-talk messages (0: no talk variant)"),
-        Param("weight", float, 1.0, "lambda (sweep cells only)"),
-        Param("side", float, 0.0, "side payment (sweep cells only)"),
-        Param("iterations", int, 1500, "policy-gradient iterations", quick=400),
-        Param("batch", int, 256, "debates per iteration"),
-        Param("lr", float, 0.5, "learning rate"),
-        Param("episodes", int, 20000, "evaluation debates", quick=4000),
-        Param("seeds", int, 5, "learner pairs per cell", quick=2),
+              quick="1,0.7,0.5,0.3,0", many=True, low=0, high=1),
+        Param("sides", float, "0,0.5", "side payments for arguing the same answer", many=True, low=0, high=100),
+        Param("talk", int, 2, "cheap-talk messages (0: no talk variant)", low=0, high=16,
+              rule=(lambda m: m != 1, "0, or at least 2 messages")),
+        Param("weight", float, 1.0, "lambda (sweep cells only)", low=0, high=1),
+        Param("side", float, 0.0, "side payment (sweep cells only)", low=0, high=100),
+        Param("iterations", int, 1500, "policy-gradient iterations", quick=400, low=0, high=1_000_000),
+        Param("batch", int, 256, "debates per iteration", low=1, high=1_000_000),
+        Param("lr", float, 0.5, "learning rate", low=0, high=100),
+        Param("episodes", int, 20000, "evaluation debates", quick=4000, low=1, high=10_000_000),
+        Param("seeds", int, 5, "learner pairs per cell", quick=2, low=1, high=1000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from oversight_gym.analysis.equilibria import zero_sum_equilibrium
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.debate.meta_game import MetaGame, analyse_meta_game, find_entrant, self_play_accuracy
+from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOUTS
 from oversight_gym.envs.debate.plots import plot_equilibrium
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
 from oversight_gym.runner.tournament import Entrant, TournamentResult, population, run_tournament
 
 ENV_ID = "debate/pixels-v0"
@@ -57,6 +58,21 @@ def parse_entrants(items: tuple[str, ...]) -> list[Entrant]:
     if len(out) < 2:
         raise ValueError(f"--agents: a tournament needs at least two entrants, got {','.join(items)!r}")
     return out
+
+
+def check(params: dict[str, Any]) -> None:
+    """At least two entrants, each an agent the registry can build with its settings, and no
+    search larger than its tree's memory allows (``--agents mcts:rollouts=...``)."""
+    for e in parse_entrants(params["agents"]):
+        rollouts = e.kwargs.get("rollouts")
+        if isinstance(rollouts, int | float) and rollouts > MAX_ROLLOUTS:
+            raise ValueError(f"--agents: {e.label} would need ~{format_bytes(rollouts * BYTES_PER_ROLLOUT)} of memory "
+                             f"for its search tree; at most rollouts={MAX_ROLLOUTS}")
+        try:
+            e.make()
+        except (ValueError, TypeError, KeyError) as err:
+            label = e.label if e.label.isprintable() else repr(e.label)
+            raise ValueError(f"--agents: {label}: {err}") from None
 
 
 def tournament(params: dict[str, Any], seed: int, workers: int, progress: bool, results: Any = None) -> Any:
@@ -164,13 +180,15 @@ SCENARIO = Scenario(
         Param("agents", str, "random,greedy,minimax:depth=2,mcts:rollouts=100,mcts:rollouts=1000,"
               "mcts:rollouts=10000", "agents, each NAME[:KEY=VALUE;...] or filter:CLASSIFIER=VALUE",
               quick="random,greedy,minimax:depth=2,mcts:rollouts=30,mcts:rollouts=100,mcts:rollouts=300", many=True),
-        Param("repetitions", int, 200, "images (matches) per seat assignment", quick=20),
-        Param("pixels", int, 6, "pixels revealed in all"),
+        Param("repetitions", int, 200, "images (matches) per seat assignment", quick=20, low=1, high=100_000),
+        Param("pixels", int, 6, "pixels revealed in all", low=1, high=64),
         Param("liar_label", str, "random", "the liar's precommitted label", choices=("random", "judge", "choose")),
-        Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)", quick=2000),
+        Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)", quick=2000, low=1,
+              high=1_000_000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.analysis.measures import Measure
+from oversight_gym.envs.debate.argument_trees import MAX_BRANCHING, check_tree_params
 from oversight_gym.envs.debate.complexity import (
     JUDGES,
     as_rate,
@@ -72,13 +73,16 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def check(params: dict[str, Any]) -> None:
-    """Each truth depth within the tree, each strength in [0, 0.5]."""
+    """The tree is one the generator builds (at most 65,536 leaves) and each truth depth lies
+    within it (each value's own range is declared by its Param)."""
+    try:
+        check_tree_params("counter-intuitive", params["depth"], params["branching"])
+    except ValueError as err:
+        raise ValueError(f"--depth/--branching: {err}") from None
     for d in params["truth_depths"]:
-        if not 1 <= d <= params["depth"]:
-            raise ValueError(f"--truth-depths: each must be in [1, {params['depth']}] (the tree depth), got {d}")
-    for s in params["strengths"]:
-        if not 0 <= s <= 0.5:
-            raise ValueError(f"--strengths: each must be in [0, 0.5], got {s}")
+        if d > params["depth"]:
+            raise ValueError(f"--truth-depths: each must be at most --depth {params['depth']} (the tree's depth), "
+                             f"got {d}")
 
 
 def simulate(params: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
@@ -168,7 +172,6 @@ def figures(params: dict[str, Any], records: list[dict[str, Any]], ctx: Context)
 
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
-    check(params)
     records = simulate(params, ctx)
     files = [ctx.path("records.jsonl"), *figures(params, records, ctx)]
     title = (f"Irreducible complexity: wrong verdicts against d - L and prior strength "
@@ -183,15 +186,19 @@ SCENARIO = Scenario(
     citation="Irving, Christiano, Amodei 2018, AI safety via debate; Barnes & Christiano 2020, Debate update: "
              "Obfuscated arguments problem",
     params=[
-        Param("depth", int, 6, "tree depth", quick=4),
-        Param("branching", int, 3, "branching (majority rule)"),
-        Param("truth_depths", int, "2,4,6", "depths d of the shortest convincing argument", quick="1,2,4", many=True),
-        Param("strengths", float, "0,0.1,0.2,0.3,0.4,0.5", "prior strengths s", quick="0,0.25,0.5", many=True),
-        Param("debates", int, 2000, "debates per cell and role (batch path)", quick=200),
-        Param("kernel_debates", int, 100, "debates per kernel cell (full-information debaters: slow)", quick=40),
+        Param("depth", int, 6, "tree depth (branching^depth leaves, at most 65,536)", quick=4, low=1, high=16),
+        Param("branching", int, 3, "branching (majority rule)", low=2, high=MAX_BRANCHING),
+        Param("truth_depths", int, "2,4,6", "depths d of the shortest convincing argument (each at most --depth)",
+              quick="1,2,4", many=True, low=1, high=16),
+        Param("strengths", float, "0,0.1,0.2,0.3,0.4,0.5", "prior strengths s", quick="0,0.25,0.5", many=True, low=0,
+              high=0.5),
+        Param("debates", int, 2000, "debates per cell and role (batch path)", quick=200, low=1, high=1_000_000),
+        Param("kernel_debates", int, 100, "debates per kernel cell (full-information debaters: slow)", quick=40,
+              low=1, high=100_000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -95,6 +95,14 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     return out
 
 
+def check(params: dict[str, Any]) -> None:
+    """The budget grid has at most one point per budget 0..N."""
+    n_leaves = 2 ** params["depth"]
+    if params["budget_points"] > n_leaves + 1:
+        raise ValueError(f"--budget-points must be at most N + 1 = {n_leaves + 1} (the budgets 0..N of --depth "
+                         f"{params['depth']}), got {params['budget_points']}")
+
+
 def size_depths(quick: bool) -> list[int]:
     """The tree depths of the size part (N = 2**depth at fixed B/N)."""
     return [6, 8] if quick else [6, 8, 10, 12]
@@ -254,19 +262,23 @@ SCENARIO = Scenario(
     quick_note="a smaller tree, grid and sample; run without --quick for the full sweep.",
     citation="Barnes & Christiano 2020 (AI Alignment Forum); Brown-Cohen, Irving & Piliouras 2025, arXiv 2506.13609",
     params=[
-        Param("depth", int, 10, "depth of the binary obfuscated tree (N = 2**depth leaves)", quick=8),
-        Param("budget_points", int, 20, "budgets on the grid (0..N)", quick=10),
-        Param("flaw_points", int, 20, "flaw counts on the grid (1..N/16, geometric)", quick=5),
-        Param("debates", int, 2000, "debates per grid cell (batch path)", quick=300),
-        Param("kernel_debates", int, 1000, "debates per kernel cell", quick=60),
-        Param("budget_frac", float, 0.125, "verification budget B/N of both debaters in the protocol comparison"),
-        Param("conj_depth", int, 7, "depth of the binary conjunctive trees (protocol comparison)", quick=5),
-        Param("stable_depth", int, 5, "depth of the ternary majority trees (protocol comparison)", quick=3),
+        Param("depth", int, 10, "depth of the binary obfuscated tree (N = 2**depth leaves)", quick=8, low=4, high=16),
+        Param("budget_points", int, 20, "budgets on the grid (0..N; at most N + 1)", quick=10, low=2, high=1000),
+        Param("flaw_points", int, 20, "flaw counts on the grid (1..N/16, geometric)", quick=5, low=1, high=1000),
+        Param("debates", int, 2000, "debates per grid cell (batch path)", quick=300, low=1, high=1_000_000),
+        Param("kernel_debates", int, 1000, "debates per kernel cell", quick=60, low=1, high=100_000),
+        Param("budget_frac", float, 0.125, "verification budget B/N of both debaters in the protocol comparison",
+              low=0, high=1),
+        Param("conj_depth", int, 7, "depth of the binary conjunctive trees (protocol comparison)", quick=5, low=1,
+              high=12),
+        Param("stable_depth", int, 5, "depth of the ternary majority trees (protocol comparison)", quick=3, low=1,
+              high=8),
         Param("tolerances", float, "0,0.05,0.1,0.2", "prover-estimator consistency tolerances", quick="0,0.1",
-              many=True),
+              many=True, low=0, high=1),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -63,12 +63,12 @@ PUBLISHED = {  # Gao, Schulman, Hilton 2022 (qualitative findings; their coeffic
 KL_NS = (1, 4, 16, 64, 256)
 
 
-def check_lists(params: dict[str, Any]) -> None:
-    """The list-valued options' ranges: reward-model sizes >= 1, constitution errors in [0, 1]."""
-    if min(params["rm_sizes"]) < 1:
-        raise ValueError(f"--rm-sizes: a comma list of integers >= 1, got {list(params['rm_sizes'])}")
-    if min(params["errors"]) < 0 or max(params["errors"]) > 1:
-        raise ValueError(f"--errors: a comma list of numbers in [0, 1], got {list(params['errors'])}")
+def check(params: dict[str, Any]) -> None:
+    """Best-of-n stays well inside the finite universe: ``--n-max`` at most ``--universe`` / 8
+    (each value's own range is declared by its Param)."""
+    if params["n_max"] > params["universe"] // 8:
+        raise ValueError(f"--n-max must be at most --universe / 8 = {params['universe'] // 8} so the finite universe "
+                         f"does not cap best-of-n, got {params['n_max']}")
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -76,7 +76,6 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     best-of-n against each constitution error in ``errors`` (a blend of the gold and the
     default constitution, with the judge's ``noise`` and ``tail``), on a universe drawn
     with ``seed``: whether gold turns over, the gold lost and the fitted coefficients."""
-    check_lists(params)
     universe = ResponseUniverse.sample(params["universe"], np.random.default_rng(seed))
     gold = GOLD.score(universe.features)
     ns = np.unique(np.round(np.geomspace(1, params["n_max"], params["points"])).astype(int)).tolist()
@@ -229,14 +228,7 @@ def notes(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, Any]
 
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
-    size = params["universe"]
-    if size < 256:
-        raise ValueError(f"--universe must be >= 256, got {size}")
-    n_max = params["n_max"]
-    if not 2 <= n_max <= size // 8:
-        raise ValueError(f"--n-max must be in [2, universe / 8 = {size // 8}] so the finite universe does not "
-                         f"cap best-of-n, got {n_max}")
-    check_lists(params)
+    size, n_max = params["universe"], params["n_max"]
     universe = ResponseUniverse.sample(size, np.random.default_rng(ctx.seed))
     gold = GOLD.score(universe.features)
     js = make_judges(universe, ctx.seed, params["noise"], params["tail"], params["errors"], params["rm_sizes"],
@@ -276,25 +268,31 @@ SCENARIO = Scenario(
     citation="Gao, Schulman, Hilton 2022, Scaling laws for reward model overoptimization, arXiv 2210.10760; "
              "Bai et al. 2022, Constitutional AI, arXiv 2212.08073",
     params=[
-        Param("universe", int, 2**15, "responses in the initial policy's universe", quick=2**12),
-        Param("n_max", int, 4096, "largest n of best-of-n", quick=512),
-        Param("points", int, 24, "points per curve"),
-        Param("rl_steps", int, 400, "policy-gradient steps", quick=150),
-        Param("rl_lr", float, 0.02, "policy-gradient step size", quick=0.05),
-        Param("kl_coef", float, 0.0, "KL penalty coefficient of the policy-gradient learner"),
-        Param("critique_rounds", int, 40, "critique-and-revise rounds", quick=16),
-        Param("noise", float, 0.5, "noise of the constitutional judges' principles"),
-        Param("tail", float, 1.5, "degrees of freedom of the heavy-tailed judge's errors"),
+        Param("universe", int, 2**15, "responses in the initial policy's universe", quick=2**12, low=256,
+              high=2**22),
+        Param("n_max", int, 4096, "largest n of best-of-n (at most universe / 8; at least 3, so a curve has two "
+              "points beyond n = 1 to fit)", quick=512, low=3, high=2**19),
+        Param("points", int, 24, "points per curve (at least 3, so a curve has two points beyond n = 1 to fit)",
+              low=3, high=1000),
+        Param("rl_steps", int, 400, "policy-gradient steps", quick=150, low=1, high=1_000_000),
+        Param("rl_lr", float, 0.02, "policy-gradient step size", quick=0.05, low=0, high=100, low_open=True),
+        Param("kl_coef", float, 0.0, "KL penalty coefficient of the policy-gradient learner", low=0, high=1000),
+        Param("critique_rounds", int, 40, "critique-and-revise rounds", quick=16, low=1, high=100_000),
+        Param("noise", float, 0.5, "noise of the constitutional judges' principles", low=0, high=100),
+        Param("tail", float, 1.5, "degrees of freedom of the heavy-tailed judge's errors (0: Gaussian)", low=0,
+              high=1000, rule=(lambda t: t == 0 or t >= 1, "0, or at least 1")),
         Param("rm_sizes", int, "100,300,1000,3000,10000", "gold-labelled comparisons of the reward models",
-              quick="100,1000", many=True),
-        Param("rm_seeds", int, 8, "reward models per data size", quick=1),
+              quick="100,1000", many=True, low=1, high=10_000_000),
+        Param("rm_seeds", int, 8, "reward models per data size", quick=1, low=1, high=1000),
         Param("rm_capacity", int, 3, "polynomial degree of the reward models", choices=(1, 2, 3, 4)),
         Param("errors", float, "0,0.25,0.5,0.75,1", "constitution errors (blend of gold and default)", quick="0,0.5,1",
-              many=True),
-        Param("kl_samples", int, 20000, "best-of-n runs per n for the simulated KL", quick=4000),
+              many=True, low=0, high=1),
+        Param("kl_samples", int, 20000, "best-of-n runs per n for the simulated KL", quick=4000, low=2,
+              high=10_000_000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

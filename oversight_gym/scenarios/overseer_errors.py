@@ -41,19 +41,13 @@ def _param(name: str) -> Param:
 
 def resolve_lists(params: dict[str, Any]) -> tuple[list[str], list[int], list[float]]:
     """The tasks, depths and epsilons of ``params`` (given as typed, ``"1,2"``, or parsed,
-    ``(1, 2)``), checked; bad values name their option."""
+    ``(1, 2)``), checked against their Params; 'all' in ``--tasks`` stands alone."""
     tasks = list(_param("tasks").parse(params["tasks"]))
     if "all" in tasks:
         if tasks != ["all"]:
             raise ValueError(f"--tasks: 'all' stands alone, got {params['tasks']!r}")
         tasks = list(TASKS)
-    depths = list(_param("depths").parse(params["depths"]))
-    if min(depths) < 1 or max(depths) > 12:
-        raise ValueError(f"--depths: a comma list of ints in [1, 12], got {params['depths']!r}")
-    epsilons = list(_param("epsilons").parse(params["epsilons"]))
-    if min(epsilons) < 0.0 or max(epsilons) > 1.0:
-        raise ValueError(f"--epsilons: a comma list of floats in [0.0, 1.0], got {params['epsilons']!r}")
-    return tasks, depths, epsilons
+    return tasks, list(_param("depths").parse(params["depths"])), list(_param("epsilons").parse(params["epsilons"]))
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -130,10 +124,6 @@ def notes(cells: dict[Cell, dict[str, Any]]) -> list[str]:
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     tasks, depths, epsilons = resolve_lists(params)
-    if params["size"] not in SIZES:
-        raise ValueError(f"--size must be one of {list(SIZES)}, got {params['size']}")
-    if params["questions"] < 1:
-        raise ValueError(f"--questions must be >= 1, got {params['questions']}")
     cells = compute(params, ctx)
     files = [ctx.path("records.jsonl"),
              plot_overseer_errors(cells, tasks, depths, epsilons, params["size"], ctx.path("overseer_errors.png")),
@@ -146,11 +136,12 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 
 PARAMS = [
     Param("tasks", str, "all", "comma list of tasks, or all", many=True, choices=(*TASKS, "all")),
-    Param("size", int, 64, "names per instance (8, 16, 32, 64)", quick=16),
-    Param("depths", int, "1,2,3,4", "comma list of HCH depths (1 = Amplify^H(M))", quick="1,2,3", many=True),
+    Param("size", int, 64, "names per instance", quick=16, choices=SIZES),
+    Param("depths", int, "1,2,3,4", "comma list of HCH depths (1 = Amplify^H(M))", quick="1,2,3", many=True, low=1,
+          high=12),
     Param("epsilons", float, "0,0.01,0.02,0.05,0.1,0.2", "comma list of overseer error rates per step",
-          quick="0,0.05,0.2", many=True),
-    Param("questions", int, 1000, "root questions per cell", quick=100),
+          quick="0,0.05,0.2", many=True, low=0, high=1),
+    Param("questions", int, 1000, "root questions per cell", quick=100, low=1, high=1_000_000),
 ]
 
 SCENARIO = Scenario(
@@ -161,6 +152,7 @@ SCENARIO = Scenario(
     params=PARAMS,
     run=run,
     experiment=experiment,
+    check=resolve_lists,
 )
 
 if __name__ == "__main__":

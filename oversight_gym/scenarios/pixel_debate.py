@@ -23,6 +23,7 @@ import numpy as np
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.registry import make_game
+from oversight_gym.envs.debate.data import load_dataset
 from oversight_gym.envs.debate.metrics import debate_metrics
 from oversight_gym.envs.debate.pixel_runs import (
     ENV_ID,
@@ -32,7 +33,8 @@ from oversight_gym.envs.debate.pixel_runs import (
     plot_judge_accuracy,
     run_pixel_debates,
 )
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOUTS
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, memory
 
 SOURCE = "Irving, Christiano, Amodei 2018, AI safety via debate, sec. 3.1"
 NOTE = "MNIST 28x28, MCTS debaters with 10,000 rollouts per move; ours: the 8x8 digits"
@@ -47,10 +49,8 @@ AGENTS = ("mcts", "greedy", "random", "minimax")
 def parse_matchups(pairs: tuple[str, ...], rollouts: int, c_puct: float) -> list[Matchup]:
     """``("mcts-mcts", "random-random")`` -> matchups (honest-liar)."""
     out = []
-    for item in pairs:
+    for item in pairs:  # each item's form is checked by its Param
         parts = item.split("-")
-        if len(parts) != 2 or any(p not in AGENTS for p in parts):
-            raise ValueError(f"--matchups: each item is HONEST-LIAR with agents from {list(AGENTS)}, got {item!r}")
         kw = [{"rollouts": rollouts, "c_puct": c_puct} if p == "mcts" else {} for p in parts]
         out.append(Matchup(item, parts[0], parts[1], kw[0], kw[1]))
     return out
@@ -66,12 +66,18 @@ def setup(params: dict[str, Any], seed: int) -> tuple[dict[str, Any], Any, list[
     game = make_game(ENV_ID, **game_kwargs)
     n_test = len(game.data)
     n_images = params["images"] or n_test
-    if not 0 < n_images <= n_test:
-        raise ValueError(f"--images must be in [0, {n_test}] (0 = the whole test split), got {params['images']}")
     # a fixed, seeded subset of the test split when not using all of it
     images = sorted(np.random.default_rng(seed).permutation(n_test)[:n_images].tolist())
     matchups = parse_matchups(params["matchups"], params["rollouts"], params["c_puct"])
     return game_kwargs, game, images, matchups, judge_alone(game, images, seed)
+
+
+def check(params: dict[str, Any]) -> None:
+    """At most as many images as the test split holds (its size is the data set's)."""
+    n_test = len(load_dataset("digits")[1])
+    if params["images"] > n_test:
+        raise ValueError(f"--images must be at most {n_test}, the test split's size (0 = all of it), "
+                         f"got {params['images']}")
 
 
 def _lies(params: dict[str, Any]) -> str:
@@ -168,20 +174,24 @@ SCENARIO = Scenario(
     quick_note="few images and rollouts; run without --quick for the reproduction.",
     citation="Irving, Christiano, Amodei 2018, AI safety via debate, arXiv 1805.00899",
     params=[
-        Param("pixels", int, 6, "pixels revealed in all (k)"),
-        Param("rollouts", int, 10_000, "MCTS rollouts per move", quick=1000),
-        Param("c_puct", float, 1.0, "PUCT exploration constant of the MCTS debaters"),
-        Param("images", int, 0, "test images to debate (0 = the whole test split)", quick=120),
+        Param("pixels", int, 6, "pixels revealed in all (k)", low=1, high=64),
+        Param("rollouts", int, 10_000, "MCTS rollouts per move", quick=1000, low=1, high=MAX_ROLLOUTS,
+              cost=memory(BYTES_PER_ROLLOUT, "the search tree, ~1.5 KiB per rollout")),
+        Param("c_puct", float, 1.0, "PUCT exploration constant of the MCTS debaters", low=0, high=1000),
+        Param("images", int, 0, "test images to debate (0 = the whole test split)", quick=120, low=0, high=100_000),
         Param("precommit", bool, True, "both labels fixed before the reveals"),
         Param("liar_label", str, "random", "the liar's label with precommit", choices=("random", "judge", "all")),
         Param("first", str, "honest", "who reveals first", choices=("honest", "liar")),
         Param("forbid_black", bool, False, "forbid revealing black pixels"),
         Param("matchups", str, "mcts-mcts,greedy-greedy,random-random",
-              "HONEST-LIAR agent pairs (mcts, greedy, random, minimax)", many=True),
-        Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)"),
+              "agent pairs, the honest debater first", many=True,
+              rule=(lambda m: len(m.split("-")) == 2 and all(a in AGENTS for a in m.split("-")),
+                    f"HONEST-LIAR with agents from {', '.join(AGENTS)}")),
+        Param("judge_steps", int, 10_000, "training steps of the judge (cached on disk)", low=1, high=1_000_000),
     ],
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

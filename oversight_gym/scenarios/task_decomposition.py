@@ -38,7 +38,7 @@ from oversight_gym.envs.amplification.decomposition import (
 )
 from oversight_gym.envs.amplification.plots import plot_aggregation_trees, plot_recursive_reward_modelling
 from oversight_gym.runner.records import RecordFile
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
 
 LEIKE = "Leike et al. 2018, Scalable agent alignment via reward modeling (recursive reward modeling)"
 LEIKE_NOTE = ("a scheme without numbers: with an assistant that helps, evaluation and the agent improve with each "
@@ -53,18 +53,24 @@ def _param(name: str) -> Param:
     return next(p for p in PARAMS if p.name == name)
 
 
-def _unit_floats(name: str, value: Any) -> list[float]:
-    out = list(_param(name).parse(value))
-    if min(out) < 0 or max(out) > 1:
-        raise ValueError(f"--{name.replace('_', '-')}: a comma list of numbers in [0, 1], got {value!r}")
-    return out
-
-
 def resolve_lists(params: dict[str, Any]) -> tuple[list[float], list[str], list[float]]:
     """The node error rates, error models and ``mislead`` values of ``params`` (given as
-    typed, ``"0,0.05"``, or parsed, ``(0.0, 0.05)``), checked; bad values name their option."""
-    return (_unit_floats("node_errors", params["node_errors"]), list(_param("error_models").parse(
-        params["error_models"])), _unit_floats("mislead", params["mislead"]))
+    typed, ``"0,0.05"``, or parsed, ``(0.0, 0.05)``), checked against their Params."""
+    return tuple(list(_param(name).parse(params[name])) for name in ("node_errors", "error_models", "mislead"))
+
+
+#: the most leaves one cell of aggregation trees may simulate at once (8 bytes each, 2 GiB)
+MAX_LEAVES = 2**28
+
+
+def check(params: dict[str, Any]) -> None:
+    """The tallest trees of a cell fit in memory: ``--trees`` x ``--branching``^``--max-height``
+    leaves are simulated at once."""
+    leaves = params["trees"] * params["branching"] ** params["max_height"]
+    if leaves > MAX_LEAVES:
+        raise ValueError(f"--trees {params['trees']} --branching {params['branching']} --max-height "
+                         f"{params['max_height']} would need ~{format_bytes(8 * leaves)} of memory (trees x "
+                         f"branching^height leaves); at most {format_bytes(8 * MAX_LEAVES)}")
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -186,9 +192,6 @@ def notes(params: dict[str, Any]) -> list[str]:
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     ps, models, _ = resolve_lists(params)
-    for name, low in (("branching", 1), ("max_height", 1), ("trees", 10), ("iterations", 1), ("labels", 10)):
-        if params[name] < low:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= {low}, got {params[name]}")
     trees, rrm = compute(params, ctx)
     heights = list(range(1, params["max_height"] + 1))
     files = [ctx.path("trees.jsonl"),
@@ -200,17 +203,20 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 
 
 PARAMS = [
-    Param("branching", int, 4, "children per node of the aggregation tree"),
-    Param("max_height", int, 5, "largest tree height", quick=3),
+    Param("branching", int, 4, "children per node of the aggregation tree", low=1, high=64),
+    Param("max_height", int, 5, "largest tree height", quick=3, low=1, high=30),
     Param("node_errors", float, "0,0.005,0.01,0.02,0.05", "comma list of per-node error probabilities",
-          quick="0,0.01,0.05", many=True),
+          quick="0,0.01,0.05", many=True, low=0, high=1),
     Param("error_models", str, "replace,off_by_one,drop", "comma list of node error models", many=True,
           choices=ERROR_MODELS),
-    Param("trees", int, 4000, "trees per cell", quick=400),
-    Param("iterations", int, 6, "RRM iterations K (= aspects of an outcome)"),
-    Param("rho", float, 0.4, "RRM: correlation between the visible aspect and each hidden one (negated)"),
-    Param("mislead", float, "0,0.25,0.5", "comma list of the assistant's probabilities of hiding a harm", many=True),
-    Param("labels", int, 4000, "RRM: labelled outcomes per reward model (and test pairs)", quick=800),
+    Param("trees", int, 4000, "trees per cell", quick=400, low=10, high=10_000_000),
+    Param("iterations", int, 6, "RRM iterations K (= aspects of an outcome)", low=1, high=64),
+    Param("rho", float, 0.4, "RRM: correlation between the visible aspect and each hidden one (negated)", low=0,
+          high=0.99),
+    Param("mislead", float, "0,0.25,0.5", "comma list of the assistant's probabilities of hiding a harm", many=True,
+          low=0, high=1),
+    Param("labels", int, 4000, "RRM: labelled outcomes per reward model (and test pairs)", quick=800, low=10,
+          high=10_000_000),
 ]
 
 SCENARIO = Scenario(
@@ -222,6 +228,7 @@ SCENARIO = Scenario(
     params=PARAMS,
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -102,6 +102,22 @@ def resolve(params: dict[str, Any]) -> tuple[list[str], list[str], list[str], li
             resolve_learners("strong", params["strong"]), list(_param("methods").parse(params["methods"])), settings)
 
 
+def check(params: dict[str, Any]) -> None:
+    """Every task and learner name is known, the confidence loss has a student that takes it,
+    and the game view's learners are known (its student an mlp-... learner)."""
+    _, _, strongs, methods, _ = resolve(params)
+    if "confidence" in methods and not any(controls_loss(s) for s in strongs):
+        raise ValueError("--methods confidence needs at least one mlp-... student in --strong")
+    if params["game_episodes"] > 0:
+        for name in ("game_task", "game_weak", "game_strong"):
+            try:
+                load_task(params[name]) if name == "game_task" else check_learner_name(params[name])
+            except ValueError as e:
+                raise ValueError(f"--{name.replace('_', '-')}: {e}") from None
+        if not controls_loss(params["game_strong"]):
+            raise ValueError(f"--game-strong must be an mlp-... learner, got {params['game_strong']!r}")
+
+
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """One sweep cell (``oversight-gym sweep weak-to-strong --grid a_max=0.25,0.5,0.75 ...``):
     every (task, weak, strong, method) of the parameters on one split ``seed``, as flat
@@ -269,10 +285,6 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
 
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     tasks, weaks, strongs, methods, settings = resolve(params)
-    if params["seeds"] < 2:
-        raise ValueError(f"--seeds must be at least 2 (intervals are over seeds), got {params['seeds']}")
-    if "confidence" in methods and not any(controls_loss(s) for s in strongs):
-        raise ValueError("--methods confidence needs at least one mlp-... student in --strong")
     records, est, game_records = compute(params, ctx)
     files = [ctx.path("records.jsonl")]
     if game_records:
@@ -297,14 +309,16 @@ PARAMS = [
           "goes through the smaller ones)", quick="mlp-0,mlp-32", many=True),
     Param("methods", str, "naive,confidence,bootstrap", "comma list of naive, confidence, bootstrap", many=True,
           choices=METHODS),
-    Param("seeds", int, 10, "seeds (splits and initialisations) per pair", quick=4),
-    Param("steps", int, 100, "training steps of the numpy students"),
-    Param("a_max", float, 0.5, "final weight of the auxiliary confidence loss"),
-    Param("warmup", float, 0.2, "fraction of training over which the confidence weight warms up"),
-    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=500),
-    Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor"),
+    Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=4, low=2,
+          high=1000),
+    Param("steps", int, 100, "training steps of the numpy students", low=1, high=1_000_000),
+    Param("a_max", float, 0.5, "final weight of the auxiliary confidence loss", low=0, high=1),
+    Param("warmup", float, 0.2, "fraction of training over which the confidence weight warms up", low=0, high=1),
+    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=500, low=10, high=1_000_000),
+    Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor", low=0,
+          high=1, high_open=True),
     Param("game_episodes", int, 20, "episodes per (supervisor policy, student trust) of the game view "
-          "(0 = skip)", quick=4),
+          "(0 = skip)", quick=4, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
     Param("game_weak", str, "tree-d6", "supervisor of the game view"),
     Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... learner)"),
@@ -320,6 +334,7 @@ SCENARIO = Scenario(
     params=PARAMS,
     run=run,
     experiment=experiment,
+    check=check,
 )
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.envs.amplification.scripted import OracleModel
 
+#: M's attention heads (its width must be a multiple of them)
+HEADS = 4
+
 
 class LearnedModelAgent(BaseAgent):
     """A trained M (:class:`AttentionModel`) in the ``model`` seat of ``amplification/amplify-v0``:
@@ -264,7 +267,7 @@ class AttentionModel:
     ``train_step`` is one Adam step of cross-entropy on given target tokens.
     """
 
-    def __init__(self, task: Any, d_model: int = 64, heads: int = 4, layers: int = 3, lr: float = 1e-3,
+    def __init__(self, task: Any, d_model: int = 64, heads: int = HEADS, layers: int = 3, lr: float = 1e-3,
                  seed: int = 0, identity: bool | None = None, loops: int | None = None) -> None:
         torch = require_torch()
 

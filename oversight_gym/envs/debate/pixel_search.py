@@ -220,6 +220,13 @@ def _mcts(cols: np.ndarray, b1: np.ndarray, w2t: np.ndarray, b2: np.ndarray, lit
     return n_nodes
 
 
+#: bytes the search tree's buffers take per rollout: a node (7 arrays, 42 bytes) and, on the
+#: 8x8 digits, 64 edges of 24 bytes (4 arrays)
+BYTES_PER_ROLLOUT = 42 + 64 * 24
+#: the most rollouts one search runs: its buffers stay under ~1.5 GiB (and edge indices in int32)
+MAX_ROLLOUTS = 1_000_000
+
+
 class TreeBuffers:
     """Preallocated node and edge arrays, grown on demand and reused across searches.
 
@@ -282,6 +289,9 @@ def pixel_mcts(state: PixelDebateState, rollouts: int, c_puct: float, liar_label
     if state.phase not in (CLAIM_FIRST, REVEAL):
         raise ValueError(f"the numba search needs a state in the reveal phase or the first claim, got phase "
                          f"{state.phase}")
+    if rollouts > MAX_ROLLOUTS:
+        raise ValueError(f"rollouts={rollouts} would need ~{rollouts * BYTES_PER_ROLLOUT / 1024**3:.3g} GiB for the "
+                         f"search tree; at most {MAX_ROLLOUTS}")
     game = state.game
     cols, arrays, lit, revealed = pixel_inputs(state)
     known = state.claims[LIAR]
