@@ -71,7 +71,8 @@ def test_the_wheel_runs_without_the_source_tree(installed: tuple[Path, Path, dic
                   "--out", str(out)], tmp_path, env)
     assert "root error" in table
     run = json.loads((out / "run.json").read_text())
-    assert run["scenario"] == "task-decomposition" and run["quick"] is True and (out / "summary.json").exists()
+    assert run["config"]["scenario"] == "task-decomposition" and run["config"]["quick"] is True
+    assert run["status"] == "complete" and (out / "summary.json").exists()
 
 
 PLUGIN = {

@@ -232,8 +232,10 @@ def check(params: dict[str, Any]) -> None:
 def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     file = RecordFile(ctx.path("records.jsonl"), {"params": params, "seed": ctx.seed}, ["label"])
     done = {r["label"]: r for r in file.records}
-    jobs = [(label, kw) for label, kw in protocols(params) + frontier(params) if label not in done]
-    for label, kw in tqdm(jobs, desc="protocols", disable=not ctx.progress):
+    every = protocols(params) + frontier(params)
+    jobs = [(label, kw) for label, kw in every if label not in done]
+    for label, kw in tqdm(jobs, total=len(every), initial=len(every) - len(jobs), desc="protocols",
+                          disable=not ctx.progress):
         file.append({"label": label, **kw, **solve(params, kw, ctx.seed)})
         done[label] = file.records[-1]
     files = [ctx.path("records.jsonl"), figure(params, done, ctx.path("frontier.png"))]

@@ -205,7 +205,8 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     # the order of the original study (records of one run are reused under their labels)
     compare = comparison_jobs(params)
     jobs = compare[:3] + sweep_jobs(params) + compare[3:]
-    for job in tqdm([j for j in jobs if j[0] not in done], desc="codes", disable=not ctx.progress):
+    todo = [j for j in jobs if j[0] not in done]
+    for job in tqdm(todo, total=len(jobs), initial=len(jobs) - len(todo), desc="codes", disable=not ctx.progress):
         file.append(evaluate_job(params, job, ctx.seed))
         done[job[0]] = file.records[-1]
     sweep = [done[label] for label, *_ in sweep_jobs(params)]

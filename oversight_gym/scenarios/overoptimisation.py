@@ -237,9 +237,11 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     config = {k: v for k, v in params.items()} | {"seed": ctx.seed, "version": 2}
     store = RecordFile(ctx.path("curves.jsonl"), config, ("judge", "method"))
     done = store.done()
-    jobs = [(label, m) for label, j in js.items() for m in METHODS
-            if (label, m) not in done and not (m == "critique" and j["principles"] is None)]
-    for label, method in tqdm(jobs, desc="overoptimisation curves", disable=not ctx.progress):
+    every = [(label, m) for label, j in js.items() for m in METHODS
+             if not (m == "critique" and j["principles"] is None)]
+    jobs = [job for job in every if job not in done]
+    for label, method in tqdm(jobs, total=len(every), initial=len(every) - len(jobs), desc="overoptimisation curves",
+                              disable=not ctx.progress):
         j = js[label]
         c = compute_curve(method, label, j, universe, gold, ns, params["rl_steps"], params["points"],
                           params["kl_coef"], params["rl_lr"], float(np.log(size) - 2.0), params["critique_rounds"])

@@ -67,7 +67,9 @@ def compute(params: dict[str, Any], ctx: Context) -> dict[Cell, dict[str, Any]]:
     done = records.done()
     todo = [(t, d, e) for t in tasks for d in depths for e in epsilons if (t, d, e) not in done]
     qsets: dict[str, Any] = {}
-    for t, d, e in tqdm(todo, desc="overseer errors", unit="cell", disable=not ctx.progress):
+    cells = len(tasks) * len(depths) * len(epsilons)
+    for t, d, e in tqdm(todo, total=cells, initial=cells - len(todo), desc="overseer errors", unit="cell",
+                        disable=not ctx.progress):
         if t not in qsets:
             qsets[t] = question_set(t, params["size"], params["questions"], ctx.seed)
         records.append(hch_error_cell(t, params["size"], d, e, qsets[t], ctx.seed))

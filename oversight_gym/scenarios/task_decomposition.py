@@ -94,7 +94,9 @@ def compute(params: dict[str, Any], ctx: Context) -> tuple[dict[TreeCell, dict[s
                          ("error_model", "p", "height"))
     done = records.done()
     todo = [(m, p, h) for m in models for p in ps for h in heights if (m, p, h) not in done]
-    for m, p, h in tqdm(todo, desc="aggregation trees", unit="cell", disable=not ctx.progress):
+    cells = len(models) * len(ps) * len(heights)
+    for m, p, h in tqdm(todo, total=cells, initial=cells - len(todo), desc="aggregation trees", unit="cell",
+                        disable=not ctx.progress):
         records.append(tree_cell(params["branching"], h, p, m, params["trees"], True, ctx.seed))
     trees = {(r["error_model"], r["p"], r["height"]): r for r in records.records}
     rrm = {mis: recursive_reward_modelling(params["iterations"], rho=params["rho"], mislead=mis,

@@ -100,7 +100,8 @@ def train_cells(rec: RecordFile, cells: list[tuple[float, float, int]], seeds: i
     the records already hold it. ``game``: n_features, reveals and judge_checks."""
     done = {(r["weight"], r["side"], r["talk"], r["seed"]) for r in rec.records}
     jobs = [(lam, s, m, seed + k) for lam, s, m in cells for k in range(seeds) if (lam, s, m, seed + k) not in done]
-    for lam, s, m, sd in tqdm(jobs, desc="learners", disable=not progress):
+    every = len(cells) * seeds
+    for lam, s, m, sd in tqdm(jobs, total=every, initial=every - len(jobs), desc="learners", disable=not progress):
         kw = game_kwargs(game["n_features"], game["reveals"], game["judge_checks"], lam, s)
         pol = train_debaters(iterations, batch, lr, messages=m, seed=sd, **kw)
         metrics = evaluate_debaters(pol, kw, episodes, sd + 10_000)
