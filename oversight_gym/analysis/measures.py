@@ -324,7 +324,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
         return None
     if len(candidates) > limit:
         title = f"{title} (the first {limit} of {len(candidates)} estimates)".strip()
-    from oversight_gym.analysis.plots import pyplot, save_figure
+    from oversight_gym.analysis.plots import clip_interval, pyplot, save_figure
 
     plt = pyplot()
 
@@ -338,9 +338,10 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
         ys = list(range(len(ms)))[::-1]
         for y, m in zip(ys, ms, strict=True):
             x = float(m.value) * scale
-            if m.interval is not None:
-                lo, hi = (v * scale for v in m.interval)
-                ax.errorbar(x, y, xerr=[[x - lo], [hi - x]], fmt="o", color="#1f6fb4", ms=4, capsize=3)
+            if m.interval is not None:  # a rate's interval is drawn within [0, 1]
+                lo, hi = (float(v) * scale for v in clip_interval(*m.interval, (0.0, 1.0) if unit == "%" else None))
+                ax.errorbar(x, y, xerr=[[max(0.0, x - lo)], [max(0.0, hi - x)]], fmt="o", color="#1f6fb4", ms=4,
+                            capsize=3)
             else:
                 ax.plot(x, y, "o", color="#1f6fb4", ms=4)
             if m.published is not None and isinstance(m.published.value, int | float) \
