@@ -45,7 +45,10 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120,
     unreadable), save it as a PNG at ``path`` (creating its folder), close it, and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout(rect=rect if rect is not None else _below_suptitle(fig))
+    top = _below_suptitle(fig)
+    if top is not None:
+        rect = (*(rect or (0.0, 0.0, 1.0))[:3], min(top, rect[3] if rect else 1.0))
+    fig.tight_layout(rect=rect)
     if check:
         problems = text_problems(fig)
         if problems:
@@ -56,14 +59,14 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120,
     return path
 
 
-def _below_suptitle(fig: Any) -> tuple[float, float, float, float] | None:
-    """The part of ``fig`` below its suptitle, if it has one (``tight_layout`` alone lets the
-    top row's titles run into a suptitle on tall figures)."""
+def _below_suptitle(fig: Any) -> float | None:
+    """The top (figure fraction) of the part of ``fig`` below its suptitle, if it has one
+    (``tight_layout`` alone lets the top row's titles run into a suptitle on tall figures)."""
     title = getattr(fig, "_suptitle", None)
     if title is None or not title.get_visible() or not title.get_text().strip():
         return None
     bottom = title.get_window_extent(fig.canvas.get_renderer()).y0 - 0.05 * fig.dpi
-    return (0.0, 0.0, 1.0, min(1.0, max(0.5, bottom / fig.bbox.height)))
+    return min(1.0, max(0.5, bottom / fig.bbox.height))
 
 
 def _drawn_texts(fig: Any) -> tuple[list[Any], Any]:
@@ -180,6 +183,15 @@ def clip_interval(low: Any, high: Any, support: tuple[float, float] | None = (0.
     return np.clip(low, *support), np.clip(high, *support)
 
 
+def fit_title(text: str, width_inches: float, fontsize: float = 9.0) -> str:
+    """``text`` wrapped into lines that fit over an axes ``width_inches`` wide at ``fontsize``
+    points (an average character is about 0.55 of the font size wide)."""
+    import textwrap
+
+    chars = max(20, int(width_inches * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
 def plot_heatmap(values: np.ndarray, x_labels: Sequence[Any], y_labels: Sequence[Any], x_name: str, y_name: str,
                  title: str, path: str | Path, vmin: float = 0.0, vmax: float = 1.0, annotate: bool = True) -> Path:
     """A heatmap of ``values[y, x]`` (rates in [0, 1])."""
@@ -194,7 +206,7 @@ def plot_heatmap(values: np.ndarray, x_labels: Sequence[Any], y_labels: Sequence
     if annotate and values.size <= 144:
         annotate_cells(ax, im, np.asarray(values, dtype=float), fontsize=6)
     fig.colorbar(im, ax=ax)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(fit_title(title, 0.75 * fig.get_figwidth()), fontsize=9)
     return save_figure(fig, path)
 
 
@@ -221,9 +233,9 @@ def plot_curves(x: Sequence[float], curves: dict[str, dict[str, Sequence[float]]
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(fit_title(title, 0.85 * fig.get_figwidth()), fontsize=9)
     return save_figure(fig, path)
 
 
-__all__ = ["FigureWarning", "annotate_cells", "clip_interval", "plot_curves", "plot_heatmap", "pyplot", "save_figure",
-           "text_colour_on", "text_problems"]
+__all__ = ["FigureWarning", "annotate_cells", "clip_interval", "fit_title", "plot_curves", "plot_heatmap", "pyplot",
+           "save_figure", "text_colour_on", "text_problems"]
