@@ -193,3 +193,14 @@ def test_a_decomposition_tree_has_a_legend_for_its_marks(tmp_path: Path, monkeyp
     monkeypatch.setattr(amp_plots, "save_figure", keep)
     amp_plots.plot_example_tree("permutation_powering", 8, 2, 0.3, 0, tmp_path / "tree.png")
     assert legends == [["answered by H", "answered by the model M", "right answer", "wrong answer"]]
+
+
+def test_a_figure_made_without_pyplot_is_checked_too(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "one", ha="center")
+    ax.text(0.5, 0.5, "two", ha="center")
+    fig.tight_layout()
+    assert text_problems(fig) == ["text 'one' overlaps text 'two'"]

@@ -59,13 +59,22 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120,
     return path
 
 
+def _renderer(fig: Any) -> Any:
+    """The renderer that will draw ``fig`` (an Agg one, for a figure made outside :func:`pyplot`)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
 def _below_suptitle(fig: Any) -> float | None:
     """The top (figure fraction) of the part of ``fig`` below its suptitle, if it has one
     (``tight_layout`` alone lets the top row's titles run into a suptitle on tall figures)."""
     title = getattr(fig, "_suptitle", None)
     if title is None or not title.get_visible() or not title.get_text().strip():
         return None
-    bottom = title.get_window_extent(fig.canvas.get_renderer()).y0 - 0.05 * fig.dpi
+    bottom = title.get_window_extent(_renderer(fig)).y0 - 0.05 * fig.dpi
     return min(1.0, max(0.5, bottom / fig.bbox.height))
 
 
@@ -74,7 +83,7 @@ def _drawn_texts(fig: Any) -> tuple[list[Any], Any]:
     ticks in view only), and the renderer that drew them."""
     from matplotlib.text import Text
 
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     drawn: dict[int, Any] = {}
     original = Text.draw
 
