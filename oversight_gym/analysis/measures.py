@@ -324,7 +324,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
         return None
     if len(candidates) > limit:
         title = f"{title} (the first {limit} of {len(candidates)} estimates)".strip()
-    from oversight_gym.analysis.plots import clip_interval, pyplot, save_figure
+    from oversight_gym.analysis.plots import clip_interval, fit_title, pyplot, save_figure
 
     plt = pyplot()
 
@@ -358,7 +358,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
                plt.Line2D([], [], marker="D", mfc="none", mec="#c0392b", ls="", label="published")]
     axes[0, 0].legend(handles=handles, fontsize=7, loc="best")
     if title:
-        fig.suptitle(textwrap.shorten(title, 110), fontsize=9)
+        fig.suptitle(fit_title(title, 0.95 * fig.get_figwidth()), fontsize=9)
     return save_figure(fig, path)
 
 

@@ -45,10 +45,10 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120,
     unreadable), save it as a PNG at ``path`` (creating its folder), close it, and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    top = _below_suptitle(fig)
-    if top is not None:
-        rect = (*(rect or (0.0, 0.0, 1.0))[:3], min(top, rect[3] if rect else 1.0))
     fig.tight_layout(rect=rect)
+    top = _below_suptitle(fig)
+    if top is not None:  # lay out again below the suptitle
+        fig.tight_layout(rect=(*(rect or (0.0, 0.0, 1.0))[:3], min(top, rect[3] if rect else 1.0)))
     if check:
         problems = text_problems(fig)
         if problems:
@@ -69,13 +69,16 @@ def _renderer(fig: Any) -> Any:
 
 
 def _below_suptitle(fig: Any) -> float | None:
-    """The top (figure fraction) of the part of ``fig`` below its suptitle, if it has one
-    (``tight_layout`` alone lets the top row's titles run into a suptitle on tall figures)."""
+    """When ``fig``'s suptitle runs into its axes (``tight_layout`` alone lets it on tall
+    figures), the top (figure fraction) of the part of ``fig`` below the suptitle; else None."""
     title = getattr(fig, "_suptitle", None)
     if title is None or not title.get_visible() or not title.get_text().strip():
         return None
-    bottom = title.get_window_extent(_renderer(fig)).y0 - 0.05 * fig.dpi
-    return min(1.0, max(0.5, bottom / fig.bbox.height))
+    renderer = _renderer(fig)
+    box = title.get_window_extent(renderer)
+    if not any(box.overlaps(ax.get_tightbbox(renderer)) for ax in fig.axes if ax.get_visible()):
+        return None
+    return min(1.0, max(0.5, (box.y0 - 0.05 * fig.dpi) / fig.bbox.height))
 
 
 def _drawn_texts(fig: Any) -> tuple[list[Any], Any]:

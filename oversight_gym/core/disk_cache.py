@@ -166,11 +166,12 @@ def load_or_build(path: Path, built_by: Mapping[str, Any], spec: ArraySpec | Non
     and the reason. Built arrays that fail the checks themselves (a wrong shape, a NaN) raise
     ``ValueError`` instead of being cached."""
     path = Path(path)
-    if path.exists():
-        try:
-            return load_arrays(path, built_by, spec).arrays
-        except CacheInvalid as e:
-            warnings.warn(f"{what} {path}: {e}; rebuilding it", CacheWarning, stacklevel=2)
+    try:
+        return load_arrays(path, built_by, spec).arrays
+    except FileNotFoundError:
+        pass  # not built yet
+    except CacheInvalid as e:
+        warnings.warn(f"{what} {path}: {e}; rebuilding it", CacheWarning, stacklevel=2)
     arrays = {name: np.asarray(a) for name, a in build().items()}
     verify_built(arrays, spec, what)
     save_arrays(path, arrays, built_by)
