@@ -129,7 +129,7 @@ def load_arrays(path: Path, built_by: Mapping[str, Any] | None = None,
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-        raise CacheInvalid(f"unreadable, not a complete .npz archive ({_first_sentence(e)})") from None
+        raise CacheInvalid(f"unreadable ({_first_sentence(e)})") from None
     if META_KEY not in arrays:
         raise CacheInvalid("no checksum or configuration stored with it (written by an older version)")
     try:
