@@ -1,11 +1,15 @@
 # The whole set-up on a fresh machine: `make demo` and `make test`.
 #   demo: the core package only (no torch, Ray, RLlib or OpenSpiel), then a first result
-#   test: the core and every extra the tests exercise, then the test suite
+#   test: the core and every extra the tests exercise, then the test suite; the extras are installed
+#         under constraints.txt, which pins the CPU build of torch these machines carry. Elsewhere,
+#         name an index that has that build: make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 FULL := $(VENV)/.installed-test
+CONSTRAINTS := constraints.txt
+TORCH_INDEX ?=
 
 .PHONY: demo test bench lint clean
 
@@ -17,8 +21,8 @@ $(CORE): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $(CORE)
 
-$(FULL): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+$(FULL): pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -e '.[test]'
 	touch $(CORE) $(FULL)
 
 demo: $(CORE)

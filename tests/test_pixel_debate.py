@@ -243,7 +243,8 @@ def test_judge_is_cached_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.undo()  # training allowed again; the cache folder is gone with the patch
     monkeypatch.setenv("OVERSIGHT_GYM_CACHE", str(tmp_path))
     files[0].write_bytes(b"not a judge")
-    retrained = get_judge(train, first.judge.config)  # a damaged file is retrained and overwritten
+    with pytest.warns(UserWarning, match="unreadable"):  # a damaged file is retrained and overwritten
+        retrained = get_judge(train, first.judge.config)
     assert np.array_equal(retrained.w1, first.judge.w1)  # training is seeded
     assert judge_module.SparseJudge.load(files[0]).w1.shape == first.judge.w1.shape
 

@@ -345,7 +345,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
         return None
     if len(candidates) > limit:
         title = f"{title} (the first {limit} of {len(candidates)} estimates)".strip()
-    from oversight_gym.analysis.plots import pyplot, save_figure
+    from oversight_gym.analysis.plots import clip_interval, fit_title, pyplot, save_figure
 
     plt = pyplot()
 
@@ -359,9 +359,10 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
         ys = list(range(len(ms)))[::-1]
         for y, m in zip(ys, ms, strict=True):
             x = float(m.value) * scale
-            if m.interval is not None:
-                lo, hi = (v * scale for v in m.interval)
-                ax.errorbar(x, y, xerr=[[x - lo], [hi - x]], fmt="o", color="#1f6fb4", ms=4, capsize=3)
+            if m.interval is not None:  # a rate's interval is drawn within [0, 1]
+                lo, hi = (float(v) * scale for v in clip_interval(*m.interval, (0.0, 1.0) if unit == "%" else None))
+                ax.errorbar(x, y, xerr=[[max(0.0, x - lo)], [max(0.0, hi - x)]], fmt="o", color="#1f6fb4", ms=4,
+                            capsize=3)
             else:
                 ax.plot(x, y, "o", color="#1f6fb4", ms=4)
             if m.published is not None and isinstance(m.published.value, int | float) \
@@ -378,7 +379,7 @@ def plot_measures(measures: Sequence[Measure], path: str | Path, title: str = ""
                plt.Line2D([], [], marker="D", mfc="none", mec="#c0392b", ls="", label="published")]
     axes[0, 0].legend(handles=handles, fontsize=7, loc="best")
     if title:
-        fig.suptitle(textwrap.shorten(title, 110), fontsize=9)
+        fig.suptitle(fit_title(title, 0.95 * fig.get_figwidth()), fontsize=9)
     return save_figure(fig, path)
 
 

@@ -116,7 +116,21 @@ def metric_names(records: Sequence[Mapping[str, Any]], params: Sequence[str]) ->
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "—" if math.isnan(v) else f"{v:.4g}"
+    if isinstance(v, list | tuple):  # a parameter that takes a list (--depths 1,2) is swept list by list
+        return ",".join(_fmt(x) for x in v)
     return str(v)
+
+
+def _scalar(v: Any) -> Any:
+    """A one-item list parameter (``--grid epsilons=0.1,0.2`` sweeps ``[0.1]``, ``[0.2]``) as its item."""
+    return v[0] if isinstance(v, list | tuple) and len(v) == 1 else v
+
+
+def is_rate(records: Sequence[Mapping[str, Any]], metric: str) -> bool:
+    """Whether ``metric`` is taken for a rate, a quantity whose support is [0, 1]: every value
+    recorded for it lies in [0, 1] (so its interval is drawn within [0, 1])."""
+    values = [r[metric] for r in records if isinstance(r.get(metric), int | float) and r.get(metric) is not None]
+    return bool(values) and all(0.0 <= float(v) <= 1.0 for v in values)
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metrics: Sequence[str]) -> str:
@@ -137,15 +151,17 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], params: Sequence[str], met
     return "\n".join(lines)
 
 
-def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric: str, path: str | Path) -> Path:
-    """One figure for one metric: a line with its interval band over one numeric parameter
-    (one line per value of a second parameter), a heatmap over two parameters when the
-    first is not numeric or there are more than six lines, else a bar per cell."""
-    from oversight_gym.analysis.plots import pyplot, save_figure
+def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric: str, path: str | Path,
+                support: tuple[float, float] | None = None) -> Path:
+    """One figure for one metric: a line with its interval band over one numeric parameter, a
+    heatmap over two parameters, else a bar per cell. Intervals are drawn within ``support``
+    (the values the metric can take, e.g. (0, 1) for a rate; None: unbounded)."""
+    from oversight_gym.analysis.plots import annotate_cells, clip_interval, pyplot, save_figure
 
     plt = pyplot()
 
     path = Path(path)
+    rows = [{**r, **{p: _scalar(r.get(p)) for p in params}} for r in rows]
     numeric = [p for p in params if all(isinstance(r.get(p), int | float) and not isinstance(r.get(p), bool)
                                         for r in rows)]
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -157,32 +173,31 @@ def plot_metric(rows: Sequence[Mapping[str, Any]], params: Sequence[str], metric
         lo = np.array([r.get(metric + "_lo", np.nan) for r in rows], dtype=float)[order]
         hi = np.array([r.get(metric + "_hi", np.nan) for r in rows], dtype=float)[order]
         ax.plot(xs[order], ys, marker="o")
-        ax.fill_between(xs[order], lo, hi, alpha=0.25, label="95% CI")
+        ax.fill_between(xs[order], *clip_interval(lo, hi, support), alpha=0.25, label="95% CI")
         ax.set_xlabel(p)
         ax.legend(fontsize=8)
     elif len(params) == 2:
         a, b = params
-        av = list(dict.fromkeys(r[a] for r in rows))
-        bv = list(dict.fromkeys(r[b] for r in rows))
+        av = list(dict.fromkeys(_fmt(r[a]) for r in rows))
+        bv = list(dict.fromkeys(_fmt(r[b]) for r in rows))
         grid = np.full((len(av), len(bv)), np.nan)
         for r in rows:
-            grid[av.index(r[a]), bv.index(r[b])] = r.get(metric, np.nan)
-        im = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis")
-        ax.set_yticks(range(len(av)), [_fmt(v) for v in av])
-        ax.set_xticks(range(len(bv)), [_fmt(v) for v in bv], rotation=45 if len(bv) > 6 else 0)
+            grid[av.index(_fmt(r[a])), bv.index(_fmt(r[b]))] = r.get(metric, np.nan)
+        im = ax.imshow(grid, aspect="auto", origin="lower", cmap="viridis",
+                       vmin=support[0] if support else None, vmax=support[1] if support else None)
+        ax.set_yticks(range(len(av)), av)
+        ax.set_xticks(range(len(bv)), bv, rotation=45 if len(bv) > 6 else 0, ha="right" if len(bv) > 6 else "center")
         ax.set_ylabel(a)
         ax.set_xlabel(b)
         fig.colorbar(im, ax=ax, label=metric)
         if grid.size <= 64:
-            for i in range(len(av)):
-                for j in range(len(bv)):
-                    if not np.isnan(grid[i, j]):
-                        ax.text(j, i, _fmt(grid[i, j]), ha="center", va="center", fontsize=7, color="w")
+            annotate_cells(ax, im, grid, fmt=_fmt, fontsize=7)
     else:
         labels = [", ".join(f"{p}={_fmt(r[p])}" for p in params) or "all" for r in rows]
         ys = np.array([r.get(metric, np.nan) for r in rows], dtype=float)
-        err = np.array([[r.get(metric, np.nan) - r.get(metric + "_lo", np.nan) for r in rows],
-                        [r.get(metric + "_hi", np.nan) - r.get(metric, np.nan) for r in rows]])
+        lo, hi = clip_interval(np.array([r.get(metric + "_lo", np.nan) for r in rows], dtype=float),
+                               np.array([r.get(metric + "_hi", np.nan) for r in rows], dtype=float), support)
+        err = np.array([ys - lo, hi - ys])
         ax.bar(range(len(rows)), ys, yerr=np.nan_to_num(err), capsize=3)
         ax.set_xticks(range(len(rows)), labels, rotation=60, ha="right", fontsize=7)
     ax.set_title(metric if len(params) != 2 else f"{metric} (mean over seeds)")
@@ -221,7 +236,8 @@ def write_report(results: str | Path, out: str | Path | None = None, figures: bo
     if figures:
         for m in metrics:
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in m)
-            fig = plot_metric(rows, params, m, out_dir / f"{safe}.png")
+            support = (0.0, 1.0) if is_rate(records, m) else None
+            fig = plot_metric(rows, params, m, out_dir / f"{safe}.png", support=support)
             lines += [f"![{m}]({fig.name})", ""]
     md = out_dir / "report.md"
     md.write_text("\n".join(lines))

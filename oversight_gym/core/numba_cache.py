@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from oversight_gym.core.disk_cache import atomic_write_text
+
 
 def source_digest(depends_on: Sequence[Any]) -> str:
     """A short digest of the source of functions (numba dispatchers included) or modules."""
@@ -36,6 +38,6 @@ def drop_stale_caches(name: str, dispatchers: Sequence[Any], depends_on: Sequenc
         for fn in dispatchers:
             fn._cache.flush()
         cache_path.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest)
+        atomic_write_text(stamp, digest)  # a killed run never leaves half a digest
     except (AttributeError, OSError):  # another numba version, or a read-only cache: nothing to do
         pass

@@ -200,7 +200,7 @@ class TournamentResult:
 
     def plot(self, path: str | Path, title: str | None = None) -> Path:
         """Heatmaps of the meta-game, one per seat, with the mean payoffs written in."""
-        from oversight_gym.analysis.plots import pyplot, save_figure
+        from oversight_gym.analysis.plots import pyplot, save_figure, text_colour_on
 
         plt = pyplot()
 
@@ -212,7 +212,8 @@ class TournamentResult:
             im = ax.imshow(M, cmap="RdYlGn", vmin=-np.nanmax(np.abs(M)), vmax=np.nanmax(np.abs(M)))
             for i in range(n):
                 for j in range(n):
-                    ax.text(j, i, f"{M[i, j]:+.2f}\n±{1.96 * s[i, j]:.2f}", ha="center", va="center", fontsize=7)
+                    ax.text(j, i, f"{M[i, j]:+.2f}\n±{1.96 * s[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                            color=text_colour_on(im.cmap(im.norm(M[i, j]))))
             ax.set_xticks(range(n), self.labels, rotation=45, ha="right", fontsize=7)
             ax.set_yticks(range(n), self.labels, fontsize=7)
             ax.set_xlabel(f"{self.seats[1]} (column)")

@@ -97,8 +97,8 @@ def require_torch() -> Any:
         import torch
     except ImportError as err:
         raise ImportError("the learned amplification model M needs torch, an optional extra: pip install "
-                          "'oversight-gym[rl]' (it pins the CPU build), or pip install torch --index-url "
-                          "https://download.pytorch.org/whl/cpu") from err
+                          "'oversight-gym[rl]' (for the CPU build of torch, first: pip install torch --index-url "
+                          "https://download.pytorch.org/whl/cpu)") from err
     return torch
 
 

@@ -62,8 +62,18 @@ def draw_tree(graph: Any, ax: Any = None, max_nodes: int = 80) -> Any:
         colors = ["#3a7" if g.nodes[n].get("correct") else "#d33" for n in nodes]
         nx.draw_networkx_nodes(g, pos, nodelist=nodes, node_color=colors, node_shape=shape, node_size=220, ax=ax)
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=False, edge_color="#999")
-    labels = {n: f"{d.get('question', '')}\n= {d.get('answer', '')}" for n, d in g.nodes(data=True)}
-    nx.draw_networkx_labels(g, pos, labels, font_size=6, ax=ax)
+    for n, d in g.nodes(data=True):  # beside the node, not on it: dark text on a dark marker cannot be read
+        ax.annotate(f"{d.get('question', '')}\n= {d.get('answer', '')}", pos[n], xytext=(9, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize=6)
+    ys = [y for _, y in pos.values()]
+    if ys:
+        ax.set_ylim(min(ys) - 0.5, max(ys) + 0.4)
+    ax.set_xlim(min(x for x, _ in pos.values()) - 0.5, max(x for x, _ in pos.values()) + 0.9)
+    handles = [plt.Line2D([], [], ls="", marker="o", color="#888", ms=8, label="answered by H"),
+               plt.Line2D([], [], ls="", marker="s", color="#888", ms=8, label="answered by the model M"),
+               plt.Line2D([], [], ls="", marker="o", color="#3a7", ms=8, label="right answer"),
+               plt.Line2D([], [], ls="", marker="o", color="#d33", ms=8, label="wrong answer")]
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False)
     ax.axis("off")
     return ax
 

@@ -56,8 +56,7 @@ def plot_example_tree(task: str, size: int, depth: int, epsilon: float, seed: in
     root = hch(t, inst, q, None, min(depth, 3), epsilon=epsilon, rng=rng)
     fig, ax = plt.subplots(figsize=(10, 5))
     draw_tree(tree_graph(t, inst, root), ax=ax)
-    ax.set_title(f"{task}: HCH depth {min(depth, 3)}, epsilon {epsilon} (circles H, squares M; red = wrong)",
-                 fontsize=9)
+    ax.set_title(f"{task}: HCH depth {min(depth, 3)}, epsilon {epsilon}", fontsize=9)
     return save_figure(fig, path, dpi=110)
 
 
@@ -76,10 +75,16 @@ def plot_aggregation_trees(cells: dict[tuple[str, float, int], dict[str, Any]], 
             ax.plot(heights, [100 * cells[(m, p, h)]["learned_root_error"] for h in heights], "s:", color=c, ms=3)
             ax.plot(heights, [100 * cells[(m, p, h)]["closed_form"] for h in heights], "--", color=c, lw=0.8)
         ax.set_title(f"{m} (b={branching})", fontsize=9)
+        ax.set_xticks(heights)
         ax.set_xlabel("tree height")
         ax.set_ylim(0, 100)
-    axes[0][0].set_ylabel("root error (%)\nsolid scripted, dotted learned, dashed closed form")
-    axes[0][0].legend(fontsize=7)
+    axes[0][0].set_ylabel("root error (%)")
+    axes[0][0].legend(fontsize=7, title="node error", title_fontsize=7, loc="upper left")
+    grey = "#555555"
+    styles = [plt.Line2D([], [], color=grey, marker="o", ls="-", label="scripted sum"),
+              plt.Line2D([], [], color=grey, marker="s", ms=3, ls=":", label="learned combiner"),
+              plt.Line2D([], [], color=grey, ls="--", lw=0.8, label="closed form")]
+    axes[0][-1].legend(handles=styles, fontsize=7, loc="upper left")
     return save_figure(fig, path, dpi=110)
 
 

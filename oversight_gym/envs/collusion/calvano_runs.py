@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.plots import pyplot, save_figure
+from oversight_gym.analysis.plots import annotate_cells, pyplot, save_figure
 from oversight_gym.envs.collusion.calvano import (
     BatchResult,
     CalvanoConfig,
@@ -197,9 +197,7 @@ def plot_delta_heatmap(heat: np.ndarray, alphas: Sequence[float], betas: Sequenc
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(betas), 1.2 + 0.8 * len(alphas)))
     im = ax.imshow(heat, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    for i in range(len(alphas)):
-        for j in range(len(betas)):
-            ax.text(j, i, f"{heat[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8)
+    annotate_cells(ax, im, heat, fontsize=8)
     ax.set_xticks(range(len(betas)), [f"{b:g}" for b in betas], fontsize=8)
     ax.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas], fontsize=8)
     ax.set_xlabel("beta (exploration decay)")
@@ -224,6 +222,8 @@ def plot_overseer(cells: Sequence[dict[str, Any]], probs: Sequence[float], fines
     axes[1].axhline(100 * base_det, ls=":", c="#777", label="no overseer")
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xticks(list(probs), [f"{p:g}" for p in probs])  # the probabilities run, not crowded 10^k labels
+        ax.set_xticks([], minor=True)
         ax.set_xlabel("audit probability per period")
         ax.legend(fontsize=8)
     axes[0].set_ylabel("profit gain Delta")

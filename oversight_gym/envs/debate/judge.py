@@ -17,17 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from oversight_gym.core.disk_cache import load_arrays, load_or_build, save_arrays
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.envs.debate.data import ImageData
 
-JUDGE_FORMAT_VERSION = 1
+JUDGE_FORMAT_VERSION = 2  # 2: a checksum and the building configuration stored with the weights
 
 
 def cache_dir() -> Path:
@@ -157,23 +157,29 @@ class SparseJudge:
         return correct, len(y)
 
     # --- persistence -----------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npz")  # parallel writers may race
-        try:
-            np.savez(tmp, w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2,
-                     config=json.dumps(asdict(self.config) if self.config else {}),
-                     image_shape=np.array(self.image_shape))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The judge's parameters and image shape, as stored in its cache file."""
+        return {"w1": self.w1, "b1": self.b1, "w2": self.w2, "b2": self.b2,
+                "image_shape": np.array(self.image_shape, dtype=np.int64)}
+
+    def save(self, path: Path, built_by: dict | None = None) -> None:
+        """Write the judge to ``path`` atomically, with a checksum and ``built_by`` (by
+        default its format version and configuration)."""
+        built_by = built_by or {"format": JUDGE_FORMAT_VERSION, "config": asdict(self.config) if self.config else None}
+        save_arrays(path, self.arrays(), built_by)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], config: JudgeConfig | None) -> SparseJudge:
+        return cls(arrays["w1"], arrays["b1"], arrays["w2"], arrays["b2"], config,
+                   tuple(int(s) for s in arrays["image_shape"]))
 
     @classmethod
     def load(cls, path: Path) -> SparseJudge:
-        with np.load(path) as z:
-            cfg = json.loads(str(z["config"]))
-            return cls(z["w1"], z["b1"], z["w2"], z["b2"], JudgeConfig(**cfg) if cfg else None,
-                       tuple(int(s) for s in z["image_shape"]))
+        """A judge saved by :meth:`save`, verified (checksum, finite values); raises
+        :class:`~oversight_gym.core.disk_cache.CacheInvalid` saying what is wrong."""
+        arrays, built_by = load_arrays(path)
+        config = built_by.get("config") if isinstance(built_by, dict) else None
+        return cls.from_arrays(arrays, JudgeConfig(**config) if config else None)
 
 
 def train_judge(train: ImageData, config: JudgeConfig, num_classes: int = 10,
@@ -231,15 +237,28 @@ def get_judge(train: ImageData, config: JudgeConfig, num_classes: int | None = N
               progress: bool = False) -> SparseJudge:
     """The judge for ``config`` trained on ``train`` over ``num_classes`` labels (default:
     the largest training label + 1): loaded from the disk cache if it was trained before,
-    trained (and cached) otherwise."""
+    trained (and cached) otherwise.
+
+    The cache file is verified on load (its checksum, the configuration and data set that
+    built it, the shapes and dtypes of the weights, finite values); a file that fails a
+    check is retrained and overwritten with a ``CacheWarning`` saying what was wrong."""
     num_classes = int(train.labels.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, 2)
-    path = cache_dir() / "judges" / f"judge-{config.key(f'{train.fingerprint()}-{num_classes}')}.npz"
-    if use_cache and path.exists():
-        try:
-            return SparseJudge.load(path)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file is retrained and overwritten
-    judge = train_judge(train, config, num_classes=num_classes, progress=progress)
-    if use_cache:
-        judge.save(path)
-    return judge
+    fingerprint = train.fingerprint()
+    path = cache_dir() / "judges" / f"judge-{config.key(f'{fingerprint}-{num_classes}')}.npz"
+
+    def build() -> dict[str, np.ndarray]:
+        judge = train_judge(train, config, num_classes=num_classes, progress=progress)
+        if not all(np.isfinite(w).all() for w in (judge.w1, judge.b1, judge.w2, judge.b2)):
+            raise ValueError(f"the {config.pixels}-pixel judge's training diverged (non-finite weights) with "
+                             f"learning_rate={config.learning_rate}; use a smaller learning_rate")
+        return judge.arrays()
+
+    if not use_cache:
+        return SparseJudge.from_arrays(build(), config)
+    pixels = int(np.prod(train.shape))
+    spec = {"w1": ((2 * pixels, config.hidden), np.float64), "b1": ((config.hidden,), np.float64),
+            "w2": ((config.hidden, num_classes), np.float64), "b2": ((num_classes,), np.float64),
+            "image_shape": ((len(train.shape),), np.int64)}
+    built_by = {"format": JUDGE_FORMAT_VERSION, "config": asdict(config), "data": fingerprint,
+                "num_classes": num_classes}
+    return SparseJudge.from_arrays(load_or_build(path, built_by, spec, build, what="judge cache"), config)

@@ -94,7 +94,24 @@ def plot_debate_tree(state: Any, path: str | Path, title: str | None = None, max
     ax.set_title(title or f"{g.protocol} debate, {tree.kind} tree, N={tree.num_leaves}, L={g.max_rounds}\n{verdict}",
                  fontsize=9)
     ax.axis("off")
+    ax.legend(handles=_debate_tree_legend(plt, bool(verified)), fontsize=7, loc="upper center",
+              bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
     return save_figure(fig, path)
+
+
+def _debate_tree_legend(plt: Any, verified: bool) -> list[Any]:
+    """What the marks of :func:`plot_debate_tree` mean."""
+    def mark(**kw: Any) -> Any:
+        return plt.Line2D([], [], ls="", **kw)
+
+    handles = [mark(marker="o", ms=8, mfc="#7ccf7c", mec="#333333", label="claim true"),
+               mark(marker="o", ms=8, mfc="#f08080", mec="#333333", label="claim false"),
+               mark(marker="$T$", ms=7, color="k", label="label: the claimant's T/F or the estimate"),
+               plt.Line2D([], [], color="#1f4fbf", lw=3, label="path the judge decided"),
+               mark(marker="*", ms=11, color="#1f4fbf", label="where a path ended (leaf checked or prior used)")]
+    if verified:
+        handles.append(mark(marker="o", ms=10, mfc="none", mec="#ff8c00", mew=2, label="leaf the challenger verified"))
+    return handles
 
 
 def plot_equilibrium(labels: list[str], eq: Any, path: str | Path) -> Path:

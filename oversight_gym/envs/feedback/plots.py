@@ -38,13 +38,18 @@ def plot_overoptimisation_curves(curves: dict[tuple[str, str], Curve], analysed:
             fit = Fit(f["form"], f["alpha"], f["beta"], f["r2"], f["n_points"])
             ax.plot(dd, fit.predict(dd), ":", c="k", label=f"fit {f['form']} R²={f['r2']:.2f}")
             ax2 = ax.twinx()
-            ax2.plot(c.d, c.proxy, "--", c="#c63", label="proxy")
+            ax2.plot(c.d, c.proxy, "--", c="#c63", label="proxy (right axis)")
             ax2.tick_params(axis="y", labelcolor="#c63", labelsize=7)
             ax.tick_params(labelsize=7)
             ax.set_title(f"{lab}: {method}", fontsize=8)
             if i == len(labels) - 1:
                 ax.set_xlabel("d = sqrt(KL)", fontsize=8)
-            ax.legend(fontsize=6, loc="upper left")
+            if k == 0:
+                ax.set_ylabel("gold gain", fontsize=8)
+            if k == len(METHODS) - 1 or (lab, METHODS[k + 1]) not in curves:
+                ax2.set_ylabel("proxy gain", fontsize=8, color="#c63")
+            handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+            ax.legend(handles=handles, fontsize=6, loc="upper left")
     fig.suptitle("gold (green, left axis) and proxy (orange, right axis) gain against d; dotted: fitted form",
                  fontsize=9)
     return save_figure(fig, path, dpi=100)
@@ -64,8 +69,10 @@ def plot_coefficients(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
                 axes[row, col].plot(xs, [r[key] for r in sel], "o-", c=colour, label=method)
                 axes[row, col].set_title(f"{key} vs {'RM comparisons' if group == 'rm' else 'constitution error'}",
                                          fontsize=9)
-                if group == "rm":
+                if group == "rm":  # the comparison counts run, not crowded 10^k minor labels
                     axes[row, col].set_xscale("log")
+                    axes[row, col].set_xticks(xs, [f"{x:g}" for x in xs])
+                    axes[row, col].set_xticks([], minor=True)
                 axes[row, col].legend(fontsize=7)
     return save_figure(fig, path, dpi=100)
 

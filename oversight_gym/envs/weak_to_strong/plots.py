@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oversight_gym.analysis.plots import pyplot, save_figure
+from oversight_gym.analysis.plots import fit_title, pyplot, save_figure
 from oversight_gym.envs.weak_to_strong.metrics import PGREstimate, group_records
 
 
@@ -52,7 +52,7 @@ def plot_accuracy_and_pgr(records: list[dict], est: dict[tuple, PGREstimate], ta
         axp.set_ylim(max(lo, -60.0), min(max(hi, 105.0), 160.0))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7, frameon=False)
-    fig.suptitle("Weak-to-strong: solid = naive, dashed = confidence loss, dotted = weak supervisor, "
-                 "black = ceiling (PGR axis clipped to [-60, 160])", fontsize=9)
+    fig.suptitle(fit_title("Weak-to-strong: solid = naive, dashed = confidence loss, dotted = weak supervisor, "
+                           "black = ceiling (PGR axis clipped to [-60, 160])", 0.95 * fig.get_figwidth()), fontsize=9)
     # the rectangle leaves room for the legend below
     return save_figure(fig, path, rect=(0, 0.04 + 0.025 * ((len(labels) + 4) // 5), 1, 1))
