@@ -83,9 +83,9 @@ def _one_within(p: Param, v: Any) -> bool:
     if p.type in (int, float):
         if math.isnan(v) or (p.finite and math.isinf(v)):
             return False
-        if p.low is not None and (v <= p.low if p.low_open else v < p.low):
+        if p.low is not None and (v <= p.low if p.open_low else v < p.low):
             return False
-        if p.high is not None and (v >= p.high if p.high_open else v > p.high):
+        if p.high is not None and (v >= p.high if p.open_high else v > p.high):
             return False
     return p.rule is None or p.rule[0](v)
 

@@ -29,7 +29,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "oversight_gym"
     (["pixel-debate", "--rollouts", "1e12"], "--rollouts 1e12 would need ~1.4 PiB of memory"),
     # no sessions: it used to say "need at least one array to stack"
     (["calvano2020", "--sessions", "0"], "--sessions must be an integer in [1, 100000], got 0"),
-    (["calvano2020", "--firms", "8"], "--firms 8 --grid 15 --k 1 would need ~2.24 TiB of Q tables per session"),
+    (["calvano2020", "--firms", "8"], "--firms 8 --grid 15 --k 1 would need ~2.2 TiB of Q tables per session"),
     (["overoptimisation", "--n-max", "1e6"], "--n-max must be an integer in [3, 524288], got 1e6"),
     (["overoptimisation", "--universe", "256", "--n-max", "64"], "--n-max must be at most --universe / 8 = 32"),
     (["irreducible-complexity", "--depth", "3", "--truth-depths", "2,4"], "--truth-depths: each must be at most"),
@@ -68,13 +68,15 @@ def test_ints_may_be_typed_as_integral_floats_only() -> None:
 
 
 def test_bounds_open_ends_finiteness_and_rules() -> None:
-    p = Param("rate", float, 0.5, "r", low=0, high=1, low_open=True)
+    p = Param("rate", float, 0.5, "r", low=0, high=1, open_low=True)
     assert p.parse("1") == 1.0 and p.allowed() == "a finite number in (0, 1]"
     for text in ("0", "1.0001", "nan", "inf", "-inf"):
         with pytest.raises(ValueError, match=r"--rate must be a finite number in \(0, 1\], got"):
             p.parse(text)
     free = Param("score", float, 0.0, "s", finite=False)
-    assert math.isinf(free.parse("inf")) and math.isnan(free.parse("nan"))
+    assert math.isinf(free.parse("inf"))
+    with pytest.raises(ValueError, match="--score must be a number, got nan"):  # as for game parameters: never nan
+        free.parse("nan")
     odd = Param("k", int, 3, "k", low=1, high=9, rule=(lambda n: n % 2 == 1, "odd"))
     with pytest.raises(ValueError, match=r"--k must be an integer in \[1, 9\] \(odd\), got 4"):
         odd.parse("4")
@@ -97,7 +99,7 @@ def test_lists_check_each_item_once_and_in_order() -> None:
 
 def test_an_absurd_size_is_refused_with_what_it_would_need() -> None:
     p = Param("rollouts", int, 10, "r", low=1, high=10**6, cost=memory(1536, "the tree"))
-    with pytest.raises(ValueError, match=r"--rollouts 1e12 would need ~1.36 PiB of memory \(the tree\); at most "):
+    with pytest.raises(ValueError, match=r"--rollouts 1e12 would need ~1.4 PiB of memory \(the tree\); at most "):
         p.parse("1e12")
     t = Param("sessions", int, 10, "s", low=1, high=1000, cost=seconds(60))
     with pytest.raises(ValueError, match="--sessions 100000 would need ~69.4 days on one core; at most 1000"):

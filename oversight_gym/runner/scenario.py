@@ -22,7 +22,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import pkgutil
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 
 from oversight_gym.analysis.measures import WIDTH, Measure, measures_json, measures_table, plot_measures
 from oversight_gym.analysis.plots import save_figure
+from oversight_gym.core.params import Int, Real, human_bytes
 
 _MISSING = object()
 
@@ -105,19 +105,10 @@ def _about(x: float) -> str:
     return f"{x:.3g}" if x < 1000 else f"{x:,.0f}"
 
 
-def format_bytes(size: float) -> str:
-    """A size in bytes as people read it: ``7.28 TiB``."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024:
-            return f"{_about(size)} {unit}"
-        size /= 1024
-    return f"{_about(size)} PiB"
-
-
 def memory(bytes_per_unit: float, what: str = "") -> Callable[[Any], str]:
     """A :attr:`Param.cost`: ``value * bytes_per_unit`` bytes, as ``"~7.28 TiB of memory"``."""
     def cost(value: Any) -> str:
-        return f"~{format_bytes(float(value) * bytes_per_unit)} of memory" + (f" ({what})" if what else "")
+        return f"~{human_bytes(float(value) * bytes_per_unit)} of memory" + (f" ({what})" if what else "")
     return cost
 
 
@@ -146,8 +137,8 @@ class Param:
     ``type`` and checked like a single value, and its value is a tuple (``default`` too);
     ``distinct`` refuses an item given twice, ``increasing`` items out of order.
 
-    A number's range is ``[low, high]`` (either may be None: unbounded); ``low_open`` and
-    ``high_open`` exclude the bound itself. A float must be finite unless ``finite=False``
+    A number's range is ``[low, high]`` (either may be None: unbounded); ``open_low`` and
+    ``open_high`` exclude the bound itself. A float must be finite unless ``finite=False``
     (nan and inf are refused). ``rule`` is a further condition a value must meet, as
     ``(predicate, what it says)``, e.g. ``(lambda n: n % 2 == 1, "odd")``. ``cost`` says what a value above
     ``high`` would need (e.g. :func:`memory`, :func:`seconds`): an absurd size is refused up
@@ -165,8 +156,8 @@ class Param:
     sep: str = ","
     low: float | None = None
     high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
+    open_low: bool = False
+    open_high: bool = False
     finite: bool = True
     rule: tuple[Callable[[Any], bool], str] | None = None
     cost: Callable[[Any], str] | None = None
@@ -217,14 +208,14 @@ class Param:
             return "text" if self.rule is None else self.rule[1]
         kind = {int: "an integer", float: "a finite number" if self.finite else "a number"}.get(
             self.type, f"a {self.type.__name__}")
-        lo = None if self.low is None else ("(" if self.low_open else "[") + _num(self.low)
-        hi = None if self.high is None else _num(self.high) + (")" if self.high_open else "]")
+        lo = None if self.low is None else ("(" if self.open_low else "[") + _num(self.low)
+        hi = None if self.high is None else _num(self.high) + (")" if self.open_high else "]")
         if lo and hi:
             kind += f" in {lo}, {hi}"
         elif lo:
-            kind += f" {'>' if self.low_open else '>='} {_num(self.low)}"
+            kind += f" {'>' if self.open_low else '>='} {_num(self.low)}"
         elif hi:
-            kind += f" {'<' if self.high_open else '<='} {_num(self.high)}"
+            kind += f" {'<' if self.open_high else '<='} {_num(self.high)}"
         if self.rule is not None:
             kind += f" ({self.rule[1]})"
         return kind
@@ -297,17 +288,20 @@ class Param:
             raise bad from None
 
     def _check_number(self, value: float, text: Any, each: str) -> None:
+        """The range and finiteness of a number, by the same rule as a game parameter's
+        (:class:`~oversight_gym.core.params.Int` / :class:`~oversight_gym.core.params.Real`);
+        the message names the option as typed, and a value above ``high`` with a ``cost``
+        says what it would need."""
         what = f"{each}{self.option}"
-        if self.type is float and self.finite and not math.isfinite(value):
-            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}")
-        if math.isnan(value):
-            return
-        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
-        if too_high and self.cost is not None:
-            raise ValueError(f"{what} {_typed(text)} would need {self.cost(value)}; at most {_num(self.high)}")
-        if too_low or too_high:
-            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}")
+        rule = (Int(self.low, self.high) if self.type is int else
+                Real(self.low, self.high, finite=self.finite, open_low=self.open_low, open_high=self.open_high))
+        try:
+            rule.check(what, value)
+        except ValueError:
+            if self.cost is not None and self.high is not None and value >= self.high:
+                raise ValueError(f"{what} {_typed(text)} would need {self.cost(value)}; "
+                                 f"at most {_num(self.high)}") from None
+            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}") from None
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -29,6 +29,7 @@ import numpy as np
 
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate, rate
+from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.collusion.calvano import BatchResult, CalvanoConfig, num_threads, run_sessions
 from oversight_gym.envs.collusion.calvano_runs import (
     batch_from_records,
@@ -42,7 +43,7 @@ from oversight_gym.envs.collusion.calvano_runs import (
     run_stored_sessions,
 )
 from oversight_gym.envs.collusion.metrics import price_gain
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 SOURCE = ("Calvano, Calzolari, Denicolo, Pastorello 2020, Artificial intelligence, algorithmic pricing, and collusion, "
           "AER 110(10)")
@@ -299,8 +300,8 @@ def check(params: dict[str, Any]) -> None:
     q_bytes = 8 * params["firms"] * params["grid"] ** (params["firms"] * params["k"] + 1)
     if q_bytes > MAX_Q_BYTES:
         raise ValueError(f"--firms {params['firms']} --grid {params['grid']} --k {params['k']} would need "
-                         f"~{format_bytes(q_bytes)} of Q tables per session (firms x grid^(firms x k) states x "
-                         f"grid prices); at most {format_bytes(MAX_Q_BYTES)}")
+                         f"~{human_bytes(q_bytes)} of Q tables per session (firms x grid^(firms x k) states x "
+                         f"grid prices); at most {human_bytes(MAX_Q_BYTES)}")
     try:
         _config(params).game()
     except ValueError as err:
@@ -322,9 +323,9 @@ SCENARIO = Scenario(
     citation="Calvano, Calzolari, Denicolo, Pastorello 2020, AER 110(10) 3267-97",
     params=[
         Param("firms", int, 2, "number of firms (n)", low=2, high=8),
-        Param("alpha", float, 0.15, "learning rate", low=0, high=1, low_open=True),
+        Param("alpha", float, 0.15, "learning rate", low=0, high=1, open_low=True),
         Param("beta", float, 4e-6, "exploration decay: eps_t = exp(-beta t)", low=0, high=1),
-        Param("delta", float, 0.95, "discount factor", low=0, high=1, high_open=True),
+        Param("delta", float, 0.95, "discount factor", low=0, high=1, open_high=True),
         Param("sessions", int, 1000, "sessions at the main point", quick=48, low=1, high=100_000),
         Param("grid", int, 15, "price grid points (m)", low=2, high=1000),
         Param("xi", float, 0.1, "grid extension beyond the Nash and monopoly prices", low=0, high=10),
@@ -334,7 +335,7 @@ SCENARIO = Scenario(
               high=10**9),
         Param("max_periods", int, 10**9, "cap on periods per session", low=1, high=10**12),
         Param("heatmap_alphas", float, "0.05,0.1,0.15,0.2,0.25", "alphas of the heatmap", quick="0.1,0.2", many=True,
-              low=0, high=1, low_open=True),
+              low=0, high=1, open_low=True),
         Param("heatmap_betas", float, "2e-6,4e-6,8e-6,1.6e-5", "betas of the heatmap", quick="8e-6,1.6e-5",
               many=True, low=0, high=1),
         Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8, low=0,

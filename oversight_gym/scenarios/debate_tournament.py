@@ -25,10 +25,11 @@ from typing import Any
 from oversight_gym.analysis.equilibria import zero_sum_equilibrium
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
+from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.debate.meta_game import MetaGame, analyse_meta_game, find_entrant, self_play_accuracy
 from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOUTS
 from oversight_gym.envs.debate.plots import plot_equilibrium
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 from oversight_gym.runner.tournament import Entrant, TournamentResult, population, run_tournament
 
 ENV_ID = "debate/pixels-v0"
@@ -66,7 +67,7 @@ def check(params: dict[str, Any]) -> None:
     for e in parse_entrants(params["agents"]):
         rollouts = e.kwargs.get("rollouts")
         if isinstance(rollouts, int | float) and rollouts > MAX_ROLLOUTS:
-            raise ValueError(f"--agents: {e.label} would need ~{format_bytes(rollouts * BYTES_PER_ROLLOUT)} of memory "
+            raise ValueError(f"--agents: {e.label} would need ~{human_bytes(rollouts * BYTES_PER_ROLLOUT)} of memory "
                              f"for its search tree; at most rollouts={MAX_ROLLOUTS}")
         try:
             e.make()

@@ -277,7 +277,7 @@ SCENARIO = Scenario(
         Param("points", int, 24, "points per curve (at least 3, so a curve has two points beyond n = 1 to fit)",
               low=3, high=1000),
         Param("rl_steps", int, 400, "policy-gradient steps", quick=150, low=1, high=1_000_000),
-        Param("rl_lr", float, 0.02, "policy-gradient step size", quick=0.05, low=0, high=100, low_open=True),
+        Param("rl_lr", float, 0.02, "policy-gradient step size", quick=0.05, low=0, high=100, open_low=True),
         Param("kl_coef", float, 0.0, "KL penalty coefficient of the policy-gradient learner", low=0, high=1000),
         Param("critique_rounds", int, 40, "critique-and-revise rounds", quick=16, low=1, high=100_000),
         Param("noise", float, 0.5, "noise of the constitutional judges' principles", low=0, high=100),

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import wilson_interval
+from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.amplification.decomposition import (
     ERROR_MODELS,
     normalised_quality,
@@ -38,7 +39,7 @@ from oversight_gym.envs.amplification.decomposition import (
 )
 from oversight_gym.envs.amplification.plots import plot_aggregation_trees, plot_recursive_reward_modelling
 from oversight_gym.runner.records import RecordFile
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, format_bytes
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 LEIKE = "Leike et al. 2018, Scalable agent alignment via reward modeling (recursive reward modeling)"
 LEIKE_NOTE = ("a scheme without numbers: with an assistant that helps, evaluation and the agent improve with each "
@@ -69,8 +70,8 @@ def check(params: dict[str, Any]) -> None:
     leaves = params["trees"] * params["branching"] ** params["max_height"]
     if leaves > MAX_LEAVES:
         raise ValueError(f"--trees {params['trees']} --branching {params['branching']} --max-height "
-                         f"{params['max_height']} would need ~{format_bytes(8 * leaves)} of memory (trees x "
-                         f"branching^height leaves); at most {format_bytes(8 * MAX_LEAVES)}")
+                         f"{params['max_height']} would need ~{human_bytes(8 * leaves)} of memory (trees x "
+                         f"branching^height leaves); at most {human_bytes(8 * MAX_LEAVES)}")
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:

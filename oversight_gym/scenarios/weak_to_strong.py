@@ -316,7 +316,7 @@ PARAMS = [
     Param("warmup", float, 0.2, "fraction of training over which the confidence weight warms up", low=0, high=1),
     Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=500, low=10, high=1_000_000),
     Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor", low=0,
-          high=1, high_open=True),
+          high=1, open_high=True),
     Param("game_episodes", int, 20, "episodes per (supervisor policy, student trust) of the game view "
           "(0 = skip)", quick=4, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
