@@ -88,10 +88,11 @@ def _lock(target: Path, what: str) -> Callable[[], None]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+                holder = os.read(fd, 64).decode(errors="replace").strip()
                 os.close(fd)
-                raise ResultsError(f"{what} is being written by another run (process {holder}); wait for it to "
-                                   "finish, or write elsewhere") from None
+                who = f"another run (process {holder})" if holder.isdigit() else "another run"
+                raise ResultsError(f"{what} is being written by {who}; wait for it to finish, or write "
+                                   "elsewhere") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         _HELD[key] = [fd, 1]
