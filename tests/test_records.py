@@ -137,8 +137,29 @@ def test_run_folders_refuse_another_configuration_and_move_it_aside_when_asked(t
     assert json.loads((out / "run.json").read_text())["config"]["seed"] == 1
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("x")
-    with pytest.raises(ResultsError, match="files that are not a scenario run's"):
-        RunFolder(tmp_path / "mine", {"scenario": "s"})
+    for overwrite in (False, True):  # someone's own files are never moved, even when asked to overwrite
+        with pytest.raises(ResultsError, match="files that are not a scenario run's"):
+            RunFolder(tmp_path / "mine", {"scenario": "s"}, overwrite=overwrite)
+    assert (tmp_path / "mine" / "thesis.tex").exists() and not (tmp_path / "mine.old-1").exists()
+
+
+def test_a_last_record_without_its_newline_is_kept_and_the_next_starts_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with RecordFile(path, {"a": 1}, ("k",)) as f:
+        f.append({"k": 1})
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # whole, but cut just before its newline
+    with RecordFile(path, {"a": 1}, ("k",)) as f:
+        assert f.done() == {(1,)}
+        f.append({"k": 2})
+    assert [r["k"] for r in read_records(path)] == [1, 2]
+
+
+def test_an_empty_file_left_by_a_run_killed_at_once_is_started_again(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text("")
+    with RecordFile(path, {"a": 1}, ("k",)) as f:
+        f.append({"k": 1})
+    assert read_records(path) == [{"k": 1}]
 
 
 def test_run_labels_name_the_options_that_differ_and_stay_short() -> None:

@@ -117,6 +117,7 @@ def _lock(target: Path, what: str) -> Callable[[], None]:
 def aside_name(path: Path) -> Path:
     """A free name beside ``path`` for keeping its old content: ``records.jsonl`` ->
     ``records.old-1.jsonl`` (then ``-2``, ...); a folder ``quick`` -> ``quick.old-1``."""
+    path = path.resolve() if not path.name else path
     stem, suffix = (path.stem, path.suffix) if path.suffix and not path.is_dir() else (path.name, "")
     n = 1
     while True:
@@ -296,6 +297,9 @@ class RecordFile:
             f.write(_canonical(self._header()) + "\n")
 
     def _open_existing(self, overwrite: bool) -> None:
+        if not self.path.read_bytes().strip():  # created by a run killed before its header: nothing to lose
+            self.path.unlink()
+            return
         header, res, complete = _parse(self.path, self.key_fields)
         if header is None or res.config != self.config:
             if overwrite:
@@ -314,6 +318,9 @@ class RecordFile:
         if res.torn:  # a record cut short by a kill: it is recomputed, never mixed with the next line
             with open(self.path, "r+b") as f:
                 f.truncate(complete)
+        elif complete < self.path.stat().st_size:  # a whole last record without its newline
+            with open(self.path, "ab") as f:
+                f.write(b"\n")
         self.records, self.skipped, self.duplicates = res.records, res.skipped, res.duplicates
         for problem in res.problems():
             warnings.warn(problem, stacklevel=3)
@@ -390,6 +397,8 @@ class RunFolder:
         self.config = clean_json(config)
         if self.path.exists() and not self.path.is_dir():
             raise ResultsError(f"{option} {self.path} is a file; give a folder (it is created if missing)")
+        if not self.path.resolve().name:
+            raise ResultsError(f"{option} {self.path} is the file system's root; give a folder of its own")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -415,13 +424,14 @@ class RunFolder:
             held = None
         if held == self.config:
             return None
+        if held is None:  # never moved, even with --overwrite: they may be anyone's files
+            raise ResultsError(f"{self.path} holds files that are not a scenario run's; choose another {option} "
+                               "(a new or empty folder, or one a run of this configuration wrote)")
         if not overwrite:
-            if held is None:
-                why = "files that are not a scenario run's"
-            else:
-                why = "a run of another configuration (" + "; ".join(_differences(held, self.config)[:4]) + ")"
-            raise ResultsError(f"{self.path} holds {why}; choose another {option}, or add --overwrite to move "
-                               f"its content to {aside_name(self.path).name} and start again")
+            why = "; ".join(_differences(held, self.config)[:4])
+            raise ResultsError(f"{self.path} holds a run of another configuration ({why}); choose another "
+                               f"{option}, or add --overwrite to move its content to {aside_name(self.path).name} "
+                               "and start again")
         aside = aside_name(self.path)
         aside.mkdir()
         for p in content:

@@ -27,6 +27,7 @@ import pkgutil
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -452,7 +453,7 @@ class Scenario:
         folder = RunFolder(out_dir, self.run_config(params, seed, quick), overwrite=overwrite)
         try:
             if folder.moved_to is not None:
-                print(f"{out_dir}: the previous results were moved to {folder.moved_to}", file=sys.stderr)
+                warnings.warn(f"{out_dir}: the previous results were moved to {folder.moved_to}", stacklevel=2)
             ctx = Context(out=out_dir, seed=seed, quick=quick, workers=n_workers, progress=progress)
             started = time.time()
             try:
@@ -509,6 +510,9 @@ class Scenario:
                                   progress=not args.no_progress, overwrite=args.overwrite)
         except RunInterrupted as e:
             print(f"\n{parser.prog}: {e}", file=sys.stderr)
+            return 130
+        except KeyboardInterrupt:  # after the records were complete (while drawing the figures)
+            print(f"\n{parser.prog}: interrupted; the same command resumes from the records kept", file=sys.stderr)
             return 130
         except ValueError as e:
             parser.error(str(e))
