@@ -379,7 +379,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 scenario.check({**fixed, **dict(zip(grid, values, strict=True))})
         for name in grid:
             fixed.pop(name)
-        results = Path(args.results or Path("runs") / "sweeps" / f"{scenario.name}.jsonl")
+        # by default one results file per fixed configuration (mode and --set), as run folders are
+        results = Path(args.results or Path("runs") / "sweeps" / scenario.name
+                       / f"{scenario.label(fixed, args.quick, config={'fixed': fixed})}.jsonl")
         check_export(args.export)  # before the sweep, not after it
         records = run_sweep(ScenarioExperiment(scenario), grid, args.seeds, fixed=fixed,
                             results=results, backend=args.backend, workers=args.workers, address=args.address,
@@ -487,7 +489,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p_sweep.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray)")
     p_sweep.add_argument("--workers", type=int, default=None,
                          help="processes (default: all cores; at most the cores there are)")
-    p_sweep.add_argument("--results", default=None, help="results file (default runs/sweeps/SCENARIO.jsonl)")
+    p_sweep.add_argument("--results", default=None,
+                         help="results file (default runs/sweeps/SCENARIO/MODE.jsonl, e.g. quick.jsonl, or with the "
+                              "--set options that differ from the mode's defaults, full,pixels=4.jsonl)")
     p_sweep.add_argument("--overwrite", action="store_true",
                          help="if the results file holds another configuration, move it aside (to "
                               "NAME.old-N.jsonl) and start again, instead of refusing")

@@ -205,7 +205,9 @@ def test_cli_sweep_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                  "--export", "out.csv"])
     out = capsys.readouterr().out
     assert code == 0 and "judge_accuracy:random-random" in out and (tmp_path / "out.csv").exists()
-    results = tmp_path / "runs" / "sweeps" / "pixel-debate.jsonl"
+    # the default results file is named after the fixed configuration: the mode and the --set options
+    [results] = (tmp_path / "runs" / "sweeps" / "pixel-debate").glob("*.jsonl")
+    assert results.name.startswith("quick,") and "images=4" in results.name and "judge-steps=300" in results.name
     assert len(read_records(results)) == 4
     assert main(["report", str(results), "--out", str(tmp_path / "rep")]) == 0
     assert (tmp_path / "rep" / "judge_alone.png").exists()

@@ -421,15 +421,20 @@ class Scenario:
         ``runs/NAME/quick``, ``runs/NAME/full``, or with the options that differ from the
         mode's defaults, ``runs/NAME/full,images=20,seed=1``; so that runs of different
         configurations never share a folder."""
+        return Path("runs") / self.name / self.label(params, quick, seed, self.run_config(params, seed, quick))
+
+    def label(self, params: dict[str, Any], quick: bool, seed: int = 0, config: Any = None) -> str:
+        """A name for a configuration: the mode, then each option of ``params`` that differs
+        from the mode's default, as typed (and the seed unless 0); see
+        :func:`~oversight_gym.runner.records.run_label`."""
         from oversight_gym.runner.records import run_label
 
         defaults = self.defaults(quick)
         changed = [(p.name.replace("_", "-"), p.show(params[p.name]).strip("'\""))
-                   for p in self.params if params[p.name] != defaults[p.name]]
+                   for p in self.params if p.name in params and params[p.name] != defaults[p.name]]
         if seed != 0:
             changed.append(("seed", str(seed)))
-        return Path("runs") / self.name / run_label("quick" if quick else "full", changed,
-                                                    self.run_config(params, seed, quick))
+        return run_label("quick" if quick else "full", changed, config if config is not None else params)
 
     def run_config(self, params: dict[str, Any], seed: int, quick: bool) -> dict[str, Any]:
         """What a run's results depend on: the folder it writes into holds one of these."""
