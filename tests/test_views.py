@@ -270,6 +270,15 @@ def test_the_default_picture_draws_the_text_the_same_way_every_time() -> None:
     assert huge.shape == RGB_SHAPE and (huge < 255).any()
 
 
+@pytest.mark.parametrize("text", ["pays $x^{ then $", r"a $\frac{$ b", "$a_b$"])
+def test_the_default_picture_draws_dollar_signs_as_text(text: str) -> None:
+    """A transcript is text, not mathtext: dollar signs and braces are drawn as they are
+    (between two "$" matplotlib would typeset a formula, or raise on an unbalanced brace)."""
+    picture = text_to_rgb(text)
+    assert picture.shape == RGB_SHAPE and (picture < 255).any()
+    assert not np.array_equal(picture, text_to_rgb(text.replace("$", "S")))
+
+
 def test_single_agent_view_renders_in_every_mode_it_advertises(capsys: pytest.CaptureFixture) -> None:
     assert single().metadata["render_modes"] == ["ansi", "human", "rgb_array"]
     text = single(render_mode="ansi")
