@@ -176,6 +176,18 @@ def test_bad_seeds_get_the_same_error_in_every_view(bad: object, message: str) -
             env.reset(seed=bad)
 
 
+# --- reset options ----------------------------------------------------------------------------
+def test_reset_options_are_the_same_in_every_view() -> None:
+    """An option the game takes configures the episode; any other is left out with a warning
+    that names it, pointing at the caller (a library's own options do not break the game)."""
+    for env in (oversight_gym.make(PIXELS, **SMALL), oversight_gym.make_parallel(PIXELS, **SMALL), single()):
+        env.reset(seed=0, options={"image_index": 5})
+        assert env.game_state.image_index == 5
+        with pytest.warns(UserWarning, match=r"reset option 'imag_index' is not used by .*'image_index'") as caught:
+            env.reset(seed=0, options={"imag_index": 5, "image_index": 6})
+        assert env.game_state.image_index == 6 and caught[0].filename == __file__
+
+
 # --- the order of calls -----------------------------------------------------------------------
 def test_step_before_reset_says_to_call_reset() -> None:
     for env, action in ((oversight_gym.make(PIXELS, **SMALL), 0), (oversight_gym.make_parallel(PIXELS, **SMALL),

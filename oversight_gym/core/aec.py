@@ -9,7 +9,7 @@ Both follow PettingZoo's conventions: ``max_cycles`` bounds how many times each 
 before the episode is truncated; a done agent is stepped with ``None``; every mode in
 ``metadata["render_modes"]`` renders (``"rgb_array"`` is a picture of the game, by default
 of its transcript). What they accept from their callers (seeds, actions, the order of
-calls) is ruled once, in :mod:`oversight_gym.core.view_checks`.
+calls, reset options) is ruled once, in :mod:`oversight_gym.core.view_checks`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_max_cycles, check_seed
+from oversight_gym.core.view_checks import ResetNeeded, action_index, check_max_cycles, check_seed, reset_options
 
 RENDER_MODES = ["ansi", "human", "rgb_array"]
 
@@ -76,16 +76,7 @@ class _KernelMixin:
         seed = check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        opts = dict(options or {})
-        allowed = getattr(self.game, "reset_options", ())
-        unknown = sorted(set(opts) - set(allowed))
-        for key in unknown:
-            warnings.warn(
-                f"reset option {key!r} is not used by {self.game.name}; it takes {list(allowed)}",
-                stacklevel=3,
-            )
-            opts.pop(key)
-        self.game_state = self.game.new_initial_state(self._rng, **opts)
+        self.game_state = self.game.new_initial_state(self._rng, **reset_options(self.game, options))
         self._last_returns = np.zeros(self.game.num_players)
 
     def _obs(self, agent: str, done: bool = False) -> dict[str, np.ndarray]:

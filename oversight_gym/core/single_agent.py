@@ -18,7 +18,7 @@ from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_seed
+from oversight_gym.core.view_checks import ResetNeeded, action_index, check_seed, reset_options
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
 
@@ -110,7 +110,7 @@ class SingleAgentEnv(gym.Env):
         for agent in self.opponents.values():
             if hasattr(agent, "reset"):
                 agent.reset(int(self.np_random.integers(2**31)))
-        self.game_state = self.game.new_initial_state(self.np_random, **(options or {}))
+        self.game_state = self.game.new_initial_state(self.np_random, **reset_options(self.game, options))
         self._paid = 0.0  # the learner's return handed out as rewards so far
         self._advance()
         self._pass_pending = self.game_state.is_terminal()

@@ -1,6 +1,7 @@
 """The rules the views (PettingZoo AEC and Parallel, Gymnasium single-agent) apply to what
 their callers pass, written once so that the three views agree: which seeds and actions
-they accept, how long an episode may run, and in which order the calls must come.
+and reset options they accept, how long an episode may run, and in which order the calls
+must come.
 
 A wrong *type* of action is a bug in the caller and raises ``TypeError``; a well-typed
 action the rules forbid is an illegal *move*, which the views handle their own way (an
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -27,6 +30,19 @@ def check_seed(seed: object) -> int | None:
     """A reset seed: ``None``, or a non-negative integer (a Python int or a numpy integer, as
     libraries pass them); anything else is a ``ValueError`` naming ``seed``."""
     return None if seed is None else check_int("seed", seed, low=0)
+
+
+def reset_options(game: Any, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``options`` of a ``reset()`` that ``game`` takes (the names in its ``reset_options``);
+    any other option is left out with a warning naming it and the ones the game takes, so that
+    a library passing its own options does not break the game."""
+    allowed = tuple(getattr(game, "reset_options", ()))
+    opts = dict(options or {})
+    for key in sorted(set(opts) - set(allowed), key=str):
+        warnings.warn(f"reset option {key!r} is not used by {game.name}; it takes {list(allowed)}",
+                      stacklevel=_caller_level())
+        del opts[key]
+    return opts
 
 
 def action_index(action: object) -> int:
