@@ -23,7 +23,7 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_max_cycles, check_seed, reset_options
+from oversight_gym.core.view_checks import action_index, check_max_cycles, check_running, check_seed, reset_options
 
 RENDER_MODES = ["ansi", "human", "rgb_array"]
 
@@ -68,9 +68,7 @@ class _KernelMixin:
         return self.max_cycles
 
     def _require_state(self, call: str) -> State:
-        if self.game_state is None:
-            raise ResetNeeded(f"call reset() before {call}()")
-        return self.game_state
+        return check_running(self.game_state, call=call)
 
     def _new_state(self, seed: int | None, options: dict | None) -> None:
         seed = check_seed(seed)
@@ -162,9 +160,7 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         return self._obs(agent, done)
 
     def step(self, action: int | None) -> None:
-        state = self._require_state("step")
-        if not self.agents:
-            raise ResetNeeded("the episode is over (every agent is done); call reset()")
+        state = check_running(self.game_state, over=not self.agents)
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)  # PettingZoo's rule: a done agent is stepped with None
@@ -230,9 +226,7 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
         return {a: self._obs(a) for a in self.agents}, {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        state = self._require_state("step")
-        if not self.agents:
-            raise ResetNeeded("the episode is over; call reset()")
+        state = check_running(self.game_state, over=not self.agents)
         cur = state.current_player()
         if cur == SIMULTANEOUS:
             missing = [a for a in self.agents if a not in actions]

@@ -18,7 +18,7 @@ from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_seed, reset_options
+from oversight_gym.core.view_checks import action_index, check_running, check_seed, reset_options
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
 
@@ -119,10 +119,7 @@ class SingleAgentEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        if self.game_state is None:
-            raise ResetNeeded("call reset() before step()")
-        if self._done:
-            raise ResetNeeded("the episode is over (terminated); call reset()")
+        check_running(self.game_state, over=self._done)
         action = action_index(action)
         mask = self._obs()["action_mask"]
         legal = 0 <= action < len(mask) and bool(mask[action])

@@ -13,17 +13,29 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium
 import numpy as np
 
 from oversight_gym.core.errors import check_int
 
+S = TypeVar("S")
+
 
 class ResetNeeded(gymnasium.error.ResetNeeded, RuntimeError):
     """``step()`` called before ``reset()``, or after the episode ended. It is Gymnasium's
     own error for a call out of order, and a ``RuntimeError``."""
+
+
+def check_running(state: S | None, over: bool = False, call: str = "step") -> S:
+    """The state ``call()`` acts on. Before the first ``reset()`` (no state), or once the
+    episode is ``over``, the call is out of order: :class:`ResetNeeded`."""
+    if state is None:
+        raise ResetNeeded(f"call reset() before {call}()")
+    if over:
+        raise ResetNeeded(f"the episode is over; call reset() before {call}()")
+    return state
 
 
 def check_seed(seed: object) -> int | None:
