@@ -12,6 +12,8 @@ Parallel views and the Gymnasium single-agent view (the rules of ``core/view_che
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import gymnasium
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ import oversight_gym
 from oversight_gym.agents import RandomAgent
 from oversight_gym.core.game import RGB_SHAPE, text_to_rgb
 from oversight_gym.core.view_checks import ResetNeeded, action_index
+from oversight_gym.testing import check_max_cycles, pettingzoo_module
 
 PIXELS = "debate/pixels-v0"
 SMALL = {"pixels": 4, "judge_steps": 300, "judge_hidden": 32}
@@ -273,6 +276,22 @@ def test_max_cycles_counts_each_agents_turns_and_empties_the_masks() -> None:
         obs, _, terms, truncs, _ = par.step({mover: first_legal(obs[mover])})
     assert all(truncs.values()) and not any(terms.values()) and par.agents == []
     assert not any(o["action_mask"].any() for o in obs.values())
+
+
+def test_check_max_cycles_catches_a_view_that_does_not_truncate_where_it_should() -> None:
+    """The registry-wide truncation check can fail: an AEC view that allows one cycle more, and a
+    Parallel view that ignores the bound, are caught."""
+    good = pettingzoo_module(PIXELS, **SMALL)
+    check_max_cycles(good, cycles=(1,))
+
+    def one_more(max_cycles: int | None = None):
+        return good.env(max_cycles=None if max_cycles is None else max_cycles + 1)
+
+    with pytest.raises(AssertionError, match=r"max_cycles=1: the agents acted in the order"):
+        check_max_cycles(SimpleNamespace(env=one_more, parallel_env=good.parallel_env), cycles=(1,))
+    unbounded = SimpleNamespace(env=good.env, parallel_env=lambda max_cycles=None: good.parallel_env())
+    with pytest.raises(AssertionError, match=r"max_cycles=1: the Parallel view lasted 4 steps"):
+        check_max_cycles(unbounded, cycles=(1,))
 
 
 # --- rendering ------------------------------------------------------------------------------
