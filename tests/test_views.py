@@ -242,9 +242,11 @@ def test_step_after_the_episode_says_it_is_over() -> None:
 def test_max_cycles_is_the_keyword_and_max_steps_a_deprecated_alias() -> None:
     assert oversight_gym.make(PIXELS, max_cycles=3, **SMALL).max_cycles == 3
     assert oversight_gym.make_parallel(PIXELS, max_cycles=3, **SMALL).max_cycles == 3
-    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: pass max_cycles"):
+    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: use max_cycles") as passed:
         env = oversight_gym.make(PIXELS, max_steps=2, **SMALL)
-    assert env.max_cycles == env.max_steps == 2
+    assert passed[0].filename == __file__  # the warning points at the caller, not at the library
+    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: use max_cycles"):
+        assert env.max_cycles == env.max_steps == 2
     with pytest.warns(DeprecationWarning, match="max_steps is deprecated"):
         assert oversight_gym.make_parallel(PIXELS, max_steps=2, **SMALL).max_cycles == 2
     with pytest.raises(ValueError, match="give max_cycles only"):

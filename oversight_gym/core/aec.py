@@ -23,7 +23,14 @@ from pettingzoo import AECEnv, ParallelEnv
 
 from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
-from oversight_gym.core.view_checks import action_index, check_max_cycles, check_running, check_seed, reset_options
+from oversight_gym.core.view_checks import (
+    MAX_STEPS_DEPRECATED,
+    action_index,
+    check_max_cycles,
+    check_running,
+    check_seed,
+    reset_options,
+)
 
 RENDER_MODES = ["ansi", "human", "rgb_array"]
 
@@ -64,7 +71,8 @@ class _KernelMixin:
 
     @property
     def max_steps(self) -> int | None:
-        """Deprecated former name of ``max_cycles``."""
+        """Deprecated former name of ``max_cycles`` (reading it warns, as passing it does)."""
+        warnings.warn(MAX_STEPS_DEPRECATED, DeprecationWarning, stacklevel=2)
         return self.max_cycles
 
     def _require_state(self, call: str) -> State:

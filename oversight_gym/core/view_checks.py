@@ -71,6 +71,11 @@ def action_index(action: object) -> int:
                     f"got {action!r} of type {type(action).__name__}")
 
 
+#: the warning given when ``max_steps``, the former name of ``max_cycles``, is passed or read
+MAX_STEPS_DEPRECATED = ("max_steps is deprecated: use max_cycles, the number of times each agent acts before the "
+                        "episode is truncated (PettingZoo's name for it)")
+
+
 def check_max_cycles(max_cycles: object, max_steps: object = None) -> int | None:
     """The truncation bound of a view: ``max_cycles`` (PettingZoo's name), ``None`` for none.
     ``max_steps`` is its deprecated former name: it still works, with a ``DeprecationWarning``."""
@@ -78,9 +83,7 @@ def check_max_cycles(max_cycles: object, max_steps: object = None) -> int | None
         if max_cycles is not None:
             raise ValueError(f"give max_cycles only (max_steps is its deprecated former name), "
                              f"got max_cycles={max_cycles!r} and max_steps={max_steps!r}")
-        warnings.warn("max_steps is deprecated: pass max_cycles, the number of times each agent acts before the "
-                      "episode is truncated (PettingZoo's name for it)", DeprecationWarning,
-                      stacklevel=_caller_level())
+        warnings.warn(MAX_STEPS_DEPRECATED, DeprecationWarning, stacklevel=_caller_level())
         max_cycles = max_steps
     return None if max_cycles is None else check_int("max_cycles", max_cycles, low=1)
 
