@@ -12,6 +12,7 @@ Parallel views and the Gymnasium single-agent view (the rules of ``core/view_che
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import gymnasium
@@ -316,8 +317,21 @@ def test_the_default_picture_draws_dollar_signs_as_text(text: str) -> None:
     assert not np.array_equal(picture, text_to_rgb(text.replace("$", "S")))
 
 
+def test_render_modes_are_the_same_in_every_view() -> None:
+    """The same modes, the same error for another one, the same warning without one."""
+    for view in (partial(oversight_gym.make, PIXELS, **SMALL), partial(oversight_gym.make_parallel, PIXELS, **SMALL),
+                 single):
+        assert view().metadata["render_modes"] == ["ansi", "human", "rgb_array"]
+        with pytest.raises(ValueError, match=r"^render_mode must be one of \['ansi', 'human', 'rgb_array'\]"):
+            view(render_mode="video")
+        env = view()
+        env.reset(seed=0)
+        with pytest.warns(UserWarning, match="render.. called without a render_mode") as caught:
+            assert env.render() is None
+        assert caught[0].filename == __file__
+
+
 def test_single_agent_view_renders_in_every_mode_it_advertises(capsys: pytest.CaptureFixture) -> None:
-    assert single().metadata["render_modes"] == ["ansi", "human", "rgb_array"]
     text = single(render_mode="ansi")
     text.reset(seed=0)
     assert isinstance(text.render(), str) and text.render()

@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
 
-from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
 from oversight_gym.core.view_checks import (
     MAX_STEPS_DEPRECATED,
+    RENDER_MODES,
     action_index,
     check_max_cycles,
+    check_render_mode,
     check_running,
     check_seed,
     reset_options,
+    warn_no_render_mode,
 )
-
-RENDER_MODES = ["ansi", "human", "rgb_array"]
 
 
 class _KernelMixin:
@@ -45,10 +45,8 @@ class _KernelMixin:
 
     def _init_kernel(self, game: Game, render_mode: str | None, max_cycles: int | None,
                      max_steps: int | None) -> None:
-        if render_mode is not None:
-            check_choice("render_mode", render_mode, [None, *RENDER_MODES])
         self.game = game
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.max_cycles = check_max_cycles(max_cycles, max_steps)
         self.possible_agents = list(game.player_names)
         self._index = {name: i for i, name in enumerate(self.possible_agents)}
@@ -106,8 +104,7 @@ class _KernelMixin:
 
     def render(self) -> Any:
         if self.render_mode is None:
-            warnings.warn(f"render() called without a render_mode; pass render_mode, one of {RENDER_MODES}",
-                          stacklevel=2)
+            warn_no_render_mode()
             return None
         if self.game_state is None:
             return None

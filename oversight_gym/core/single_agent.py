@@ -18,7 +18,15 @@ from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
-from oversight_gym.core.view_checks import action_index, check_running, check_seed, reset_options
+from oversight_gym.core.view_checks import (
+    RENDER_MODES,
+    action_index,
+    check_render_mode,
+    check_running,
+    check_seed,
+    reset_options,
+    warn_no_render_mode,
+)
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
 
@@ -48,7 +56,7 @@ class SingleAgentEnv(gym.Env):
     one action, a pass (action 0), whose step ends the episode with the learner's return.
     """
 
-    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 1}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 1}
 
     def __init__(
         self,
@@ -80,9 +88,7 @@ class SingleAgentEnv(gym.Env):
         self.opponents = {game.player_index(s): a for s, a in opponents.items()}
         self.illegal_action = check_choice("illegal_action", illegal_action, ("raise", "penalty"))
         self.illegal_penalty = check_float("illegal_penalty", illegal_penalty)
-        if render_mode is not None:
-            check_choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.observation_space = game.observation_space(self.learner)
         self.action_space = game.action_space(self.learner)
         self.game_state = None
@@ -149,7 +155,11 @@ class SingleAgentEnv(gym.Env):
 
     def render(self):
         """The ``ansi`` text or the ``rgb_array`` picture of the game now (``None`` in
-        ``human`` mode, which prints at every step, or before ``reset()``)."""
-        if self.game_state is None or self.render_mode in (None, "human"):
+        ``human`` mode, which prints at every step, or before ``reset()``; without a render mode,
+        ``None`` with a warning, as the PettingZoo views)."""
+        if self.render_mode is None:
+            warn_no_render_mode()
+            return None
+        if self.game_state is None or self.render_mode == "human":
             return None
         return self.game_state.render_rgb() if self.render_mode == "rgb_array" else self.game_state.render_text()

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import gymnasium
 import numpy as np
 
-from oversight_gym.core.errors import check_int
+from oversight_gym.core.errors import check_choice, check_int
 
 S = TypeVar("S")
 
@@ -26,6 +26,22 @@ S = TypeVar("S")
 class ResetNeeded(gymnasium.error.ResetNeeded, RuntimeError):
     """``step()`` called before ``reset()``, or after the episode ended. It is Gymnasium's
     own error for a call out of order, and a ``RuntimeError``."""
+
+
+#: the render modes of every view: ``"ansi"`` text, ``"human"`` (the text printed) and an
+#: ``"rgb_array"`` picture
+RENDER_MODES = ["ansi", "human", "rgb_array"]
+
+
+def check_render_mode(render_mode: object) -> str | None:
+    """A view's ``render_mode``: ``None`` or one of :data:`RENDER_MODES`; else a ``ValueError``."""
+    return None if render_mode is None else check_choice("render_mode", render_mode, RENDER_MODES)
+
+
+def warn_no_render_mode() -> None:
+    """What ``render()`` says when the view was made without a ``render_mode`` (it returns ``None``)."""
+    warnings.warn(f"render() called without a render_mode; pass render_mode, one of {RENDER_MODES}",
+                  stacklevel=_caller_level())
 
 
 def check_running(state: S | None, over: bool = False, call: str = "step") -> S:
