@@ -260,7 +260,7 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
 
 def aec_factory(make_game: Callable[..., Game]) -> Callable[..., KernelAECEnv]:
     """Build an ``env(**kwargs)`` factory from a game factory (kwargs: the game's, plus
-    ``render_mode`` and ``max_cycles``)."""
+    ``render_mode`` and ``max_cycles``, or ``max_steps``, its deprecated former name)."""
 
     def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
             **kwargs: Any) -> KernelAECEnv:
@@ -287,28 +287,19 @@ def pettingzoo_factories(game_cls: type[Game]) -> tuple[Callable[..., Any], Call
     configure the game; ``render_mode`` and ``max_cycles`` go to the view (``max_steps`` is
     the deprecated former name of ``max_cycles``)."""
 
-    def raw_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-                **kwargs: Any) -> KernelAECEnv:
-        return KernelAECEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
+    raw_env, parallel_env = aec_factory(game_cls), parallel_factory(game_cls)
 
-    def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-            **kwargs: Any) -> AECEnv:
+    def env(**kwargs: Any) -> AECEnv:
         from pettingzoo.utils import wrappers
 
-        return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, max_cycles=max_cycles,
-                                                      max_steps=max_steps, **kwargs))
-
-    def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-                     **kwargs: Any) -> KernelParallelEnv:
-        return KernelParallelEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles,
-                                 max_steps=max_steps)
+        return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
 
     name = getattr(game_cls, "name", game_cls.__name__)
     raw_env.__doc__ = f"The AEC view of {name}, without PettingZoo's order-enforcing wrapper."
     env.__doc__ = f"The AEC view of {name}, wrapped as PettingZoo's classic environments are."
     parallel_env.__doc__ = f"The Parallel view of {name}."
-    for f in (raw_env, env, parallel_env):
-        f.__qualname__ = f.__name__
+    for f, f_name in ((raw_env, "raw_env"), (env, "env"), (parallel_env, "parallel_env")):
+        f.__name__ = f.__qualname__ = f_name
         f.game_cls = game_cls  # type: ignore[attr-defined]
     return env, raw_env, parallel_env
 
