@@ -137,6 +137,13 @@ def test_pettingzoo_views_refuse_a_wrong_type(bad: object) -> None:
         par.step({a: bad for a in par.agents})
 
 
+def test_the_parallel_view_takes_a_dict_of_actions() -> None:
+    par = oversight_gym.make_parallel(PRICING, **PRICING_SMALL)
+    par.reset(seed=0)
+    with pytest.raises(TypeError, match=r"actions must be a dict \{agent: action\} .*got list"):
+        par.step([0, 0])
+
+
 def test_none_is_the_action_of_a_done_agent_only() -> None:
     env = oversight_gym.make(PIXELS, **SMALL)
     env.reset(seed=0)

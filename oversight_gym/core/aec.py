@@ -15,7 +15,7 @@ calls, reset options) is ruled once, in :mod:`oversight_gym.core.view_checks`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -232,6 +232,9 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
 
     def step(self, actions: dict[str, int]):
         state = check_running(self.game_state, over=not self.agents)
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"actions must be a dict {{agent: action}} (agents: {self.agents}), "
+                            f"got {type(actions).__name__}")
         cur = state.current_player()
         if cur == SIMULTANEOUS:
             missing = [a for a in self.agents if a not in actions]
