@@ -214,9 +214,10 @@ def test_pettingzoo_parallel_seed_test(env_id: str, data: st.DataObject) -> None
 # --- Stable-Baselines3 on the single-agent views ----------------------------------------------------
 @pytest.mark.parametrize("env_id", IDS)
 def test_sb3_predict_drives_every_single_agent_view(env_id: str) -> None:
-    """An untrained Stable-Baselines3 model's predictions (a 0-d array, or a one-element array as
-    from a vectorised env) are taken as actions: a move the mask allows is played, never
-    penalised; a move it forbids gets the penalty. With MaskablePPO every move is legal."""
+    """Every game's single-agent view, from its first seat: an untrained Stable-Baselines3 model's
+    predictions (a 0-d array, or a one-element array as from a vectorised env) are taken as
+    actions: a move the mask allows is played, never penalised; a move it forbids gets the
+    penalty. With MaskablePPO every move is legal."""
     sb3 = pytest.importorskip("stable_baselines3")
     kwargs = _candidate_configs(env_id)[0]  # a small configuration: the space's first values
     seats = oversight_gym.make_game(env_id, **kwargs).player_names

@@ -5,8 +5,11 @@ own adapter. Observations are dicts ``{"observation": float32 vector, "action_ma
 int8 vector}``; rewards are the change in each player's ``State.returns()`` since the
 previous step, so a game that pays only at the end gives its whole payoff at the end.
 
-Both follow PettingZoo's conventions: ``max_cycles`` bounds how many times each agent acts
-before the episode is truncated; a done agent is stepped with ``None``; every mode in
+Both follow PettingZoo's conventions: ``max_cycles`` truncates the episode, in the AEC view
+once an agent would act more than ``max_cycles`` times, in the Parallel view after
+``max_cycles`` calls of ``step()`` (the same bound when every agent moves at each step; in a
+turn-based game, where a Parallel step moves one agent, the Parallel view stops sooner);
+a done agent is stepped with ``None``; every mode in
 ``metadata["render_modes"]`` renders (``"rgb_array"`` is a picture of the game, by default
 of its transcript). What they accept from their callers (seeds, actions, the order of
 calls, reset options) is ruled once, in :mod:`oversight_gym.core.view_checks`.
