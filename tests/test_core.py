@@ -611,6 +611,7 @@ def test_a_seat_without_a_move_gets_one_pass_step() -> None:
         strict.step(5)
 
 
+@pytest.mark.usefixtures("scratch_registry")
 def test_a_registered_id_is_not_silently_replaced_by_another_game() -> None:
     class OtherPennies(PenniesGame):
         pass

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pettingzoo
 import pytest
+from gymnasium.utils.env_checker import data_equivalence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pettingzoo.test import max_cycles_test, parallel_api_test, parallel_seed_test, render_test
@@ -192,16 +193,31 @@ def test_pettingzoo_max_cycles_test(env_id: str) -> None:
 @EXAMPLES
 @given(data=st.data())
 def test_pettingzoo_parallel_seed_test(env_id: str, data: st.DataObject) -> None:
+    """PettingZoo's parallel_seed_test, then the same rule over whole episodes (PettingZoo's stops
+    after the first step: it tests ``any()`` of a dict's keys): two Parallel views reset with one
+    seed and given the same actions return the same observations, rewards, ends and infos to the end."""
     kwargs = data.draw(game_kwargs(env_id), label="kwargs")
-    parallel_seed_test(pettingzoo_module(env_id, **kwargs).parallel_env, num_cycles=50)
+    module = pettingzoo_module(env_id, **kwargs)
+    parallel_seed_test(module.parallel_env, num_cycles=50)
+    seed = data.draw(seeds(), label="seed")
+    first, second = module.parallel_env(), module.parallel_env()
+    out, again = first.reset(seed=seed), second.reset(seed=seed)
+    for step in range(10_000):
+        assert data_equivalence(out, again), f"{env_id}, seed {seed}: the views differ after {step} steps"
+        if not first.agents:
+            break
+        actions = {a: first.action_space(a).sample() for a in first.agents}
+        out, again = first.step(actions), second.step(actions)
+    assert not second.agents
 
 
 # --- Stable-Baselines3 on the single-agent views ----------------------------------------------------
 @pytest.mark.parametrize("env_id", IDS)
 def test_sb3_predict_drives_every_single_agent_view(env_id: str) -> None:
-    """An untrained Stable-Baselines3 model's predictions (a 0-d array, or a one-element array as
-    from a vectorised env) are taken as actions: a move the mask allows is played, never
-    penalised; a move it forbids gets the penalty. With MaskablePPO every move is legal."""
+    """Every game's single-agent view, from its first seat: an untrained Stable-Baselines3 model's
+    predictions (a 0-d array, or a one-element array as from a vectorised env) are taken as
+    actions: a move the mask allows is played, never penalised; a move it forbids gets the
+    penalty. With MaskablePPO every move is legal."""
     sb3 = pytest.importorskip("stable_baselines3")
     kwargs = _candidate_configs(env_id)[0]  # a small configuration: the space's first values
     seats = oversight_gym.make_game(env_id, **kwargs).player_names

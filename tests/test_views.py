@@ -12,6 +12,9 @@ Parallel views and the Gymnasium single-agent view (the rules of ``core/view_che
 
 from __future__ import annotations
 
+from functools import partial
+from types import SimpleNamespace
+
 import gymnasium
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ import oversight_gym
 from oversight_gym.agents import RandomAgent
 from oversight_gym.core.game import RGB_SHAPE, text_to_rgb
 from oversight_gym.core.view_checks import ResetNeeded, action_index
+from oversight_gym.testing import check_max_cycles, pettingzoo_module
 
 PIXELS = "debate/pixels-v0"
 SMALL = {"pixels": 4, "judge_steps": 300, "judge_hidden": 32}
@@ -133,6 +137,13 @@ def test_pettingzoo_views_refuse_a_wrong_type(bad: object) -> None:
         par.step({a: bad for a in par.agents})
 
 
+def test_the_parallel_view_takes_a_dict_of_actions() -> None:
+    par = oversight_gym.make_parallel(PRICING, **PRICING_SMALL)
+    par.reset(seed=0)
+    with pytest.raises(TypeError, match=r"actions must be a dict \{agent: action\} .*got list"):
+        par.step([0, 0])
+
+
 def test_none_is_the_action_of_a_done_agent_only() -> None:
     env = oversight_gym.make(PIXELS, **SMALL)
     env.reset(seed=0)
@@ -176,6 +187,18 @@ def test_bad_seeds_get_the_same_error_in_every_view(bad: object, message: str) -
             env.reset(seed=bad)
 
 
+# --- reset options ----------------------------------------------------------------------------
+def test_reset_options_are_the_same_in_every_view() -> None:
+    """An option the game takes configures the episode; any other is left out with a warning
+    that names it, pointing at the caller (a library's own options do not break the game)."""
+    for env in (oversight_gym.make(PIXELS, **SMALL), oversight_gym.make_parallel(PIXELS, **SMALL), single()):
+        env.reset(seed=0, options={"image_index": 5})
+        assert env.game_state.image_index == 5
+        with pytest.warns(UserWarning, match=r"reset option 'imag_index' is not used by .*'image_index'") as caught:
+            env.reset(seed=0, options={"imag_index": 5, "image_index": 6})
+        assert env.game_state.image_index == 6 and caught[0].filename == __file__
+
+
 # --- the order of calls -----------------------------------------------------------------------
 def test_step_before_reset_says_to_call_reset() -> None:
     for env, action in ((oversight_gym.make(PIXELS, **SMALL), 0), (oversight_gym.make_parallel(PIXELS, **SMALL),
@@ -188,20 +211,24 @@ def test_step_before_reset_says_to_call_reset() -> None:
     assert issubclass(ResetNeeded, gymnasium.error.ResetNeeded) and issubclass(ResetNeeded, RuntimeError)
 
 
+OVER = r"^the episode is over; call reset\(\) before step\(\)$"
+
+
 def test_step_after_the_episode_says_it_is_over() -> None:
+    """The same error and message in the three views."""
     aec = oversight_gym.make(PIXELS, **SMALL)
     aec.reset(seed=0)
     for _ in aec.agent_iter():
         obs, _, term, trunc, _ = aec.last()
         aec.step(None if term or trunc else first_legal(obs))
-    with pytest.raises(ResetNeeded, match=r"the episode is over .*call reset\(\)"):
+    with pytest.raises(ResetNeeded, match=OVER):
         aec.step(0)
 
     par = oversight_gym.make_parallel(PRICING, **PRICING_SMALL)
     par.reset(seed=0)
     while par.agents:
         par.step({a: 0 for a in par.agents})
-    with pytest.raises(ResetNeeded, match=r"the episode is over; call reset\(\)"):
+    with pytest.raises(ResetNeeded, match=OVER):
         par.step({a: 0 for a in par.possible_agents})
 
     env = single()
@@ -209,11 +236,11 @@ def test_step_after_the_episode_says_it_is_over() -> None:
     done = False
     while not done:
         obs, _, done, _, _ = env.step(first_legal(obs))
-    with pytest.raises(ResetNeeded, match=r"the episode is over .*call reset\(\)"):
+    with pytest.raises(ResetNeeded, match=OVER):
         env.step(0)
     env.reset(seed=0)
     env.step(10_000)  # an illegal move ends the episode with the penalty ...
-    with pytest.raises(ResetNeeded, match="the episode is over"):
+    with pytest.raises(ResetNeeded, match=OVER):
         env.step(0)  # ... and then it is over too
     obs, _ = env.reset(seed=1)
     env.step(first_legal(obs))  # reset starts the next one
@@ -223,9 +250,11 @@ def test_step_after_the_episode_says_it_is_over() -> None:
 def test_max_cycles_is_the_keyword_and_max_steps_a_deprecated_alias() -> None:
     assert oversight_gym.make(PIXELS, max_cycles=3, **SMALL).max_cycles == 3
     assert oversight_gym.make_parallel(PIXELS, max_cycles=3, **SMALL).max_cycles == 3
-    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: pass max_cycles"):
+    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: use max_cycles") as passed:
         env = oversight_gym.make(PIXELS, max_steps=2, **SMALL)
-    assert env.max_cycles == env.max_steps == 2
+    assert passed[0].filename == __file__  # the warning points at the caller, not at the library
+    with pytest.warns(DeprecationWarning, match="max_steps is deprecated: use max_cycles"):
+        assert env.max_cycles == env.max_steps == 2
     with pytest.warns(DeprecationWarning, match="max_steps is deprecated"):
         assert oversight_gym.make_parallel(PIXELS, max_steps=2, **SMALL).max_cycles == 2
     with pytest.raises(ValueError, match="give max_cycles only"):
@@ -259,6 +288,22 @@ def test_max_cycles_counts_each_agents_turns_and_empties_the_masks() -> None:
     assert not any(o["action_mask"].any() for o in obs.values())
 
 
+def test_check_max_cycles_catches_a_view_that_does_not_truncate_where_it_should() -> None:
+    """The registry-wide truncation check can fail: an AEC view that allows one cycle more, and a
+    Parallel view that ignores the bound, are caught."""
+    good = pettingzoo_module(PIXELS, **SMALL)
+    check_max_cycles(good, cycles=(1,))
+
+    def one_more(max_cycles: int | None = None):
+        return good.env(max_cycles=None if max_cycles is None else max_cycles + 1)
+
+    with pytest.raises(AssertionError, match=r"max_cycles=1: the agents acted in the order"):
+        check_max_cycles(SimpleNamespace(env=one_more, parallel_env=good.parallel_env), cycles=(1,))
+    unbounded = SimpleNamespace(env=good.env, parallel_env=lambda max_cycles=None: good.parallel_env())
+    with pytest.raises(AssertionError, match=r"max_cycles=1: the Parallel view lasted 4 steps"):
+        check_max_cycles(unbounded, cycles=(1,))
+
+
 # --- rendering ------------------------------------------------------------------------------
 def test_the_default_picture_draws_the_text_the_same_way_every_time() -> None:
     a = text_to_rgb("honest reveals (3, 4)\nliar reveals (0, 1)")
@@ -270,8 +315,30 @@ def test_the_default_picture_draws_the_text_the_same_way_every_time() -> None:
     assert huge.shape == RGB_SHAPE and (huge < 255).any()
 
 
+@pytest.mark.parametrize("text", ["pays $x^{ then $", r"a $\frac{$ b", "$a_b$"])
+def test_the_default_picture_draws_dollar_signs_as_text(text: str) -> None:
+    """A transcript is text, not mathtext: dollar signs and braces are drawn as they are
+    (between two "$" matplotlib would typeset a formula, or raise on an unbalanced brace)."""
+    picture = text_to_rgb(text)
+    assert picture.shape == RGB_SHAPE and (picture < 255).any()
+    assert not np.array_equal(picture, text_to_rgb(text.replace("$", "S")))
+
+
+def test_render_modes_are_the_same_in_every_view() -> None:
+    """The same modes, the same error for another one, the same warning without one."""
+    for view in (partial(oversight_gym.make, PIXELS, **SMALL), partial(oversight_gym.make_parallel, PIXELS, **SMALL),
+                 single):
+        assert view().metadata["render_modes"] == ["ansi", "human", "rgb_array"]
+        with pytest.raises(ValueError, match=r"^render_mode must be one of \['ansi', 'human', 'rgb_array'\]"):
+            view(render_mode="video")
+        env = view()
+        env.reset(seed=0)
+        with pytest.warns(UserWarning, match="render.. called without a render_mode") as caught:
+            assert env.render() is None
+        assert caught[0].filename == __file__
+
+
 def test_single_agent_view_renders_in_every_mode_it_advertises(capsys: pytest.CaptureFixture) -> None:
-    assert single().metadata["render_modes"] == ["ansi", "human", "rgb_array"]
     text = single(render_mode="ansi")
     text.reset(seed=0)
     assert isinstance(text.render(), str) and text.render()

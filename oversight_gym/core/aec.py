@@ -5,27 +5,37 @@ own adapter. Observations are dicts ``{"observation": float32 vector, "action_ma
 int8 vector}``; rewards are the change in each player's ``State.returns()`` since the
 previous step, so a game that pays only at the end gives its whole payoff at the end.
 
-Both follow PettingZoo's conventions: ``max_cycles`` bounds how many times each agent acts
-before the episode is truncated; a done agent is stepped with ``None``; every mode in
+Both follow PettingZoo's conventions: ``max_cycles`` truncates the episode, in the AEC view
+once an agent would act more than ``max_cycles`` times, in the Parallel view after
+``max_cycles`` calls of ``step()`` (the same bound when every agent moves at each step; in a
+turn-based game, where a Parallel step moves one agent, the Parallel view stops sooner);
+a done agent is stepped with ``None``; every mode in
 ``metadata["render_modes"]`` renders (``"rgb_array"`` is a picture of the game, by default
 of its transcript). What they accept from their callers (seeds, actions, the order of
-calls) is ruled once, in :mod:`oversight_gym.core.view_checks`.
+calls, reset options) is ruled once, in :mod:`oversight_gym.core.view_checks`.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from pettingzoo import AECEnv, ParallelEnv
 
-from oversight_gym.core.errors import check_choice
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_max_cycles, check_seed
-
-RENDER_MODES = ["ansi", "human", "rgb_array"]
+from oversight_gym.core.view_checks import (
+    MAX_STEPS_DEPRECATED,
+    RENDER_MODES,
+    action_index,
+    check_max_cycles,
+    check_render_mode,
+    check_running,
+    check_seed,
+    reset_options,
+    warn_no_render_mode,
+)
 
 
 class _KernelMixin:
@@ -38,10 +48,8 @@ class _KernelMixin:
 
     def _init_kernel(self, game: Game, render_mode: str | None, max_cycles: int | None,
                      max_steps: int | None) -> None:
-        if render_mode is not None:
-            check_choice("render_mode", render_mode, [None, *RENDER_MODES])
         self.game = game
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.max_cycles = check_max_cycles(max_cycles, max_steps)
         self.possible_agents = list(game.player_names)
         self._index = {name: i for i, name in enumerate(self.possible_agents)}
@@ -64,28 +72,18 @@ class _KernelMixin:
 
     @property
     def max_steps(self) -> int | None:
-        """Deprecated former name of ``max_cycles``."""
+        """Deprecated former name of ``max_cycles`` (reading it warns, as passing it does)."""
+        warnings.warn(MAX_STEPS_DEPRECATED, DeprecationWarning, stacklevel=2)
         return self.max_cycles
 
     def _require_state(self, call: str) -> State:
-        if self.game_state is None:
-            raise ResetNeeded(f"call reset() before {call}()")
-        return self.game_state
+        return check_running(self.game_state, call=call)
 
     def _new_state(self, seed: int | None, options: dict | None) -> None:
         seed = check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        opts = dict(options or {})
-        allowed = getattr(self.game, "reset_options", ())
-        unknown = sorted(set(opts) - set(allowed))
-        for key in unknown:
-            warnings.warn(
-                f"reset option {key!r} is not used by {self.game.name}; it takes {list(allowed)}",
-                stacklevel=3,
-            )
-            opts.pop(key)
-        self.game_state = self.game.new_initial_state(self._rng, **opts)
+        self.game_state = self.game.new_initial_state(self._rng, **reset_options(self.game, options))
         self._last_returns = np.zeros(self.game.num_players)
 
     def _obs(self, agent: str, done: bool = False) -> dict[str, np.ndarray]:
@@ -109,8 +107,7 @@ class _KernelMixin:
 
     def render(self) -> Any:
         if self.render_mode is None:
-            warnings.warn(f"render() called without a render_mode; pass render_mode, one of {RENDER_MODES}",
-                          stacklevel=2)
+            warn_no_render_mode()
             return None
         if self.game_state is None:
             return None
@@ -171,9 +168,7 @@ class KernelAECEnv(_KernelMixin, AECEnv):
         return self._obs(agent, done)
 
     def step(self, action: int | None) -> None:
-        state = self._require_state("step")
-        if not self.agents:
-            raise ResetNeeded("the episode is over (every agent is done); call reset()")
+        state = check_running(self.game_state, over=not self.agents)
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)  # PettingZoo's rule: a done agent is stepped with None
@@ -239,9 +234,10 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
         return {a: self._obs(a) for a in self.agents}, {a: {} for a in self.agents}
 
     def step(self, actions: dict[str, int]):
-        state = self._require_state("step")
-        if not self.agents:
-            raise ResetNeeded("the episode is over; call reset()")
+        state = check_running(self.game_state, over=not self.agents)
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"actions must be a dict {{agent: action}} (agents: {self.agents}), "
+                            f"got {type(actions).__name__}")
         cur = state.current_player()
         if cur == SIMULTANEOUS:
             missing = [a for a in self.agents if a not in actions]
@@ -270,7 +266,7 @@ class KernelParallelEnv(_KernelMixin, ParallelEnv):
 
 def aec_factory(make_game: Callable[..., Game]) -> Callable[..., KernelAECEnv]:
     """Build an ``env(**kwargs)`` factory from a game factory (kwargs: the game's, plus
-    ``render_mode`` and ``max_cycles``)."""
+    ``render_mode`` and ``max_cycles``, or ``max_steps``, its deprecated former name)."""
 
     def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
             **kwargs: Any) -> KernelAECEnv:
@@ -297,28 +293,19 @@ def pettingzoo_factories(game_cls: type[Game]) -> tuple[Callable[..., Any], Call
     configure the game; ``render_mode`` and ``max_cycles`` go to the view (``max_steps`` is
     the deprecated former name of ``max_cycles``)."""
 
-    def raw_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-                **kwargs: Any) -> KernelAECEnv:
-        return KernelAECEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles, max_steps=max_steps)
+    raw_env, parallel_env = aec_factory(game_cls), parallel_factory(game_cls)
 
-    def env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-            **kwargs: Any) -> AECEnv:
+    def env(**kwargs: Any) -> AECEnv:
         from pettingzoo.utils import wrappers
 
-        return wrappers.OrderEnforcingWrapper(raw_env(render_mode=render_mode, max_cycles=max_cycles,
-                                                      max_steps=max_steps, **kwargs))
-
-    def parallel_env(render_mode: str | None = None, max_cycles: int | None = None, max_steps: int | None = None,
-                     **kwargs: Any) -> KernelParallelEnv:
-        return KernelParallelEnv(game_cls(**kwargs), render_mode=render_mode, max_cycles=max_cycles,
-                                 max_steps=max_steps)
+        return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
 
     name = getattr(game_cls, "name", game_cls.__name__)
     raw_env.__doc__ = f"The AEC view of {name}, without PettingZoo's order-enforcing wrapper."
     env.__doc__ = f"The AEC view of {name}, wrapped as PettingZoo's classic environments are."
     parallel_env.__doc__ = f"The Parallel view of {name}."
-    for f in (raw_env, env, parallel_env):
-        f.__qualname__ = f.__name__
+    for f, f_name in ((raw_env, "raw_env"), (env, "env"), (parallel_env, "parallel_env")):
+        f.__name__ = f.__qualname__ = f_name
         f.game_cls = game_cls  # type: ignore[attr-defined]
     return env, raw_env, parallel_env
 

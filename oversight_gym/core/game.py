@@ -56,8 +56,10 @@ def text_to_rgb(text: str, shape: tuple[int, int, int] = RGB_SHAPE) -> np.ndarra
         lines = lines[: rows - 1] + [f"… {len(lines) - rows + 1} more lines"]
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
+    # the text as it is: no mathtext between dollar signs (a "$" in a transcript is money, and
+    # unbalanced braces between two of them would raise), no LaTeX whatever the rcParams say
     fig.text(4 / width, 1 - 4 / height, "\n".join(lines), family="DejaVu Sans Mono", size=_RGB_FONT_SIZE,
-             va="top", ha="left", linespacing=1.25, color="black")
+             va="top", ha="left", linespacing=1.25, color="black", parse_math=False, usetex=False)
     canvas.draw()
     return np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[:, :, :3])
 

@@ -18,7 +18,15 @@ from oversight_gym.core.episode import advance, apply_decision, choose_action
 from oversight_gym.core.errors import IllegalActionError, check_choice, check_float
 from oversight_gym.core.game import Game
 from oversight_gym.core.protocols import Agent
-from oversight_gym.core.view_checks import ResetNeeded, action_index, check_seed
+from oversight_gym.core.view_checks import (
+    RENDER_MODES,
+    action_index,
+    check_render_mode,
+    check_running,
+    check_seed,
+    reset_options,
+    warn_no_render_mode,
+)
 
 PASS = 0  # the action of a learner whose seat had no move before the game ended
 
@@ -48,7 +56,7 @@ class SingleAgentEnv(gym.Env):
     one action, a pass (action 0), whose step ends the episode with the learner's return.
     """
 
-    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 1}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 1}
 
     def __init__(
         self,
@@ -80,9 +88,7 @@ class SingleAgentEnv(gym.Env):
         self.opponents = {game.player_index(s): a for s, a in opponents.items()}
         self.illegal_action = check_choice("illegal_action", illegal_action, ("raise", "penalty"))
         self.illegal_penalty = check_float("illegal_penalty", illegal_penalty)
-        if render_mode is not None:
-            check_choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.observation_space = game.observation_space(self.learner)
         self.action_space = game.action_space(self.learner)
         self.game_state = None
@@ -110,7 +116,7 @@ class SingleAgentEnv(gym.Env):
         for agent in self.opponents.values():
             if hasattr(agent, "reset"):
                 agent.reset(int(self.np_random.integers(2**31)))
-        self.game_state = self.game.new_initial_state(self.np_random, **(options or {}))
+        self.game_state = self.game.new_initial_state(self.np_random, **reset_options(self.game, options))
         self._paid = 0.0  # the learner's return handed out as rewards so far
         self._advance()
         self._pass_pending = self.game_state.is_terminal()
@@ -119,10 +125,7 @@ class SingleAgentEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        if self.game_state is None:
-            raise ResetNeeded("call reset() before step()")
-        if self._done:
-            raise ResetNeeded("the episode is over (terminated); call reset()")
+        check_running(self.game_state, over=self._done)
         action = action_index(action)
         mask = self._obs()["action_mask"]
         legal = 0 <= action < len(mask) and bool(mask[action])
@@ -152,7 +155,11 @@ class SingleAgentEnv(gym.Env):
 
     def render(self):
         """The ``ansi`` text or the ``rgb_array`` picture of the game now (``None`` in
-        ``human`` mode, which prints at every step, or before ``reset()``)."""
-        if self.game_state is None or self.render_mode in (None, "human"):
+        ``human`` mode, which prints at every step, or before ``reset()``; without a render mode,
+        ``None`` with a warning, as the PettingZoo views)."""
+        if self.render_mode is None:
+            warn_no_render_mode()
+            return None
+        if self.game_state is None or self.render_mode == "human":
             return None
         return self.game_state.render_rgb() if self.render_mode == "rgb_array" else self.game_state.render_text()

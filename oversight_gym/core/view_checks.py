@@ -1,6 +1,7 @@
 """The rules the views (PettingZoo AEC and Parallel, Gymnasium single-agent) apply to what
 their callers pass, written once so that the three views agree: which seeds and actions
-they accept, how long an episode may run, and in which order the calls must come.
+and reset options they accept, how long an episode may run, and in which order the calls
+must come.
 
 A wrong *type* of action is a bug in the caller and raises ``TypeError``; a well-typed
 action the rules forbid is an illegal *move*, which the views handle their own way (an
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import gymnasium
 import numpy as np
 
-from oversight_gym.core.errors import check_int
+from oversight_gym.core.errors import check_choice, check_int
+
+S = TypeVar("S")
 
 
 class ResetNeeded(gymnasium.error.ResetNeeded, RuntimeError):
@@ -23,10 +28,49 @@ class ResetNeeded(gymnasium.error.ResetNeeded, RuntimeError):
     own error for a call out of order, and a ``RuntimeError``."""
 
 
+#: the render modes of every view: ``"ansi"`` text, ``"human"`` (the text printed) and an
+#: ``"rgb_array"`` picture
+RENDER_MODES = ["ansi", "human", "rgb_array"]
+
+
+def check_render_mode(render_mode: object) -> str | None:
+    """A view's ``render_mode``: ``None`` or one of :data:`RENDER_MODES`; else a ``ValueError``."""
+    return None if render_mode is None else check_choice("render_mode", render_mode, RENDER_MODES)
+
+
+def warn_no_render_mode() -> None:
+    """What ``render()`` says when the view was made without a ``render_mode`` (it returns ``None``)."""
+    warnings.warn(f"render() called without a render_mode; pass render_mode, one of {RENDER_MODES}",
+                  stacklevel=_caller_level())
+
+
+def check_running(state: S | None, over: bool = False, call: str = "step") -> S:
+    """The state ``call()`` acts on. Before the first ``reset()`` (no state), or once the
+    episode is ``over``, the call is out of order: :class:`ResetNeeded`."""
+    if state is None:
+        raise ResetNeeded(f"call reset() before {call}()")
+    if over:
+        raise ResetNeeded(f"the episode is over; call reset() before {call}()")
+    return state
+
+
 def check_seed(seed: object) -> int | None:
     """A reset seed: ``None``, or a non-negative integer (a Python int or a numpy integer, as
     libraries pass them); anything else is a ``ValueError`` naming ``seed``."""
     return None if seed is None else check_int("seed", seed, low=0)
+
+
+def reset_options(game: Any, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``options`` of a ``reset()`` that ``game`` takes (the names in its ``reset_options``);
+    any other option is left out with a warning naming it and the ones the game takes, so that
+    a library passing its own options does not break the game."""
+    allowed = tuple(getattr(game, "reset_options", ()))
+    opts = dict(options or {})
+    for key in sorted(set(opts) - set(allowed), key=str):
+        warnings.warn(f"reset option {key!r} is not used by {game.name}; it takes {list(allowed)}",
+                      stacklevel=_caller_level())
+        del opts[key]
+    return opts
 
 
 def action_index(action: object) -> int:
@@ -43,6 +87,11 @@ def action_index(action: object) -> int:
                     f"got {action!r} of type {type(action).__name__}")
 
 
+#: the warning given when ``max_steps``, the former name of ``max_cycles``, is passed or read
+MAX_STEPS_DEPRECATED = ("max_steps is deprecated: use max_cycles, the number of times each agent acts before the "
+                        "episode is truncated (PettingZoo's name for it)")
+
+
 def check_max_cycles(max_cycles: object, max_steps: object = None) -> int | None:
     """The truncation bound of a view: ``max_cycles`` (PettingZoo's name), ``None`` for none.
     ``max_steps`` is its deprecated former name: it still works, with a ``DeprecationWarning``."""
@@ -50,9 +99,7 @@ def check_max_cycles(max_cycles: object, max_steps: object = None) -> int | None
         if max_cycles is not None:
             raise ValueError(f"give max_cycles only (max_steps is its deprecated former name), "
                              f"got max_cycles={max_cycles!r} and max_steps={max_steps!r}")
-        warnings.warn("max_steps is deprecated: pass max_cycles, the number of times each agent acts before the "
-                      "episode is truncated (PettingZoo's name for it)", DeprecationWarning,
-                      stacklevel=_caller_level())
+        warnings.warn(MAX_STEPS_DEPRECATED, DeprecationWarning, stacklevel=_caller_level())
         max_cycles = max_steps
     return None if max_cycles is None else check_int("max_cycles", max_cycles, low=1)
 

@@ -803,9 +803,11 @@ def pettingzoo_module(env_id: str, seed: int = 0, **kwargs: Any) -> types.Simple
     return types.SimpleNamespace(__name__=env_id, env=env, raw_env=env, parallel_env=parallel_env)
 
 
-def _aec_turns(env: AECEnv, limit: int) -> tuple[list[str], bool, bool]:
+def _aec_turns(env: AECEnv, limit: int, on_truncated: Callable[[int], None] | None = None,
+               ) -> tuple[list[str], bool, bool]:
     """Play ``env`` from ``reset()`` with its own (masked) action sampling; the agents who
-    acted, in order, and whether the episode ended in termination and in truncation."""
+    acted, in order, and whether the episode ended in termination and in truncation.
+    ``on_truncated(turns so far)`` is called at each truncated agent's last step."""
     env.reset()
     turns: list[str] = []
     terminated = truncated = False
@@ -813,6 +815,8 @@ def _aec_turns(env: AECEnv, limit: int) -> tuple[list[str], bool, bool]:
         _, _, term, trunc, _ = env.last()
         if term or trunc:
             terminated, truncated = terminated or term, truncated or trunc
+            if trunc and on_truncated is not None:
+                on_truncated(len(turns))
             env.step(None)
             continue
         turns.append(agent)
@@ -857,17 +861,7 @@ def check_max_cycles(module: Any, cycles: Sequence[int] = (1, 2, 3), limit: int 
         expected, cut = _expected_turns(full, k)
         env = module.env(max_cycles=k)
         with _quiet():
-            env.reset()
-            turns: list[str] = []
-            for agent in env.agent_iter(limit):
-                _, _, term, trunc, _ = env.last()
-                if term or trunc:
-                    if trunc:
-                        _check_truncated_aec(env, where, len(turns))
-                    env.step(None)
-                    continue
-                turns.append(agent)
-                env.step(env.action_space(agent).sample())
+            turns, _, _ = _aec_turns(env, limit, lambda n, env=env, where=where: _check_truncated_aec(env, where, n))
         if turns != expected:
             raise AssertionError(f"{where}: the agents acted in the order {turns}; without a bound they act "
                                  f"{full}, so max_cycles={k} allows {expected} (no agent acts more than {k} times)")
