@@ -118,6 +118,24 @@ def test_resolve_runs_the_scenarios_cross_check() -> None:
         sc.resolve({"lo": "6"}, quick=False)
 
 
+def _name(chars: str, longest: int) -> st.SearchStrategy[str]:
+    return st.builds(str.__add__, st.sampled_from("abc"), st.text(st.sampled_from(chars), max_size=longest))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_name("abc,=-_.x", 90), min_size=1, max_size=4), st.lists(_name("ab_.-", 40), min_size=1, max_size=6))
+def test_the_written_files_fit_the_table_and_are_all_named(folders: list[str], names: list[str]) -> None:
+    """A run folder's name alone may take 90 columns (``runs/NAME/full,a=1,b=2,...``): the
+    files a run wrote are still listed in lines of at most 120 columns, each one named (its
+    folder once, then its name within it)."""
+    root = Path("runs", *folders)
+    files = [root / name for name in names]
+    lines = ScenarioResult("toy", files=files).table().split("\n")
+    assert all(len(line) <= 120 for line in lines), [len(line) for line in lines]
+    text = "".join(line.strip() for line in lines)
+    assert f"written in {root}/" in text and all(name in text for name in names)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(-10**6, 10**6), st.integers(0, 20))
 def test_ints_typed_in_scientific_notation_parse_to_themselves(mantissa: int, exponent: int) -> None:

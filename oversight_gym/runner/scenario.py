@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import pkgutil
+import re
 import sys
 import textwrap
 import time
@@ -345,6 +346,35 @@ class Context:
         return save_figure(fig, self.path(name), dpi)
 
 
+def _wrap_path(text: str, width: int, indent: str = "  ") -> list[str]:
+    """``text`` (a path) on lines of at most ``width`` columns, broken after a ``/`` where it
+    is too long for one line (and inside a folder name only when that alone is too long)."""
+    lines = [""]
+    for part in re.findall(r"[^/]*/|[^/]+$", text):
+        if lines[-1].strip() and len(lines[-1]) + len(part) > width:
+            lines.append(indent)
+        lines[-1] += part
+    return [piece for line in lines for piece in textwrap.wrap(line, width, subsequent_indent=indent,
+                                                               drop_whitespace=False) or [line]]
+
+
+def _written(files: Sequence[Path | str], width: int) -> list[str]:
+    """The files a run wrote, for its table: ``written in FOLDER/`` (the folder they share)
+    and then their names within it, every line at most ``width`` columns. A run folder's
+    name alone may take 90 columns (``runs/NAME/full,a=1,b=2,...``), so the whole path of
+    each file would not fit a line."""
+    paths = [str(f) for f in files]
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths])
+    except ValueError:  # absolute and relative paths, or paths on different drives
+        root = ""
+    if not root:
+        return textwrap.wrap("written: " + ", ".join(paths), width, subsequent_indent="  ", break_on_hyphens=False)
+    names = ", ".join(os.path.relpath(p, root) for p in paths)
+    return [*_wrap_path(f"written in {root}{os.sep}", width),
+            *textwrap.wrap(names, width, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)]
+
+
 @dataclass
 class ScenarioResult:
     """What a scenario found: its measures (:class:`~oversight_gym.analysis.measures.Measure`),
@@ -364,8 +394,7 @@ class ScenarioResult:
             for note in self.notes:
                 out += textwrap.wrap(note, width, subsequent_indent="  ") or [""]
         if self.files:
-            out += ["", *textwrap.wrap("written: " + ", ".join(str(f) for f in self.files), width,
-                                       subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)]
+            out += ["", *_written(self.files, width)]
         return "\n".join(out)
 
     def summary(self) -> dict[str, Any]:
