@@ -118,6 +118,25 @@ def test_resolve_runs_the_scenarios_cross_check() -> None:
         sc.resolve({"lo": "6"}, quick=False)
 
 
+def test_a_sweep_checks_the_cross_rules_in_each_cell_of_its_grid(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The rules tying options together are checked up front in every cell, and only there: a
+    default that the grid replaces (--depth 4 under --quick) does not refuse a sweep whose
+    cells are all legal, and a cell that breaks a rule is named."""
+    import oversight_gym.runner.sweep as sweep
+
+    def planned(experiment: object, grid: dict, seeds: object, *, fixed: dict, **kw: object) -> None:
+        raise ValueError(f"planned grid={grid} truth_depths={fixed['truth_depths']}")
+
+    monkeypatch.setattr(sweep, "run_sweep", planned)
+    argv = ["sweep", "irreducible-complexity", "--quick", "--set", "truth_depths=5", "--seeds", "1",
+            "--results", "/nonexistent/sweep.jsonl"]
+    assert main([*argv, "--grid", "depth=5,6"]) == 2
+    assert "planned grid={'depth': [5, 6]} truth_depths=(5,)" in capsys.readouterr().err
+    assert main([*argv, "--grid", "depth=6,3"]) == 2
+    assert "the cell depth=3 of --grid: --truth-depths: each must be at most --depth 3" in capsys.readouterr().err
+
+
 def _name(chars: str, longest: int) -> st.SearchStrategy[str]:
     return st.builds(str.__add__, st.sampled_from("abc"), st.text(st.sampled_from(chars), max_size=longest))
 

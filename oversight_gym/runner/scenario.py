@@ -428,10 +428,12 @@ class Scenario:
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
 
-    def resolve(self, given: dict[str, Any], quick: bool) -> dict[str, Any]:
+    def resolve(self, given: dict[str, Any], quick: bool, *, cross_check: bool = True) -> dict[str, Any]:
         """Defaults for the mode, overridden by the parameters given: each value checked
-        against its :class:`Param`'s declaration, then all of them by the scenario's ``check``.
-        A bad value raises ``ValueError`` naming its option as typed."""
+        against its :class:`Param`'s declaration, then all of them by the scenario's ``check``
+        (unless ``cross_check=False``: a sweep checks each cell of its grid instead, since a
+        default a grid replaces need not suit the values given). A bad value raises
+        ``ValueError`` naming its option as typed."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
@@ -440,7 +442,7 @@ class Scenario:
         for k, v in given.items():
             if v is not None:
                 params[k] = known[k].parse(v)
-        if self.check is not None:
+        if self.check is not None and cross_check:
             self.check(params)
         return params
 
