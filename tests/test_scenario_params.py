@@ -42,6 +42,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "oversight_gym"
     (["amplification", "--sizes", "16,8"], "--sizes must be a comma-separated list"),
     (["covert-signalling", "--strengths", "0,0.5,0.5"], "--strengths lists 0.5 twice"),
     (["overseer-errors", "--size", "12"], "--size must be one of [8, 16, 32, 64], got 12"),
+    (["overseer-errors", "--tasks", "all,union_find"], "--tasks: 'all' stands alone (it means every task), got all,"),
+    (["amplification", "--overseer-tasks", "union_find,all"], "--overseer-tasks: 'all' stands alone"),
 ])
 def test_bad_options_end_in_one_line_naming_them(argv: list[str], message: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

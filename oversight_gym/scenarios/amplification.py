@@ -37,7 +37,7 @@ from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.envs.amplification.learned import HEADS
 from oversight_gym.envs.amplification.metrics import claim_size
 from oversight_gym.envs.amplification.plots import plot_ida_curves, plot_learned_overseer
-from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
+from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS, task_names
 from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
@@ -60,12 +60,8 @@ def _param(name: str) -> Param:
 def resolve_tasks(value: Any, name: str = "tasks") -> list[str]:
     """Tasks of ``--tasks`` or ``--overseer-tasks`` (typed, ``"a,b"``, or parsed, ``("a", "b")``);
     ``all`` is every task."""
-    tasks = list(_param(name).parse(value))
-    if "all" in tasks:
-        if tasks != ["all"]:
-            raise ValueError(f"--{name.replace('_', '-')}: 'all' stands alone, got {value!r}")
-        return list(TASKS)
-    return tasks
+    param = _param(name)
+    return task_names(param.parse(value), param.option)
 
 
 def resolve_sizes(value: Any) -> tuple[int, ...]:
