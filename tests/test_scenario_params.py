@@ -120,7 +120,7 @@ def test_resolve_runs_the_scenarios_cross_check() -> None:
         sc.resolve({"lo": "6"}, quick=False)
 
 
-def test_a_sweep_checks_the_cross_rules_in_each_cell_of_its_grid(monkeypatch: pytest.MonkeyPatch,
+def test_a_sweep_checks_the_cross_rules_in_each_cell_of_its_grid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The rules tying options together are checked up front in every cell, and only there: a
     default that the grid replaces (--depth 4 under --quick) does not refuse a sweep whose
@@ -132,7 +132,7 @@ def test_a_sweep_checks_the_cross_rules_in_each_cell_of_its_grid(monkeypatch: py
 
     monkeypatch.setattr(sweep, "run_sweep", planned)
     argv = ["sweep", "irreducible-complexity", "--quick", "--set", "truth_depths=5", "--seeds", "1",
-            "--results", "/nonexistent/sweep.jsonl"]
+            "--results", str(tmp_path / "sweep.jsonl")]
     assert main([*argv, "--grid", "depth=5,6"]) == 2
     assert "planned grid={'depth': [5, 6]} truth_depths=(5,)" in capsys.readouterr().err
     assert main([*argv, "--grid", "depth=6,3"]) == 2
