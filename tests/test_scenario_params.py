@@ -8,13 +8,24 @@ import ast
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oversight_gym.cli import main
-from oversight_gym.runner.scenario import Param, Scenario, ScenarioResult, get_scenario, memory, parse_value, seconds
+from oversight_gym.core.params import Int, Real
+from oversight_gym.runner.scenario import (
+    Param,
+    Scenario,
+    ScenarioResult,
+    bounds,
+    get_scenario,
+    memory,
+    parse_value,
+    seconds,
+)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "oversight_gym"
 
@@ -106,6 +117,26 @@ def test_an_absurd_size_is_refused_with_what_it_would_need() -> None:
     t = Param("sessions", int, 10, "s", low=1, high=1000, cost=seconds(60))
     with pytest.raises(ValueError, match="--sessions 100000 would need ~69.4 days on one core; at most 1000"):
         t.parse("100000")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from([Real(0.0, 1.0), Real(0.0, 1.0, open_high=True), Real(0.0, open_low=True),
+                        Real(finite=False), Int(2, 64), Int(0)]),
+       st.one_of(st.floats(-3, 80), st.sampled_from([0.0, 1.0, 2.0, 64.0, math.inf, -math.inf, math.nan])))
+def test_an_option_that_sets_a_game_parameter_refuses_what_the_game_refuses(spec: Int | Real, x: float) -> None:
+    """``bounds`` carries a game parameter's declared range to the option: both refuse the same values."""
+    kind = int if isinstance(spec, Int) else float
+    value = int(x) if kind is int and math.isfinite(x) else x
+    option = Param("x", kind, None, "x", **bounds(spec))
+
+    def refused(check: Any) -> bool:
+        try:
+            check(value)
+        except ValueError:
+            return True
+        return False
+
+    assert refused(option.parse) == refused(lambda v: spec.check("x", v))
 
 
 def test_resolve_runs_the_scenarios_cross_check() -> None:

@@ -127,6 +127,17 @@ def seconds(per_unit: float, what: str = "") -> Callable[[Any], str]:
     return cost
 
 
+def bounds(spec: Int | Real) -> dict[str, Any]:
+    """A game parameter's declared range as :class:`Param` keywords, for an option that sets
+    that parameter: ``Param("topics", int, 4, "...", **bounds(COVERT_PARAMS.params["topics"]))``.
+    The option and the game then refuse the same values by one declaration, and the option's
+    message names it as typed before any work starts."""
+    if isinstance(spec, Real):
+        return {"low": spec.low, "high": spec.high, "open_low": spec.open_low, "open_high": spec.open_high,
+                "finite": spec.finite}
+    return {"low": spec.low, "high": spec.high}
+
+
 @dataclass(frozen=True)
 class Param:
     """One scenario parameter, declared once: its command-line option, its parsing, its
