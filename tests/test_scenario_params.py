@@ -41,6 +41,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "oversight_gym"
     # no sessions: it used to say "need at least one array to stack"
     (["calvano2020", "--sessions", "0"], "--sessions must be an integer in [1, 100000], got 0"),
     (["calvano2020", "--firms", "8"], "--firms 8 --grid 15 --k 1 would need ~2.2 TiB of Q tables per session"),
+    # Q tables of 10^300 bytes: writing the size used to overflow a float (a traceback)
+    (["calvano2020", "--firms", "8", "--grid", "251", "--k", "16"], "would need ~2.0e+293 EiB of Q tables"),
     (["overoptimisation", "--n-max", "1e6"], "--n-max must be an integer in [3, 524288], got 1e6"),
     (["overoptimisation", "--universe", "256", "--n-max", "64"], "--n-max must be at most --universe / 8 = 32"),
     (["irreducible-complexity", "--depth", "3", "--truth-depths", "2,4"], "--truth-depths: each must be at most"),
