@@ -80,7 +80,7 @@ def test_list_valued_parameters_parse_check_and_show() -> None:
     assert p.default == (8, 16) and p.quick_default == (8,)
     assert p.parse("16, 32") == (16, 32) and p.parse([8]) == (8,) and p.show(p.default) == "8,16"
     assert p.parse(16) == (16,)  # one value alone, e.g. from --set sizes=16
-    with pytest.raises(ValueError, match="--sizes must be a list of int"):
+    with pytest.raises(ValueError, match="each value of --sizes must be one of 8, 16, 32, got x"):
         p.parse("8,x")
     with pytest.raises(ValueError, match="each value of --sizes must be one of"):
         p.parse("8,12")

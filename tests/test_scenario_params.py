@@ -54,7 +54,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "oversight_gym"
     (["amplification", "--width", "30"], "--width must be an integer in [4, 4096] (a multiple of 4"),
     (["amplification", "--sizes", "16,8"], "--sizes must be a comma-separated list"),
     (["covert-signalling", "--strengths", "0,0.5,0.5"], "--strengths lists 0.5 twice"),
-    (["overseer-errors", "--size", "12"], "--size must be one of [8, 16, 32, 64], got 12"),
+    (["overseer-errors", "--size", "12"], "--size must be one of 8, 16, 32, 64, got 12"),
     (["overseer-errors", "--tasks", "all,union_find"], "--tasks: 'all' stands alone (it means every task), got all,"),
     (["amplification", "--overseer-tasks", "union_find,all"], "--overseer-tasks: 'all' stands alone"),
 ])
@@ -77,7 +77,7 @@ def test_ints_may_be_typed_as_integral_floats_only() -> None:
     p = Param("n", int, 10, "n", low=1)
     assert p.parse("1e3") == 1000 and p.parse(" 7 ") == 7 and p.parse(2.0) == 2 and p.parse("2.5e1") == 25
     for text in ("1.5", "1e-3", "nan", "inf", "x", "", True):
-        with pytest.raises(ValueError, match="--n must be of type int"):
+        with pytest.raises(ValueError, match="--n must be an integer >= 1, got"):
             p.parse(text)
     assert parse_value("1e3") == 1000 and parse_value("1.0") == 1.0 and parse_value("1e-3") == 0.001
 

@@ -264,19 +264,23 @@ class Param:
                 return True
             if low in ("0", "false", "no", "off"):
                 return False
-            raise ValueError(f"{each}{self.option} must be true or false, got {text!r}")
-        value = self._cast(text)
+            raise self._refused(text, each)
+        value = self._cast(text, each)
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{each}{self.option} must be one of {list(self.choices)}, got {value!r}")
+            raise self._refused(text, each)
         if self.type in (int, float):
             self._check_number(value, text, each)
         if self.rule is not None and not self.rule[0](value):
-            raise ValueError(f"{each}{self.option} must be {self.item_allowed()}, got {_typed(text)}")
+            raise self._refused(text, each)
         return value
 
-    def _cast(self, text: Any) -> Any:
-        kind = f"a list of {self.type.__name__}" if self.many else f"of type {self.type.__name__}"
-        bad = ValueError(f"{self.option} must be {kind}, got {text!r} (allowed: {self.allowed()})")
+    def _refused(self, text: Any, each: str) -> ValueError:
+        """The one message for a value its declaration does not allow (of the wrong type, not
+        among the choices, out of range or against the rule): what one value may be."""
+        return ValueError(f"{each}{self.option} must be {self.item_allowed()}, got {_typed(text)}")
+
+    def _cast(self, text: Any, each: str) -> Any:
+        bad = self._refused(text, each)
         if self.type is int:
             if isinstance(text, bool):
                 raise bad
@@ -313,7 +317,7 @@ class Param:
             if self.cost is not None and self.high is not None and value >= self.high:
                 raise ValueError(f"{what} {_typed(text)} would need {self.cost(value)}; "
                                  f"at most {_num(self.high)}") from None
-            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}") from None
+            raise self._refused(text, each) from None
 
 
 class RunInterrupted(KeyboardInterrupt):
