@@ -380,7 +380,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 try:
                     scenario.check({**fixed, **cell})
                 except ValueError as err:
-                    shown = ",".join(k + "=" + params[k].show(v).strip("'\"") for k, v in cell.items())
+                    shown = ",".join(k + "=" + params[k].show(v) for k, v in cell.items())
                     raise ValueError(f"the cell {shown} of --grid: {err}" if cell else str(err)) from None
         for name in grid:
             fixed.pop(name)

@@ -196,10 +196,13 @@ class Param:
         return "--" + self.name.replace("_", "-")
 
     def show(self, value: Any) -> str:
-        """``value`` as it would be typed on the command line."""
+        """``value`` as it would be typed on the command line: ``8,16``, ``true``, ``random``
+        (in help texts, run folders' names and messages)."""
         if self.many and isinstance(value, tuple | list):
-            return self.sep.join(str(v) for v in value)
-        return repr(value)
+            return self.sep.join(self.show(v) for v in value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        return str(value)
 
     def allowed(self) -> str:
         """What a value may be, in words: ``an integer in [1, 31] (odd)``; for a list,
@@ -469,7 +472,7 @@ class Scenario:
         from oversight_gym.runner.records import run_label
 
         defaults = self.defaults(quick)
-        changed = [(p.name.replace("_", "-"), p.show(params[p.name]).strip("'\""))
+        changed = [(p.name.replace("_", "-"), p.show(params[p.name]))
                    for p in self.params if params[p.name] != defaults[p.name]]
         if seed != 0:
             changed.append(("seed", str(seed)))
