@@ -56,7 +56,7 @@ def _integral(text: str) -> int | None:
 
 def parse_value(text: str) -> Any:
     """``--set`` values: int (``"1e3"`` too, when it is integral), then float, then bool
-    (true/false/yes/no/on/off), else the string."""
+    (true/false/yes/no/on/off), then None for ``none`` (the mode's default), else the string."""
     try:
         return int(text)
     except ValueError:
