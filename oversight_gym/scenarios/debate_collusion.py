@@ -145,9 +145,9 @@ SCENARIO = Scenario(
     params=[
         Param("n_features", int, 5, "hidden bits (odd: the question is their majority)", **_game_range("n_features"),
               rule=(lambda n: n % 2 == 1, "odd")),
-        Param("reveals", int, 1, "features each debater reveals in a contested debate (at most n_features // 2)",
+        Param("reveals", int, 1, "features each debater reveals in a contested debate (at most half of --n-features)",
               **_game_range("reveals")),
-        Param("judge_checks", int, 1, "features the judge reads itself (at most n_features - 2 reveals)",
+        Param("judge_checks", int, 1, "features the judge reads itself (at most --n-features - 2 x --reveals)",
               **_game_range("judge_checks")),
         Param("lambdas", float, "1,0.9,0.8,0.7,0.6,0.55,0.5,0.4,0.3,0.2,0.1,0", "weights on winning",
               quick="1,0.7,0.5,0.3,0", many=True, low=0, high=1),
