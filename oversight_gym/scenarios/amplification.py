@@ -259,7 +259,7 @@ PARAMS = [
     Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often", low=0, high=1),
     Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20, low=0, high=10_000_000),
     Param("lr", float, 0.0, "Adam learning rate of M (0: the task's default, 5e-4 for permutation powering "
-          "and 1e-3 for the others; see TASK_TRAINING)", low=0, high=1),
+          "and 1e-3 for the others)", low=0, high=1),
     Param("target_every", int, -1, "IDA: steps between refreshes of the frozen M answering subquestions "
           "(a target network; 0: the current M; -1: the task's default, 250 for permutation powering and "
           "50 for the others)", low=-1, high=10_000_000),
