@@ -97,6 +97,8 @@ def test_bounds_open_ends_finiteness_and_rules() -> None:
         odd.parse("4")
     with pytest.raises(ValueError, match="is not allowed by its declaration"):
         Param("k", int, 4, "k", rule=(lambda n: n % 2 == 1, "odd"))  # a default outside its own range
+    typed = Param("x", float, 1, "x", quick="2.5")
+    assert (typed.default, typed.quick_default) == (1.0, 2.5) and isinstance(typed.default, float)
 
 
 def test_lists_check_each_item_once_and_in_order() -> None:

@@ -184,8 +184,7 @@ class Param:
                     parsed = self.parse(value)
                 except ValueError as err:
                     raise ValueError(f"the {attr} of {self.option} is not allowed by its declaration: {err}") from None
-                if self.many:
-                    object.__setattr__(self, attr, parsed)
+                object.__setattr__(self, attr, parsed)  # of its type: "8,16" -> (8, 16), 1 -> 1.0 for a float
 
     @property
     def quick_default(self) -> Any:
