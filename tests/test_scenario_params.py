@@ -21,6 +21,7 @@ from oversight_gym.runner.scenario import (
     Scenario,
     ScenarioResult,
     bounds,
+    discover_scenarios,
     get_scenario,
     memory,
     parse_value,
@@ -70,6 +71,19 @@ def test_help_states_each_options_range(capsys: pytest.CaptureFixture[str]) -> N
     main(["run", "debate-collusion", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "an integer in [3, 15] (odd)" in text and "each a finite number in [0, 1]" in text
+
+
+def test_every_options_help_states_what_it_allows_and_its_defaults() -> None:
+    """In every scenario's --help, each option says what a value may be and both defaults."""
+    import argparse
+
+    for sc in discover_scenarios().values():
+        parser = argparse.ArgumentParser(prog=sc.name)
+        sc.add_arguments(parser)
+        text = "".join(parser.format_help().split())  # argparse wraps lines, at hyphens too
+        for p in sc.params:
+            said = f"{p.allowed()}(default{p.show(p.default)};--quick{p.show(p.quick_default)})"
+            assert "".join(said.split()) in text, f"{sc.name} {p.option}: {said}"
 
 
 # --- the declaration ---------------------------------------------------------------------------------
