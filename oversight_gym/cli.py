@@ -373,10 +373,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             return params[name].parse(text)
 
         grid = parse_grid(args.grid, parse)
-        fixed = scenario.resolve(parse_settings(args.set), quick=args.quick)
+        fixed = scenario.resolve(parse_settings(args.set), quick=args.quick, cross_check=False)
         if scenario.check is not None:  # the rules tying options together hold in every cell, checked up front
             for values in itertools.product(*grid.values()):
-                scenario.check({**fixed, **dict(zip(grid, values, strict=True))})
+                cell = dict(zip(grid, values, strict=True))
+                try:
+                    scenario.check({**fixed, **cell})
+                except ValueError as err:
+                    shown = ",".join(k + "=" + params[k].show(v) for k, v in cell.items())
+                    raise ValueError(f"the cell {shown} of --grid: {err}" if cell else str(err)) from None
         for name in grid:
             fixed.pop(name)
         # by default one results file per fixed configuration (mode and --set), as run folders are

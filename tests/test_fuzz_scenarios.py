@@ -5,7 +5,8 @@ The rules:
 * whatever text a user types for an option, :meth:`Scenario.resolve` (each value's
   :class:`Param` declaration, then the scenario's ``check``) either refuses it with a
   ``ValueError`` that names the option as typed (``--n-features``), or returns parameters
-  that lie within every declared range;
+  that lie within every declared range; and the same for several options at once, which
+  reaches the rules tying them together;
 * the smallest legal configuration of each scenario runs (through its ``experiment``, one
   cell of a sweep) without crashing: accepted parameters are parameters the code can run;
 * :func:`measures_table` never prints a line wider than its width, whatever the measures.
@@ -105,6 +106,57 @@ def test_every_option_is_refused_by_name_or_resolved_within_its_declaration(scen
             return
         for q in sc.params:
             assert _within(q, params[q.name]), f"{scenario} {q.option}={params[q.name]!r} after {p.option} {text!r}"
+
+    check()
+
+
+def _legal_item(p: Param) -> st.SearchStrategy[Any]:
+    """One item its declaration allows (the edges of the range often), so that options drawn
+    together pass their own checks and reach the rules that tie them together."""
+    if p.choices is not None:
+        return st.sampled_from(p.choices)
+    if p.type is bool:
+        return st.booleans()
+    if p.type is str:
+        return st.sampled_from(p.default if isinstance(p.default, tuple) else (p.default,))
+    lo = -10 if p.low is None else p.low
+    hi = lo + 10**6 if p.high is None else p.high
+    if p.type is int:
+        lo, hi = math.ceil(lo) + p.open_low, math.floor(hi) - p.open_high
+        values = st.one_of(st.sampled_from([lo, hi]), st.integers(lo, hi))
+    else:
+        values = st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi, exclude_min=p.open_low,
+                                                               exclude_max=p.open_high))
+    return values.filter(lambda v: _legal(p, v))
+
+
+def _legal_text(p: Param) -> st.SearchStrategy[str]:
+    """A whole option its declaration allows, as typed."""
+    if not p.many:
+        return _legal_item(p).map(str)
+    items = st.lists(_legal_item(p), min_size=1, max_size=4, unique=p.distinct or p.increasing)
+    return items.map(lambda xs: p.sep.join(str(x) for x in (sorted(xs) if p.increasing else xs)))
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_combination_of_options_is_refused_by_name_or_resolved_within_the_declarations(scenario: str) -> None:
+    """Several options at once, each a value its declaration allows, so that the rules tying
+    them together (the scenario's ``check``) are reached: a refusal names one of the options
+    given, and what is accepted lies within every declaration."""
+    sc = SCENARIOS[scenario]
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(given=st.fixed_dictionaries({}, optional={p.name: _legal_text(p) for p in sc.params}), quick=st.booleans())
+    def check(given: dict[str, str], quick: bool) -> None:
+        try:
+            params = sc.resolve(given, quick=quick)
+        except ValueError as err:
+            options = [p.option for p in sc.params if p.name in given]
+            assert any(o in str(err) for o in options), f"{scenario} {given}: {err}"
+            assert "\n" not in str(err), f"{scenario} {given}: a one-line error, got {err}"
+            return
+        for q in sc.params:
+            assert _within(q, params[q.name]), f"{scenario} {q.option}={params[q.name]!r} after {given}"
 
     check()
 

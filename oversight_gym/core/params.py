@@ -38,6 +38,7 @@ import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -292,11 +293,17 @@ class Rule:
 
 
 def human_bytes(n: float) -> str:
-    """``7.0 TiB``: a byte count in binary units."""
+    """``7.0 TiB``: a byte count in binary units; from a million EiB on, in powers of ten
+    (``9.5e+281 EiB``). Any size is written, even an integer too large for a float."""
+    x = Decimal(int(n)) if isinstance(n, int | np.integer) else Decimal(float(n))
+    if not x.is_finite():
+        return f"{float(n)} B"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if abs(n) < 1024 or unit == "EiB":
-            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
+        if abs(x) < 1024 or unit == "EiB":
+            if unit == "B":
+                return f"{int(x)} B"
+            return f"{x:.1f} {unit}" if abs(x) < 10**6 else f"{x:.1e} {unit}"
+        x /= 1024
     raise AssertionError  # pragma: no cover
 
 

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import pkgutil
+import re
 import sys
 import textwrap
 import time
@@ -56,7 +57,7 @@ def _integral(text: str) -> int | None:
 
 def parse_value(text: str) -> Any:
     """``--set`` values: int (``"1e3"`` too, when it is integral), then float, then bool
-    (true/false/yes/no/on/off), else the string."""
+    (true/false/yes/no/on/off), then None for ``none`` (the mode's default), else the string."""
     try:
         return int(text)
     except ValueError:
@@ -127,6 +128,17 @@ def seconds(per_unit: float, what: str = "") -> Callable[[Any], str]:
     return cost
 
 
+def bounds(spec: Int | Real) -> dict[str, Any]:
+    """A game parameter's declared range as :class:`Param` keywords, for an option that sets
+    that parameter: ``Param("topics", int, 4, "...", **bounds(COVERT_PARAMS.params["topics"]))``.
+    The option and the game then refuse the same values by one declaration, and the option's
+    message names it as typed before any work starts."""
+    if isinstance(spec, Real):
+        return {"low": spec.low, "high": spec.high, "open_low": spec.open_low, "open_high": spec.open_high,
+                "finite": spec.finite}
+    return {"low": spec.low, "high": spec.high}
+
+
 @dataclass(frozen=True)
 class Param:
     """One scenario parameter, declared once: its command-line option, its parsing, its
@@ -173,8 +185,7 @@ class Param:
                     parsed = self.parse(value)
                 except ValueError as err:
                     raise ValueError(f"the {attr} of {self.option} is not allowed by its declaration: {err}") from None
-                if self.many:
-                    object.__setattr__(self, attr, parsed)
+                object.__setattr__(self, attr, parsed)  # of its type: "8,16" -> (8, 16), 1 -> 1.0 for a float
 
     @property
     def quick_default(self) -> Any:
@@ -185,10 +196,13 @@ class Param:
         return "--" + self.name.replace("_", "-")
 
     def show(self, value: Any) -> str:
-        """``value`` as it would be typed on the command line."""
+        """``value`` as it would be typed on the command line: ``8,16``, ``true``, ``random``
+        (in help texts, run folders' names and messages)."""
         if self.many and isinstance(value, tuple | list):
-            return self.sep.join(str(v) for v in value)
-        return repr(value)
+            return self.sep.join(self.show(v) for v in value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        return str(value)
 
     def allowed(self) -> str:
         """What a value may be, in words: ``an integer in [1, 31] (odd)``; for a list,
@@ -253,19 +267,23 @@ class Param:
                 return True
             if low in ("0", "false", "no", "off"):
                 return False
-            raise ValueError(f"{each}{self.option} must be true or false, got {text!r}")
-        value = self._cast(text)
+            raise self._refused(text, each)
+        value = self._cast(text, each)
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{each}{self.option} must be one of {list(self.choices)}, got {value!r}")
+            raise self._refused(text, each)
         if self.type in (int, float):
             self._check_number(value, text, each)
         if self.rule is not None and not self.rule[0](value):
-            raise ValueError(f"{each}{self.option} must be {self.item_allowed()}, got {_typed(text)}")
+            raise self._refused(text, each)
         return value
 
-    def _cast(self, text: Any) -> Any:
-        kind = f"a list of {self.type.__name__}" if self.many else f"of type {self.type.__name__}"
-        bad = ValueError(f"{self.option} must be {kind}, got {text!r} (allowed: {self.allowed()})")
+    def _refused(self, text: Any, each: str) -> ValueError:
+        """The one message for a value its declaration does not allow (of the wrong type, not
+        among the choices, out of range or against the rule): what one value may be."""
+        return ValueError(f"{each}{self.option} must be {self.item_allowed()}, got {_typed(text)}")
+
+    def _cast(self, text: Any, each: str) -> Any:
+        bad = self._refused(text, each)
         if self.type is int:
             if isinstance(text, bool):
                 raise bad
@@ -302,7 +320,7 @@ class Param:
             if self.cost is not None and self.high is not None and value >= self.high:
                 raise ValueError(f"{what} {_typed(text)} would need {self.cost(value)}; "
                                  f"at most {_num(self.high)}") from None
-            raise ValueError(f"{what} must be {self.item_allowed()}, got {_typed(text)}") from None
+            raise self._refused(text, each) from None
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -346,6 +364,35 @@ class Context:
         return save_figure(fig, self.path(name), dpi)
 
 
+def _wrap_path(text: str, width: int, indent: str = "  ") -> list[str]:
+    """``text`` (a path) on lines of at most ``width`` columns, broken after a ``/`` where it
+    is too long for one line (and inside a folder name only when that alone is too long)."""
+    lines = [""]
+    for part in re.findall(r"[^/]*/|[^/]+$", text):
+        if lines[-1].strip() and len(lines[-1]) + len(part) > width:
+            lines.append(indent)
+        lines[-1] += part
+    return [piece for line in lines for piece in textwrap.wrap(line, width, subsequent_indent=indent,
+                                                               drop_whitespace=False) or [line]]
+
+
+def _written(files: Sequence[Path | str], width: int) -> list[str]:
+    """The files a run wrote, for its table: ``written in FOLDER/`` (the folder they share)
+    and then their names within it, every line at most ``width`` columns. A run folder's
+    name alone may take 90 columns (``runs/NAME/full,a=1,b=2,...``), so the whole path of
+    each file would not fit a line."""
+    paths = [str(f) for f in files]
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths])
+    except ValueError:  # absolute and relative paths, or paths on different drives
+        root = ""
+    if not root:
+        return textwrap.wrap("written: " + ", ".join(paths), width, subsequent_indent="  ", break_on_hyphens=False)
+    names = ", ".join(os.path.relpath(p, root) for p in paths)
+    return [*_wrap_path(f"written in {root}{os.sep}", width),
+            *textwrap.wrap(names, width, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)]
+
+
 @dataclass
 class ScenarioResult:
     """What a scenario found: its measures (:class:`~oversight_gym.analysis.measures.Measure`),
@@ -365,8 +412,7 @@ class ScenarioResult:
             for note in self.notes:
                 out += textwrap.wrap(note, width, subsequent_indent="  ") or [""]
         if self.files:
-            out += ["", *textwrap.wrap("written: " + ", ".join(str(f) for f in self.files), width,
-                                       subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)]
+            out += ["", *_written(self.files, width)]
         return "\n".join(out)
 
     def summary(self) -> dict[str, Any]:
@@ -400,10 +446,12 @@ class Scenario:
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
 
-    def resolve(self, given: dict[str, Any], quick: bool) -> dict[str, Any]:
+    def resolve(self, given: dict[str, Any], quick: bool, *, cross_check: bool = True) -> dict[str, Any]:
         """Defaults for the mode, overridden by the parameters given: each value checked
-        against its :class:`Param`'s declaration, then all of them by the scenario's ``check``.
-        A bad value raises ``ValueError`` naming its option as typed."""
+        against its :class:`Param`'s declaration, then all of them by the scenario's ``check``
+        (unless ``cross_check=False``: a sweep checks each cell of its grid instead, since a
+        default a grid replaces need not suit the values given). A bad value raises
+        ``ValueError`` naming its option as typed."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(given) - set(known))
         if unknown:
@@ -412,7 +460,7 @@ class Scenario:
         for k, v in given.items():
             if v is not None:
                 params[k] = known[k].parse(v)
-        if self.check is not None:
+        if self.check is not None and cross_check:
             self.check(params)
         return params
 
@@ -430,7 +478,7 @@ class Scenario:
         from oversight_gym.runner.records import run_label
 
         defaults = self.defaults(quick)
-        changed = [(p.name.replace("_", "-"), p.show(params[p.name]).strip("'\""))
+        changed = [(p.name.replace("_", "-"), p.show(params[p.name]))
                    for p in self.params if p.name in params and params[p.name] != defaults[p.name]]
         if seed != 0:
             changed.append(("seed", str(seed)))

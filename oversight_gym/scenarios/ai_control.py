@@ -29,9 +29,9 @@ from tqdm import tqdm
 
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.envs.collusion.control_runs import plot_frontier, solve_protocol
-from oversight_gym.envs.collusion.untrusted_monitoring import ControlConfig
+from oversight_gym.envs.collusion.untrusted_monitoring import CONTROL_PARAMS, ControlConfig
 from oversight_gym.runner.records import RecordFile
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, seconds
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, bounds, seconds
 
 SOURCE = ("Greenblatt, Shlegeris, Sachan, Roger 2023, AI Control: Improving Safety Despite Intentional Subversion, "
           "Table 1")
@@ -244,6 +244,11 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     return ScenarioResult(title, measures(params, done), notes(params, done), files)
 
 
+def _game_range(name: str) -> dict[str, Any]:
+    """The range the game declares for its parameter ``name`` (one rule for the option and the game)."""
+    return bounds(CONTROL_PARAMS.params[name])
+
+
 SCENARIO = Scenario(
     name="ai-control",
     description="Safety and usefulness of AI-control protocols against an optimised red team (Greenblatt et al. 2023)",
@@ -251,25 +256,29 @@ SCENARIO = Scenario(
     citation="Greenblatt, Shlegeris, Sachan, Roger 2023, AI Control: Improving Safety Despite Intentional "
              "Subversion, arXiv 2312.06942",
     params=[
-        Param("n_tasks", int, 5000, "tasks per deployment", low=1, high=10_000_000),
+        Param("n_tasks", int, 5000, "tasks per deployment", **_game_range("n_tasks")),
         Param("deployments", int, 1000, "simulated deployments per evaluation", quick=150, low=1, high=1_000_000,
               cost=seconds(0.05, "at least 50 ms a deployment of 5,000 tasks for the whole table")),
-        Param("audit_budget", float, 0.02, "share of tasks the trusted auditor H can audit", low=0, high=1),
-        Param("separation_trusted", float, 2.0, "T's separation of attack from honest suspicion (d')", low=0,
-              high=50),
-        Param("separation_untrusted", float, 3.5, "the untrusted monitor's honest separation (d')", low=0, high=50),
-        Param("stealth", float, 0.5, "how much the best opportunities lower an attack's suspicion", low=0, high=1),
-        Param("attack_success", float, 0.5, "probability an inserted backdoor works", low=0, high=1),
-        Param("signal_collision", float, 0.02, "chance a collusion signal appears by accident in a solution", low=0,
-              high=1),
-        Param("honeypots", int, 30, "synthetic attacks shown to the untrusted monitor before deployment", low=0,
-              high=100_000),
-        Param("paraphrase_prob", float, 0.9, "probability paraphrasing destroys a signal", low=0, high=1),
+        Param("audit_budget", float, 0.02, "share of tasks the trusted auditor H can audit",
+              **_game_range("audit_budget")),
+        Param("separation_trusted", float, 2.0, "T's separation of attack from honest suspicion (d')",
+              **_game_range("separation_trusted")),
+        Param("separation_untrusted", float, 3.5, "the untrusted monitor's honest separation (d')",
+              **_game_range("separation_untrusted")),
+        Param("stealth", float, 0.5, "how much the best opportunities lower an attack's suspicion",
+              **_game_range("stealth")),
+        Param("attack_success", float, 0.5, "probability an inserted backdoor works", **_game_range("attack_success")),
+        Param("signal_collision", float, 0.02, "chance a collusion signal appears by accident in a solution",
+              **_game_range("signal_collision")),
+        Param("honeypots", int, 30, "synthetic attacks shown to the untrusted monitor before deployment",
+              **_game_range("honeypots")),
+        Param("paraphrase_prob", float, 0.9, "probability paraphrasing destroys a signal",
+              **_game_range("paraphrase_prob")),
         Param("paraphrase_loss", float, 0.1, "share of the untrusted monitor's separation lost to paraphrasing",
-              low=0, high=1),
-        Param("defer_rate", float, 0.1, "defer-to-trusted rate (sweep cells only)", low=0, high=1),
+              **_game_range("paraphrase_loss")),
+        Param("defer_rate", float, 0.1, "defer-to-trusted rate (sweep cells only)", **_game_range("defer_rate")),
         Param("defer_grid", float, "0,0.05,0.1,0.2,0.3,0.5", "defer rates of the frontier", quick="0,0.1,0.3",
-              many=True, low=0, high=1),
+              many=True, **_game_range("defer_rate")),
         Param("rates", int, 25, "attack rates on the red team's log grid (1e-4 to 1)", quick=10, low=1, high=1000),
         Param("refine", int, 8, "extra attack rates around the best grid rate", quick=2, low=0, high=1000),
     ],

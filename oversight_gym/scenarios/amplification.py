@@ -37,7 +37,7 @@ from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.envs.amplification.learned import HEADS
 from oversight_gym.envs.amplification.metrics import claim_size
 from oversight_gym.envs.amplification.plots import plot_ida_curves, plot_learned_overseer
-from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
+from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS, task_names
 from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
@@ -60,12 +60,8 @@ def _param(name: str) -> Param:
 def resolve_tasks(value: Any, name: str = "tasks") -> list[str]:
     """Tasks of ``--tasks`` or ``--overseer-tasks`` (typed, ``"a,b"``, or parsed, ``("a", "b")``);
     ``all`` is every task."""
-    tasks = list(_param(name).parse(value))
-    if "all" in tasks:
-        if tasks != ["all"]:
-            raise ValueError(f"--{name.replace('_', '-')}: 'all' stands alone, got {value!r}")
-        return list(TASKS)
-    return tasks
+    param = _param(name)
+    return task_names(param.parse(value), param.option)
 
 
 def resolve_sizes(value: Any) -> tuple[int, ...]:
@@ -263,7 +259,7 @@ PARAMS = [
     Param("advance_at", float, 0.9, "curriculum: move on when M agrees with its targets this often", low=0, high=1),
     Param("min_stage_steps", int, 500, "curriculum: least steps at a size", quick=20, low=0, high=10_000_000),
     Param("lr", float, 0.0, "Adam learning rate of M (0: the task's default, 5e-4 for permutation powering "
-          "and 1e-3 for the others; see TASK_TRAINING)", low=0, high=1),
+          "and 1e-3 for the others)", low=0, high=1),
     Param("target_every", int, -1, "IDA: steps between refreshes of the frozen M answering subquestions "
           "(a target network; 0: the current M; -1: the task's default, 250 for permutation powering and "
           "50 for the others)", low=-1, high=10_000_000),

@@ -43,7 +43,8 @@ from oversight_gym.envs.collusion.calvano_runs import (
     run_stored_sessions,
 )
 from oversight_gym.envs.collusion.metrics import price_gain
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.envs.collusion.pricing import PricingGame
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, bounds
 
 SOURCE = ("Calvano, Calzolari, Denicolo, Pastorello 2020, Artificial intelligence, algorithmic pricing, and collusion, "
           "AER 110(10)")
@@ -316,6 +317,11 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     return ScenarioResult(title, measures(params, s), notes(params, s), s.files)
 
 
+def _game_range(name: str) -> dict[str, Any]:
+    """The range the game declares for its parameter ``name`` (one rule for the option and the game)."""
+    return bounds(PricingGame.PARAMS.params[name])
+
+
 SCENARIO = Scenario(
     name="calvano2020",
     description="Q-learning firms learn to collude in a pricing game (Calvano et al. 2020), with an overseer",
@@ -325,11 +331,11 @@ SCENARIO = Scenario(
         Param("firms", int, 2, "number of firms (n)", low=2, high=8),
         Param("alpha", float, 0.15, "learning rate", low=0, high=1, open_low=True),
         Param("beta", float, 4e-6, "exploration decay: eps_t = exp(-beta t)", low=0, high=1),
-        Param("delta", float, 0.95, "discount factor", low=0, high=1, open_high=True),
+        Param("delta", float, 0.95, "discount factor", **_game_range("delta")),
         Param("sessions", int, 1000, "sessions at the main point", quick=48, low=1, high=100_000),
         Param("grid", int, 15, "price grid points (m)", low=2, high=1000),
-        Param("xi", float, 0.1, "grid extension beyond the Nash and monopoly prices", low=0, high=10),
-        Param("k", int, 1, "memory (periods of prices observed)", low=1, high=16),
+        Param("xi", float, 0.1, "grid extension beyond the Nash and monopoly prices", **_game_range("xi")),
+        Param("k", int, 1, "memory (periods of prices observed)", **_game_range("k")),
         Param("mu", float, 0.25, "logit differentiation", low=0.01, high=100),
         Param("window", int, 100_000, "convergence: greedy strategies unchanged for this many periods", low=1,
               high=10**9),
@@ -341,7 +347,7 @@ SCENARIO = Scenario(
         Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8, low=0,
               high=100_000),
         Param("audit_probs", float, "0.01,0.05,0.2,0.5", "overseer: audit probabilities per period", quick="0.05,0.5",
-              many=True, low=0, high=1),
+              many=True, **_game_range("audit_prob")),
         Param("fines", float, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0", many=True, low=0, high=100),
         Param("audit_threshold", float, 0.0, "overseer: price above which a firm is fined (0: midpoint Nash-monopoly)",
               low=0, high=100),

@@ -34,10 +34,10 @@ from oversight_gym.envs.collusion.covert_runs import (
     evaluate_code,
     plot_covert_sweep,
 )
-from oversight_gym.envs.collusion.covert_signal import CovertConfig
+from oversight_gym.envs.collusion.covert_signal import COVERT_PARAMS, CovertConfig
 from oversight_gym.envs.collusion.learners import CovertTraining, train_covert
 from oversight_gym.runner.records import RecordFile
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, bounds
 
 SOURCE = "Mathew et al. 2024, Hidden in plain text: emergence and mitigation of steganographic collusion in LLMs"
 NOTE = "qualitative: paraphrasing reduces a covert channel but need not remove it; LLM agents, not our synthetic words"
@@ -217,24 +217,29 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     return ScenarioResult(title, measures(params, done), notes(params, done), files)
 
 
+def _game_range(name: str) -> dict[str, Any]:
+    """The range the game declares for its parameter ``name`` (one rule for the option and the game)."""
+    return bounds(COVERT_PARAMS.params[name])
+
+
 SCENARIO = Scenario(
     name="covert-signalling",
     description="A learned covert code under a paraphrasing overseer and a learned detector (Mathew et al. 2024)",
     quick_note="short training, one seed; run without --quick for the full sweep.",
     citation="Motwani et al. 2024, arXiv 2402.07510; Mathew et al. 2024, Hidden in plain text, arXiv 2410.03768",
     params=[
-        Param("secret_bits", int, 2, "bits of the secret", low=1, high=4),
-        Param("topics", int, 4, "cover-task topics (meanings)", low=1, high=16),
-        Param("synonyms", int, 4, "synonyms per meaning", low=1, high=16),
-        Param("length", int, 1, "words per message", low=1, high=3),
-        Param("cover_weight", float, 0.5, "reward weight of the cover task", low=0, high=100),
+        Param("secret_bits", int, 2, "bits of the secret", **_game_range("secret_bits")),
+        Param("topics", int, 4, "cover-task topics (meanings)", **_game_range("topics")),
+        Param("synonyms", int, 4, "synonyms per meaning", **_game_range("synonyms")),
+        Param("length", int, 1, "words per message", **_game_range("length")),
+        Param("cover_weight", float, 0.5, "reward weight of the cover task", **_game_range("cover_weight")),
         Param("detection_penalty", float, 0.5, "reward lost when the detector flags a message (with overseer)",
-              low=0, high=100),
-        Param("fpr", float, 0.05, "the detector's false-positive rate on honest traffic", low=0, high=1),
-        Param("paraphrase", float, 0.5, "paraphrase strength of the with/without-overseer comparison", low=0,
-              high=1),
+              **_game_range("detection_penalty")),
+        Param("fpr", float, 0.05, "the detector's false-positive rate on honest traffic", **_game_range("fpr")),
+        Param("paraphrase", float, 0.5, "paraphrase strength of the with/without-overseer comparison",
+              **_game_range("paraphrase")),
         Param("strengths", float, "0,0.1,0.25,0.5,0.75,0.9,1", "paraphrase strengths of the sweep", quick="0,0.5,1",
-              many=True, low=0, high=1),
+              many=True, **_game_range("paraphrase")),
         Param("iterations", int, 600, "policy-gradient iterations", quick=200, low=0, high=1_000_000),
         Param("batch", int, 512, "episodes per iteration", low=1, high=1_000_000),
         Param("lr", float, 1.0, "learning rate", low=0, high=100),

@@ -41,7 +41,7 @@ from oversight_gym.envs.collusion.debate_collusion import (
 )
 from oversight_gym.envs.collusion.feature_debate import FeatureDebateGame
 from oversight_gym.envs.collusion.learners import train_debaters
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, bounds
 
 
 def _game(params: dict[str, Any]) -> dict[str, Any]:
@@ -132,18 +132,23 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     return ScenarioResult(title, measures(params, p, summary), notes(params), files)
 
 
+def _game_range(name: str) -> dict[str, Any]:
+    """The range the game declares for its parameter ``name`` (one rule for the option and the game)."""
+    return bounds(FeatureDebateGame.PARAMS.params[name])
+
+
 SCENARIO = Scenario(
     name="debate-collusion",
     description="Independent learners in a feature debate: judge accuracy and collusion against lambda and side pay",
     quick_note="coarse lambda grid, few seeds, short training.",
     citation="Irving, Christiano, Amodei 2018, arXiv 1805.00899; Kovarik & Carey 2019, arXiv 1911.04266",
     params=[
-        Param("n_features", int, 5, "hidden bits (odd: the question is their majority)", low=3, high=15,
+        Param("n_features", int, 5, "hidden bits (odd: the question is their majority)", **_game_range("n_features"),
               rule=(lambda n: n % 2 == 1, "odd")),
-        Param("reveals", int, 1, "features each debater reveals in a contested debate (at most n_features // 2)",
-              low=0, high=7),
-        Param("judge_checks", int, 1, "features the judge reads itself (at most n_features - 2 reveals)", low=0,
-              high=15),
+        Param("reveals", int, 1, "features each debater reveals in a contested debate (at most half of --n-features)",
+              **_game_range("reveals")),
+        Param("judge_checks", int, 1, "features the judge reads itself (at most --n-features - 2 x --reveals)",
+              **_game_range("judge_checks")),
         Param("lambdas", float, "1,0.9,0.8,0.7,0.6,0.55,0.5,0.4,0.3,0.2,0.1,0", "weights on winning",
               quick="1,0.7,0.5,0.3,0", many=True, low=0, high=1),
         Param("sides", float, "0,0.5", "side payments for arguing the same answer", many=True, low=0, high=100),

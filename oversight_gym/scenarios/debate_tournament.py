@@ -25,11 +25,10 @@ from typing import Any
 from oversight_gym.analysis.equilibria import zero_sum_equilibrium
 from oversight_gym.analysis.measures import Measure, Published
 from oversight_gym.analysis.metrics import Rate
-from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.debate.meta_game import MetaGame, analyse_meta_game, find_entrant, self_play_accuracy
 from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOUTS
 from oversight_gym.envs.debate.plots import plot_equilibrium
-from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
+from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, memory
 from oversight_gym.runner.tournament import Entrant, TournamentResult, population, run_tournament
 
 ENV_ID = "debate/pixels-v0"
@@ -61,14 +60,17 @@ def parse_entrants(items: tuple[str, ...]) -> list[Entrant]:
     return out
 
 
+#: what an MCTS entrant's search tree needs, said as pixel-debate's --rollouts says it
+TREE_MEMORY = memory(BYTES_PER_ROLLOUT, "its search tree")
+
+
 def check(params: dict[str, Any]) -> None:
     """At least two entrants, each an agent the registry can build with its settings, and no
     search larger than its tree's memory allows (``--agents mcts:rollouts=...``)."""
     for e in parse_entrants(params["agents"]):
         rollouts = e.kwargs.get("rollouts")
-        if isinstance(rollouts, int | float) and rollouts > MAX_ROLLOUTS:
-            raise ValueError(f"--agents: {e.label} would need ~{human_bytes(rollouts * BYTES_PER_ROLLOUT)} of memory "
-                             f"for its search tree; at most rollouts={MAX_ROLLOUTS}")
+        if isinstance(rollouts, int | float) and math.isfinite(rollouts) and rollouts > MAX_ROLLOUTS:
+            raise ValueError(f"--agents: {e.label} would need {TREE_MEMORY(rollouts)}; at most rollouts={MAX_ROLLOUTS}")
         try:
             e.make()
         except (ValueError, TypeError, KeyError) as err:

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.envs.amplification.metrics import hch_error_cell, question_set
 from oversight_gym.envs.amplification.plots import plot_example_tree, plot_overseer_errors
-from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS
+from oversight_gym.envs.amplification.tasks import PAPER, SIZES, TASKS, task_names
 from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
@@ -42,11 +42,7 @@ def _param(name: str) -> Param:
 def resolve_lists(params: dict[str, Any]) -> tuple[list[str], list[int], list[float]]:
     """The tasks, depths and epsilons of ``params`` (given as typed, ``"1,2"``, or parsed,
     ``(1, 2)``), checked against their Params; 'all' in ``--tasks`` stands alone."""
-    tasks = list(_param("tasks").parse(params["tasks"]))
-    if "all" in tasks:
-        if tasks != ["all"]:
-            raise ValueError(f"--tasks: 'all' stands alone, got {params['tasks']!r}")
-        tasks = list(TASKS)
+    tasks = task_names(_param("tasks").parse(params["tasks"]))
     return tasks, list(_param("depths").parse(params["depths"])), list(_param("epsilons").parse(params["epsilons"]))
 
 

@@ -24,7 +24,7 @@ Tasks (token conventions in each class's docstring):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -666,6 +666,17 @@ class UnionFind(Task):
 
 TASKS: dict[str, Task] = {t.name: t for t in (PermutationPowering(), SequentialAssignments(), WildcardSearch(),
                                                ShortestPath(), UnionFind())}
+
+
+def task_names(names: Sequence[str], option: str = "--tasks") -> list[str]:
+    """The tasks a list of names stands for: the names themselves, or every task for ``all``,
+    which stands alone (``option`` is the option they were given by, for the message)."""
+    names = list(names)
+    if "all" not in names:
+        return names
+    if names != ["all"]:
+        raise ValueError(f"{option}: 'all' stands alone (it means every task), got {','.join(map(str, names))}")
+    return list(TASKS)
 
 
 def get_task(task: str | Task) -> Task:
