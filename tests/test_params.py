@@ -144,6 +144,15 @@ def test_a_parameter_that_does_not_apply_is_an_error_saying_when_it_applies() ->
     assert validate(DECL, {"kind": "b", "p": 0.25}, DEFAULTS)["p"] == 0.25
 
 
+@pytest.mark.parametrize("same", [0.5, np.float32(0.5), np.float64(0.5)])
+def test_the_default_of_a_parameter_that_does_not_apply_may_be_given_in_any_numeric_type(same: object) -> None:
+    assert validate(DECL, {"p": same}, DEFAULTS)["kind"] == "a"
+    assert validate(DECL, {"kind": "b", "q": None}, DEFAULTS)["kind"] == "b"
+    assert validate(Params({"k": Choice("a", "b"), "r": Real(when=is_("k", "b"))}), {"r": 0}, {"k": "a", "r": 0.0})
+    with pytest.raises(ValueError, match="applies only when"):  # a bool is not the number 0
+        validate(Params({"k": Choice("a", "b"), "r": Int(when=is_("k", "b"))}), {"r": False}, {"k": "a", "r": 0})
+
+
 def test_rules_and_estimates_name_their_parameters() -> None:
     with pytest.raises(ValueError, match="^q must be at most size; got size=2, q=3$"):
         validate(DECL, {"q": 3}, DEFAULTS)
