@@ -262,3 +262,18 @@ def test_a_market_the_declaration_accepts_has_finite_profits_and_a_real_price_ra
     game = oversight_gym.make_game("collusion/pricing-v0", **kwargs)
     assert np.all(np.isfinite(game.profits))
     assert np.all(game.p_monopoly - game.p_nash > 1e-3 * mu)
+
+
+# --- the helper for non-game code ------------------------------------------------------------
+def test_check_float_applies_the_rule_of_a_declared_real() -> None:
+    from oversight_gym.core.errors import check_float
+
+    assert check_float("lr", "0.5", 0.0, 1.0) == 0.5 and check_float("lr", np.float32(0.25)) == 0.25
+    assert check_float("beta", float("inf"), 0.0, finite=False) == float("inf")
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"^lr must be a finite number in \[0, inf\), got "):
+            check_float("lr", value, 0.0)
+    with pytest.raises(ValueError, match=r"^lr must be in \[0, 1\], got 2.0$"):
+        check_float("lr", 2, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^lr must be a finite number in \(-inf, inf\), got 'fast'$"):
+        check_float("lr", "fast")
