@@ -211,7 +211,7 @@ class PixelDebateGame(Game):
         self.pixels = pixels
         self.precommit = precommit
         self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
-        self.liar_label = self._check_liar_label(liar_label)
+        self.liar_label = self._label_in_data(liar_label)  # already checked against LIAR_PARAMS
         self.first = first
         self.forbid_black = forbid_black
         self.dataset = dataset
@@ -331,7 +331,12 @@ class PixelDebateGame(Game):
         return out
 
     def _check_liar_label(self, liar_label: str | int) -> str | int:
-        liar_label = validate(LIAR_PARAMS, {"precommit": self.precommit, "liar_label": liar_label})["liar_label"]
+        """A ``liar_label`` given to ``reset``: checked as the constructor checks its own."""
+        return self._label_in_data(validate(LIAR_PARAMS, {"precommit": self.precommit,
+                                                          "liar_label": liar_label})["liar_label"])
+
+    def _label_in_data(self, liar_label: str | int) -> str | int:
+        """A declared ``liar_label`` (a mode or a digit), a digit as an int below the data set's class count."""
         if isinstance(liar_label, str) and liar_label.isdigit():
             liar_label = int(liar_label)
         if isinstance(liar_label, int) and liar_label >= self.num_classes:
