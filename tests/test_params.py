@@ -238,6 +238,8 @@ def test_register_params_declares_a_factory_function_and_make_game_checks_it() -
     # a degenerate market: no trade, and the Nash and monopoly prices coincide
     ("collusion/pricing-v0", {"a": -1}, r"\(a - c - a0\) / mu must be >= -2 .*degenerate market.*got a=-1"),
     ("collusion/pricing-v0", {"n_firms": 1}, r"n_firms must be in \[2, 64\]"),
+    # the monopoly price's optimiser stopped short (a wrong price grid, without an error)
+    ("collusion/pricing-v0", {"a": 1e12}, r"a must be in \[-1e\+06, 1e\+06\], got 1000000000000.0"),
     # this tried to allocate 21.8 TiB
     ("collusion/pricing-v0", {"m": 10_000, "n_firms": 3}, "would need ~21.8 TiB of memory"),
 ])
