@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
@@ -33,33 +33,50 @@ def _names_a_changed_parameter(err: Exception, changed: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("env_id", IDS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
-def test_make_refuses_by_name_or_plays_to_a_finite_end(env_id: str, data: st.DataObject, seed: int) -> None:
-    kwargs, changed = data.draw(fuzz_kwargs(env_id), label="kwargs, changed")
-    s = spec(env_id)
-    try:
-        config = s.validate(**kwargs)
-    except (ValueError, TypeError) as err:
-        assert _names_a_changed_parameter(err, changed), f"{err} names none of {changed}"
-        with pytest.raises(type(err)):  # make refuses it too, before building anything
-            oversight_gym.make_game(env_id, **kwargs)
-        return
-    decl = s.parameters()
-    if decl is not None and decl.cost is not None and decl.cost(config) > COST_LIMIT:
-        return  # valid but large: validated only
-    try:
-        game = oversight_gym.make_game(env_id, **kwargs)
-    except (ValueError, TypeError) as err:  # a check only the built game can make (e.g. pixels > the images')
-        assert _names_a_changed_parameter(err, changed), f"{err} names none of {changed}"
-        return
-    length = game.max_game_length()
-    if length is not None and length > MAX_MOVES:
-        return
-    state = play_episode(game, [RandomAgent() for _ in range(game.num_players)], seed=seed)
-    assert state.is_terminal()
-    returns = np.asarray(state.returns(), dtype=np.float64)
-    assert np.all(np.isfinite(returns)), f"{env_id} {kwargs}: returns {returns}"
+def test_make_refuses_by_name_or_plays_to_a_finite_end(env_id: str) -> None:
+    """The first configuration of the declared space, unchanged, is always among the draws and
+    must be played: a game that refused every draw, or whose declared space is too costly or too
+    long to play, would otherwise pass without playing anything."""
+    played: list[dict] = []
+    first = _first_of_space(spec(env_id).space)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=fuzz_kwargs(env_id), seed=st.integers(0, 2**32 - 1))
+    @example(case=(first, []), seed=0)
+    def refuses_by_name_or_plays(case: tuple[dict, list[str]], seed: int) -> None:
+        kwargs, changed = case
+        s = spec(env_id)
+        try:
+            config = s.validate(**kwargs)
+        except (ValueError, TypeError) as err:
+            assert _names_a_changed_parameter(err, changed), f"{err} names none of {changed}"
+            with pytest.raises(type(err)):  # make refuses it too, before building anything
+                oversight_gym.make_game(env_id, **kwargs)
+            return
+        decl = s.parameters()
+        if decl is not None and decl.cost is not None and decl.cost(config) > COST_LIMIT:
+            return  # valid but large: validated only
+        try:
+            game = oversight_gym.make_game(env_id, **kwargs)
+        except (ValueError, TypeError) as err:  # a check only the built game can make (e.g. pixels > the images')
+            assert _names_a_changed_parameter(err, changed), f"{err} names none of {changed}"
+            return
+        length = game.max_game_length()
+        if length is not None and length > MAX_MOVES:
+            return
+        state = play_episode(game, [RandomAgent() for _ in range(game.num_players)], seed=seed)
+        assert state.is_terminal()
+        returns = np.asarray(state.returns(), dtype=np.float64)
+        assert np.all(np.isfinite(returns)), f"{env_id} {kwargs}: returns {returns}"
+        played.append(kwargs)
+
+    refuses_by_name_or_plays()
+    assert first in played, f"{env_id}: {first} was not played (refused, or cost or length over the test's limits)"
+
+
+def _first_of_space(space: tuple) -> dict:
+    """The configuration a space's draws shrink to: each parameter's first value in the first branch."""
+    return {k: dim[0] for k, dim in (space or ({},))[0].items()}
 
 
 @pytest.mark.parametrize("env_id", IDS)

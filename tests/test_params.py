@@ -144,6 +144,15 @@ def test_a_parameter_that_does_not_apply_is_an_error_saying_when_it_applies() ->
     assert validate(DECL, {"kind": "b", "p": 0.25}, DEFAULTS)["p"] == 0.25
 
 
+@pytest.mark.parametrize("same", [0.5, np.float32(0.5), np.float64(0.5)])
+def test_the_default_of_a_parameter_that_does_not_apply_may_be_given_in_any_numeric_type(same: object) -> None:
+    assert validate(DECL, {"p": same}, DEFAULTS)["kind"] == "a"
+    assert validate(DECL, {"kind": "b", "q": None}, DEFAULTS)["kind"] == "b"
+    assert validate(Params({"k": Choice("a", "b"), "r": Real(when=is_("k", "b"))}), {"r": 0}, {"k": "a", "r": 0.0})
+    with pytest.raises(ValueError, match="applies only when"):  # a bool is not the number 0
+        validate(Params({"k": Choice("a", "b"), "r": Int(when=is_("k", "b"))}), {"r": False}, {"k": "a", "r": 0})
+
+
 def test_rules_and_estimates_name_their_parameters() -> None:
     with pytest.raises(ValueError, match="^q must be at most size; got size=2, q=3$"):
         validate(DECL, {"q": 3}, DEFAULTS)
@@ -229,6 +238,8 @@ def test_register_params_declares_a_factory_function_and_make_game_checks_it() -
     # a degenerate market: no trade, and the Nash and monopoly prices coincide
     ("collusion/pricing-v0", {"a": -1}, r"\(a - c - a0\) / mu must be >= -2 .*degenerate market.*got a=-1"),
     ("collusion/pricing-v0", {"n_firms": 1}, r"n_firms must be in \[2, 64\]"),
+    # the monopoly price's optimiser stopped short (a wrong price grid, without an error)
+    ("collusion/pricing-v0", {"a": 1e12}, r"a must be in \[-1e\+06, 1e\+06\], got 1000000000000.0"),
     # this tried to allocate 21.8 TiB
     ("collusion/pricing-v0", {"m": 10_000, "n_firms": 3}, "would need ~21.8 TiB of memory"),
 ])
@@ -253,3 +264,18 @@ def test_a_market_the_declaration_accepts_has_finite_profits_and_a_real_price_ra
     game = oversight_gym.make_game("collusion/pricing-v0", **kwargs)
     assert np.all(np.isfinite(game.profits))
     assert np.all(game.p_monopoly - game.p_nash > 1e-3 * mu)
+
+
+# --- the helper for non-game code ------------------------------------------------------------
+def test_check_float_applies_the_rule_of_a_declared_real() -> None:
+    from oversight_gym.core.errors import check_float
+
+    assert check_float("lr", "0.5", 0.0, 1.0) == 0.5 and check_float("lr", np.float32(0.25)) == 0.25
+    assert check_float("beta", float("inf"), 0.0, finite=False) == float("inf")
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ValueError, match=r"^lr must be a finite number in \[0, inf\), got "):
+            check_float("lr", value, 0.0)
+    with pytest.raises(ValueError, match=r"^lr must be in \[0, 1\], got 2.0$"):
+        check_float("lr", 2, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^lr must be a finite number in \(-inf, inf\), got 'fast'$"):
+        check_float("lr", "fast")

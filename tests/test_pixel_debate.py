@@ -255,3 +255,12 @@ def test_default_judge_alone_is_well_above_chance_on_the_test_split() -> None:
     correct, total = game.judge.evaluate_alone(game.data)
     assert total == 10 * len(game.data)
     assert correct / total > 0.35, f"judge alone: {correct}/{total}"  # chance is 10%
+
+
+def test_a_fixed_lie_never_meets_a_drawn_image_of_its_own_label() -> None:
+    """A fixed ``liar_label`` is a valid configuration: every reset without an image plays an
+    image of another label (before, one seed in ten raised)."""
+    game = small_game(pixels=2, liar_label=3)
+    for seed in range(60):
+        state = game.new_initial_state(np.random.default_rng(seed))
+        assert int(game.data.labels[state.image_index]) != 3

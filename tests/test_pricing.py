@@ -131,8 +131,8 @@ def test_profit_table_is_indexed_by_the_joint_action(n: int, m: int, data: st.Da
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"mu": 0.0}, r"mu must be in \(0, inf\)"),
-    ({"mu": -0.25}, r"mu must be in \(0, inf\), got -0.25"),
+    ({"mu": 0.0}, r"mu must be in \(0, 1e\+06\]"),
+    ({"mu": -0.25}, r"mu must be in \(0, 1e\+06\], got -0.25"),
     ({"m": 1}, r"m must be in \[2"),
     ({"k": 0}, r"k must be in \[1"),
     ({"n_firms": 0}, r"n_firms must be in \[2"),
@@ -157,7 +157,7 @@ def test_bad_market_parameters_get_clear_errors(kwargs: dict, match: str) -> Non
     ({"alpha": 0.0}, "alpha"),
     ({"alpha": 1.5}, "alpha"),
     ({"beta": -1e-6}, "beta"),
-    ({"mu": 0.0}, r"mu must be in \(0, inf\)"),
+    ({"mu": 0.0}, r"mu must be in \(0, 1e\+06\]"),
     ({"m": 1}, "m must be in"),
     ({"window": 0}, "window"),
 ])

@@ -28,15 +28,15 @@ def check_choice(name: str, value: object, allowed: tuple | list) -> object:
 
 def check_float(name: str, value: object, low: float | None = None, high: float | None = None,
                 finite: bool = True) -> float:
-    """Validate a real parameter within closed bounds; NaN never passes, and an infinite value
-    only with ``finite=False`` (an infinite parameter turns rewards into NaN). Games declare
-    their parameters instead (:mod:`oversight_gym.core.params`)."""
+    """Validate a real parameter within closed bounds, by the rule of a declared
+    :class:`~oversight_gym.core.params.Real` (which games use instead): NaN never passes, and an
+    infinite value only with ``finite=False`` (an infinite parameter turns rewards into NaN).
+    Unlike a declaration, anything ``float()`` reads (a numeric string) is converted first."""
+    from oversight_gym.core.params import Real  # params imports payoffs, which imports this module
+
+    rule = Real(low, high, finite=finite)
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if finite and v in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
-    if v != v or (low is not None and v < low) or (high is not None and v > high):
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-    return v
+        raise ValueError(f"{name} must be {rule.allowed()}, got {value!r}") from None
+    return rule.check(name, v)

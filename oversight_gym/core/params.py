@@ -379,7 +379,7 @@ def validate(declared: Params | Mapping[str, Param], given: Mapping[str, Any],
             continue
         value = config[name]
         if param.when is not None and not param.when(config):
-            if name in given and not _same(value, base.get(name, None)):
+            if name in given and not _is_default(param, name, value, base.get(name, None)):
                 raise ValueError(f"{name} applies only when {param.when.text}; got {name}={value!r} "
                                  f"with {_context(param.when, config, name)}")
             out[name] = value
@@ -402,6 +402,18 @@ def _same(a: Any, b: Any) -> bool:
     try:
         return type(a) is type(b) and bool(a == b)
     except (TypeError, ValueError):
+        return False
+
+
+def _is_default(param: Param, name: str, value: Any, default: Any) -> bool:
+    """Whether ``value`` is the default once both are normalised (``0`` for a real whose
+    default is ``0.0``, ``np.int64(3)`` for ``3``), so that giving the default of a parameter
+    that does not apply is the same as not giving it; ``True`` is still not ``1``."""
+    if _same(value, default):
+        return True
+    try:
+        return _same(param.check(name, value), param.check(name, default))
+    except ValueError:
         return False
 
 

@@ -63,6 +63,11 @@ OVERSEER, MODEL = 0, 1
 HEADER = 6
 
 
+def _budget(config: dict[str, Any]) -> int:
+    """The subquestions per question: ``budget``, or the task's own cap when it is None."""
+    return TASKS[config["task"]].cap(config["size"]) if config["budget"] is None else config["budget"]
+
+
 class AmplifyGame(Game):
     """Amplify^H(M) and HCH as a two-seat game: the overseer decomposes, the model answers."""
 
@@ -79,7 +84,7 @@ class AmplifyGame(Game):
             "payoff": PAYOFF,
         },
         # the longest episode: every frame of the HCH tree asks its whole budget
-        cost=lambda c: float((8 if c["budget"] is None else c["budget"]) + 1) ** (c["depth"] + 1) * c["size"],
+        cost=lambda c: float(_budget(c) + 1) ** (c["depth"] + 1) * c["size"],
     )
 
     @validated(PARAMS)
@@ -89,7 +94,7 @@ class AmplifyGame(Game):
         self.task_name = task
         self.task = get_task(self.task_name)
         self.size, self.depth, self.question = size, depth, question
-        self.budget = self.task.cap(self.size) if budget is None else budget
+        self.budget = _budget({"task": task, "size": size, "budget": budget})
         self.n_a, self.n_b = self.task.arg_sizes(self.size)
         self.num_questions = len(self.task.kinds) * self.n_a * self.n_b
         self.num_answers = self.task.answer_size(self.size)

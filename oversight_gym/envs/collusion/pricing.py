@@ -52,9 +52,13 @@ def _one_per_firm(name: str) -> Rule:
                 f"{name} must be a number or a sequence of n_firms numbers (one per firm)")
 
 
+#: the largest quality, cost or differentiation: far beyond it (a = 1e12) the monopoly price's
+#: optimiser stops short in double precision and the price grid is wrong without any error
+MAX_DEMAND = 1e6
 #: the parameters of the logit demand model (Calvano et al. 2020, section I.A)
 DEMAND_PARAMS = Params(
-    {"n_firms": Int(1, 64), "a": Reals(), "a0": Real(), "c": Reals(0.0), "mu": Real(0.0, open_low=True)},
+    {"n_firms": Int(1, 64), "a": Reals(-MAX_DEMAND, MAX_DEMAND), "a0": Real(-MAX_DEMAND, MAX_DEMAND),
+     "c": Reals(0.0, MAX_DEMAND), "mu": Real(0.0, MAX_DEMAND, open_low=True)},
     rules=[_one_per_firm("a"), _one_per_firm("c")],
 )
 

@@ -319,8 +319,9 @@ KIND_RULES = {"obfuscated": ("and",), "conjunctive": ("and",), "stable": ("major
               "counter-intuitive": RULE_NAMES}
 
 
-def _leaf_count(c: Any) -> float:
-    return float(c["branching"]) ** c["depth"]
+def leaf_count(config: Any) -> float:
+    """The leaves of a configuration's tree, branching^depth (a float: no huge integer is built)."""
+    return float(config["branching"]) ** config["depth"]
 
 
 #: the tree generator's parameters (:func:`make_tree`), declared once for the generator, the
@@ -338,8 +339,8 @@ TREE_PARAMS = Params(
     },
     rules=[
         # a node's value, truth, assertion, estimate and visits, and each debater's view of it
-        Estimate(("branching", "depth"), _leaf_count, MAX_LEAVES, "leaves", item_bytes=64),
-        Rule(("flaws", "branching", "depth"), lambda c: c.get("flaws") is None or c["flaws"] <= _leaf_count(c),
+        Estimate(("branching", "depth"), leaf_count, MAX_LEAVES, "leaves", item_bytes=64),
+        Rule(("flaws", "branching", "depth"), lambda c: c.get("flaws") is None or c["flaws"] <= leaf_count(c),
              "flaws must be at most the number of leaves, branching^depth"),
         Rule(("rule", "kind"), lambda c: c.get("rule") is None or c["rule"] in KIND_RULES[c["kind"]],
              "rule must suit the kind: 'and' for obfuscated and conjunctive trees, 'majority' or 'or' for stable "

@@ -211,7 +211,7 @@ class PixelDebateGame(Game):
         self.pixels = pixels
         self.precommit = precommit
         self.num_classes = int(max(train.labels.max(), test.labels.max())) + 1
-        self.liar_label = self._check_liar_label(liar_label)
+        self.liar_label = self._label_in_data(liar_label)  # already checked against LIAR_PARAMS
         self.first = first
         self.forbid_black = forbid_black
         self.dataset = dataset
@@ -276,15 +276,19 @@ class PixelDebateGame(Game):
 
     def new_initial_state(self, rng: np.random.Generator, image_index: int | None = None,
                           liar_label: str | int | None = None) -> PixelDebateState:
-        """A new debate on test image ``image_index`` (random if None). ``liar_label``
-        overrides the game's liar-label mode for this debate (precommit only), so an
-        evaluation can play one game per possible lie without building nine games."""
+        """A new debate on test image ``image_index`` (random if None; with a fixed liar_label,
+        random among the images of another label). ``liar_label`` overrides the game's
+        liar-label mode for this debate (precommit only), so an evaluation can play one game
+        per possible lie without building nine games."""
         n = len(self.data)
+        mode = self.liar_label if liar_label is None else self._check_liar_label(liar_label)
         if image_index is None:
             image_index = int(rng.integers(n))
+            if self.precommit and isinstance(mode, int) and int(self.data.labels[image_index]) == mode:
+                # a fixed lie cannot be the truth: a drawn image is drawn again among the others
+                image_index = int(rng.choice(np.flatnonzero(self.data.labels != mode)))
         else:
             image_index = check_int("image_index", image_index, 0, n - 1)
-        mode = self.liar_label if liar_label is None else self._check_liar_label(liar_label)
         true = int(self.data.labels[image_index])
         liar: int | None
         if not self.precommit or mode == "choose":
@@ -331,7 +335,12 @@ class PixelDebateGame(Game):
         return out
 
     def _check_liar_label(self, liar_label: str | int) -> str | int:
-        liar_label = validate(LIAR_PARAMS, {"precommit": self.precommit, "liar_label": liar_label})["liar_label"]
+        """A ``liar_label`` given to ``reset``: checked as the constructor checks its own."""
+        return self._label_in_data(validate(LIAR_PARAMS, {"precommit": self.precommit,
+                                                          "liar_label": liar_label})["liar_label"])
+
+    def _label_in_data(self, liar_label: str | int) -> str | int:
+        """A declared ``liar_label`` (a mode or a digit), a digit as an int below the data set's class count."""
         if isinstance(liar_label, str) and liar_label.isdigit():
             liar_label = int(liar_label)
         if isinstance(liar_label, int) and liar_label >= self.num_classes:

@@ -59,6 +59,7 @@ from oversight_gym.envs.debate.argument_trees import (
     KINDS,
     TREE_PARAMS,
     ArgumentTree,
+    leaf_count,
     limit_value,
     make_tree,
     node_depths,
@@ -93,10 +94,6 @@ def estimator_right(p: float, value: int) -> bool:
     return abs(p - value) < 0.5
 
 
-def _leaves(c: Any) -> float:
-    return float(c["branching"]) ** c["depth"]
-
-
 class RecursiveDebateGame(Game):
     """Recursive debate over a random argument tree; see the module docstring.
 
@@ -126,10 +123,10 @@ class RecursiveDebateGame(Game):
             "judge_limit": Choice(*JUDGE_LIMIT_RULES),
             "payoff": PAYOFF,
         },
-        rules=[Rule((name, "branching", "depth"), lambda c, name=name: c[name] is None or c[name] <= _leaves(c),
+        rules=[Rule((name, "branching", "depth"), lambda c, name=name: c[name] is None or c[name] <= leaf_count(c),
                     f"{name} must be at most the number of leaves, branching^depth (None: every leaf)")
                for name in ("claimant_budget", "challenger_budget")],
-        cost=lambda c: 64.0 * _leaves(c),
+        cost=lambda c: 64.0 * leaf_count(c),
     )
 
     @validated(PARAMS)

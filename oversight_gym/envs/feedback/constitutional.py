@@ -69,7 +69,9 @@ class ConstitutionalFeedbackGame(Game):
                  "tail must be 0 (Gaussian noise) or >= 1 degrees of freedom (Student's t)"),
             Estimate(("universe_size",), lambda c: c["universe_size"] * len(FEATURES), 2**27, "feature values"),
         ],
-        cost=lambda c: 50.0 * c["universe_size"] * len(FEATURES) + 1000.0 * c["comparisons"] * c["capacity"]
+        # sampling the universe, training the reward model (its judge only), then the rounds
+        cost=lambda c: 50.0 * c["universe_size"] * len(FEATURES)
+        + (1000.0 * c["comparisons"] * c["capacity"] if c["judge"] == "reward_model" else 0.0)
         + 2e4 * c["rounds"] * c["num_candidates"],
     )
 
