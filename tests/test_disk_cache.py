@@ -116,6 +116,18 @@ def test_a_good_cache_file_is_loaded_without_building_or_warning(tmp_path: Path)
     assert np.array_equal(loaded["w"], build()["w"])
 
 
+@pytest.mark.parametrize("blocker", ["a folder in the file's place", "a file in the folder's place"])
+def test_a_cache_that_cannot_be_saved_gives_the_built_arrays_with_a_warning(tmp_path: Path, blocker: str) -> None:
+    path = tmp_path / "sub" / "c.npz"
+    if blocker == "a folder in the file's place":
+        path.mkdir(parents=True)
+    else:
+        path.parent.write_text("not a folder")
+    with pytest.warns(CacheWarning, match="cannot be saved"):
+        got = load_or_build(path, BUILT_BY, SPEC, build)
+    assert all(np.array_equal(got[name], build()[name]) for name in SPEC)
+
+
 def test_a_build_that_gives_non_finite_values_is_refused_not_cached(tmp_path: Path) -> None:
     path = tmp_path / "c.npz"
     with pytest.raises(ValueError, match="non-finite values in w"):
