@@ -164,8 +164,8 @@ def load_or_build(path: Path, built_by: Mapping[str, Any], spec: ArraySpec | Non
 
     A file that fails a check is rebuilt with a :class:`CacheWarning` naming ``what``, the file
     and the reason; so is a file that cannot be saved (a read-only disk, a folder in its place),
-    and the built arrays are returned all the same. Built arrays that fail the checks themselves (a wrong shape, a NaN) raise
-    ``ValueError`` instead of being cached."""
+    and the built arrays are returned all the same. Built arrays that fail the checks themselves
+    (a wrong shape, a NaN) raise ``ValueError`` instead of being cached."""
     path = Path(path)
     try:
         return load_arrays(path, built_by, spec).arrays
