@@ -80,6 +80,11 @@ def old_format(path: Path) -> None:
     np.savez(path, **build())
 
 
+def single_array(path: Path) -> None:  # an .npy file under the cache's name
+    with open(path, "wb") as f:
+        np.save(f, build()["w"])
+
+
 DAMAGES = {
     "truncated": (truncate, "unreadable"),
     "garbage bytes": (garbage, "unreadable"),
@@ -88,6 +93,7 @@ DAMAGES = {
     "wrong shape": (wrong_shape, r"array w has shape \(3, 2\).*expected \(3, 4\)"),
     "stale configuration": (stale, r"built by another configuration: config.size 4 \(expected 3\)"),
     "older format": (old_format, "no checksum"),
+    "a single array": (single_array, "not an .npz archive"),
 }
 
 
