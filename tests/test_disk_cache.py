@@ -80,6 +80,11 @@ def old_format(path: Path) -> None:
     np.savez(path, **build())
 
 
+def single_array(path: Path) -> None:  # an .npy file under the cache's name
+    with open(path, "wb") as f:
+        np.save(f, build()["w"])
+
+
 DAMAGES = {
     "truncated": (truncate, "unreadable"),
     "garbage bytes": (garbage, "unreadable"),
@@ -88,6 +93,7 @@ DAMAGES = {
     "wrong shape": (wrong_shape, r"array w has shape \(3, 2\).*expected \(3, 4\)"),
     "stale configuration": (stale, r"built by another configuration: config.size 4 \(expected 3\)"),
     "older format": (old_format, "no checksum"),
+    "a single array": (single_array, "not an .npz archive"),
 }
 
 
@@ -114,6 +120,20 @@ def test_a_good_cache_file_is_loaded_without_building_or_warning(tmp_path: Path)
         warnings.simplefilter("error")
         loaded = load_or_build(path, BUILT_BY, SPEC, lambda: pytest.fail("a valid cache was rebuilt"))
     assert np.array_equal(loaded["w"], build()["w"])
+
+
+@pytest.mark.parametrize("blocker", ["a folder in the file's place", "a file in the folder's place"])
+def test_a_cache_that_cannot_be_saved_gives_the_built_arrays_with_a_warning(tmp_path: Path, blocker: str) -> None:
+    path = tmp_path / "sub" / "c.npz"
+    if blocker == "a folder in the file's place":
+        path.mkdir(parents=True)
+    else:
+        path.parent.write_text("not a folder")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = load_or_build(path, BUILT_BY, SPEC, build)
+    assert any(w.category is CacheWarning and "cannot be saved" in str(w.message) for w in caught)
+    assert all(np.array_equal(got[name], build()[name]) for name in SPEC)
 
 
 def test_a_build_that_gives_non_finite_values_is_refused_not_cached(tmp_path: Path) -> None:

@@ -204,3 +204,24 @@ def test_a_figure_made_without_pyplot_is_checked_too(tmp_path: Path) -> None:
     ax.text(0.5, 0.5, "two", ha="center")
     fig.tight_layout()
     assert text_problems(fig) == ["text 'one' overlaps text 'two'"]
+
+
+def test_a_tournament_heatmap_leaves_unplayed_pairings_and_unknown_intervals_blank(tmp_path: Path) -> None:
+    from oversight_gym.runner.tournament import Entrant, TournamentResult
+
+    entrants = [Entrant("random", label="a"), Entrant("random", label="b")]
+    records = [{"assignment": [0, 1], "returns": [1.0, -1.0]},  # one match: no interval
+               {"assignment": [1, 0], "returns": [-0.5, 0.5]}, {"assignment": [1, 0], "returns": [0.5, -0.5]}]
+    result = TournamentResult("toy", ["first", "second"], entrants, 1, records)
+    drawn: list[str] = []
+    original = plots.save_figure
+
+    def spy(fig: Any, path: Any, **kw: Any) -> Path:
+        drawn.extend(t.get_text() for ax in fig.axes for t in ax.texts)
+        return original(fig, path, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "save_figure", spy)
+        result.plot(tmp_path / "t.png")
+    assert drawn and not any("nan" in t for t in drawn), drawn
+    assert "+1.00" in drawn and "+0.00\n±0.98" in drawn

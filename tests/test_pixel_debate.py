@@ -11,6 +11,7 @@ from hypothesis import given, settings
 
 import oversight_gym
 from oversight_gym import IllegalActionError
+from oversight_gym.core.disk_cache import CacheWarning
 from oversight_gym.envs.debate import judge as judge_module
 from oversight_gym.envs.debate.data import load_dataset
 from oversight_gym.envs.debate.judge import JudgeConfig, get_judge
@@ -243,7 +244,7 @@ def test_judge_is_cached_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.undo()  # training allowed again; the cache folder is gone with the patch
     monkeypatch.setenv("OVERSIGHT_GYM_CACHE", str(tmp_path))
     files[0].write_bytes(b"not a judge")
-    with pytest.warns(UserWarning, match="unreadable"):  # a damaged file is retrained and overwritten
+    with pytest.warns(CacheWarning, match="unreadable"):  # a damaged file is retrained and overwritten
         retrained = get_judge(train, first.judge.config)
     assert np.array_equal(retrained.w1, first.judge.w1)  # training is seeded
     assert judge_module.SparseJudge.load(files[0]).w1.shape == first.judge.w1.shape

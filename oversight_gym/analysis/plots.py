@@ -97,7 +97,8 @@ def _drawn_texts(fig: Any) -> tuple[list[Any], Any]:
 
     Text.draw = record  # type: ignore[method-assign]
     try:
-        fig.draw(renderer)
+        with renderer._draw_disabled():  # text extents need a draw; the pixels do not (savefig draws them)
+            fig.draw(renderer)
     finally:
         Text.draw = original  # type: ignore[method-assign]
     return list(drawn.values()), renderer

@@ -124,7 +124,10 @@ def load_arrays(path: Path, built_by: Mapping[str, Any] | None = None,
     ``built_by`` (when given) must equal the configuration stored with the file; ``spec``
     (when given) names every array expected, with its shape and dtype."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under the .npz name
+            raise CacheInvalid("unreadable (a single array, not an .npz archive of arrays)")
+        with loaded as z:
             arrays = {name: z[name] for name in z.files}
     except FileNotFoundError:
         raise
@@ -163,8 +166,9 @@ def load_or_build(path: Path, built_by: Mapping[str, Any], spec: ArraySpec | Non
     check of :func:`load_arrays`, ``build()``'s arrays, saved to ``path`` for the next run.
 
     A file that fails a check is rebuilt with a :class:`CacheWarning` naming ``what``, the file
-    and the reason. Built arrays that fail the checks themselves (a wrong shape, a NaN) raise
-    ``ValueError`` instead of being cached."""
+    and the reason; so is a file that cannot be saved (a read-only disk, a folder in its place),
+    and the built arrays are returned all the same. Built arrays that fail the checks themselves
+    (a wrong shape, a NaN) raise ``ValueError`` instead of being cached."""
     path = Path(path)
     try:
         return load_arrays(path, built_by, spec).arrays
@@ -174,7 +178,11 @@ def load_or_build(path: Path, built_by: Mapping[str, Any], spec: ArraySpec | Non
         warnings.warn(f"{what} {path}: {e}; rebuilding it", CacheWarning, stacklevel=2)
     arrays = {name: np.asarray(a) for name, a in build().items()}
     verify_built(arrays, spec, what)
-    save_arrays(path, arrays, built_by)
+    try:
+        save_arrays(path, arrays, built_by)
+    except OSError as e:  # a read-only or full disk, a folder in the file's place: the run goes on uncached
+        warnings.warn(f"{what} {path}: cannot be saved ({_first_sentence(e)}); using the built one uncached",
+                      CacheWarning, stacklevel=2)
     return arrays
 
 

@@ -33,7 +33,7 @@ def drop_stale_caches(name: str, dispatchers: Sequence[Any], depends_on: Sequenc
     try:
         cache_path = Path(dispatchers[0]._cache.cache_path)
         stamp = cache_path / f"{name}.rule-digest"
-        if stamp.exists() and stamp.read_text() == digest:
+        if stamp.is_file() and stamp.read_bytes() == digest.encode():  # bytes: a garbled stamp is stale
             return
         for fn in dispatchers:
             fn._cache.flush()

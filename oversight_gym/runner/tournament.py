@@ -210,10 +210,11 @@ class TournamentResult:
         fig, axes = plt.subplots(1, 2, figsize=(4.5 + 1.6 * n, 1.6 + 0.75 * n))
         for ax, M, s, seat in zip(axes, (A, B), (se[..., 0], se[..., 1]), self.seats, strict=True):
             im = ax.imshow(M, cmap="RdYlGn", vmin=-np.nanmax(np.abs(M)), vmax=np.nanmax(np.abs(M)))
-            for i in range(n):
-                for j in range(n):
-                    ax.text(j, i, f"{M[i, j]:+.2f}\n±{1.96 * s[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                            color=text_colour_on(im.cmap(im.norm(M[i, j]))))
+            for (i, j), v in np.ndenumerate(M):  # a pairing not played (NaN) is left blank, as is an unknown CI
+                if np.isfinite(v):
+                    ci = f"\n±{1.96 * s[i, j]:.2f}" if np.isfinite(s[i, j]) else ""
+                    ax.text(j, i, f"{v:+.2f}{ci}", ha="center", va="center", fontsize=7,
+                            color=text_colour_on(im.cmap(im.norm(v))))
             ax.set_xticks(range(n), self.labels, rotation=45, ha="right", fontsize=7)
             ax.set_yticks(range(n), self.labels, fontsize=7)
             ax.set_xlabel(f"{self.seats[1]} (column)")

@@ -31,8 +31,9 @@ JUDGE_FORMAT_VERSION = 2  # 2: a checksum and the building configuration stored 
 
 
 def cache_dir() -> Path:
-    """Where trained judges are kept: ``$OVERSIGHT_GYM_CACHE`` or ``~/.cache/oversight-gym``."""
-    return Path(os.environ.get("OVERSIGHT_GYM_CACHE", Path.home() / ".cache" / "oversight-gym"))
+    """Where trained judges are kept: ``$OVERSIGHT_GYM_CACHE`` or, when it is unset or empty,
+    ``~/.cache/oversight-gym`` (an empty variable would otherwise mean the current folder)."""
+    return Path(os.environ.get("OVERSIGHT_GYM_CACHE") or Path.home() / ".cache" / "oversight-gym")
 
 
 @dataclass(frozen=True)
