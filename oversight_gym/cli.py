@@ -346,11 +346,19 @@ def _cmd_play(args: argparse.Namespace) -> int:
 # --- sweep and report -----------------------------------------------------------------------
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import itertools
+    import math
     from pathlib import Path
 
     from oversight_gym.analysis.report import write_report
     from oversight_gym.runner.scenario import discover_scenarios
-    from oversight_gym.runner.sweep import ScenarioExperiment, check_export, export_records, parse_grid, run_sweep
+    from oversight_gym.runner.sweep import (
+        MAX_CELLS,
+        ScenarioExperiment,
+        check_export,
+        export_records,
+        parse_grid,
+        run_sweep,
+    )
 
     def fail(message: str) -> int:
         print(f"{PROG} sweep: error: {message}", file=sys.stderr)
@@ -374,6 +382,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
         grid = parse_grid(args.grid, parse)
         fixed = scenario.resolve(parse_settings(args.set), quick=args.quick, cross_check=False)
+        points = math.prod(len(v) for v in grid.values())
+        if points > MAX_CELLS:  # refused before the cells' rules are checked one by one
+            raise ValueError(f"the grid has {points:,} points; a sweep holds at most {MAX_CELLS:,} cells")
         if scenario.check is not None:  # the rules tying options together hold in every cell, checked up front
             for values in itertools.product(*grid.values()):
                 cell = dict(zip(grid, values, strict=True))

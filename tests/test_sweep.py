@@ -239,6 +239,13 @@ def test_absurd_sweeps_and_exports_are_refused_before_anything_runs(tmp_path: Pa
         run_sweep(affine, {"a": [1]}, seeds=1, results=tmp_path, progress=False)
 
 
+def test_the_command_line_refuses_an_absurd_grid_before_checking_its_cells(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "calvano2020", "--quick", "--grid", "alpha=0.01:0.5:1000",
+                 "--grid", "beta=1e-6:1e-5:1000"]) == 2
+    assert "the grid has 1,000,000 points; a sweep holds at most 200,000 cells" in capsys.readouterr().err
+
+
 def test_worker_counts_are_capped_to_the_cores() -> None:
     from oversight_gym.runner.episodes import worker_count
 
