@@ -212,19 +212,24 @@ def test_pettingzoo_parallel_seed_test(env_id: str, data: st.DataObject) -> None
 
 
 # --- Stable-Baselines3 on the single-agent views ----------------------------------------------------
-@pytest.mark.parametrize("env_id", IDS)
-def test_sb3_predict_drives_every_single_agent_view(env_id: str) -> None:
-    """Every game's single-agent view, from its first seat: an untrained Stable-Baselines3 model's
+def _seats() -> list[tuple[str, str]]:
+    return [(env_id, seat) for env_id in IDS
+            for seat in oversight_gym.make_game(env_id, **_candidate_configs(env_id)[0]).player_names]
+
+
+@pytest.mark.parametrize("env_id,seat", _seats())
+def test_sb3_predict_drives_every_single_agent_view(env_id: str, seat: str) -> None:
+    """Every game's single-agent view, from every seat: an untrained Stable-Baselines3 model's
     predictions (a 0-d array, or a one-element array as from a vectorised env) are taken as
     actions: a move the mask allows is played, never penalised; a move it forbids gets the
     penalty. With MaskablePPO every move is legal."""
     sb3 = pytest.importorskip("stable_baselines3")
     kwargs = _candidate_configs(env_id)[0]  # a small configuration: the space's first values
     seats = oversight_gym.make_game(env_id, **kwargs).player_names
-    opponents = {s: RandomAgent(seed=i) for i, s in enumerate(seats[1:])}
-    env = oversight_gym.make_single_agent(env_id, seats[0], opponents, **kwargs)
+    opponents = {s: RandomAgent(seed=i) for i, s in enumerate(s for s in seats if s != seat)}
+    env = oversight_gym.make_single_agent(env_id, seat, opponents, **kwargs)
     model = sb3.PPO("MultiInputPolicy", env, n_steps=16, batch_size=16, seed=0, device="cpu")
-    for episode in range(4):
+    for episode in range(2):
         obs, _ = env.reset(seed=episode)
         done = False
         while not done:
