@@ -429,12 +429,19 @@ def test_registered_game_gets_every_view() -> None:
 
 # --- the checks of oversight_gym.testing catch broken environments -------------------------
 class UnseededPenniesGame(PenniesGame):
-    """Draws its bonus round from numpy's global generator, not the one it is given."""
+    """Takes its bonus round from state that outlives a reset, not from the generator it is given.
+
+    A counter shared by every instance stands in for numpy's global generator: it never repeats
+    from one episode to the next, so the check must fail at the first event (a global random draw
+    would repeat by chance one time in ``rounds`` and let the test flake).
+    """
 
     name = "test/unseeded-pennies-v0"
+    episodes_started = 0
 
     def new_initial_state(self, rng: np.random.Generator, **options: Any) -> PenniesState:
-        return PenniesState(self, bonus=int(np.random.randint(self.rounds)))
+        UnseededPenniesGame.episodes_started += 1
+        return PenniesState(self, bonus=UnseededPenniesGame.episodes_started % self.rounds)
 
 
 class ForgetfulAECEnv(KernelAECEnv):
