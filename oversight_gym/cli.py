@@ -7,6 +7,7 @@
     oversight-gym play ENV --seat NAME [--opponent AGENT] [--seed N] [--set key=value ...]
     oversight-gym sweep SCENARIO --grid NAME=V1,V2 [--grid ...] [--seeds N] [--backend B] ...
     oversight-gym report RESULTS [--out DIR]
+    oversight-gym reproduce [NAME ...] [--quick] [--out DIR]
     oversight-gym --version
 
 ``run`` parses in two stages: first the scenario's name, then the options that this
@@ -443,6 +444,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the reproduction ledger; exit 1 when a must-hold claim is not reproduced."""
+    from oversight_gym.runner.ledger import default_out, ledger_text, run_ledger
+
+    def echo(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    ledger = run_ledger(args.scenarios, quick=args.quick, out=args.out, workers=args.workers,
+                        progress=not args.no_progress, overwrite=args.overwrite, command=argv, echo=echo)
+    print(ledger_text(ledger))
+    out = args.out or default_out(args.quick)
+    print(f"\nledger written in {out}/: ledger.txt, ledger.jsonl, provenance.json, ledger.html")
+    if ledger.failed:
+        print(f"{PROG}: {len(ledger.failed)} must-hold claim(s) not reproduced", file=sys.stderr)
+        return 1
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and the ``run`` subparser (whose options depend on the scenario)."""
@@ -522,6 +541,25 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p_report.add_argument("--out", default=None, help="output folder (default: beside the results file)")
     p_report.add_argument("--export", default=None, metavar="FILE", help="also write FILE.csv or FILE.parquet")
     p_report.add_argument("--no-figures", action="store_true", help="report without figures")
+
+    p_repro = sub.add_parser(
+        "reproduce", help="check every published claim by running the scenarios (the reproduction ledger)",
+        description="Run the named scenarios (all by default) at their reproduction settings, check each published "
+                    "claim against our measures, and write the ledger (a table, JSON lines, provenance and an HTML "
+                    "page with the figures). Exit status 1 when a claim marked must-hold is not reproduced.",
+        epilog=f"examples:\n  {PROG} reproduce --quick\n  {PROG} reproduce calvano2020 pixel-debate --out ledger",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_repro.add_argument("scenarios", nargs="*", metavar="NAME", help="scenarios to run (default: all)")
+    p_repro.add_argument("--quick", action="store_true",
+                         help="quick settings: check only the claims a quick run decides (minutes, not an hour)")
+    p_repro.add_argument("--out", default=None,
+                         help="ledger folder (default runs/ledger/full, or runs/ledger/quick); each scenario's run "
+                              "goes in its runs/NAME/, and the same command resumes an interrupted ledger")
+    p_repro.add_argument("--workers", type=int, default=None,
+                         help="processes per scenario (default: all cores; at most the cores there are)")
+    p_repro.add_argument("--overwrite", action="store_true",
+                         help="if a scenario's run folder holds another configuration, move it aside and start again")
+    p_repro.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser, p_run
 
 
@@ -546,6 +584,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_sweep(args)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "reproduce":
+            return _cmd_reproduce(args, argv)
         return _cmd_play(args)
     except ValueError as e:  # e.g. two scenarios of the same name
         print(f"{PROG}: error: {e}", file=sys.stderr)

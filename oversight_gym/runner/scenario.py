@@ -36,6 +36,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from oversight_gym.analysis.claims import (
+    NOT_CHECKED,
+    Claim,
+    Verdict,
+    attach_published,
+    check,
+    check_declarations,
+    claims_table,
+    not_checked,
+)
 from oversight_gym.analysis.measures import WIDTH, Measure, measures_json, measures_table, plot_measures
 from oversight_gym.analysis.plots import save_figure
 from oversight_gym.core.params import Int, Real, human_bytes
@@ -403,10 +413,14 @@ class ScenarioResult:
     measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: the scenario's claims checked against the measures (set by :meth:`Scenario.execute`)
+    verdicts: list[Verdict] = field(default_factory=list)
 
     def table(self, width: int = WIDTH) -> str:
         out = [*textwrap.wrap(self.title, width), ""]
         out.append(measures_table(self.measures, width) if self.measures else "(no measures)")
+        if self.verdicts:
+            out += ["", "Published claims checked by this run:", claims_table(self.verdicts, width)]
         if self.notes:
             out.append("")
             for note in self.notes:
@@ -418,7 +432,7 @@ class ScenarioResult:
     def summary(self) -> dict[str, Any]:
         """The JSON of ``summary.json`` (without the run's parameters, which ``execute`` adds)."""
         return {"title": self.title, "measures": measures_json(self.measures), "notes": list(self.notes),
-                "files": [str(f) for f in self.files]}
+                "files": [str(f) for f in self.files], "claims": [v.as_dict() for v in self.verdicts]}
 
 
 @dataclass
@@ -442,6 +456,38 @@ class Scenario:
     #: within the tree's depth), run by :meth:`resolve` after each value passed its own
     #: declaration; it raises ``ValueError`` naming the options as typed (``--truth-depths``)
     check: Callable[[dict[str, Any]], None] | None = None
+    #: the published results this scenario checks (:class:`~oversight_gym.analysis.claims.Claim`);
+    #: their values stand beside ours in the table, and ``oversight-gym reproduce`` ledgers them
+    claims: list[Claim] = field(default_factory=list)
+    #: the options of the reproduction run (``oversight-gym reproduce NAME``), over the full
+    #: mode's defaults: where the paper's setting needs other values, or a shorter run decides
+    #: the claims as well
+    reproduce: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_declarations(self.claims)
+
+    def reproduction_params(self, quick: bool) -> dict[str, Any]:
+        """The parameters ``reproduce`` runs with: the quick defaults, or the full ones with
+        :attr:`reproduce` over them."""
+        return self.resolve({} if quick else dict(self.reproduce), quick)
+
+    def verdicts(self, measures: list[Measure], params: dict[str, Any], quick: bool, *,
+                 every: bool = False) -> list[Verdict]:
+        """Each claim that applies to ``params`` checked against ``measures``; under ``--quick``
+        only the claims a quick run decides. With ``every``, the others are listed too, as not
+        checked and why (the reproduction ledger lists every claim)."""
+        out = []
+        for c in self.claims:
+            if not c.applies(params):
+                if every:
+                    out.append(not_checked(c, "the run's settings are not the paper's (see the claim's setting)"
+                                           if not quick else "needs the full run (reproduce without --quick)",
+                                           measures))
+                continue
+            out.append(check(c, measures) if c.quick or not quick else
+                       not_checked(c, "needs the full run (reproduce without --quick)", measures))
+        return out
 
     def defaults(self, quick: bool) -> dict[str, Any]:
         return {p.name: (p.quick_default if quick else p.default) for p in self.params}
@@ -517,6 +563,10 @@ class Scenario:
                 raise RunInterrupted(out_dir, kept) from None
             if quick:
                 result.notes.append(f"QUICK MODE: {self.quick_note}")
+            applicable = [c for c in self.claims if c.applies(params)]
+            result.measures = attach_published(result.measures, applicable)
+            # the claims this run decides (a quick run leaves the full-run claims to the ledger)
+            result.verdicts = [v for v in self.verdicts(result.measures, params, quick) if v.verdict != NOT_CHECKED]
             meta = {"scenario": self.name, "params": params, "seed": seed, "quick": quick,
                     "seconds": round(time.time() - started, 2)}
             figure = plot_measures(result.measures, ctx.path("measures.png"), result.title)

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.registry import make_game
 from oversight_gym.envs.debate.data import load_dataset
@@ -101,27 +102,52 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
 def measures(params: dict[str, Any], alone: Rate, metrics: dict[str, dict[str, Rate]]) -> list[Measure]:
     """The judge alone and, per matchup, the judge's accuracy after debate, its gain over the
     judge alone, the honest side's win rate and deception by true pixels. The paper's values
-    stand beside ours only in its own setting (6 pixels, precommit, MCTS against MCTS with
-    10,000 rollouts)."""
-    paper_k = params["pixels"] == 6
-    paper = paper_k and params["precommit"] and params["rollouts"] >= 10_000
-    alone_pub = Published(PUBLISHED["judge_alone"], SOURCE, f"{NOTE}; 57.4% in a public re-implementation")
-    out = [Measure.rate("judge accuracy", alone, setting={"debaters": f"judge alone, {params['pixels']} pixels"},
-                        published=alone_pub if paper_k else None)]
+    are set beside them from the scenario's claims, in the paper's own setting only."""
+    out = [Measure.rate("judge accuracy", alone, setting={"debaters": f"judge alone, {params['pixels']} pixels"})]
     mode = "precommit" if params["precommit"] else "no precommit"
     for label, met in metrics.items():
-        mcts = paper and label == "mcts-mcts"
         acc = met["judge_accuracy"]
         setting = {"debaters": f"{label} ({mode})"}
-        out.append(Measure.rate("judge accuracy", acc, setting=setting,
-                                published=Published(PUBLISHED["debate_precommit"], SOURCE, NOTE) if mcts else None))
-        gain = Published(round(100 * (PUBLISHED["debate_precommit"] - PUBLISHED["judge_alone"]), 1), SOURCE, NOTE)
+        out.append(Measure.rate("judge accuracy", acc, setting=setting))
         out.append(Measure("gain over the judge alone", 100 * (acc.value - alone.value), unit="points", digits=1,
-                           setting=setting, published=gain if mcts else None))
+                           setting=setting))
         out.append(Measure.rate("honest win rate (games)", met["honest_win_rate"], setting=setting))
         out.append(Measure.rate("judge deceived by true pixels (games)", met["deceived_by_true_statements"],
                                 setting=setting))
     return out
+
+
+ALONE = Ref("judge accuracy", debaters="judge alone, 6 pixels")
+DEBATE = Ref("judge accuracy", debaters="mcts-mcts (precommit)")
+DATA = ("MNIST 28x28 against the 8x8 digits: 6 pixels of 64 reveal far more of a digit than 6 of 784, and the "
+        "judge and debaters differ in scale, so the levels do not transfer; the gap between judge and debate does")
+
+
+def _paper_debaters(params: dict[str, Any]) -> bool:
+    return params["pixels"] == 6 and params["precommit"] and params["rollouts"] >= 10_000 \
+        and "mcts-mcts" in params["matchups"]
+
+
+CLAIMS = [
+    Claim.greater("debate-beats-judge", "debate with precommit beats the judge alone", SOURCE, DEBATE, ALONE,
+                  published="88.9% against 59.4%", must_hold=True, quick=True,
+                  when=lambda p: p["pixels"] == 6 and p["precommit"] and "mcts-mcts" in p["matchups"]),
+    Claim.value("judge-alone", "the judge alone on 6 random pixels", f"{SOURCE} (MNIST)", PUBLISHED["judge_alone"],
+                ALONE, tolerance=0.02, reason=f"2 points: the paper's sampling error is under 1; {DATA}",
+                when={"pixels": 6}),
+    Claim.value("judge-alone-reimplementation", "the judge alone on 6 random pixels, re-implemented",
+                "a public PyTorch re-implementation of Irving et al. 2018 (MNIST)",
+                PUBLISHED["judge_alone_reimplementation"], ALONE, tolerance=0.02,
+                reason=f"2 points, as for the paper's value; {DATA}", when={"pixels": 6}),
+    Claim.value("debate-accuracy", "debate with precommit, MCTS debaters (10,000 rollouts)", f"{SOURCE} (MNIST)",
+                PUBLISHED["debate_precommit"], DEBATE, tolerance=0.02, above=ALONE,
+                reason=f"2 points: the paper's sampling error is under 1; {DATA}", when=_paper_debaters),
+    Claim.value("debate-gain", "gain of debate over the judge alone", f"{SOURCE} (MNIST)",
+                round(100 * (PUBLISHED["debate_precommit"] - PUBLISHED["judge_alone"]), 1),
+                Ref("gain over the judge alone", debaters="mcts-mcts (precommit)"), tolerance=3.0, above=0.0,
+                reason=f"3 points: the difference of two rates each known to about 1 point; {DATA}",
+                when=_paper_debaters),
+]
 
 
 def notes(params: dict[str, Any], alone: Rate, accuracy: dict[str, float]) -> list[str]:
@@ -192,6 +218,7 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
 )
 
 if __name__ == "__main__":
