@@ -1,6 +1,8 @@
 # The whole set-up on a fresh machine: `make demo` and `make test`.
 #   demo: the core package only (no torch, Ray, RLlib or OpenSpiel), then a first result
 #   lint: the core and ruff only
+#   ledger: the full reproduction ledger (under an hour on 2 cores), committed in ledger/, and the README's
+#         results section written from it
 #   test: the core and every extra the tests exercise, then the test suite; the extras are installed
 #         under constraints.txt, which pins the CPU build of torch these machines carry. Elsewhere,
 #         name an index that has that build: make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
@@ -14,7 +16,7 @@ LINT := $(VENV)/.installed-lint
 CONSTRAINTS ?= constraints.txt
 TORCH_INDEX ?=
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint ledger clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +42,10 @@ test: $(FULL)
 
 bench: $(FULL)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+ledger: $(FULL)
+	$(VENV)/bin/oversight-gym reproduce --out ledger --no-progress; status=$$?; \
+	$(PY) -m oversight_gym.runner.ledger --readme README.md --ledger ledger; exit $$status
 
 lint: $(LINT)
 	$(VENV)/bin/ruff check oversight_gym tests benchmarks examples

@@ -455,7 +455,8 @@ def _cmd_reproduce(args: argparse.Namespace, argv: Sequence[str]) -> int:
                         progress=not args.no_progress, overwrite=args.overwrite, command=argv, echo=echo)
     print(ledger_text(ledger))
     out = args.out or default_out(args.quick)
-    print(f"\nledger written in {out}/: ledger.txt, ledger.jsonl, provenance.json, ledger.html")
+    print("\nledger.txt, ledger.jsonl, provenance.json and ledger.html written in")
+    print(f"  {out}")
     if ledger.failed:
         print(f"{PROG}: {len(ledger.failed)} must-hold claim(s) not reproduced", file=sys.stderr)
         return 1
