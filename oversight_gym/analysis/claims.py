@@ -298,7 +298,7 @@ def _check(claim: Claim, measures: list[Measure]) -> Verdict:
                     tolerance=_tolerance_text(first, tol), value=first.value, interval=first.interval)
         if off <= tol * (1 + 1e-9) + 1e-12:
             return Verdict(claim, REPRODUCED, detail="within the tolerance", **base)
-        gap = f"{_tolerance_text(first, off)[1:]} from the published value"
+        gap = (f"{100 * off:.1f} points" if first.unit == "%" else first.format(off)) + " from the published value"
         side = _side(claim, ours, measures)
         if side is not None and side[0]:
             return Verdict(claim, DIRECTION_ONLY, detail=f"{gap}; the direction holds: {side[1]}", **base)

@@ -119,8 +119,8 @@ def measures(params: dict[str, Any], alone: Rate, metrics: dict[str, dict[str, R
 
 ALONE = Ref("judge accuracy", debaters="judge alone, 6 pixels")
 DEBATE = Ref("judge accuracy", debaters="mcts-mcts (precommit)")
-DATA = ("MNIST 28x28 against the 8x8 digits: 6 pixels of 64 reveal far more of a digit than 6 of 784, and the "
-        "judge and debaters differ in scale, so the levels do not transfer; the gap between judge and debate does")
+DATA = ("MNIST 28x28, ours the 8x8 digits: the levels do not transfer (6 pixels of 64 show more of a digit than 6 "
+        "of 784), the gap between judge and debate does")
 
 
 def _paper_debaters(params: dict[str, Any]) -> bool:
