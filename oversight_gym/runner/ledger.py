@@ -136,7 +136,7 @@ def provenance(command: Sequence[str] | None, workers: int | None) -> dict[str, 
             "platform": platform.platform(), "machine": platform.machine(), "cores": os.cpu_count(),
             "workers": worker_count(workers), "libraries": library_versions(), "seed": SEED,
             "command": shlex.join(["oversight-gym", *command]) if command is not None else None,
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
 
 
 # --- running -----------------------------------------------------------------------------------
