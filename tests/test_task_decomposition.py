@@ -97,9 +97,9 @@ def test_task_decomposition_scenario_runs(tmp_path) -> None:
     assert len(exact) == 4 and all(m.value == 0.0 and m.format(m.value) == "0.0%" for m in exact)
     rrm = find_measure(res.measures, "evaluation accuracy", mislead=0.5, agent="A_3")
     assert rrm.n == 200 and rrm.interval[0] <= rrm.value <= rrm.interval[1]
-    honest = find_measure(res.measures, "evaluation accuracy rises with k", mislead=0.0)
-    assert honest.published is not None and find_measure(res.measures, "evaluation accuracy rises with k",
-                                                         mislead=0.5).published is None
+    # Leike et al.'s expectation is checked on the honest assistant; the A_6 comparison needs 6 iterations
+    assert {v.claim.id for v in res.verdicts} == {"rrm-evaluation-improves", "rrm-agent-improves"}
+    assert find_measure(res.measures, "evaluation accuracy rises with k", mislead=0.5).published is None
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["params"]["error_models"] == ["replace", "drop"] and len(summary["measures"]) == len(res.measures)
     assert (tmp_path / "aggregation_trees.png").exists() and (tmp_path / "recursive_reward_modelling.png").exists()

@@ -227,7 +227,7 @@ def ledger_text(ledger: Ledger, width: int = WIDTH) -> str:
         out += textwrap.wrap(e.title, width)
         if e.error:
             out += textwrap.wrap(e.error, width, subsequent_indent="  ")
-        out += ["", claims_table(e.verdicts, width) if e.verdicts else "(no claims)"]
+        out += ["", claims_table(e.verdicts, width) if e.verdicts else "(no published number to compare with)"]
     counts = ledger.counts()
     out += ["", "=" * min(width, 80)]
     out += textwrap.wrap("Claims: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n) + ".", width)
@@ -323,7 +323,13 @@ def readme_section(records: Sequence[dict[str, Any]], provenance_: dict[str, Any
     by: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         by.setdefault(r["scenario"], []).append(r)
-    total = sum(rs[0]["scenario_seconds"] for rs in by.values())
+    # the scenarios that ran without a claim (no published number to compare with) are listed too
+    runs = (provenance_ or {}).get("runs", {})
+    seconds = {name: float(run.get("seconds", 0.0)) for name, run in runs.items()}
+    seconds.update({name: rs[0]["scenario_seconds"] for name, rs in by.items()})
+    for name in runs:
+        by.setdefault(name, [])
+    total = sum(seconds.values())
     counts = dict.fromkeys(VERDICTS, 0)
     for r in records:
         counts[r["verdict"]] += 1
@@ -337,9 +343,12 @@ def readme_section(records: Sequence[dict[str, Any]], provenance_: dict[str, Any
                + ". A claim marked **must hold** fails the command when it is not reproduced; the ledger "
                "(`ledger/ledger.txt`, and `ledger/ledger.html` with the figures) says why each other claim differs.")
     sources: list[str] = []
-    for name, rs in by.items():
-        out += ["", f"**{name}** ({_duration(rs[0]['scenario_seconds'])}; `oversight-gym reproduce {name}`)", "",
-                "| claim | paper | ours | tolerance | verdict |", "|---|---|---|---|---|"]
+    for name, rs in sorted(by.items()):
+        out += ["", f"**{name}** ({_duration(seconds[name])}; `oversight-gym reproduce {name}`)", ""]
+        if not rs:
+            out.append("No published number to compare with: the run's own figures are in the ledger.")
+            continue
+        out += ["| claim | paper | ours | tolerance | verdict |", "|---|---|---|---|---|"]
         for r in rs:
             if r["source"] not in sources:
                 sources.append(r["source"])

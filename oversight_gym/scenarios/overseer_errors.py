@@ -24,6 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.envs.amplification.metrics import hch_error_cell, question_set
 from oversight_gym.envs.amplification.plots import plot_example_tree, plot_overseer_errors
@@ -132,6 +133,28 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     return ScenarioResult(title, measures(cells, tasks, depths, epsilons), notes(cells), files)
 
 
+COMPOUND = ("the failure mode this scenario measures: overseer errors compound with the depth of decomposition "
+            "(Christiano et al. 2018 publish no curve)")
+CLOSED = "closed form 1 - mean (1 - eps)^S for independent errors that all reach the root"
+ORDER_TASK, ORDER_EPSILON = "permutation_powering", 0.05
+
+
+def _order_applies(params: dict[str, Any]) -> bool:
+    tasks, depths, epsilons = resolve_lists(params)
+    return ORDER_TASK in tasks and {1, 2, 3} <= set(depths) and ORDER_EPSILON in epsilons
+
+
+CLAIMS = [
+    Claim.ordered("errors-compound-with-depth", "at a 5% overseer error rate, the root error grows with HCH's depth",
+                  COMPOUND, [Ref("root error", task=ORDER_TASK, depth=d, epsilon=ORDER_EPSILON) for d in (1, 2, 3)],
+                  published="depth 1 < 2 < 3", quick=True, must_hold=True, when=_order_applies),
+    Claim.value("within-the-closed-form", "no cell's root error lies above the closed form for independent errors",
+                f"{CLOSED} (the reference where the paper has none)",
+                0, Ref("cells above the closed form (95% CI entirely above)"), tolerance=0,
+                reason="errors can cancel or be absorbed, never add beyond reaching the root; a cell above it would "
+                       "be a bug", quick=True),
+]
+
 PARAMS = [
     Param("tasks", str, "all", "comma list of tasks, or all", many=True, choices=(*TASKS, "all")),
     Param("size", int, 64, "names per instance", quick=16, choices=SIZES),
@@ -151,6 +174,7 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=resolve_lists,
+    claims=CLAIMS,
 )
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.amplification.decomposition import (
@@ -165,13 +166,36 @@ def measures(params: dict[str, Any], trees: dict[TreeCell, dict[str, Any]], rrm:
                     _rate("reward model accuracy", rec["rm_accuracy"], params["labels"], **kw)]
     group = "recursive reward modelling: across iterations"
     for mis in misleads:
-        pub = Published("yes", LEIKE, LEIKE_NOTE) if mis == 0 else None
-        kw = {"setting": {"mislead": mis}, "group": group, "published": pub, "n": len(rrm[mis])}
+        kw = {"setting": {"mislead": mis}, "group": group, "n": len(rrm[mis])}
         out += [Measure("evaluation accuracy rises with k", "yes" if rises([r["eval_accuracy"] for r in rrm[mis]])
                         else "no", **kw),
                 Measure("A_k quality rises with k", "yes" if rises([normalised_quality(r) for r in rrm[mis]])
                         else "no", **kw)]
     return out
+
+
+def _honest(params: dict[str, Any]) -> bool:
+    return 0.0 in resolve_lists(params)[2]
+
+
+def _honest_and_misleading(params: dict[str, Any]) -> bool:
+    misleads = resolve_lists(params)[2]
+    return 0.0 in misleads and 0.5 in misleads and params["iterations"] == 6
+
+
+CLAIMS = [
+    Claim.finding("rrm-evaluation-improves", "with an assistant that helps, evaluation accuracy rises with k", LEIKE,
+                  "yes", Ref("evaluation accuracy rises with k", mislead=0.0), reason=LEIKE_NOTE, must_hold=True,
+                  quick=True, when=_honest),
+    Claim.finding("rrm-agent-improves", "with an assistant that helps, A_k's true quality rises with k", LEIKE, "yes",
+                  Ref("A_k quality rises with k", mislead=0.0), reason=LEIKE_NOTE, quick=True, when=_honest),
+    Claim.greater("misleading-assistant-hurts", "an assistant that hides harms lowers the evaluator's accuracy",
+                  LEIKE, Ref("evaluation accuracy", mislead=0.0, agent="A_6"),
+                  Ref("evaluation accuracy", mislead=0.5, agent="A_6"),
+                  published="lower",
+                  reason="the scheme's premise: A_k's evaluator is only as good as its assistant", quick=True,
+                  when=_honest_and_misleading),
+]
 
 
 def notes(params: dict[str, Any]) -> list[str]:
@@ -187,7 +211,7 @@ def notes(params: dict[str, Any]) -> list[str]:
         "normalised 0 = random choice, 1 = best-of-n on the true quality. A_1 optimises only the visible "
         "aspect and is worse than random when rho (K - 1) > 1. A curve 'rises' when it ends above where it "
         f"starts and never falls by more than {100 * TOLERANCE:.0f} points (0.02 of quality) from one k to the "
-        "next. Leike et al. describe the scheme with an assistant that helps; their expectation stands beside "
+        "next. Leike et al. describe the scheme with an assistant that helps; their expectation is a claim on "
         "mislead 0 only.",
     ]
     return out
@@ -232,6 +256,7 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
 )
 
 if __name__ == "__main__":
