@@ -106,6 +106,23 @@ def test_a_tolerance_tightened_below_what_we_reach_turns_the_verdict_and_the_exi
     assert "beyond the tolerance" in records(out)["heads"]["detail"]
 
 
+def test_a_packaged_scenarios_must_hold_claim_made_false_fails_the_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same on a real scenario: overseer-errors' order claim, reversed, no longer holds on
+    the same run, and reproduce says so in its exit status."""
+    from oversight_gym.runner.scenario import discover_scenarios
+
+    sc = discover_scenarios()["overseer-errors"]
+    out = tmp_path / "ledger"
+    assert main(["reproduce", "overseer-errors", "--quick", "--out", str(out), "--no-progress"]) == 0
+    assert records(out)["errors-compound-with-depth"]["verdict"] == "reproduced"
+    claims = [c.with_(refs=c.refs[::-1]) if c.id == "errors-compound-with-depth" else c for c in sc.claims]
+    monkeypatch.setattr(sc, "claims", claims)
+    assert main(["reproduce", "overseer-errors", "--quick", "--out", str(out), "--no-progress"]) == 1
+    assert "overseer-errors/errors-compound-with-depth" in capsys.readouterr().out
+    assert records(out)["errors-compound-with-depth"]["verdict"] == "differs"
+
+
 def test_a_scenario_that_raises_is_recorded_as_differing_and_the_others_still_run(
         coins: Path, tmp_path: Path) -> None:
     (coins / "broken.py").write_text(COINS.replace("TOLERANCE", "0.05").replace('name="coins"', 'name="broken"')
