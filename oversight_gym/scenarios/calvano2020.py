@@ -21,9 +21,9 @@ and prices return). The reproduction (``oversight-gym reproduce calvano2020``) r
 paper's 1,000 sessions at its point and 200 sessions a cell over our 5 x 4 grid (alpha 0.05
 to 0.25, beta 2e-6 to 1.6e-5: inside the paper's alpha 0.025 to 0.25, beta up to 2e-5, which
 it ran at 1,000 sessions a cell over 100 x 100 points): about 5,000 sessions of some 1.8
-million periods each, about 2.5 minutes on 2 idle cores, within the 5-minute budget with a
-margin; the grid claims' tolerance is the sampling error of a cell at that scale. The
-regulator is ours, not the paper's, and is left out of the reproduction.
+million periods each, about 3 minutes on 2 idle cores (5.7 CPU-minutes), within the
+5-minute budget; the grid claims' tolerance is the sampling error of a cell at that scale.
+The regulator is ours, not the paper's, and is left out of the reproduction.
 
 Run: ``oversight-gym run calvano2020 [--quick]`` or ``python -m oversight_gym.scenarios.calvano2020``.
 Results are stored session by session (JSON lines): a killed run resumes where it stopped.
