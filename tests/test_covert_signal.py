@@ -154,7 +154,9 @@ def test_scenario_runs_small(tmp_path) -> None:
     assert free.n == 1000 and free.interval[0] <= free.value <= free.interval[1]
     sweep = [m for m in res.measures if m.group.startswith("sweep") and m.name == "information I(secret; guess)"]
     assert [m.setting["evaluated"] for m in sweep] == ["no overseer", "paraphrase 1"]
-    assert find_measure(res.measures, "information falls as paraphrase strengthens").published.value == "yes"
+    assert find_measure(res.measures, "information falls as paraphrase strengthens").value in ("yes", "no")
+    # the papers' findings are checked as claims (a sweep from no overseer to full paraphrase is their setting)
+    assert [v.claim.id for v in res.verdicts] == ["paraphrase-reduces", "paraphrase-not-removed", "intervention-causal"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["params"]["strengths"] == [0.0, 1.0]
     assert any(m["name"] == "cover quality" for m in summary["measures"])

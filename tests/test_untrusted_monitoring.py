@@ -184,7 +184,9 @@ def test_scenario_runs_small_and_resumes(tmp_path) -> None:
     countered = find_measure(res.measures, "safety", monitor="untrusted", countermeasures="honeypots + paraphrase",
                              defer="10%")
     assert countered.n == 40 and countered.interval[0] <= countered.value <= countered.interval[1]
-    assert countered.published is not None and countered.published.value == 0.92
+    assert countered.published is None  # the paper's value for it is not among REFERENCES.md's
+    # 400 tasks is not the paper's deployment: no published value is set beside ours
+    assert all(m.published is None for m in res.measures) and not res.verdicts
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["params"]["defer_grid"] == [0.0, 0.2]
     assert len([m for m in summary["measures"] if m["group"] == "frontier: defer to trusted"]) == 2 * 2 * 2

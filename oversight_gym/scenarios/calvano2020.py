@@ -15,6 +15,16 @@ response, maps Delta over a coarse (alpha, beta) grid, measures the collusion me
 :mod:`oversight_gym.envs.collusion.metrics` (intervention test, mutual information), and adds a
 regulator who audits with probability p and fines prices above a threshold.
 
+The claims it checks (``CLAIMS``): Delta's mean and SD at the representative point, the
+grid's range (70-90%), and the impulse response (the deviation is punished, does not pay,
+and prices return). The reproduction (``oversight-gym reproduce calvano2020``) runs the
+paper's 1,000 sessions at its point and 200 sessions a cell over our 5 x 4 grid (alpha 0.05
+to 0.25, beta 2e-6 to 1.6e-5: inside the paper's alpha 0.025 to 0.25, beta up to 2e-5, which
+it ran at 1,000 sessions a cell over 100 x 100 points): about 5,000 sessions of some 1.8
+million periods each, about 3 minutes on 2 idle cores (5.7 CPU-minutes), within the
+5-minute budget; the grid claims' tolerance is the sampling error of a cell at that scale.
+The regulator is ours, not the paper's, and is left out of the reproduction.
+
 Run: ``oversight-gym run calvano2020 [--quick]`` or ``python -m oversight_gym.scenarios.calvano2020``.
 Results are stored session by session (JSON lines): a killed run resumes where it stopped.
 """
@@ -27,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import Rate, rate
 from oversight_gym.core.params import human_bytes
 from oversight_gym.envs.collusion.calvano import BatchResult, CalvanoConfig, num_threads, run_sessions
@@ -48,10 +59,6 @@ from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResu
 
 SOURCE = ("Calvano, Calzolari, Denicolo, Pastorello 2020, Artificial intelligence, algorithmic pricing, and collusion, "
           "AER 110(10)")
-NOTES = {"delta": "the baseline experiment: 2 firms, alpha 0.15, beta 4e-6, 1,000 sessions",
-         "impulse": "impulse responses to a one-period deviation by one firm (qualitative)",
-         "grid": "range of the average profit gain over the paper's (alpha, beta) grid"}
-PUBLISHED = {"delta_mean": 0.849, "delta_sd": 0.112, "grid_low": 0.70, "grid_high": 0.90}
 IMPULSE_PERIODS = 25
 
 
@@ -148,6 +155,16 @@ def study(params: dict[str, Any], ctx: Context) -> Study:
     return out
 
 
+def sd_interval(x: np.ndarray, draws: int = 1000) -> tuple[float, float] | None:
+    """A 95% percentile-bootstrap interval of the SD of ``x`` (seeded: the same sessions give
+    the same interval); None for fewer than 3 values."""
+    if len(x) < 3:
+        return None
+    rng = np.random.default_rng(len(x))
+    sds = np.std(x[rng.integers(0, len(x), size=(draws, len(x)))], axis=1, ddof=1)
+    return float(np.quantile(sds, 0.025)), float(np.quantile(sds, 0.975))
+
+
 def representative_measures(s: Study) -> list[Measure]:
     """Delta's mean (normal 95% interval) and SD across sessions with the paper's values at its
     point, convergence, the limit cycle's prices, the market's reference prices and profits,
@@ -157,14 +174,11 @@ def representative_measures(s: Study) -> list[Measure]:
     group = "the representative point"
     deltas = res.delta
     n = len(deltas)
-    pub = paper_point(cfg)
     sd = float(deltas.std(ddof=1)) if n > 1 else 0.0
     half = 1.96 * sd / np.sqrt(n)
     out = [Measure("profit gain Delta, mean over sessions", float(deltas.mean()),
-                   (float(deltas.mean() - half), float(deltas.mean() + half)), n=n, group=group,
-                   published=Published(PUBLISHED["delta_mean"], SOURCE, NOTES["delta"]) if pub else None),
-           Measure("profit gain Delta, SD across sessions", sd, n=n, group=group,
-                   published=Published(PUBLISHED["delta_sd"], SOURCE, NOTES["delta"]) if pub else None),
+                   (float(deltas.mean() - half), float(deltas.mean() + half)), n=n, group=group),
+           Measure("profit gain Delta, SD across sessions", sd, sd_interval(deltas), n=n, group=group),
            Measure.rate("share of sessions converged", rate(res.converged.tolist()), group=group)]
     per = res.periods[res.converged]
     if len(per):
@@ -191,12 +205,22 @@ def impulse_measures(params: dict[str, Any], s: Study) -> list[Measure]:
     information with its permutation test)."""
     if s.impulse is None or s.metrics is None:
         return []
-    _, stats = s.impulse
+    ir, stats = s.impulse
     group = "impulse response to a one-period deviation (converged sessions)"
     punished, paid = rate(stats["punished"].tolist()), rate(stats["deviation_paid"].tolist())
     returned = ~np.isnan(stats["duration"])
-    out = [Measure.rate("deviation punished (rival cuts its price)", punished, group=group,
-                        published=Published("yes", SOURCE, NOTES["impulse"])),
+    # the average response (the paper's figure): the rival's mean price after the shock against
+    # its mean price on the unshocked path, and the deviator's mean discounted gain
+    cut = float(ir["prices_baseline"][:, 2, 1].mean() - ir["prices_shocked"][:, 2, 1].mean())
+    gain = float(np.mean(stats["deviation_gain"]))
+    out = [Measure("average response: the rival cuts its price the period after the deviation",
+                   "yes" if cut > 0 else "no", group=group),
+           Measure("average response: the rival's price cut that period", cut, n=len(stats["punished"]), digits=3,
+                   group=group),
+           Measure("average response: the deviation pays (discounted)", "yes" if gain > 0 else "no", group=group),
+           Measure("deviator's discounted gain from deviating, mean", gain, n=len(stats["deviation_gain"]),
+                   digits=4, group=group),
+           Measure.rate("deviation punished (rival cuts its price)", punished, group=group),
            Measure("depth of punishment (rival price drop), mean", float(stats["depth"].mean()), n=punished.n,
                    group=group),
            Measure("periods until back on the pre-shock path, median",
@@ -204,8 +228,7 @@ def impulse_measures(params: dict[str, Any], s: Study) -> list[Measure]:
                    n=int(returned.sum()), digits=0, group=group),
            Measure.rate(f"back on the pre-shock path within {IMPULSE_PERIODS} periods",
                         Rate(int(returned.sum()), len(returned)), group=group),
-           Measure.rate("deviation paid (discounted)", paid, group=group,
-                        published=Published("no", SOURCE, NOTES["impulse"]))]
+           Measure.rate("deviation paid (discounted)", paid, group=group)]
     group = "collusion metrics (converged sessions)"
     effects, mis, pvals = s.metrics["effects"], s.metrics["mi"], s.metrics["p_values"]
     out.append(Measure("intervention: firm 1 changes price when firm 0's last price changes", float(np.mean(effects)),
@@ -226,10 +249,8 @@ def grid_measures(params: dict[str, Any], s: Study) -> list[Measure]:
         return []
     heat, conv = s.heat["delta"], s.heat["converged"]
     group = f"profit gain over the (alpha, beta) grid, {params['heatmap_sessions']} sessions a cell"
-    out = [Measure("Delta, lowest cell", float(np.nanmin(heat)), n=heat.size, group=group,
-                   published=Published(PUBLISHED["grid_low"], SOURCE, NOTES["grid"])),
-           Measure("Delta, highest cell", float(np.nanmax(heat)), n=heat.size, group=group,
-                   published=Published(PUBLISHED["grid_high"], SOURCE, NOTES["grid"]))]
+    out = [Measure("Delta, lowest cell", float(np.nanmin(heat)), n=heat.size, group=group),
+           Measure("Delta, highest cell", float(np.nanmax(heat)), n=heat.size, group=group)]
     for ia, a in enumerate(s.heat["alphas"]):
         for ib, b in enumerate(s.heat["betas"]):
             where = {"alpha": a, "beta": b}
@@ -269,10 +290,6 @@ def notes(params: dict[str, Any], s: Study) -> list[str]:
     """Delta against the paper's within its tolerance (full runs at its point), what the
     regulator does, the definition of Delta and where published values appear."""
     out = []
-    deltas = s.res.delta
-    if paper_point(s.cfg) and len(deltas) >= 1000:
-        ok = abs(deltas.mean() - PUBLISHED["delta_mean"]) <= 0.03
-        out.append(f"Delta {deltas.mean():.3f} vs published 0.849: {'within' if ok else 'NOT within'} 0.03 of it.")
     if s.impulse is None:
         out.append("No session converged: no impulse response.")
     if s.overseer is not None:
@@ -283,13 +300,87 @@ def notes(params: dict[str, Any], s: Study) -> list[str]:
                    f"{100 * o['base_detection']:.0f}%). Delta is computed on market profits, before fines.")
         out.append(f"overseer: a cartel at the highest unfined grid prices would have Delta {o['cap']:.3f}; "
                    f"firms fined often enough stay below the threshold yet keep Delta above 0.")
-    out.append("published: Calvano et al. 2020 (AER), 2 firms, 1,000 sessions per point; its Delta values are shown "
-               "only at its representative point, its qualitative findings (impulse response, the grid's range) "
-               "always. Delta = (pi - pi^N)/(pi^M - pi^N), averaged over firms, on the limit cycle the converged "
-               "strategies reach from the state at convergence; its interval is normal (mean +- 1.96 s.e.), rates' "
-               "intervals are Wilson's.")
+    out.append("published: Calvano et al. 2020 (AER), 2 firms, 1,000 sessions per point; its values are shown (and "
+               "its claims checked) only in its setting: the representative point for Delta and the impulse "
+               "response, the paper's market for the grid. Delta = (pi - pi^N)/(pi^M - pi^N), averaged over firms, "
+               "on the limit cycle the converged strategies reach from the state at convergence; its interval is "
+               "normal (mean +- 1.96 s.e.), its SD's a percentile bootstrap, rates' intervals are Wilson's.")
     return out
 
+
+#: the reproduction's scale (``oversight-gym reproduce calvano2020``): the paper's 1,000 sessions at
+#: its point, and GRID_SESSIONS a cell over our 5 x 4 (alpha, beta) grid (the paper: 1,000 a cell
+#: over 100 x 100), without the regulator (ours, not the paper's); see the module docstring
+REPRO_SESSIONS = 1000
+GRID_SESSIONS = 200
+#: Delta's SD across sessions (the paper's), which sets the sampling error of a mean over sessions
+_SD = 0.112
+
+
+def _paper_market(p: dict[str, Any]) -> bool:
+    """The paper's market and learners, whatever alpha and beta (2 firms, memory 1, 15 prices,
+    xi 0.1, mu 1/4, discount 0.95, its convergence rule)."""
+    return (p["firms"] == 2 and p["k"] == 1 and p["grid"] == 15 and p["xi"] == 0.1 and p["mu"] == 0.25
+            and p["delta"] == 0.95 and p["window"] == 100_000 and p["max_periods"] >= 10**9)
+
+
+def _paper_point(p: dict[str, Any]) -> bool:
+    return _paper_market(p) and p["alpha"] == 0.15 and p["beta"] == 4e-6
+
+
+def _paper_point_at_scale(p: dict[str, Any]) -> bool:
+    return _paper_point(p) and p["sessions"] >= REPRO_SESSIONS
+
+
+def _paper_grid(p: dict[str, Any]) -> bool:
+    """Our grid inside the paper's (alpha 0.025 to 0.25, beta up to 2e-5), GRID_SESSIONS a cell or more."""
+    return (_paper_market(p) and p["heatmap_sessions"] >= GRID_SESSIONS
+            and all(0.025 <= a <= 0.25 for a in p["heatmap_alphas"]) and all(0 < b <= 2e-5 for b in p["heatmap_betas"]))
+
+
+DELTA = Ref("profit gain Delta, mean over sessions")
+BASE = f"{SOURCE}: the baseline experiment (alpha 0.15, beta 4e-6)"
+GRID = f"{SOURCE}: the (alpha, beta) grid"
+IMPULSE = f"{SOURCE}: impulse responses"
+_mean_err = 1.96 * _SD / np.sqrt(REPRO_SESSIONS)
+_cell_err = 1.96 * _SD / np.sqrt(GRID_SESSIONS)
+CLAIMS = [
+    Claim.greater("supracompetitive", "prices well above the competitive level (Delta > 0.5)",
+                  BASE, DELTA, 0.5, published="Delta 0.849 at its point, 70-90% over its grid",
+                  must_hold=True, quick=True, when=_paper_point),
+    Claim.value("delta-mean", "profit gain Delta, mean over 1,000 sessions", BASE, 0.849,
+                DELTA, tolerance=0.02, above=0.5,
+                reason=f"0.02: each mean's sampling error is SD 0.112 / sqrt(1,000) = 0.0035 ({_mean_err:.3f} at 95%; "
+                       "the difference of two such means about 0.01), and conventions the paper leaves open (its "
+                       "random streams, ties among greedy prices, Delta read on the limit cycle) add as much again",
+                when=_paper_point_at_scale),
+    Claim.value("delta-sd", "profit gain Delta, SD across 1,000 sessions", BASE, _SD,
+                Ref("profit gain Delta, SD across sessions"), tolerance=0.01,
+                reason="0.01: an SD over 1,000 sessions has a sampling error of about 0.003 (twice that for a skewed "
+                       "distribution such as Delta's, bounded above by 1), in ours and in the paper's",
+                when=_paper_point_at_scale),
+    Claim.value("grid-low", "Delta's lowest cell over the (alpha, beta) grid",
+                GRID, (0.70, 0.90), Ref("Delta, lowest cell"), tolerance=round(_cell_err, 3),
+                reason=f"{_cell_err:.3f}: the 95% sampling error of a cell's mean over our {GRID_SESSIONS} sessions "
+                       f"(SD 0.112 / sqrt({GRID_SESSIONS})); ours is a 5 x 4 grid inside the paper's 100 x 100 "
+                       "(1,000 sessions a cell)", when=_paper_grid),
+    Claim.value("grid-high", "Delta's highest cell over the (alpha, beta) grid",
+                GRID, (0.70, 0.90), Ref("Delta, highest cell"), tolerance=round(_cell_err, 3),
+                reason=f"{_cell_err:.3f}: the 95% sampling error of a cell's mean over our {GRID_SESSIONS} sessions "
+                       f"(SD 0.112 / sqrt({GRID_SESSIONS})); ours is a 5 x 4 grid inside the paper's 100 x 100 "
+                       "(1,000 sessions a cell)", when=_paper_grid),
+    Claim.finding("impulse-punished", "a deviation is punished: the rival cuts its price next period (mean response)",
+                  IMPULSE, "yes",
+                  Ref("average response: the rival cuts its price the period after the deviation"),
+                  must_hold=True, quick=True, when=_paper_point),
+    Claim.finding("deviation-unprofitable", "the deviation does not pay (mean discounted gain)",
+                  IMPULSE, "no",
+                  Ref("average response: the deviation pays (discounted)"), quick=True, when=_paper_point),
+    Claim.greater("impulse-return", f"prices back on the pre-shock path within {IMPULSE_PERIODS} periods (most "
+                  "sessions)", IMPULSE,
+                  Ref(f"back on the pre-shock path within {IMPULSE_PERIODS} periods"), 0.5,
+                  published="prices return gradually to the pre-deviation level", when=_paper_point),
+]
 
 #: the most memory one session's Q tables may take (each worker thread holds its own)
 MAX_Q_BYTES = 2 * 1024**3
@@ -361,6 +452,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"sessions": REPRO_SESSIONS, "heatmap_sessions": GRID_SESSIONS, "overseer_sessions": 0},
 )
 
 if __name__ == "__main__":

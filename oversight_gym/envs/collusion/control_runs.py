@@ -65,7 +65,7 @@ def plot_frontier(curves: Mapping[str, Sequence[Mapping[str, Any]]],
         ax.scatter([u], [s], marker="*", s=90, c="#999", zorder=2)
         ax.annotate(label, (u, s), fontsize=7, color="#666", xytext=(4, -9), textcoords="offset points")
     if published:
-        ax.scatter([], [], marker="*", c="#999", label="paper (Table 1, recalled)")
+        ax.scatter([], [], marker="*", c="#999", label="paper (Greenblatt et al. 2023)")
     ax.set_xlabel("usefulness (T = 0, U = 1)")
     ax.set_ylabel("safety vs best red team (95% CI)")
     ax.set_xlim(-0.05, 1.08)
