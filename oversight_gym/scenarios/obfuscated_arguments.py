@@ -30,10 +30,12 @@ No published figure exists for these simulations: each simulated rate stands bes
 closed form (a measure of its own), and the claims (:data:`CLAIMS`) check the directions the
 papers state. The estimation bound of doubly-efficient debate is not measured here.
 
-Reproduction settings (``oversight-gym reproduce obfuscated-arguments``): the full defaults (N = 1024,
-a 20 x 20 grid of 2000 batch debates per cell, every protocol and tolerance) but 300 kernel debates per
-protocol cell instead of 1000: the kernel cells are most of the run's cost, 300 debates still put every
-claim's margin far outside the sampling error, and the run then fits its 2.5-minute budget on two cores.
+Reproduction settings (``oversight-gym reproduce obfuscated-arguments``): the full tree and grid
+(N = 1024, 20 budgets x 20 flaw counts, every protocol and tolerance) with 1000 batch debates per grid
+cell instead of 2000 and 200 kernel debates per protocol cell instead of 1000. The full defaults take
+about four minutes on two cores; these fit the 2.5-minute budget, and every claim's margin stays far
+outside the sampling error (the closest, the standard challenger at B/N = 1/64 against 1/16, differs
+by about 8 points where each rate is known to about 1.5).
 
 Run: ``oversight-gym run obfuscated-arguments [--quick]`` or ``python -m oversight_gym.scenarios.obfuscated_arguments``.
 """
@@ -99,8 +101,8 @@ CLAIMS = [
                   f"{BARNES}; {SOURCE}",
                   [Ref("honest win rate", N=SIZE_N, **{"B/N": f}) for f in SIZE_FRACS],
                   published="falls as B/N shrinks",
-                  reason="B/N = 1/64, 1/16, 1/4; batch path, 300 (quick) or 2000 debates per cell against an "
-                         "obfuscating claimant",
+                  reason="B/N = 1/64, 1/16, 1/4; batch path, --debates per cell (300 quick, 1000 in the reproduction) "
+                         "against an obfuscating claimant",
                   must_hold=True, quick=True, when=lambda p: True),  # the size part plays N = 256 in every mode
     Claim.greater("honest-estimator-wins",
                   "prover-estimator, conjunctive trees: an honest estimator beats a lying prover",
@@ -323,7 +325,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
-    reproduce={"kernel_debates": 300},
+    reproduce={"debates": 1000, "kernel_debates": 200},
 )
 
 if __name__ == "__main__":
