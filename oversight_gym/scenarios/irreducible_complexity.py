@@ -30,8 +30,10 @@ and is bounded by the debate's length instead (obfuscation itself is measured in
 ``obfuscated-arguments``).
 
 Reproduction settings (``oversight-gym reproduce irreducible-complexity``): the full defaults
-(depth 6, branching 3, d = 2, 4, 6, six strengths, 2000 batch debates per cell and role, 100 per
-kernel cell); they fit the 2.5-minute budget on two cores, most of it the kernel replay.
+(depth 6, branching 3, d = 2, 4, 6, six strengths, 2000 batch debates per cell and role) with 50
+debates per kernel cell instead of 100: the kernel replay is a cross-check of the batch path that no
+claim reads, and most of the run's cost; the defaults take about 2.5 minutes on two cores, over the
+budget, these about 1.8.
 
 Run: ``oversight-gym run irreducible-complexity [--quick]``.
 """
@@ -131,7 +133,7 @@ CLAIMS = [
     Claim.ordered("too-deep-not-rewarded",
                   f"sample judge, d={D_CLAIM}, s={S_CLAIM:g}: wrong verdicts rise as the debate falls short (d-L = 0, "
                   f"{D_CLAIM // 2}, {D_CLAIM})", SEED_NOTES, [_curve_point(x) for x in (0, D_CLAIM // 2, D_CLAIM)],
-                  published="a correct but complex argument is not rewarded",
+                  published="not rewarded",
                   reason="the notes give no number; our judge falls back on a prior that points the wrong way above "
                          "depth d, so the shortfall d - L measures how complex the argument is for the debate",
                   must_hold=True, when=_has_curve_point),
@@ -143,7 +145,7 @@ CLAIMS = [
                   must_hold=True, quick=True, when=lambda p: max(p["strengths"]) > 0),
     Claim.greater("honest-loses-beyond-reach",
                   f"sample judge, d={D_CLAIM}, s={S_CLAIM:g}, L=0: the honest side loses most debates", BARNES,
-                  _curve_point(D_CLAIM), 0.5, published="only what the debate can reach is trusted",
+                  _curve_point(D_CLAIM), 0.5, published="trusted only within reach",
                   reason="Barnes and Christiano's honest debater is bounded in compute and cannot find the flaw; ours "
                          "has full information and is bounded by the debate's length, so this checks the shared "
                          "consequence (the judge can trust only what the debate reaches), not obfuscation itself",
@@ -255,6 +257,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
+    reproduce={"kernel_debates": 50},
 )
 
 if __name__ == "__main__":
