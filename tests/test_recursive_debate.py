@@ -343,8 +343,8 @@ def test_scenarios_run_small(tmp_path):
                 tolerance=0.1).interval is not None
     verdicts = [m for m in obf.measures if m.name == "against standard"]
     assert {m.value for m in verdicts} <= {"helps", "hurts", "no clear difference"}
-    predicted = {m.setting["tree"]: m.published.value for m in verdicts}
-    assert predicted == {"stable": "helps", "conjunctive": "no guarantee"}
+    assert all(m.published is None for m in verdicts)  # the paper's account is checked by the claims instead
+    assert {v.claim.id for v in obf.verdicts} == {c.id for c in get_scenario("obfuscated-arguments").claims if c.quick}
     closed = find(obf.measures, "closed form", protocol="judge-directed", Q=8, B=0)
     assert closed.value == pytest.approx(random_search_win_probability(64, 2, 0, 8))
     irr = get_scenario("irreducible-complexity").execute(

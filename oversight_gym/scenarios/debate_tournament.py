@@ -9,10 +9,16 @@ is the honest side's equilibrium payoff. Equilibria are checked by their regret,
 general-sum solver (Lemke-Howson, nashpy) is run as a cross-check. Alpha-rank (OpenSpiel)
 ranks the agent pairs when OpenSpiel is installed.
 
-The paper reports judge accuracy 88.9% for MCTS debaters with 10,000 rollouts on MNIST
-(6 pixels, precommit); when mcts(rollouts=10000) plays itself at 6 pixels, its judge
-accuracy stands beside that value (our data: 8x8 digits). The meta-game analysis lives in
-:mod:`oversight_gym.envs.debate.meta_game`.
+Claims checked (:data:`CLAIMS`): the paper's judge accuracy of 88.9% for MCTS debaters with
+10,000 rollouts on MNIST (6 pixels, precommit), against ours when mcts(rollouts=10000) plays
+itself at 6 pixels on the 8x8 digits; and the paper's thesis that it is harder to lie than to
+refute a lie, read as the honest seat winning more than half the debates at the meta-game's
+equilibrium. The meta-game analysis lives in :mod:`oversight_gym.envs.debate.meta_game`.
+
+Reproduction settings (``oversight-gym reproduce debate-tournament``): the full defaults (six
+agents up to the paper's MCTS with 10,000 rollouts, 200 images per seat assignment, the judge
+trained for 10,000 steps), which are the paper's setting on our data and fit the two-minute
+budget on two cores.
 
 Run: ``oversight-gym run debate-tournament [--quick]``.
 """
@@ -22,8 +28,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.equilibria import zero_sum_equilibrium
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.debate.meta_game import MetaGame, analyse_meta_game, find_entrant, self_play_accuracy
 from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOUTS
@@ -33,8 +40,6 @@ from oversight_gym.runner.tournament import Entrant, TournamentResult, populatio
 
 ENV_ID = "debate/pixels-v0"
 SOURCE = "Irving, Christiano, Amodei 2018, AI safety via debate, sec. 3.1"
-NOTE = "MNIST 28x28, 6 pixels, precommit, MCTS debaters with 10,000 rollouts per move; ours: the 8x8 digits"
-PUBLISHED_MCTS_DEBATE = 0.889  # judge accuracy, MCTS against MCTS
 
 
 def parse_entrants(items: tuple[str, ...]) -> list[Entrant]:
@@ -102,18 +107,48 @@ def strongest_mcts(res: TournamentResult) -> tuple[str, Rate] | None:
     return None if k is None else (res.labels[k], self_play_accuracy(res, k))
 
 
+MCTS_GROUP = "judge accuracy when the paper's MCTS debaters meet"
+EQ_GROUP = "zero-sum equilibrium of the meta-game (linear program)"
+PAPER_MCTS = "mcts(rollouts=10000)"
+
+
+def _paper_setting(params: dict[str, Any]) -> bool:
+    """6 pixels, precommit with a random wrong label, and the paper's MCTS debaters among the entrants."""
+    return params["pixels"] == 6 and params["liar_label"] == "random" and any(
+        e.agent == "mcts" and e.kwargs.get("rollouts") == 10_000 for e in parse_entrants(params["agents"]))
+
+
+CLAIMS = [
+    Claim.value("mcts-debate-accuracy", "judge accuracy, MCTS (10,000 rollouts) against MCTS",
+                f"{SOURCE} (MNIST, 6 pixels)", 0.889, Ref("judge accuracy", group=MCTS_GROUP, honest=PAPER_MCTS,
+                                                          liar=PAPER_MCTS),
+                tolerance=0.04, above=0.5,
+                reason="4 points: our 200 images give a 95% interval of about ±4 points near 90% (the paper's "
+                       "is under 1); the paper used MNIST 28x28, we use the 8x8 digits, where 6 pixels of 64 show "
+                       "more of a digit than 6 of 784, so the level need not transfer; the direction stated is that "
+                       "the judge sides with the honest debater more often than not",
+                when=_paper_setting),
+    Claim.greater("honest-wins-equilibrium", "the honest seat wins most debates at the meta-game's equilibrium",
+                  "Irving, Christiano, Amodei 2018, AI safety via debate: it is harder to lie than to refute a lie",
+                  Ref("honest win rate at the equilibrium", group=EQ_GROUP), 0.5, published="honesty wins",
+                  reason="the paper shows it for MCTS against MCTS; we ask it of the equilibrium over six agents, "
+                         "on the 8x8 digits",
+                  must_hold=True, when=_paper_setting),
+]
+
+
 def measures(params: dict[str, Any], game: MetaGame, seat_scores: list[dict[str, Any]],
              mcts: tuple[str, Rate] | None) -> list[Measure]:
     """The payoff table (one measure per honest agent and liar), the zero-sum equilibrium
     (value, supports, regrets, each agent's weight per seat, the Lemke-Howson cross-check,
     the number of pure saddle points), the alpha-rank top profiles, each agent's mean payoff
-    per seat, and the judge's accuracy when the paper's MCTS debaters meet, beside the
-    paper's value in its own setting (6 pixels)."""
+    per seat, and the judge's accuracy when the paper's MCTS debaters meet (the claims set
+    the paper's value beside it in the paper's own setting)."""
     labels, eq = game.labels, game.equilibrium
     out = [Measure("payoff to the honest seat", float(game.payoff[i, j]), game.interval(i, j), int(game.matches[i, j]),
                    digits=2, setting={"honest": h, "liar": li})
            for i, h in enumerate(labels) for j, li in enumerate(labels)]
-    group = "zero-sum equilibrium of the meta-game (linear program)"
+    group = EQ_GROUP
     honest, liar = game.support()
     out += [Measure("value to the honest seat", eq.row_value, group=group),
             Measure("honest win rate at the equilibrium", (eq.row_value + 1) / 2, unit="%", group=group),
@@ -140,9 +175,7 @@ def measures(params: dict[str, Any], game: MetaGame, seat_scores: list[dict[str,
     if mcts is not None:
         label, acc = mcts
         out.append(Measure.rate("judge accuracy", acc, setting={"honest": label, "liar": label},
-                                group="judge accuracy when the paper's MCTS debaters meet",
-                                published=Published(PUBLISHED_MCTS_DEBATE, SOURCE, NOTE)
-                                if params["pixels"] == 6 else None))
+                                group=MCTS_GROUP))
     return out
 
 
@@ -192,6 +225,7 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
 )
 
 if __name__ == "__main__":

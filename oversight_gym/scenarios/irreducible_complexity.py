@@ -20,6 +20,21 @@ a few cells through the kernel, and draws the failure curve and a heatmap. With 
 the tree's depth the leaf is checked and no verdict is wrong (the drop at the right end
 of the curve, where L reaches the tree depth).
 
+Claims (:data:`CLAIMS`; no published number transfers, so all are directions): the seed
+notes' "the correct argument may be too complex and not rewarded correctly by the human"
+as the sample judge's wrong-verdict rate rising with d - L and the threshold judge failing
+whenever L < d; and Barnes & Christiano's consequence that a debate is trusted only as far
+as it can reach, as the honest side losing most debates when the argument is deeper than the
+debate. Barnes and Christiano's honest debater is bounded in compute; ours knows every leaf
+and is bounded by the debate's length instead (obfuscation itself is measured in
+``obfuscated-arguments``).
+
+Reproduction settings (``oversight-gym reproduce irreducible-complexity``): the full defaults
+(depth 6, branching 3, d = 2, 4, 6, six strengths, 2000 batch debates per cell and role) with 50
+debates per kernel cell instead of 100: the kernel replay is a cross-check of the batch path that no
+claim reads, and most of the run's cost; the defaults take about 2.5 minutes on two cores, over the
+budget, these about 1.8.
+
 Run: ``oversight-gym run irreducible-complexity [--quick]``.
 """
 
@@ -29,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.envs.debate.argument_trees import MAX_BRANCHING, check_tree_params
 from oversight_gym.envs.debate.complexity import (
@@ -96,6 +112,47 @@ def simulate(params: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     return rec.records
 
 
+CURVE_GROUP = "sample judge: wrong verdicts against d - L (batch path, both honest roles pooled)"
+SEED_NOTES = "the seed notes: the correct argument may be too complex and not rewarded correctly by the human"
+BARNES = "Barnes & Christiano 2020, Debate update: Obfuscated arguments problem (AI Alignment Forum)"
+#: the curve's point the claims read: the deepest argument of the full run, the strongest wrong prior
+D_CLAIM, S_CLAIM = 6, 0.5
+
+
+def _curve_point(d_minus_l: int) -> Ref:
+    return Ref("wrong-verdict rate", group=CURVE_GROUP, d=D_CLAIM, s=S_CLAIM, **{"d-L": d_minus_l})
+
+
+def _has_curve_point(params: dict[str, Any]) -> bool:
+    """The curve shows d = 6 (the first or the last truth depth) at prior strength 0.5."""
+    return D_CLAIM in (params["truth_depths"][0], params["truth_depths"][-1]) and S_CLAIM in params["strengths"] \
+        and params["depth"] >= D_CLAIM
+
+
+CLAIMS = [
+    Claim.ordered("too-deep-not-rewarded",
+                  f"sample judge, d={D_CLAIM}, s={S_CLAIM:g}: wrong verdicts rise as the debate falls short (d-L = 0, "
+                  f"{D_CLAIM // 2}, {D_CLAIM})", SEED_NOTES, [_curve_point(x) for x in (0, D_CLAIM // 2, D_CLAIM)],
+                  published="not rewarded",
+                  reason="the notes give no number; our judge falls back on a prior that points the wrong way above "
+                         "depth d, so the shortfall d - L measures how complex the argument is for the debate",
+                  must_hold=True, when=_has_curve_point),
+    Claim.greater("threshold-judge-fails-short", "threshold judge, L < d, s > 0: the wrong side wins most debates",
+                  SEED_NOTES, Ref("wrong-verdict rate", cells="threshold judge, L < d, s > 0"), 0.5,
+                  published="not rewarded",
+                  reason="a judge that believes a claim iff its prior exceeds 1/2 rewards the intuitive wrong answer "
+                         "whenever the debate stops above depth d (both honest roles pooled)",
+                  must_hold=True, quick=True, when=lambda p: max(p["strengths"]) > 0),
+    Claim.greater("honest-loses-beyond-reach",
+                  f"sample judge, d={D_CLAIM}, s={S_CLAIM:g}, L=0: the honest side loses most debates", BARNES,
+                  _curve_point(D_CLAIM), 0.5, published="trusted only within reach",
+                  reason="Barnes and Christiano's honest debater is bounded in compute and cannot find the flaw; ours "
+                         "has full information and is bounded by the debate's length, so this checks the shared "
+                         "consequence (the judge can trust only what the debate reaches), not obfuscation itself",
+                  when=_has_curve_point),
+]
+
+
 def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Measure]:
     """Agreement of the simulated cells with the closed form; the wrong verdicts once L
     reaches the tree's depth and those of the threshold judge; the sample judge's
@@ -118,7 +175,7 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
         out += [Measure.rate("wrong-verdict rate", thr, setting=setting, group=group),
                 Measure("closed form", 1.0, unit="%", setting=setting, group=group)]
 
-    group = "sample judge: wrong verdicts against d - L (batch path, both honest roles pooled)"
+    group = CURVE_GROUP
     for r in curve_rates(batch):
         d = r["truth_depth"]
         if r["judge_limit"] != "sample" or d not in (truth_depths[0], truth_depths[-1]) or \
@@ -199,6 +256,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"kernel_debates": 50},
 )
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ flawed steps that neither debater has located: each subclaim is about 50% likely
 under the wrong answer, so the honest debater, bounded in compute, can only say each step
 might be flawed. In recursive debate the honest challenger wins only if it recurses to a
 flaw. Brown-Cohen, Irving & Piliouras (2025, "Avoiding obfuscation with prover-estimator
-debate", arXiv 2506.13609) predict that letting the challenger state probabilities while
-the claimant picks where to recurse (prover-estimator debate) defeats obfuscation on stable
-arguments, but not on conjunctive ones where errors accumulate.
+debate", arXiv 2506.13609) let the challenger (estimator) state probabilities while the
+claimant (prover) picks where to recurse. Its soundness needs no stability: the estimator
+never has to find a flaw, only to price it, so on obfuscated conjunctive trees an honest
+estimator should beat a lying prover whatever its budget B, where the standard-debate
+challenger's win rate falls with B/N. (Completeness, an honest prover winning, needs
+stability; this scenario does not isolate that case.)
 
 This scenario measures
 
@@ -24,8 +27,15 @@ This scenario measures
 
 The simulations and the study's analysis live in :mod:`oversight_gym.envs.debate.obfuscation`.
 No published figure exists for these simulations: each simulated rate stands beside the
-closed form (a measure of its own), and the paper's prediction beside the comparison of
-prover-estimator with standard debate.
+closed form (a measure of its own), and the claims (:data:`CLAIMS`) check the directions the
+papers state. The estimation bound of doubly-efficient debate is not measured here.
+
+Reproduction settings (``oversight-gym reproduce obfuscated-arguments``): the full tree and grid
+(N = 1024, 20 budgets x 20 flaw counts, every protocol and tolerance) with 1000 batch debates per grid
+cell instead of 2000 and 200 kernel debates per protocol cell instead of 1000. The full defaults take
+about four minutes on two cores; these fit the 2.5-minute budget, and every claim's margin stays far
+outside the sampling error (the closest, the standard challenger at B/N = 1/64 against 1/16, differs
+by about 8 points where each rate is known to about 1.5).
 
 Run: ``oversight-gym run obfuscated-arguments [--quick]`` or ``python -m oversight_gym.scenarios.obfuscated_arguments``.
 """
@@ -34,7 +44,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import grouped_rates
 from oversight_gym.envs.debate.metrics import random_search_win_probability
 from oversight_gym.envs.debate.obfuscation import (
@@ -67,13 +78,47 @@ from oversight_gym.runner.episodes import play_episode
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 SOURCE = "Brown-Cohen, Irving & Piliouras 2025, Avoiding obfuscation with prover-estimator debate, arXiv 2506.13609"
-#: the paper's prediction per tree structure: its guarantee needs stable arguments
-PREDICTION = {
-    "stable": Published("helps", SOURCE, "the honest debater wins with compute comparable to its opponent's under "
-                                         "the stability assumption; ours: one reading of the protocol"),
-    "conjunctive": Published("no guarantee", SOURCE, "a conjunction is not stable: errors in its subclaims "
-                                                     "accumulate, and the guarantee does not apply"),
-}
+BARNES = "Barnes & Christiano 2020, Debate update: Obfuscated arguments problem (AI Alignment Forum)"
+#: the size part's tree that both --quick and the full run play (k = 2 flaws, batch path)
+SIZE_N = 256
+SIZE_FRACS = (0.016, 0.062, 0.25)  # B/N = 1/64, 1/16, 1/4 as the table rounds them
+OUTCOME = ("our rate counts debates the estimator won on one run's final check (its probability on the right side "
+           "of 1/2 for the judge's leaf or prior), not the sign of the expected payoff the paper's theorem is "
+           "about; our protocol is one reading (grid probabilities, independence consistency check, tolerance "
+           f"{COMPARED_TOLERANCE:g}, no depth-weighted payments); conjunctive trees here have each leaf wrong "
+           "independently (root true or false about half the time), not a fixed number of flaws, and one budget "
+           "B/N (--budget-frac) is played, so 'whatever B' is checked at that budget only")
+
+
+def _pe_compared(params: dict[str, Any]) -> bool:
+    """The prover-estimator cells at the compared tolerance were played."""
+    return COMPARED_TOLERANCE in params["tolerances"]
+
+
+CLAIMS = [
+    Claim.ordered("standard-challenger-needs-budget",
+                  f"standard debate (N={SIZE_N}, k=2): the honest challenger's win rate rises with B/N",
+                  f"{BARNES}; {SOURCE}",
+                  [Ref("honest win rate", N=SIZE_N, **{"B/N": f}) for f in SIZE_FRACS],
+                  published="falls as B/N shrinks",
+                  reason="B/N = 1/64, 1/16, 1/4; batch path, --debates per cell (300 quick, 1000 in the reproduction) "
+                         "against an obfuscating claimant",
+                  must_hold=True, quick=True, when=lambda p: True),  # the size part plays N = 256 in every mode
+    Claim.greater("honest-estimator-wins",
+                  "prover-estimator, conjunctive trees: an honest estimator beats a lying prover",
+                  SOURCE, Ref("honest win rate", tree="conjunctive", protocol="prover-estimator", honest="challenger",
+                              tolerance=COMPARED_TOLERANCE), 0.5,
+                  published="wins whatever B",
+                  reason=OUTCOME, quick=True, when=_pe_compared),
+    Claim.finding("estimator-beats-standard-challenger",
+                  "conjunctive trees, honest challenger: prover-estimator above standard debate",
+                  SOURCE, "helps", Ref("against standard", tree="conjunctive", honest="challenger",
+                                       protocol="prover-estimator"),
+                  reason="the paper: the estimator only prices the flaw, the standard challenger must find it, so at "
+                         "a budget that is a small share of the leaves (here B/N <= 1/8) the estimator does better; "
+                         + OUTCOME,
+                  quick=True, when=lambda p: _pe_compared(p) and p["budget_frac"] <= 0.125),
+]
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -133,7 +178,7 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
     budget at which the honest challenger wins half the debates; kernel against batch path on
     a few cells; the tree size and the judge's paths Q at fixed budget; every protocol's
     honest win rate on conjunctive and stable trees; and prover-estimator against standard
-    debate, beside the paper's prediction for each kind of tree. Each simulated rate stands
+    debate on each kind of tree. Each simulated rate stands
     beside its closed form (a measure of its own) where one exists."""
     depth = params["depth"]
     n_leaves = 2**depth
@@ -200,7 +245,7 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
                                  group=group),
                     Measure.rate(name, pe, setting={"tree": structure, "honest": honest,
                                                     "protocol": "prover-estimator"}, group=group),
-                    Measure("against standard", compare(std, pe), group=group, published=PREDICTION[structure],
+                    Measure("against standard", compare(std, pe), group=group,
                             setting={"tree": structure, "honest": honest, "protocol": "prover-estimator"})]
     return out
 
@@ -279,6 +324,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"debates": 1000, "kernel_debates": 200},
 )
 
 if __name__ == "__main__":
