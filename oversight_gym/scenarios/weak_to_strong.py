@@ -28,11 +28,11 @@ loss raises PGR there). Chess puzzles, reward modelling and the vision probes ha
 counterpart here. Because our students are not pretrained, the numbers are expected to
 differ; the claims keep them visible with that reason. The reproduction
 (``oversight-gym reproduce weak-to-strong``) runs the full grid (six tasks, four
-supervisors, four students, the three methods, the paper's final confidence weight 0.5,
-warmed up) with 4 seeds instead of 10 and without the game view (no claim reads it): the
-10-seed grid with the game view takes, by our timing of a partial run, about a quarter of
-an hour of one core, far over the 4-minute budget with two workers; 4 seeds keep every
-pair and method, with wider intervals.
+supervisors, four students; naive and with the paper's confidence loss, final weight 0.5,
+warmed up) with 4 seeds instead of 10, without bootstrapping and without the game view (no
+claim reads them): the 10-seed grid with all of them takes about half an hour of one
+core, and with 4 seeds about 11 minutes, far over the 4-minute budget with two workers;
+4 seeds keep every pair, with wider intervals.
 A ``--quick`` run takes about 40 s, too long to decide claims in CI, so none is marked quick.
 
 Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
@@ -100,8 +100,10 @@ CLAIMS = [
                 reason=f"5 points: the paper says 'nearly 80%', read from its figure; {SCRATCH}",
                 when=_paper_confidence_loss),
     Claim.greater("confidence-raises-pgr", "the confidence loss raises the median PGR at the largest gap",
-                  f"{BURNS}, sec. 4.3.2", CONFIDENCE_LARGEST, NAIVE_LARGEST,
-                  published="about 25% -> nearly 80%", reason=SCRATCH, when=_paper_confidence_loss),
+                  f"{BURNS}, sec. 4.3.2", CONFIDENCE_LARGEST, NAIVE_LARGEST, margin=0.05,
+                  published="about 25% -> nearly 80%", when=_paper_confidence_loss,
+                  reason=f"a rise of more than 5 points, so that noise between two medians of a few tasks does not "
+                         f"count (the paper's is about 55); {SCRATCH}"),
 ]
 GAME_ID = "weak_to_strong/supervise-v0"
 #: a pair: (task, weak, strong); an estimate's key adds the method
@@ -376,7 +378,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
-    reproduce={"seeds": 4, "game_episodes": 0},
+    reproduce={"seeds": 4, "methods": "naive,confidence", "game_episodes": 0},
 )
 
 if __name__ == "__main__":
