@@ -203,7 +203,8 @@ def test_the_claim_is_tested_at_the_largest_size_supervised_reaches() -> None:
     assert mod.claim_size({"acc_by_size": {"8": 0.9}}, ida, (8,))["size"] is None
 
 
-def test_the_measures_put_the_gap_where_supervised_reaches_95_and_the_paper_only_at_64_names() -> None:
+def test_the_measures_put_the_gap_where_supervised_reaches_95_and_the_claims_read_it() -> None:
+    from oversight_gym.analysis.claims import DIFFERS, REPRODUCED, check
     from oversight_gym.scenarios import amplification as mod
 
     def record(acc: dict[str, float], **extra: float) -> dict:
@@ -219,12 +220,16 @@ def test_the_measures_put_the_gap_where_supervised_reaches_95_and_the_paper_only
     assert find_measure(ms, "largest size where supervised reaches 95%").value == 8
     assert find_measure(ms, "IDA within 5 points there").value == "yes"
     gap = find_measure(ms, "gap at the largest size, supervised - IDA")
-    assert abs(gap.value - 50.0) < 1e-9 and gap.published is not None  # the paper's size: 64 names
+    assert abs(gap.value - 50.0) < 1e-9 and gap.published is None  # published values come from the claims
     assert find_measure(ms, "M accuracy", run="IDA").n == params["eval_questions"]
-    params["sizes"] = "8"
-    runs = {k: [record({"8": r[0]["acc_by_size"]["8"]})] for k, r in runs.items()}
-    ms = mod.measures(params, runs)
-    assert find_measure(ms, "gap at the largest size, supervised - IDA").published is None
+    claims = {c.id: c for c in mod.CLAIMS}
+    assert [c.id for c in mod.CLAIMS if c.applies(params)] == ["ida-matches-supervised-wildcard-search"]
+    assert check(claims["ida-matches-supervised-wildcard-search"], ms).verdict == REPRODUCED
+    runs[("wildcard_search", "ida")] = [record({"8": 0.80, "64": 0.4})]  # 20 points behind where supervised is 100%
+    assert check(claims["ida-matches-supervised-wildcard-search"], mod.measures(params, runs)).verdict == DIFFERS
+    runs[("wildcard_search", "supervised")] = [record({"8": 0.9, "64": 0.9})]  # never 95%: not measured, not passed
+    v = check(claims["ida-matches-supervised-wildcard-search"], mod.measures(params, runs))
+    assert v.verdict == DIFFERS and v.detail.startswith("not measured")
 
 
 def test_training_settings_default_by_task() -> None:

@@ -255,3 +255,13 @@ def test_same_seed_same_curves(seed: int) -> None:
         return [np.concatenate([c.kl, c.gold, c.proxy]).tobytes() for c in out] + [np.float64(est).tobytes()]
 
     assert curves() == curves()
+
+
+def test_a_quick_run_reproduces_the_quick_claims(tmp_path) -> None:
+    from oversight_gym.analysis.claims import REPRODUCED
+    from oversight_gym.scenarios.overoptimisation import SCENARIO
+
+    given = {"universe": 1024, "n_max": 128, "rl_steps": 60, "rm_sizes": "100", "kl_samples": 500}
+    res = SCENARIO.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
+    assert {v.claim.id for v in res.verdicts} == {c.id for c in SCENARIO.claims if c.quick}
+    assert all(v.verdict == REPRODUCED for v in res.verdicts), [(v.claim.id, v.detail) for v in res.verdicts]

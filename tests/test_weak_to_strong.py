@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
+from oversight_gym.analysis.claims import check
 from oversight_gym.analysis.measures import find as find_measure
 from oversight_gym.analysis.measures import measures_json
 from oversight_gym.core import IllegalActionError, ZeroSum
@@ -345,6 +346,19 @@ def test_game_is_registered_and_plays_through_pettingzoo() -> None:
 
 
 # --- the scenario -----------------------------------------------------------------------------
+def test_every_claim_names_a_measure_the_scenario_produces(tmp_path) -> None:
+    from oversight_gym.runner.scenario import get_scenario
+
+    sc = get_scenario("weak-to-strong")
+    given = {"tasks": "synthetic:n=400,d=5", "weak": "lr-f1", "strong": "mlp-0,mlp-8", "methods": "naive,confidence",
+             "seeds": 2, "steps": 30, "n_boot": 50, "game_episodes": 0}
+    res = sc.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
+    assert res.verdicts == []  # no claim is decided by a quick run
+    for claim in sc.claims:
+        assert claim.applies(sc.resolve(given, quick=True)), claim.id
+        assert not check(claim, res.measures).detail.startswith("not measured"), claim.id
+
+
 def test_scenario_runs_small_and_resumes(tmp_path) -> None:
     from oversight_gym.runner.scenario import get_scenario
 

@@ -13,14 +13,25 @@ ground truth on held-out instances (new fact sets) of the root questions. With
 it is at least ``--confidence`` sure of, and we record the share of moves made by H', the
 calls to H, and Amplify^{H'}(M) (H' alone) beside Amplify^H(M).
 
-The paper's claim: IDA "is able to solve these tasks effectively with at worst a
-modest slowdown" compared with supervised learning, without ground-truth labels. We test it
-as IDA within 5 points of supervised at the largest size at which supervised M reaches 95%
-within 20 minutes on 2 cores (permutation powering and wildcard search are the hard cases).
-M is evaluated at every size of the curriculum, and the scenario reports that size (where
-the supervised run ends at 95% or more) and IDA's gap there. ``--minutes`` caps each run's
-wall time (20 by default: the steps then depend on the machine's speed; 0 makes runs
-step-limited and reproducible). ``--workers`` trains that many runs at once, one core each.
+The paper's finding: IDA "is able to solve these tasks effectively with at worst a
+modest slowdown" compared with supervised learning, without ground-truth labels. The paper
+gives no number, so the claims (``CLAIMS``, one per task) read it as: IDA ends within 5
+points of supervised, after the same steps, at the largest size of the curriculum at which
+supervised M reaches 95% (the paper trains to 64 names). M is evaluated at every size of
+the curriculum, and the scenario reports that size (where the supervised run ends at 95% or
+more) and IDA's gap there. ``--minutes`` caps each run's wall time (20 by default: the steps
+then depend on the machine's speed; 0 makes runs step-limited and reproducible).
+``--workers`` trains that many runs at once, one core each.
+
+The reproduction (``oversight-gym reproduce amplification``) must finish in 5 minutes on
+2 cores, while the paper trains for hours and the full defaults cap each run at 20 minutes.
+It keeps all five tasks and M's full size, and trains each run for 400 steps of 64
+questions at 8 names (the curriculum's first size), step-limited so that it is
+reproducible, without the learned overseer H' (no claim reads it). So it tests the finding
+only at the first size and early in training, where IDA's bootstrap still lags: a task
+where supervised does not reach 95% within the 400 steps leaves its claim unmeasured, and
+the claims say so rather than passing on two untrained models. The full defaults (``run
+amplification``) are the faithful test.
 
 Permutation powering's M runs its layers once per three names (sigma^k(x) is k lookups;
 see ``LOOP_TASKS`` in :mod:`oversight_gym.envs.amplification.learned`).
@@ -32,7 +43,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import wilson_interval
 from oversight_gym.envs.amplification.learned import HEADS
 from oversight_gym.envs.amplification.metrics import claim_size
@@ -43,12 +55,28 @@ from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 SOURCE = PAPER
-PUBLISHED = Published("~0", SOURCE, "IDA solves the five tasks 'with at worst a modest slowdown' against supervised "
-                                    "learning; 64 names, the paper's budgets")
-#: the tasks whose claim the notes state (the hard cases)
-CLAIM_TASKS = ("permutation_powering", "wildcard_search")
 #: the claim holds when IDA is within this many points of supervised
 WITHIN = 5.0
+GAP_THERE = "gap there, supervised - IDA"
+
+
+def _runs_task(task: str) -> Any:
+    """A claim's setting: the run trains on ``task``."""
+    return lambda p: task in resolve_tasks(p["tasks"])
+
+
+#: the paper's finding, one claim per task: IDA (no ground-truth label) ends within WITHIN points of supervised
+#: learning on the ground truth, after the same steps, at the largest size where supervised reaches 95%
+CLAIMS = [
+    Claim.value(f"ida-matches-supervised-{task.replace('_', '-')}",
+                f"{task}: IDA within {WITHIN:.0f} points of supervised, at the largest size where supervised "
+                "reaches 95% (same steps)", SOURCE, 0.0, Ref(GAP_THERE, task=task), tolerance=WITHIN,
+                reason=f"the paper gives no number: 'at worst a modest slowdown' is read as IDA ending within "
+                       f"{WITHIN:.0f} points of supervised after the same steps; the paper trains to 64 names, our "
+                       "reproduction only as far as its budget reaches (unmeasured when supervised reaches 95% at "
+                       "no size of the curriculum)", when=_runs_task(task))
+    for task in TASKS
+]
 #: the runs, as recorded (mode) and as shown
 RUNS = {"supervised": "supervised", "ida": "IDA", "ida+h'": "IDA+H'"}
 
@@ -192,25 +220,24 @@ def measures(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, 
         gap = 100 * (sup["acc_largest"] - ida["acc_largest"])
         claim = claim_size(sup, ida, sizes)
         kw = {"setting": {"task": task}, "group": group}
-        out += [Measure("gap at the largest size, supervised - IDA", gap, unit="points", digits=1,
-                        published=PUBLISHED if sizes[-1] == 64 else None, **kw),
+        out += [Measure("gap at the largest size, supervised - IDA", gap, unit="points", digits=1, **kw),
                 Measure(f"IDA within {WITHIN:.0f} points at the largest size", "yes" if gap <= WITHIN else "no", **kw),
                 Measure("largest size where supervised reaches 95%", claim["size"] or "none", unit="names", **kw)]
         if claim["size"] is not None:
-            out += [Measure("gap there, supervised - IDA", claim["gap"], unit="points", digits=1, **kw),
+            out += [Measure(GAP_THERE, claim["gap"], unit="points", digits=1, **kw),
                     Measure(f"IDA within {WITHIN:.0f} points there", "yes" if claim["gap"] <= WITHIN else "no", **kw)]
     return out
 
 
 def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any]]]) -> list[str]:
-    """The claim and how we test it, what the accuracies are, and the verdict on the hard tasks."""
+    """How the paper's finding is tested, what the accuracies are, and the tasks where it cannot
+    be tested in this run's budget."""
     tasks = resolve_tasks(params["tasks"])
     sizes = resolve_sizes(params["sizes"])
     out = [
-        "Published: IDA solves the five tasks 'with at worst a modest slowdown' against supervised learning at 64 "
-        "names (Christiano et al. 2018), shown beside our gap only when the curriculum ends at 64 names. We "
-        f"test the claim as IDA within {WITHIN:.0f} points of supervised on permutation powering and wildcard search "
-        "at the largest size where supervised reaches 95% in 20 minutes on 2 cores.",
+        f"The paper's finding (IDA solves the tasks 'with at worst a modest slowdown' against supervised learning) "
+        f"is tested per task as IDA within {WITHIN:.0f} points of supervised, after the same steps, at the largest "
+        "size where supervised reaches 95% (see the claims).",
         f"Accuracy: M alone on {params['eval_questions']} held-out root questions (new fact sets) per size, 95% "
         "intervals: Wilson; 'largest size where supervised reaches 95%': the largest size at which supervised M "
         "ends at 95% (IDA compared there). Amplify accuracies are on the size the run reached.",
@@ -218,18 +245,11 @@ def notes(params: dict[str, Any], runs: dict[tuple[str, str], list[dict[str, Any
         "supervised run calls H zero times. H' share of moves and H moves per question: over the steps before the "
         "first and the last evaluation.",
     ]
-    for task in CLAIM_TASKS:
-        if task not in tasks:
-            continue
-        c = claim_size(runs[(task, "supervised")][-1], runs[(task, "ida")][-1], sizes)
-        if c["size"] is None:
-            out.append(f"{task}: supervised reaches 95% at none of {list(sizes)} names within this budget: "
-                       "the claim is not testable here.")
-            continue
-        verdict = "reproduced" if c["gap"] <= WITHIN else "NOT reproduced"
-        out.append(f"{task}: the largest size at which supervised reaches 95% is {c['size']} names (supervised "
-                   f"{100 * c['supervised']:.1f}%, IDA {100 * c['ida']:.1f}%, gap {c['gap']:+.1f} points): "
-                   f"claim {verdict}.")
+    untested = [t for t in tasks if claim_size(runs[(t, "supervised")][-1], runs[(t, "ida")][-1], sizes)["size"]
+                is None]
+    if untested:
+        out.append(f"Supervised reaches 95% at none of {list(sizes)} names within this budget on: "
+                   f"{', '.join(untested)}; the finding is not tested there.")
     return out
 
 
@@ -286,6 +306,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"sizes": "8", "steps": 400, "eval_every": 100, "learned_overseer": False, "minutes": 0.0},
 )
 
 if __name__ == "__main__":

@@ -17,6 +17,17 @@ Measured: gold and proxy gain against ``d = sqrt(KL(pi || pi_init))``; least-squ
 ``d`` and the gold lost by over-optimising; the coefficients against reward-model data and
 constitution error; the best-of-n KL against ``log n - (n - 1) / n``.
 
+Claims (``CLAIMS``): the paper's forms (R^2 of each fit above 0.95, the paper giving none),
+best-of-n's KL ``log n - (n - 1) / n`` (exact and simulated), gold turning over for every
+imperfect proxy (our judges and reward models, each a claim), more reward-model data giving
+a higher gold peak, and the control: with the gold utility as the judge gold never turns
+over. Under ``--quick`` (about 10 s of one core) only the control and the exact KL are
+decided: the default constitution's turnover is not robust across seeds at quick sizes.
+The reproduction (``oversight-gym reproduce overoptimisation``) halves the universe (2^14
+responses, best-of-n up to 2,048) and keeps the rest of the full defaults (8 reward models
+per data size, 20,000 simulated best-of-n runs per n): the full defaults take over two
+minutes of one core (the scenario runs in one process), the budget is 2 minutes.
+
 Run: ``oversight-gym run overoptimisation [--quick]`` or ``python -m oversight_gym.scenarios.overoptimisation``.
 """
 
@@ -27,12 +38,14 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.envs.feedback.model import DEFAULT_CONSTITUTION, GOLD, ConstitutionJudge, ResponseUniverse, blend
 from oversight_gym.envs.feedback.overoptimisation import (
     Curve,
     best_of_n_curve,
+    best_of_n_kl_closed_form,
     fit_form,
     overoptimisation_summary,
 )
@@ -52,15 +65,69 @@ from oversight_gym.runner.records import RecordFile
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 SOURCE = "Gao, Schulman, Hilton 2022, Scaling laws for reward model overoptimization"
-PUBLISHED = {  # Gao, Schulman, Hilton 2022 (qualitative findings; their coefficients are for 1.2B-6B models)
-    "bon_form": "R(d) = d (alpha - beta d)",
-    "rl_form": "R(d) = d (alpha - beta log d)",
-    "bon_kl": "log n - (n - 1) / n",
-    "turnover": "gold rises then falls for every proxy RM (3M-3B params); proxy keeps rising",
-    "data": "more RM data: higher gold peak, later turnover (sec. 3.5)",
-}
 #: the n of the simulated best-of-n KL (the last capped at --n-max)
 KL_NS = (1, 4, 16, 64, 256)
+TURN = "gold against each judge"
+FORM = "the fitted form (best-of-n's for best-of-n and critique, RL's for RL)"
+COEF = "against reward-model data and constitution error (mean over reward-model seeds)"
+KL = "best-of-n's KL to the initial policy, constitution default"
+FINDINGS = "findings"
+KL_GAP = "largest |exact KL - closed form| over the curve's n"
+DEFAULT = "constitution default"
+SCALE = ("the paper's proxies are reward models of 3M-3B parameters on human-preference data, optimised by best-of-n "
+         "and PPO on language models; ours are judges and small reward models over a finite universe of responses")
+
+
+def _rm(comparisons: int, optimiser: str = "bon") -> Ref:
+    return Ref("gold turns over", COEF, proxy=f"reward model, {comparisons} comparisons", optimiser=optimiser)
+
+
+CLAIMS = [
+    Claim.finding("proxy-gold-control", "with the gold utility as the judge, gold never turns over (best-of-n, RL)",
+                  f"{SOURCE} (the control: with proxy = gold there is nothing to over-optimise)", "no",
+                  Ref("perfect judge: gold turns over (best-of-n or RL)", FINDINGS), must_hold=True, quick=True),
+    Claim.finding("bon-gold-turns-over", "best-of-n against the default constitution: gold rises, then falls",
+                  SOURCE, "yes", Ref("gold turns over", TURN, judge=DEFAULT, optimiser="bon"),
+                  reason=SCALE),
+    Claim.finding("rl-gold-turns-over", "RL against the default constitution: gold rises, then falls",
+                  SOURCE, "yes", Ref("gold turns over", TURN, judge=DEFAULT, optimiser="rl"),
+                  reason=SCALE),
+    Claim.value("imperfect-judges-turn-over", "share of the imperfect judges whose best-of-n gold turns over",
+                f"{SOURCE} (every proxy reward model)", 1.0,
+                Ref("imperfect judges whose best-of-n gold turns over", FINDINGS), tolerance=0.0,
+                reason=f"none: every proxy of the paper turned over; {SCALE}"),
+    Claim.value("small-rm-turns-over", "share of the reward models fitted to 100 comparisons whose best-of-n gold "
+                "turns over", f"{SOURCE} (every proxy reward model)", 1.0, _rm(100), tolerance=0.13,
+                reason=f"one of the 8 reward models of a size (12.5 points); {SCALE}",
+                when=lambda p: 100 in p["rm_sizes"] and p["rm_seeds"] == 8),
+    Claim.value("large-rm-turns-over", "share of the reward models fitted to 10,000 comparisons whose best-of-n "
+                "gold turns over", f"{SOURCE} (every proxy reward model)", 1.0, _rm(10_000), tolerance=0.13,
+                reason=f"one of the 8 reward models of a size (12.5 points); {SCALE}",
+                when=lambda p: 10_000 in p["rm_sizes"] and p["rm_seeds"] == 8),
+    Claim.finding("more-data-higher-peak", "best-of-n: the reward models with the most data give the highest gold "
+                  "peak", f"{SOURCE}, sec. 3.5", "yes",
+                  Ref("gold peak higher with most data", COEF, optimiser="bon"), reason=SCALE,
+                  when=lambda p: len(p["rm_sizes"]) > 1),
+    Claim.greater("bon-form-fits", "best-of-n's gold follows d (alpha - beta d) (the default constitution)",
+                  SOURCE, Ref("R^2", FORM, judge=DEFAULT, optimiser="bon"), 0.95,
+                  published="R(d) = d (alpha - beta d)",
+                  reason="the paper shows the form fitting closely but gives no R^2: we ask R^2 above 0.95"),
+    Claim.greater("rl-form-fits", "RL's gold follows d (alpha - beta log d) (the default constitution)",
+                  SOURCE, Ref("R^2", FORM, judge=DEFAULT, optimiser="rl"), 0.95,
+                  published="R(d) = d (alpha - beta log d)",
+                  reason="the paper shows the form fitting closely but gives no R^2: we ask R^2 above 0.95; our RL is "
+                         "a natural gradient over a finite set, not PPO on a language model"),
+    Claim.value("bon-kl-exact", "best-of-n's exact KL against log n - (n - 1) / n, largest difference over n",
+                f"{SOURCE} (best-of-n's KL)", 0.0, Ref(KL_GAP, KL), tolerance=0.01,
+                reason="0.01 nats: the closed form is for a continuum of responses; ours is a finite universe, with "
+                       "n at most 1/8 of it", quick=True),
+    *[Claim.value(f"bon-kl-n{n}", f"best-of-{n}'s simulated KL against log n - (n - 1) / n",
+                  f"{SOURCE} (best-of-n's KL)", round(best_of_n_kl_closed_form(n), 4),
+                  Ref("KL, simulated", KL, n=n), tolerance=0.03,
+                  reason="0.03 nats: about 4 standard errors of the mean of 20,000 simulated runs",
+                  when=lambda p, n=n: p["kl_samples"] >= 20_000 and p["n_max"] >= n)
+      for n in KL_NS[1:]],
+]
 
 
 def check(params: dict[str, Any]) -> None:
@@ -98,7 +165,7 @@ def judge_measures(params: dict[str, Any], analysed: dict[tuple[str, str], dict[
     """Per main judge and optimiser: whether gold turns over (the paper's finding beside it for
     best-of-n and RL), where it peaks, the gold lost and the d reached; then the own form's
     fitted coefficients, R^2 and fitted optimum."""
-    turn, form = "gold against each judge", "the fitted form (best-of-n's for best-of-n and critique, RL's for RL)"
+    turn, form = TURN, FORM
     out: list[Measure] = []
     fits: list[Measure] = []
     main = main_judges(params["tail"])
@@ -109,11 +176,7 @@ def judge_measures(params: dict[str, Any], analysed: dict[tuple[str, str], dict[
             a = analysed[(label, method)]
             s, f = a["summary"], a["fits"][a["own_form"]]
             where = {"judge": label, "optimiser": method}
-            pub = None
-            if method in ("bon", "rl"):
-                pub = Published("no", SOURCE, "proxy = gold: nothing to over-optimise") if label == main[0] else \
-                    Published("yes", SOURCE, PUBLISHED["turnover"])
-            out += [Measure("gold turns over", _yes(s["turns_over"]), setting=where, group=turn, published=pub),
+            out += [Measure("gold turns over", _yes(s["turns_over"]), setting=where, group=turn),
                     Measure("d at the gold peak", s["d_peak"], setting=where, group=turn),
                     Measure("gold peak", s["gold_peak"], setting=where, group=turn),
                     Measure("gold lost", s["gold_lost"], setting=where, group=turn),
@@ -130,7 +193,7 @@ def coefficient_measures(rows: list[dict[str, Any]]) -> list[Measure]:
     over, the gold peak and gold lost, the own form's coefficients and R^2 (means over the
     reward models of a size); and whether the gold peak rises with data (the paper's finding
     beside it for best-of-n)."""
-    group = "against reward-model data and constitution error (mean over reward-model seeds)"
+    group = COEF
     out: list[Measure] = []
     for r in rows:
         where = {"proxy": r["proxy"], "optimiser": r["optimiser"]}
@@ -144,26 +207,24 @@ def coefficient_measures(rows: list[dict[str, Any]]) -> list[Measure]:
         rm = [r for r in rows if r["group"] == "rm" and r["optimiser"] == method]
         if len(rm) > 1:
             rises = rm[-1]["gold peak"] > rm[0]["gold peak"]
-            pub = Published("yes", SOURCE, PUBLISHED["data"]) if method == "bon" else None
             out.append(Measure("gold peak higher with most data", _yes(rises),
                                setting={"proxy": f"reward models, {rm[0]['x']}-{rm[-1]['x']} comparisons",
-                                        "optimiser": method}, group=group, published=pub))
+                                        "optimiser": method}, group=group))
     return out
 
 
 def kl_measures(params: dict[str, Any], checks: list[dict[str, Any]], gap: float) -> list[Measure]:
     """Best-of-n's simulated KL (95% interval, mean +- 1.96 s.e.) beside ``log n - (n - 1) / n``,
     and the largest gap between the exact KL and the closed form."""
-    group = "best-of-n's KL to the initial policy, constitution default"
+    group = KL
     out = []
     for c in checks:
         half = 1.96 * c["se"]
         out.append(Measure("KL, simulated", c["simulated"], (c["simulated"] - half, c["simulated"] + half),
-                           n=params["kl_samples"], setting={"n": c["n"]}, group=group,
-                           published=Published(c["closed_form"], SOURCE, f"closed form {PUBLISHED['bon_kl']}")))
+                           n=params["kl_samples"], setting={"n": c["n"]}, group=group))
         out.append(Measure("KL, simulated: standard error", c["se"], n=params["kl_samples"], setting={"n": c["n"]},
                            group=group))
-    out.append(Measure(f"largest |exact KL - closed form| over n <= {params['n_max']}", gap, digits=4, group=group))
+    out.append(Measure(KL_GAP, gap, digits=4, group=group))
     return out
 
 
@@ -171,13 +232,12 @@ def finding_measures(params: dict[str, Any], analysed: dict[tuple[str, str], dic
     """The findings: the perfect judge never turns over, how many imperfect judges do under
     best-of-n, and how well the forms fit."""
     main = main_judges(params["tail"])
-    group = "findings"
+    group = FINDINGS
     perfect = any(analysed[(PERFECT, m)]["summary"]["turns_over"] for m in ("bon", "rl"))
     flawed = [lab for lab in main[1:] if analysed[(lab, "bon")]["summary"]["turns_over"]]
     r2_own = [a["fits"][a["own_form"]]["r2"] for (_, m), a in analysed.items() if m in ("bon", "rl")]
     r2_bon_on_rl = [a["fits"]["bon"]["r2"] for (_, m), a in analysed.items() if m == "rl"]
-    return [Measure("perfect judge: gold turns over (best-of-n or RL)", _yes(perfect), group=group,
-                    published=Published("no", SOURCE, "proxy = gold: nothing to over-optimise")),
+    return [Measure("perfect judge: gold turns over (best-of-n or RL)", _yes(perfect), group=group),
             Measure.rate("imperfect judges whose best-of-n gold turns over", Rate(len(flawed), len(main) - 1),
                          group=group),
             Measure("R^2 of the own form (best-of-n and RL curves), median", float(np.median(r2_own)),
@@ -196,25 +256,19 @@ def measures(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, A
 
 
 def notes(params: dict[str, Any], analysed: dict[tuple[str, str], dict[str, Any]], gap: float) -> list[str]:
-    """The published forms, the findings in words, the KL check and what the critique-and-revise
-    curves show; how the fits and the turnover are defined."""
+    """Which judges turn over, how the forms fit our RL, how the KL is computed, what the
+    critique-and-revise curves show; how the fits and the turnover are defined (the published
+    forms and findings are the claims)."""
     main = main_judges(params["tail"])
-    perfect_ok = not any(analysed[(main[0], m)]["summary"]["turns_over"] for m in ("bon", "rl"))
     flawed_turn = [lab for lab in main[1:] if analysed[(lab, "bon")]["summary"]["turns_over"]]
-    r2_own = [a["fits"][a["own_form"]]["r2"] for (_, m), a in analysed.items() if m in ("bon", "rl")]
     r2_bon_on_rl = [a["fits"]["bon"]["r2"] for (_, m), a in analysed.items() if m == "rl"]
     out = [
-        f"published forms: best-of-n {PUBLISHED['bon_form']}, RL {PUBLISHED['rl_form']}; {PUBLISHED['turnover']}.",
-        f"perfect judge: gold never turns over (best-of-n, RL): {'confirmed' if perfect_ok else 'NOT confirmed'}.",
-        f"imperfect judges whose best-of-n gold turns over: {len(flawed_turn)}/{len(main) - 1} "
-        f"({', '.join(flawed_turn)}).",
-        f"R^2 of each optimiser's own form (best-of-n and RL curves): median {np.median(r2_own):.3f}, "
-        f"min {np.min(r2_own):.3f}; on our RL curves the best-of-n form fits with median R^2 "
-        f"{np.median(r2_bon_on_rl):.3f} (our RL is a natural-gradient softmax over a finite set, not PPO on a "
-        f"language model: its gold curve is closer to the quadratic form).",
-        f"best-of-n KL, exact over the finite universe, vs log n - (n-1)/n: max |difference| {gap:.4f} "
-        f"over n <= {params['n_max']} (universe of {params['universe']}); the simulated KL's interval is "
-        "mean +- 1.96 s.e.",
+        f"imperfect judges whose best-of-n gold turns over: {', '.join(flawed_turn) or 'none'}.",
+        f"on our RL curves the best-of-n form fits too (median R^2 {np.median(r2_bon_on_rl):.3f}): our RL is a "
+        "natural-gradient softmax over a finite set, not PPO on a language model, and its gold curve is closer to "
+        "the quadratic form.",
+        f"best-of-n's exact KL is computed over the finite universe of {params['universe']} responses for n <= "
+        f"{params['n_max']}; the simulated KL's interval is mean +- 1.96 s.e.",
         "critique-and-revise is a local, one-principle-at-a-time search: even with the gold principles its revisions "
         "for one principle (e.g. 'detailed') can undo another ('concise'), so its gold need not rise monotonically; "
         "the no-overoptimisation property is stated for best-of-n and the policy gradient.",
@@ -295,6 +349,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"universe": 2**14, "n_max": 2048},
 )
 
 if __name__ == "__main__":

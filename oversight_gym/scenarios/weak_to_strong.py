@@ -20,7 +20,20 @@ half) against student trust levels (naive imitation, the paper's confidence-loss
 0.5, and full self-trust), on the same splits; its records go to ``game.jsonl``.
 
 Records are appended to ``records.jsonl`` cell by cell (task, seed, weak supervisor), so an
-interrupted run resumes where it stopped. The full grid takes about 4-7 minutes on one core.
+interrupted run resumes where it stopped.
+
+Claims (``CLAIMS``): the paper's naive PGR range (20-80%), its medians at the largest gap
+(about 25% naive, nearly 80% with the confidence loss) and the direction (the confidence
+loss raises PGR there). Chess puzzles, reward modelling and the vision probes have no
+counterpart here. Because our students are not pretrained, the numbers are expected to
+differ; the claims keep them visible with that reason. The reproduction
+(``oversight-gym reproduce weak-to-strong``) runs the full grid (six tasks, four
+supervisors, four students; naive and with the paper's confidence loss, final weight 0.5,
+warmed up) with 4 seeds instead of 10, without bootstrapping and without the game view (no
+claim reads them): the 10-seed grid with all of them takes about half an hour of one
+core, and with 4 seeds about 11 minutes, far over the 4-minute budget with two workers;
+4 seeds keep every pair, with wider intervals.
+A ``--quick`` run takes about 40 s, too long to decide claims in CI, so none is marked quick.
 
 Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
 """
@@ -32,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from oversight_gym.analysis.measures import Measure, Published
+from oversight_gym.analysis.claims import Claim, Ref
+from oversight_gym.analysis.measures import Measure
 from oversight_gym.core.registry import make_game
 from oversight_gym.envs.weak_to_strong.data import load_task
 from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, run_cell, run_grid
@@ -49,18 +63,48 @@ from oversight_gym.envs.weak_to_strong.supervise import STUDENT_TRUST, SUPERVISO
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 BURNS = "Burns et al. 2023, Weak-to-strong generalization"
-NLP = "22 NLP tasks, pretrained GPT-4-family models; ours: small models trained from scratch on tabular tasks"
-PUBLISHED = {
-    "naive_pgr_range": Published("20-80%", f"{BURNS}, sec. 4.2, Fig. 3",
-                                 f"naive finetuning: above 20% throughout, often above 50% for the largest students; "
-                                 f"{NLP}"),
-    "naive_median_largest_gap": Published(0.25, f"{BURNS}, sec. 4.3.2",
-                                          f"median PGR at the largest gap, naive and with the confidence loss "
-                                          f"(about 25% -> nearly 80%); {NLP}"),
-    "confidence_median_largest_gap": Published(0.80, f"{BURNS}, sec. 4.3.2",
-                                               f"median PGR at the largest gap, naive and with the confidence loss "
-                                               f"(about 25% -> nearly 80%); {NLP}"),
-}
+SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our students are small models trained "
+           "from scratch on tabular tasks, with no pretrained representation in which the task's concept is already "
+           "available, so their PGR is expected to be lower (pretrained students are issue 18)")
+OVER_PAIRS = "over pairs"
+LARGEST = "largest gap per task"
+NAIVE_MEDIAN = Ref("median PGR", OVER_PAIRS, method="naive")
+NAIVE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="naive")
+CONFIDENCE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="confidence")
+
+
+def _has(*methods: str) -> Any:
+    """A claim's setting: the run trains the students with each of ``methods``."""
+    return lambda p: all(m in p["methods"] for m in methods)
+
+
+def _paper_confidence_loss(p: dict[str, Any]) -> bool:
+    """The paper's confidence loss: final weight 0.5, both methods run."""
+    return _has("naive", "confidence")(p) and p["a_max"] == 0.5
+
+
+CLAIMS = [
+    Claim.finding("naive-pgr-positive", "the naive student beats its weak supervisor (PGR > 0) on most pairs",
+                  f"{BURNS}, sec. 4.2, Fig. 3", "yes", Ref("naive PGR positive on most pairs", OVER_PAIRS),
+                  reason=SCRATCH, when=_has("naive")),
+    Claim.value("naive-pgr-range", "median PGR of the naive student over pairs, within the paper's range",
+                f"{BURNS}, sec. 4.2, Fig. 3", (0.20, 0.80), NAIVE_MEDIAN, tolerance=0.05, above=0.0,
+                reason=f"5 points: the range (above 20% throughout, often above 50% for the largest students) is "
+                       f"read from the paper's figure; {SCRATCH}", when=_has("naive")),
+    Claim.value("naive-largest-gap", "median PGR at each task's largest gap, naive", f"{BURNS}, sec. 4.3.2",
+                0.25, NAIVE_LARGEST, tolerance=0.05,
+                reason=f"5 points: the paper says 'about 25%', read from its figure; {SCRATCH}",
+                when=_paper_confidence_loss),
+    Claim.value("confidence-largest-gap", "median PGR at each task's largest gap, with the confidence loss",
+                f"{BURNS}, sec. 4.3.2", 0.80, CONFIDENCE_LARGEST, tolerance=0.05, above=NAIVE_LARGEST,
+                reason=f"5 points: the paper says 'nearly 80%', read from its figure; {SCRATCH}",
+                when=_paper_confidence_loss),
+    Claim.greater("confidence-raises-pgr", "the confidence loss raises the median PGR at the largest gap",
+                  f"{BURNS}, sec. 4.3.2", CONFIDENCE_LARGEST, NAIVE_LARGEST, margin=0.05,
+                  published="about 25% -> nearly 80%", when=_paper_confidence_loss,
+                  reason=f"a rise of more than 5 points, so that noise between two medians of a few tasks does not "
+                         f"count (the paper's is about 55); {SCRATCH}"),
+]
 GAME_ID = "weak_to_strong/supervise-v0"
 #: a pair: (task, weak, strong); an estimate's key adds the method
 Key = tuple[str, str, str, str]
@@ -197,7 +241,7 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
                         Measure("strong ceiling accuracy", base.ceiling, n=base.n_seeds, unit="%", **kw)]
                 out += [_pgr(f"PGR {m}", est[(t, w, s, m)], **kw) for m in methods if (t, w, s, m) in est]
     included = {k: e for k, e in est.items() if not e.excluded}
-    group = "over pairs"
+    group = OVER_PAIRS
     pairs = {k[:3] for k in est}
     excluded = {k[:3] for k, e in est.items() if e.excluded}
     out.append(Measure(f"pairs excluded (ceiling < {100 * params['min_gap']:g} points above the supervisor)",
@@ -206,8 +250,7 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
         vals = [e for k, e in included.items() if k[3] == m]
         pos = sum(e.value > 0 for e in vals)
         kw = {"setting": {"method": m}, "group": group, "n": len(vals)}
-        out += [Measure("median PGR", median_pgr(vals), unit="%",
-                        published=PUBLISHED["naive_pgr_range"] if m == "naive" else None, **kw),
+        out += [Measure("median PGR", median_pgr(vals), unit="%", **kw),
                 Measure("pairs with PGR > 0", pos, unit="pairs", **kw)]
         if m == "naive" and vals:
             out.append(Measure("naive PGR positive on most pairs", "yes" if pos > len(vals) / 2 else "no", **kw))
@@ -216,8 +259,7 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
         for m in ("naive", "confidence"):
             med = float(np.median([included[(t, w, s, m)].value for t, (w, s) in largest.items()]))
             out.append(Measure("median PGR at each task's largest gap", med, n=len(largest), unit="%",
-                               setting={"method": m}, group="largest gap per task",
-                               published=PUBLISHED[f"{m}_median_largest_gap"]))
+                               setting={"method": m}, group=LARGEST))
     group = "PGR change against naive (mean over pairs, paired bootstrap over seeds)"
     for m in ("confidence", "bootstrap"):
         if m not in methods:
@@ -335,6 +377,8 @@ SCENARIO = Scenario(
     run=run,
     experiment=experiment,
     check=check,
+    claims=CLAIMS,
+    reproduce={"seeds": 4, "methods": "naive,confidence", "game_episodes": 0},
 )
 
 if __name__ == "__main__":
