@@ -197,14 +197,15 @@ def test_overoptimisation_scenario_small(tmp_path) -> None:
     assert (tmp_path / "curves.png").exists() and (tmp_path / "summary.json").exists()
     for method in ("bon", "rl"):
         perfect = find_measure(res.measures, "gold turns over", judge="perfect (judge = gold)", optimiser=method)
-        assert perfect.value == "no" and perfect.published is not None and perfect.published.value == "no"
+        assert perfect.value == "no"
+    assert {v.claim.id: v.verdict for v in res.verdicts}["proxy-gold-control"] == "reproduced"
     kl = find_measure(res.measures, "KL, simulated", n=4)
-    assert kl.n == 500 and kl.published is not None and kl.published.value == pytest.approx(np.log(4) - 0.75)
+    # the simulated-KL claims need 20,000 runs: at 500 no published value is set beside ours
+    assert kl.n == 500 and kl.published is None and abs(kl.value - (np.log(4) - 0.75)) < 0.25
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["params"]["rm_sizes"] == [50, 500] and summary["params"]["errors"] == [0.0, 1.0]
     assert any(m["name"] == "alpha" and m["setting"].get("proxy") == "reward model, 500 comparisons"
                for m in summary["measures"])
-    assert any("confirmed" in n for n in res.notes)
     # resuming reads the records back and gives the same table
     again = sc.execute(given_, quick=True, out=tmp_path, progress=False)
     assert again.table() == res.table()

@@ -318,7 +318,10 @@ def _check(claim: Claim, measures: list[Measure]) -> Verdict:
         else:
             b, b_text = float(claim.above), first.format(claim.above)  # type: ignore[arg-type]
         holds = a - b > claim.margin
-        ours = f"{first.format(first.value)} > {b_text}" if holds else f"{first.format(first.value)} ≤ {b_text}"
+        if holds or a <= b:
+            ours = f"{first.format(first.value)} {'>' if holds else '≤'} {b_text}"
+        else:  # above, but not by the margin the claim needs
+            ours = f"{first.format(first.value)} > {b_text} by only {first.format(a - b)}"
         need = f" by more than {first.format(claim.margin)}" if claim.margin else ""
         return Verdict(claim, REPRODUCED if holds else DIFFERS, ours, str(claim.published), "",
                        f"the direction holds{need}" if holds else f"the direction does not hold{need}",

@@ -20,7 +20,7 @@ comparison is the order of the protocols and the shape of the frontier.
 The claims (``CLAIMS``) are the paper's published (safety, usefulness) pairs for upfront
 auditing, trusted monitoring and deferring 10% and 20% to T, untrusted monitoring's 0% safety
 without counter-measures, and the order of the protocols by safety and by usefulness. Our
-attack-suspicion model is not calibrated to the paper's monitors (issue 17), so the value
+attack-suspicion model is not calibrated to the paper's monitors, so the value
 claims are expected to differ; they stay in the ledger with that reason. The reproduction
 runs the full defaults (1,000 deployments per evaluation, the whole attack-rate grid) but a
 frontier of 4 defer rates instead of 6 (0, 10%, 30%, 50%; the frontier is not among the
@@ -220,7 +220,7 @@ def _ref(name: str, label: str) -> Ref:
     return Ref(name, group="safety and usefulness", **setting(kw))
 
 
-CALIBRATION = ("our attack-suspicion model is not calibrated to the paper's monitors (issue 17: T's separation, "
+CALIBRATION = ("our attack-suspicion model is not calibrated to the paper's monitors (T's separation, "
                "the stealth of the best opportunities and the backdoor success rate are our choices), so the levels "
                "are not expected to match")
 SAFETY_TOL = ("5 points: the sampling error of ours (1,000 deployments, up to 3 points at 95%) and of the paper's "

@@ -65,7 +65,7 @@ from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResu
 BURNS = "Burns et al. 2023, Weak-to-strong generalization"
 SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our students are small models trained "
            "from scratch on tabular tasks, with no pretrained representation in which the task's concept is already "
-           "available, so their PGR is expected to be lower (pretrained students are issue 18)")
+           "available, so their PGR is expected to be lower")
 OVER_PAIRS = "over pairs"
 LARGEST = "largest gap per task"
 NAIVE_MEDIAN = Ref("median PGR", OVER_PAIRS, method="naive")
