@@ -23,15 +23,15 @@ more) and IDA's gap there. ``--minutes`` caps each run's wall time (20 by defaul
 then depend on the machine's speed; 0 makes runs step-limited and reproducible).
 ``--workers`` trains that many runs at once, one core each.
 
-The reproduction (``oversight-gym reproduce amplification``) must finish in 5 minutes on
-2 cores, while the paper trains for hours and the full defaults cap each run at 20 minutes.
-It keeps all five tasks and M's full size, and trains each run for 400 steps of 64
-questions at 8 names (the curriculum's first size), step-limited so that it is
-reproducible, without the learned overseer H' (no claim reads it). So it tests the finding
-only at the first size and early in training, where IDA's bootstrap still lags: a task
-where supervised does not reach 95% within the 400 steps leaves its claim unmeasured, and
-the claims say so rather than passing on two untrained models. The full defaults (``run
-amplification``) are the faithful test.
+The reproduction (``oversight-gym reproduce amplification``) takes about 16 minutes on 2
+cores (the largest share of the ledger), while the paper trains for hours and the full
+defaults cap each run at 20 minutes. It keeps all five tasks and M's full size, and trains
+each run for 3,000 steps of 64 questions at 8 names (the curriculum's first size),
+step-limited so that it is reproducible, without the learned overseer H' (no claim reads
+it). So it tests the finding only at the first size and early in training: a task whose
+supervised run does not reach 95% within the 3,000 steps leaves its claim unmeasured (the
+ledger shows which), rather than passing on two undertrained models. The full defaults
+(``run amplification``) are the faithful test.
 
 Permutation powering's M runs its layers once per three names (sigma^k(x) is k lookups;
 see ``LOOP_TASKS`` in :mod:`oversight_gym.envs.amplification.learned`).
@@ -307,7 +307,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
-    reproduce={"sizes": "8", "steps": 400, "eval_every": 100, "learned_overseer": False, "minutes": 0.0},
+    reproduce={"sizes": "8", "steps": 3000, "eval_every": 250, "learned_overseer": False, "minutes": 0.0},
 )
 
 if __name__ == "__main__":
