@@ -156,8 +156,12 @@ def test_the_committed_ledger_is_a_full_one_of_every_scenario_with_each_ones_wal
     recs, prov = read_ledger(ROOT / "ledger")
     packaged = {n for n, sc in discover_scenarios().items() if sc.module and sc.module.startswith("oversight_gym.")}
     assert set(prov["runs"]) == packaged and {r["scenario"] for r in recs} <= packaged
-    assert not any(r["quick"] for r in recs) and {r["verdict"] for r in recs} <= {"reproduced", "differs",
-                                                                                  "direction only"}
+    # run at each scenario's full reproduction settings, every claim decided
+    found = discover_scenarios()
+    for name, run in prov["runs"].items():
+        expected = json.loads(json.dumps(found[name].reproduction_params(quick=False), default=str))
+        assert run["params"] == expected, f"{name} ran with other settings than its reproduction's: run reproduce again"
+    assert {r["verdict"] for r in recs} <= {"reproduced", "differs", "direction only"}
     assert sum(run["seconds"] for run in prov["runs"].values()) < 60 * 60  # the whole ledger in under an hour
     assert all(run["seconds"] > 0 for run in prov["runs"].values())
     ids = {(r["scenario"], r["id"]) for r in recs}

@@ -241,9 +241,10 @@ def ledger_text(ledger: Ledger, width: int = WIDTH) -> str:
 
 
 def ledger_records(ledger: Ledger) -> list[dict[str, Any]]:
-    """One JSON record per claim: the scenario, its wall time, the claim and the verdict."""
-    return [{"scenario": e.scenario, "scenario_seconds": round(e.seconds, 1), "quick": ledger.quick,
-             "ran": e.ran, **v.as_dict()} for e in ledger.entries for v in e.verdicts]
+    """One JSON record per claim: the scenario, its wall time, the claim and the verdict
+    (``quick`` is the claim's flag; the ledger's settings are the runs' params in the provenance)."""
+    return [{"scenario": e.scenario, "scenario_seconds": round(e.seconds, 1), "ran": e.ran, **v.as_dict()}
+            for e in ledger.entries for v in e.verdicts]
 
 
 def write_ledger(ledger: Ledger, out: Path) -> dict[str, Path]:
