@@ -124,11 +124,12 @@ def load_arrays(path: Path, built_by: Mapping[str, Any] | None = None,
     ``built_by`` (when given) must equal the configuration stored with the file; ``spec``
     (when given) names every array expected, with its shape and dtype."""
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under the .npz name
-            raise CacheInvalid("unreadable (a single array, not an .npz archive of arrays)")
-        with loaded as z:
-            arrays = {name: z[name] for name in z.files}
+        with open(path, "rb") as f:  # closed even when the archive is unreadable (np.load leaks it then)
+            loaded = np.load(f, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a single .npy array under the .npz name
+                raise CacheInvalid("unreadable (a single array, not an .npz archive of arrays)")
+            with loaded as z:
+                arrays = {name: z[name] for name in z.files}
     except FileNotFoundError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
