@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SLOW = textwrap.dedent('''
+    import os
     import time
     from oversight_gym.analysis.measures import Measure
     from oversight_gym.runner.episodes import run_parallel
@@ -22,7 +23,7 @@ SLOW = textwrap.dedent('''
 
 
     def task(i):
-        time.sleep(0.15)
+        time.sleep(float(os.environ.get("SLOW_TOY_SECONDS", "0.15")))
         return {"i": i, "y": i * i}
 
 
@@ -48,8 +49,9 @@ def test_ctrl_c_stops_a_run_cleanly_and_the_same_command_resumes(tmp_path: Path)
     (tmp_path / "scenarios" / "slow_toy.py").write_text(SLOW)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OVERSIGHT_GYM_SCENARIOS": str(tmp_path / "scenarios")}
     cmd = [sys.executable, "-m", "oversight_gym.cli", "run", "slow-toy", "--workers", "2", "--out", "out"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    # slow enough (30 s uninterrupted) that a loaded machine cannot finish the run before the interrupt
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env={**env, "SLOW_TOY_SECONDS": "1.0"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     records = tmp_path / "out" / "records.jsonl"
     deadline = time.time() + 60
     while _records(records) < 4 and time.time() < deadline and proc.poll() is None:
