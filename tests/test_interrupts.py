@@ -50,15 +50,19 @@ def test_ctrl_c_stops_a_run_cleanly_and_the_same_command_resumes(tmp_path: Path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OVERSIGHT_GYM_SCENARIOS": str(tmp_path / "scenarios")}
     cmd = [sys.executable, "-m", "oversight_gym.cli", "run", "slow-toy", "--workers", "2", "--out", "out"]
     # slow enough (30 s uninterrupted) that a loaded machine cannot finish the run before the interrupt
+    # Ctrl-C's default action, as in a terminal: a child inherits an ignored SIGINT, and a test
+    # process under pytest-xdist may ignore it (the run then ended uninterrupted, exit 0, twice)
     proc = subprocess.Popen(cmd, cwd=tmp_path, env={**env, "SLOW_TOY_SECONDS": "1.0"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     records = tmp_path / "out" / "records.jsonl"
     deadline = time.time() + 60
     while _records(records) < 4 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
+    seen = _records(records)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, f"{seen} records when interrupted; {err[-2000:]}"
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     kept = _records(records)
     assert 4 <= kept < 60
