@@ -37,6 +37,7 @@ from oversight_gym.envs.debate.pixel_search import BYTES_PER_ROLLOUT, MAX_ROLLOU
 from oversight_gym.envs.debate.plots import plot_equilibrium
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult, memory
 from oversight_gym.runner.tournament import Entrant, TournamentResult, population, run_tournament
+from oversight_gym.scenarios.pixel_debate import PUBLISHED as PIXEL_PUBLISHED
 
 ENV_ID = "debate/pixels-v0"
 SOURCE = "Irving, Christiano, Amodei 2018, AI safety via debate, sec. 3.1"
@@ -120,8 +121,8 @@ def _paper_setting(params: dict[str, Any]) -> bool:
 
 CLAIMS = [
     Claim.value("mcts-debate-accuracy", "judge accuracy, MCTS (10,000 rollouts) against MCTS",
-                f"{SOURCE} (MNIST, 6 pixels)", 0.889, Ref("judge accuracy", group=MCTS_GROUP, honest=PAPER_MCTS,
-                                                          liar=PAPER_MCTS),
+                f"{SOURCE} (MNIST, 6 pixels)", PIXEL_PUBLISHED["debate_precommit"],
+                Ref("judge accuracy", group=MCTS_GROUP, honest=PAPER_MCTS, liar=PAPER_MCTS),
                 tolerance=0.04, above=0.5,
                 reason="4 points: our 200 images give a 95% interval of about ±4 points near 90% (the paper's "
                        "is under 1); the paper used MNIST 28x28, we use the 8x8 digits, where 6 pixels of 64 show "
