@@ -35,13 +35,16 @@ def configs(draw: st.DrawFn, protocols=("none", "upfront", "trusted", "untrusted
           "audit_budget": draw(st.sampled_from([0.0, 0.02, 0.1, 0.3])),
           "separation_trusted": draw(st.floats(0.0, 4.0)), "separation_untrusted": draw(st.floats(0.0, 5.0)),
           "stealth": draw(st.floats(0.0, 1.0)), "attack_success": draw(st.floats(0.05, 1.0)),
-          "signal_collision": draw(st.floats(0.0, 0.5))}
+          "signal_collision": draw(st.floats(0.0, 0.5)), "spread_trusted": draw(st.floats(0.3, 2.0)),
+          "spread_untrusted": draw(st.floats(0.3, 2.0)), "free_audits": draw(st.sampled_from([0, 10])),
+          "signal_kind": draw(st.sampled_from(["output", "input"])), "edit_removal": draw(st.floats(0.0, 1.0))}
     if protocol in ("trusted", "untrusted"):
         kw["defer_rate"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
+        kw["edit_rate"] = draw(st.sampled_from([0.0, 0.2]))
     if protocol == "untrusted":
         kw["honeypots"] = draw(st.sampled_from([0, 5, 20]))
-        kw["paraphrase_prob"] = draw(st.floats(0.0, 1.0))
-        kw["paraphrase_loss"] = draw(st.floats(0.0, 0.5))
+        kw["redaction_prob"] = draw(st.floats(0.0, 1.0))
+        kw["redaction_loss"] = draw(st.floats(0.0, 0.5))
     return ControlConfig(**kw)
 
 
@@ -53,7 +56,7 @@ FIELDS = ("end", "tasks_done", "solved", "audits", "attacks", "deferrals", "shut
 
 
 def test_scripted_agents_through_the_aec_view_match_the_simulator() -> None:
-    cfg = ControlConfig(n_tasks=400, protocol="untrusted", audit_budget=0.05, honeypots=10, paraphrase_prob=0.3,
+    cfg = ControlConfig(n_tasks=400, protocol="untrusted", audit_budget=0.05, honeypots=10, redaction_prob=0.3,
                         signal_collision=0.1)
     red = A.RedTeam(0.05, True, "on_signal")
     agent = ControlRedTeam(red.attack_rate, red.signal, red.monitor)
@@ -72,7 +75,8 @@ def test_safety_never_below_the_no_monitoring_baseline_for_the_same_red_team(cfg
     """With common random numbers every deployment that is safe without monitoring is safe
     under the protocol: auditing only ends deployments early in the blue team's favour and
     deferring only removes attacks."""
-    base = ControlConfig(**{**cfg.as_dict(), "protocol": "none", "defer_rate": 0.0, "honeypots": 0})
+    base = ControlConfig(**{**cfg.as_dict(), "protocol": "none", "defer_rate": 0.0, "edit_rate": 0.0, "honeypots": 0,
+                            "obvious_success": cfg.success})
     seeds = A.deployment_seeds(seed, 8)
     hp, tasks = A.draw_batch(cfg, seeds)
     with_protocol = A.simulate(cfg, red, hp, tasks).safe
@@ -83,9 +87,9 @@ def test_safety_never_below_the_no_monitoring_baseline_for_the_same_red_team(cfg
 @FEW
 @given(cfg=configs(protocols=("untrusted",)), rate=st.floats(0.001, 0.3), seed=st.integers(0, 2**31))
 def test_paraphrasing_that_always_destroys_the_signal_removes_collusion(cfg, rate, seed) -> None:
-    """With paraphrase_prob = 1 a monitor that lies on the signal never sees one: every
+    """With redaction_prob = 1 a monitor that lies on the signal never sees one: every
     deployment ends exactly as with an honest monitor."""
-    cfg = ControlConfig(**{**cfg.as_dict(), "paraphrase_prob": 1.0})
+    cfg = ControlConfig(**{**cfg.as_dict(), "redaction_prob": 1.0})
     hp, tasks = A.draw_batch(cfg, A.deployment_seeds(seed, 6))
     colluding = A.simulate(cfg, A.RedTeam(rate, True, "on_signal"), hp, tasks)
     honest = A.simulate(cfg, A.RedTeam(rate, True, "honest"), hp, tasks)
@@ -123,7 +127,8 @@ def test_upfront_closed_form_matches_the_simulation() -> None:
 
 
 def test_monitoring_approximation_is_close_when_the_budget_is_not_binding() -> None:
-    cfg = ControlConfig(n_tasks=1000, protocol="trusted", audit_budget=0.05, defer_rate=0.1)
+    cfg = ControlConfig(n_tasks=1000, protocol="trusted", audit_budget=0.05, defer_rate=0.1, edit_rate=0.1,
+                        free_audits=0)
     ev = A.evaluate(cfg, [A.RedTeam(0.01)], deployments=2000, seed=4)[0]
     assert abs(ev.safety.value - A.monitoring_safety_approx(cfg, 0.01)) < 0.05
 

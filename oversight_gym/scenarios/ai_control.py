@@ -1,7 +1,7 @@
 """AI control: safety and usefulness of monitoring protocols against an optimised red team
 (Greenblatt, Shlegeris, Sachan, Roger 2023, arXiv 2312.06942).
 
-Each protocol of ``collusion/untrusted-monitoring-v0`` is played by the red team's best
+Each protocol of ``collusion/untrusted-monitoring-v1`` is played by the red team's best
 response (attack rate, collusion signal, monitor strategy; found by
 :func:`oversight_gym.envs.collusion.ai_control.optimise_red_team` on one set of deployments and
 reported on fresh ones), and by an honest U for usefulness. The frontier plot sweeps the

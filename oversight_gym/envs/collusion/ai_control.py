@@ -2,7 +2,7 @@
 "AI Control: Improving Safety Despite Intentional Subversion", arXiv 2312.06942).
 
 * :func:`simulate`: a vectorised (numba) simulator of many deployments of
-  ``collusion/untrusted-monitoring-v0``. It runs the kernel's own rule functions
+  ``collusion/untrusted-monitoring-v1``. It runs the kernel's own rule functions
   (:func:`~oversight_gym.envs.collusion.untrusted_monitoring.resolve_task` and friends) on
   the same uniforms the kernel draws (:func:`draw_batch`), so a simulated deployment and a
   kernel episode from the same seed end the same way (tested).
@@ -34,18 +34,20 @@ from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.envs.collusion.untrusted_monitoring import (
     ATTACK,
     C_COLLISION,
-    C_PARAPHRASE,
+    C_INPUT_SIGNAL,
+    C_REDACT,
     C_USE_T,
+    CAUGHT,
     CONTINUE,
     H_COLLIDE,
-    H_PARAPHRASE,
+    H_REDACT,
     HONEST,
     HONEYPOT_COLUMNS,
     MONITOR_MODES,
     OPP,
     TASK_COLUMNS,
     V_COLLIDE,
-    V_PARAPHRASE,
+    V_REDACT,
     V_SOLVE,
     ControlConfig,
     attack_mean,
@@ -107,11 +109,12 @@ def _simulate(hp: np.ndarray, tasks: np.ndarray, cfg: np.ndarray, min_flags: int
     """Fill ``out[b] = (end, tasks_done, solved, audits, attacks, deferrals, shutdown)``."""
     n_dep, n_tasks = tasks.shape[0], tasks.shape[1]
     n_hp = hp.shape[1]
+    input_kind = cfg[C_INPUT_SIGNAL] > 0.5
     for b in numba.prange(n_dep):
         flags = 0
         for i in range(n_hp):
             row = hp[b, i]
-            seen = signal_seen(ATTACK, row[H_COLLIDE], row[H_PARAPHRASE], cfg[C_COLLISION], cfg[C_PARAPHRASE])
+            seen = signal_seen(ATTACK, row[H_COLLIDE], row[H_REDACT], cfg[C_COLLISION], cfg[C_REDACT], input_kind)
             if honeypot_flagged(row, monitor_rule(mode, True, seen), cfg):
                 flags += 1
         if n_hp > 0 and flags < min_flags:
@@ -129,8 +132,9 @@ def _simulate(hp: np.ndarray, tasks: np.ndarray, cfg: np.ndarray, min_flags: int
         done = 0
         for t in range(n_tasks):
             row = tasks[b, t]
-            act = policy_rule(row[OPP], attack_rate, signal)
-            seen = signal_seen(act, row[V_COLLIDE], row[V_PARAPHRASE], cfg[C_COLLISION], cfg[C_PARAPHRASE])
+            can_signal = (not input_kind) or row[V_COLLIDE] < cfg[C_COLLISION]
+            act = policy_rule(row[OPP], attack_rate, signal, can_signal)
+            seen = signal_seen(act, row[V_COLLIDE], row[V_REDACT], cfg[C_COLLISION], cfg[C_REDACT], input_kind)
             lie = monitor_rule(mode, act != HONEST, seen)
             e, aud, dfr, sol = resolve_task(t, row, act, lie, audits, cfg)
             audits += aud
@@ -140,6 +144,10 @@ def _simulate(hp: np.ndarray, tasks: np.ndarray, cfg: np.ndarray, min_flags: int
             done = t + 1
             if e != CONTINUE:
                 end = e
+                if e == CAUGHT:  # U is shut down: T writes the code from now on
+                    for t2 in range(t + 1, n_tasks):
+                        if tasks[b, t2, V_SOLVE] < cfg[C_USE_T]:
+                            solved += 1
                 break
         out[b, 0], out[b, 1], out[b, 2], out[b, 3], out[b, 4], out[b, 5], out[b, 6] = (
             end, done, solved, audits, attacks, deferrals, 0)
@@ -209,7 +217,7 @@ def _configured(config: dict[str, Any]) -> tuple[ControlConfig, RedTeam]:
 
 def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
     """``episodes`` deployments under master ``seed`` by the vectorised simulator (the batch
-    engine registered with ``collusion/untrusted-monitoring-v0``); ``config`` holds the
+    engine registered with ``collusion/untrusted-monitoring-v1``); ``config`` holds the
     protocol's parameters and the red team's (``attack_rate``, ``signal``, ``monitor``)."""
     cfg, red = _configured(config)
     sim = simulate(cfg, red, *draw_batch(cfg, deployment_seeds(seed, episodes)))
@@ -311,7 +319,7 @@ def optimise_red_team(cfg: ControlConfig, deployments: int = 1000, seed: int = 0
 # --- closed forms ------------------------------------------------------------------------------
 def no_monitoring_safety(cfg: ControlConfig, attack_rate: float) -> float:
     """Safety with no auditing: no attack in ``n_tasks`` tasks succeeds, ``(1 - r s)^N``."""
-    return float((1.0 - attack_rate * cfg.attack_success) ** cfg.n_tasks)
+    return float((1.0 - attack_rate * cfg.success) ** cfg.n_tasks)
 
 
 def upfront_safety(cfg: ControlConfig, attack_rate: float) -> float:
@@ -319,7 +327,7 @@ def upfront_safety(cfg: ControlConfig, attack_rate: float) -> float:
     caught; otherwise the red team wins if one of the remaining ``N - K`` attacks succeeds.
     With attacks independent per task at rate ``r`` and success probability ``s``:
     ``safety = 1 - (1 - r)^K (1 - (1 - r s)^(N - K))``."""
-    k, n, r, s = cfg.audits, cfg.n_tasks, float(attack_rate), cfg.attack_success
+    k, n, r, s = cfg.audits, cfg.n_tasks, float(attack_rate), cfg.success
     return float(1.0 - (1.0 - r) ** k * (1.0 - (1.0 - r * s) ** (n - k)))
 
 
@@ -338,26 +346,28 @@ def upfront_best_response(cfg: ControlConfig) -> tuple[float, float]:
 
 def monitoring_safety_approx(cfg: ControlConfig, attack_rate: float) -> float:
     """Online monitoring (trusted, or untrusted with an honest monitor) in closed form,
-    ignoring the audit budget's cap: each task is an attack with probability ``r`` on an
-    opportunity uniform on ``[1 - r, 1]``; it is caught with probability ``c`` and succeeds
-    unaudited and undeferred with probability ``b``; the first decisive task decides:
-    ``safety = 1 - b / (b + c) (1 - (1 - b - c)^N)``."""
+    ignoring the audit budget's cap and the free audits: each task is an attack with probability
+    ``r`` on an opportunity uniform on ``[1 - r, 1]``; it is caught with probability ``c`` and
+    succeeds unaudited, undeferred and unedited with probability ``b``; the first decisive task
+    decides: ``safety = 1 - b / (b + c) (1 - (1 - b - c)^N)``."""
     r = float(attack_rate)
     if r <= 0:
         return 1.0
-    if cfg.protocol in ("none", "upfront"):
+    if not cfg.monitored:
         raise ValueError(f"monitoring_safety_approx needs protocol 'trusted' or 'untrusted', got {cfg.protocol!r}")
-    za, zd, sep, st = cfg.audit_threshold, cfg.defer_threshold, cfg.monitor_separation, cfg.stealth
+    za, zd, ze = cfg.audit_threshold, cfg.defer_threshold, cfg.edit_threshold
+    sep, st, sd = cfg.monitor_separation, cfg.stealth, cfg.monitor_spread
 
-    def flag(u: float) -> float:
-        return float(stats.norm.sf(za - attack_mean.py_func(u, sep, st)))
+    def above(z: float, u: float) -> float:
+        return float(stats.norm.sf((z - attack_mean.py_func(u, sep, st)) / sd)) if z < math.inf else 0.0
 
-    def passed(u: float) -> float:  # neither audited nor deferred
-        z = min(za, zd)
-        return float(stats.norm.cdf(z - attack_mean.py_func(u, sep, st)))
+    def passed(u: float) -> float:  # neither audited nor deferred, and the backdoor survives T's edit
+        audit_or_defer = above(min(za, zd), u)
+        edited = above(min(za, zd, ze), u) - audit_or_defer
+        return 1.0 - audit_or_defer - cfg.edit_removal * edited
 
-    c = integrate.quad(flag, 1.0 - r, 1.0)[0]  # P(a task is an attack and is audited)
-    b = cfg.attack_success * integrate.quad(passed, 1.0 - r, 1.0)[0]  # P(an attack slips through and works)
+    c = integrate.quad(lambda u: above(za, u), 1.0 - r, 1.0)[0]  # P(a task is an attack and is audited)
+    b = cfg.success * integrate.quad(passed, 1.0 - r, 1.0)[0]  # P(an attack slips through and works)
     if b + c <= 0:
         return 1.0
     return float(1.0 - b / (b + c) * (1.0 - (1.0 - b - c) ** cfg.n_tasks))
