@@ -42,7 +42,7 @@ scores 0 and U alone 1 (T solves a task with probability ``useful_trusted``, U w
 ``useful_untrusted``; the paper's GPT-3.5 and GPT-4 solve 22% and 54% of its problems).
 
 Randomness: a deployment draws all of its uniforms at the start (:func:`draw_deployment`:
-honeypots first, then ``n_tasks`` rows of :data:`TASK_COLUMNS` columns), and every rule
+``n_tasks`` rows of :data:`TASK_COLUMNS` columns, then the honeypots), and every rule
 compares a uniform with a probability (:func:`resolve_task`, :func:`honeypot_flagged`).
 The vectorised simulator (:mod:`oversight_gym.envs.collusion.ai_control`) runs the same rule
 functions on the same draws, so a kernel episode and a simulated deployment from the same
@@ -77,7 +77,8 @@ SIGNAL_KINDS = ("output", "input")
 POLICY, MONITOR = 0, 1
 #: policy actions
 HONEST, ATTACK, ATTACK_SIGNAL = 0, 1, 2
-#: monitor actions: report the honest suspicion, or report the solution as benign
+#: monitor actions: report the honest suspicion, or report the solution as benign (the lowest
+#: suspicion: a lie is never audited, deferred or edited on the monitor's word)
 REPORT, LIE = 0, 1
 #: columns of a task's uniforms
 OPP, V_TRUSTED, V_UNTRUSTED, V_SUCCESS, V_COLLIDE, V_REDACT, V_SOLVE, V_EDIT = range(8)
@@ -153,15 +154,25 @@ def signal_seen(action: int, v_collide: float, v_redact: float, collision: float
 def honeypot_flagged(row: np.ndarray, lie: int, cfg: np.ndarray) -> bool:
     """Whether the monitor's report on one synthetic attack is above the audit threshold."""
     if lie == LIE:
-        return exceeds(row[H_UNTRUSTED], 0.0, cfg[C_AUDIT_Z])
+        return False
     mean = attack_mean(row[H_OPP], cfg[C_SEP_MONITOR], cfg[C_STEALTH])
     return exceeds(row[H_UNTRUSTED], mean, cfg[C_AUDIT_Z], cfg[C_SPREAD])
 
 
 # indices of the compiled configuration vector (GameConfig.vector)
 (C_PROTOCOL, C_N, C_AUDITS, C_AUDIT_Z, C_DEFER_Z, C_SEP_MONITOR, C_STEALTH, C_SUCCESS, C_COLLISION,
- C_REDACT, C_USE_U, C_USE_T, C_SPREAD, C_FREE, C_EDIT_Z, C_EDIT_REMOVAL, C_USE_EDIT, C_INPUT_SIGNAL) = range(18)
-CONFIG_SIZE = 18
+ C_REDACT, C_USE_U, C_USE_T, C_SPREAD, C_FREE, C_EDIT_Z, C_EDIT_REMOVAL, C_USE_EDIT, C_INPUT_SIGNAL,
+ C_AUDIT_P, C_DEFER_P, C_EDIT_P) = range(21)
+CONFIG_SIZE = 21
+
+
+@numba.njit(cache=True)
+def flags(v: float, mean: float, spread: float, threshold: float, quantile: float) -> bool:
+    """:func:`exceeds` with the honest score's quantile of ``threshold`` precomputed (``v >=
+    quantile`` when the score is honest: ``mean`` 0, ``spread`` 1; the common case, kept fast)."""
+    if mean == 0.0 and spread == 1.0:
+        return v >= quantile
+    return exceeds(v, mean, threshold, spread)
 
 
 @numba.njit(cache=True)
@@ -189,14 +200,16 @@ def resolve_task(t: int, row: np.ndarray, action: int, lie: int, audits_used: in
         v = row[V_TRUSTED] if protocol == 2 else row[V_UNTRUSTED]
         mean = 0.0
         spread = 1.0
-        if attack and not (protocol == 3 and lie == LIE):
+        benign = attack and protocol == 3 and lie == LIE  # the monitor reports the attack as benign
+        if attack and not benign:
             mean = attack_mean(row[OPP], cfg[C_SEP_MONITOR], cfg[C_STEALTH])
             spread = cfg[C_SPREAD]
         free = t < cfg[C_FREE]
-        audited = (not free) and exceeds(v, mean, cfg[C_AUDIT_Z], spread) and audits_used < cfg[C_AUDITS]
-        if not (free or audited):
-            deferred = exceeds(v, mean, cfg[C_DEFER_Z], spread)
-            edited = (not deferred) and exceeds(v, mean, cfg[C_EDIT_Z], spread)
+        audited = ((not free) and (not benign) and audits_used < cfg[C_AUDITS]
+                   and flags(v, mean, spread, cfg[C_AUDIT_Z], cfg[C_AUDIT_P]))
+        if not (free or audited or benign):
+            deferred = flags(v, mean, spread, cfg[C_DEFER_Z], cfg[C_DEFER_P])
+            edited = (not deferred) and flags(v, mean, spread, cfg[C_EDIT_Z], cfg[C_EDIT_P])
     if (audited or free) and attack:
         return CAUGHT, audited, False, False
     if deferred:
@@ -214,11 +227,17 @@ def resolve_task(t: int, row: np.ndarray, action: int, lie: int, audits_used: in
     return CONTINUE, audited, False, row[V_SOLVE] < cfg[C_USE_U]
 
 
-def draw_deployment(rng: np.random.Generator, n_tasks: int, honeypots: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_deployment(rng: np.random.Generator, n_tasks: int, honeypots: int,
+                    out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """All the uniforms of one deployment: ``(honeypot_rows, task_rows)`` of shapes
-    (honeypots, 4) and (n_tasks, 8), drawn in that order."""
-    hp = rng.random((honeypots, HONEYPOT_COLUMNS))
-    tasks = rng.random((n_tasks, TASK_COLUMNS))
+    (honeypots, 4) and (n_tasks, 8); the tasks are drawn first, so protocols with different
+    numbers of honeypots meet the same tasks (and the first ``h`` honeypot rows of a larger
+    draw are those of a draw of ``h``). With ``out`` the draws fill those arrays."""
+    if out is None:
+        out = (np.empty((honeypots, HONEYPOT_COLUMNS)), np.empty((n_tasks, TASK_COLUMNS)))
+    hp, tasks = out  # filled in place (a batch's rows), the same numbers as fresh arrays
+    rng.random(out=tasks)
+    rng.random(out=hp)
     return hp, tasks
 
 
@@ -327,9 +346,8 @@ class ControlConfig:
 
     @property
     def monitor_separation(self) -> float:
-        if self.protocol == "untrusted":
-            loss = self.redaction_loss if self.redaction_prob > 0 else 0.0
-            return self.separation_untrusted * (1.0 - loss)
+        if self.protocol == "untrusted":  # the redaction the blue team applies costs the monitor
+            return self.separation_untrusted * (1.0 - self.redaction_loss)
         return self.separation_trusted
 
     @cached_property
@@ -368,6 +386,9 @@ class ControlConfig:
         out[C_EDIT_REMOVAL] = self.edit_removal
         out[C_USE_EDIT] = self.useful_edited
         out[C_INPUT_SIGNAL] = float(self.signal_kind == "input")
+        for col, z in ((C_AUDIT_P, self.audit_threshold), (C_DEFER_P, self.defer_threshold),
+                       (C_EDIT_P, self.edit_threshold)):  # an honest score's chance to stay below each threshold
+            out[col] = 0.5 * math.erfc(-z / math.sqrt(2.0)) if z < math.inf else 2.0
         out.setflags(write=False)
         return out
 
