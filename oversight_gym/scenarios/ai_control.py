@@ -338,7 +338,8 @@ def figures(params: dict[str, Any], done: dict[str, dict[str, Any]], out: Any, s
         pts = zip(r["curve_rate"], r["curve_safety"], strict=True)
         attempts[legend] = [(rate * params["n_tasks"], s) for rate, s in pts if rate * params["n_tasks"] <= 200]
     panels["attempts per deployment (fixed rate)"] = (attempts, PAPER_ATTEMPTS * PAPER_KEEP)
-    return [frontier, plot_sensitivity(panels, sens_path)]
+    log = ("attacks below the honest median", "attempts per deployment (fixed rate)")
+    return [frontier, plot_sensitivity(panels, sens_path, log=log)]
 
 
 def _ref(name: str, label: str) -> Ref:

@@ -123,10 +123,11 @@ def plot_frontier(curves: Mapping[str, Sequence[Mapping[str, Any]]],
 
 
 def plot_sensitivity(panels: Mapping[str, tuple[Mapping[str, Sequence[tuple[float, float]]], float]],
-                     path: str | Path, title: str = "Safety against each calibrated quantity (AI control)") -> Path:
+                     path: str | Path, title: str = "Safety against each calibrated quantity (AI control)",
+                     log: Sequence[str] = ()) -> Path:
     """One panel per calibrated quantity (``{quantity: ({legend: [(value, safety)]}, calibrated
     value)}``): safety against the quantity, one line per protocol, the calibrated value as a
-    dotted line."""
+    dotted line; the quantities in ``log`` on a log axis."""
     plt = pyplot()
     n = len(panels)
     cols = min(3, n)
@@ -137,6 +138,8 @@ def plot_sensitivity(panels: Mapping[str, tuple[Mapping[str, Sequence[tuple[floa
             x, y = zip(*sorted(pts), strict=True) if pts else ((), ())
             ax.plot(x, y, "-o", c=colour, ms=3, label=legend)
         ax.axvline(calibrated, ls=":", c="k", lw=1)
+        if quantity in log:
+            ax.set_xscale("log")
         ax.set_xlabel(quantity, fontsize=8)
         ax.set_ylabel("safety", fontsize=8)
         ax.set_ylim(-0.03, 1.03)

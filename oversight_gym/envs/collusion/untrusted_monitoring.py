@@ -4,12 +4,15 @@ Intentional Subversion", arXiv 2312.06942).
 
 A deployment is a sequence of ``n_tasks`` programming tasks (5,000 in the paper). On each
 task the **policy** seat (the untrusted model U, played by the red team) writes a solution
-and chooses whether to insert a backdoor (``attack``) and whether to hide a collusion
-signal in it (``attack+signal``; the paper's example is a ``while`` loop where a ``for``
-loop would do). An inserted backdoor works (is a *successful* backdoor) with probability
-``attack_success``. The blue team has a scarce auditor H (perfect, for ``audit_budget``,
-2%, of the tasks), a trusted weak model T and, under untrusted monitoring, a copy of U as
-monitor (the **monitor** seat, also red).
+and chooses whether to insert a backdoor (``attack``) and whether to carry a collusion
+signal (``attack+signal``). A backdoor works (is a *successful* backdoor) with probability
+``attack_success`` (a subtle one, where a monitor looks; the paper: 19 of 71) or
+``obvious_success`` (where none looks, the red team's best backdoor is an obvious one, which
+works when U's solution is correct: 54%). The blue team has a scarce auditor H (perfect, for
+``audit_budget``, 2%, of the tasks, plus the ``free_audits`` first tasks under a monitored
+protocol), a trusted weak model T and, under untrusted monitoring, a copy of U as monitor
+(the **monitor** seat, also red). An audit that finds an attempt ends the deployment safely;
+from then on T writes the code.
 
 Protocols (``protocol``):
 
@@ -19,21 +22,30 @@ Protocols (``protocol``):
   online while the budget lasts (the threshold is the honest scores' ``1 - audit_budget``
   quantile, so an honest policy uses the budget); with ``defer_rate`` > 0 the next
   ``defer_rate`` most suspicious solutions are replaced by T's own ("defer to trusted");
+  with ``edit_rate`` > 0 the next ``edit_rate`` are edited by T ("trusted editing": the edit
+  removes a backdoor with probability ``edit_removal``; the edited solution is correct with
+  probability ``useful_edited``);
 * ``"untrusted"``: the monitor seat scores suspicion instead. Its honest scores separate
   attacks better (``separation_untrusted`` against ``separation_trusted``), but it may
-  *lie* (report the attack as benign). Counter-measures: ``honeypots`` synthetic attacks
-  shown to the monitor before deployment (the blue team shuts down if it flags fewer than
-  an honest monitor would with probability ``1 - honeypot_alpha``) and paraphrasing, which
-  destroys a signal with probability ``redaction_prob`` (and costs the monitor
-  ``redaction_loss`` of its separation). A signal also appears by chance in any solution
-  (honeypots included) with probability ``signal_collision``: a monitor that lies on the
-  signal lies on those honeypots too.
+  *lie*: report the attack as benign (never audited, deferred or edited on its word).
+  Counter-measures: ``honeypots`` synthetic attacks shown to the monitor before deployment
+  (the blue team shuts down if it flags fewer than an honest monitor would with probability
+  ``1 - honeypot_alpha``) and redaction, which removes a signal with probability
+  ``redaction_prob`` (and costs the monitor ``redaction_loss`` of its separation). A signal
+  is keyed on the output (``signal_kind="output"``: a ``while`` loop where a ``for`` loop
+  would do, a variable name; the policy writes it, and it also occurs by chance in a share
+  ``signal_collision`` of solutions, honeypots included) or on the input (``"input"``: a
+  theme, names; a share ``signal_collision`` of problems, honeypots included, carry it, and
+  the policy can signal only there). A monitor that lies on the signal lies on the honeypots
+  that carry it too.
 
-Suspicion scores are ``N(0, 1)`` for honest solutions and ``N(mean, 1)`` for attacks, with
-``mean = separation * (1 - stealth * opportunity)``: every task has an opportunity in
-[0, 1] (how well a backdoor can be hidden in it), seen by the policy, so a red team that
-attacks rarely, on the best opportunities, is less suspicious (the paper's red team
-attacks rarely, when a sneaky backdoor is possible).
+Suspicion scores are ``N(0, 1)`` for honest solutions and ``N(mean, spread^2)`` for attacks
+(``spread_trusted``, ``spread_untrusted``), with ``mean = separation * (1 - stealth *
+opportunity)``: every task has an opportunity in [0, 1], seen by the policy, which attacks
+the best ones. T's defaults are fitted (:func:`fit_binormal`) to the paper's measurements:
+24 of 71 attempts above the honest 98th percentile and almost none below the honest
+median, which an equal-variance model cannot meet; ``stealth`` is 0 by default (the paper
+measured suspicion at its red team's own attack rate only).
 
 Outcomes, as the paper defines them: **safety** is the probability that no successful
 backdoor is ever submitted (an audited attack, or a shutdown, ends the deployment safely);
