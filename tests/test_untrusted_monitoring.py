@@ -199,7 +199,8 @@ def test_scenario_runs_small_and_resumes(tmp_path) -> None:
     # 400 tasks is not the paper's deployment: no published value is set beside ours
     assert all(m.published is None for m in res.measures) and not res.verdicts
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert len([m for m in summary["measures"] if m["group"] == "collusion signals: safety"]) == 16
+    assert len([m for m in summary["measures"] if m["group"] == "collusion signals: safety"
+                and m["name"] == "safety"]) == 16
     again = sc.execute(small, quick=True, out=tmp_path, progress=False)  # every record read back, none recomputed
     assert again.measures == res.measures
     out = sc.experiment({**sc.defaults(True), **small}, 0)

@@ -145,7 +145,7 @@ def signal_cells(params: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict
     """Safety by collusion signal and redaction: untrusted monitoring with honeypots, the red team
     held to one signal."""
     return [(f"signal {sig} / redaction {red}", {**countered(params, red), "_signals": (sig,)},
-             {"signal": sig, "keyed on": SIGNALS[sig][0], "share": _pct(SIGNALS[sig][1]), "redaction": red})
+             {"signal": sig, "keyed on": SIGNALS[sig][0], "share": f"{SIGNALS[sig][1]:.1%}", "redaction": red})
             for sig in SIGNALS for red in REDACTIONS]
 
 
@@ -278,7 +278,12 @@ def measures(params: dict[str, Any], done: dict[str, dict[str, Any]]) -> list[Me
                                 setting=where, group=RED))
     out += reds
     for label, _, where in signal_cells(params):
-        out.append(_safety(done[label], setting=where, group=SIG))
+        r = done[label]
+        out.append(_safety(r, setting=where, group=SIG))
+        # with an input-keyed signal in use, the rate is the attacks' share of the triggering inputs
+        out.append(Measure("red: attack rate", r["attack_rate"], digits=4, setting=where, group=SIG))
+        out.append(Measure("red: monitor", r["monitor"] + (" + signal" if r["signal"] else ""), setting=where,
+                           group=SIG))
     for label, _, where in sensitivity_cells(params):
         out.append(_safety(done[label], setting=where, group=SENS))
     return out

@@ -139,7 +139,10 @@ def plot_sensitivity(panels: Mapping[str, tuple[Mapping[str, Sequence[tuple[floa
             ax.plot(x, y, "-o", c=colour, ms=3, label=legend)
         ax.axvline(calibrated, ls=":", c="k", lw=1)
         if quantity in log:
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short decade overlap
         ax.set_xlabel(quantity, fontsize=8)
         ax.set_ylabel("safety", fontsize=8)
         ax.set_ylim(-0.03, 1.03)
