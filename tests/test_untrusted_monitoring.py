@@ -1,8 +1,9 @@
 """AI control (Greenblatt et al. 2023): the untrusted-monitoring kernel (its deployment-by-deployment
 agreement with the vectorised simulator is the registry-wide batch check), the closed forms, the
 red-team optimiser and the protocol's properties (safety never below the no-monitoring baseline
-for the same red team; paraphrasing that always destroys the signal removes the monitor's
-collusion)."""
+for the same red team; redaction that always removes the signal makes the colluding monitor an
+honest one of the same quality and budget; monotone in the defer rate and the audit budget; a
+perfect monitor that defers is safe)."""
 
 from __future__ import annotations
 
@@ -86,9 +87,10 @@ def test_safety_never_below_the_no_monitoring_baseline_for_the_same_red_team(cfg
 
 @FEW
 @given(cfg=configs(protocols=("untrusted",)), rate=st.floats(0.001, 0.3), seed=st.integers(0, 2**31))
-def test_paraphrasing_that_always_destroys_the_signal_removes_collusion(cfg, rate, seed) -> None:
-    """With redaction_prob = 1 a monitor that lies on the signal never sees one: every
-    deployment ends exactly as with an honest monitor."""
+def test_redaction_that_always_removes_the_signal_makes_the_monitor_honest(cfg, rate, seed) -> None:
+    """With redaction_prob = 1 a monitor that lies on the signal (input- or output-keyed) never sees
+    one: every deployment, honeypots included, ends exactly as with an honest monitor of the same
+    quality (separation, redaction's cost) and the same audit budget."""
     cfg = ControlConfig(**{**cfg.as_dict(), "redaction_prob": 1.0})
     hp, tasks = A.draw_batch(cfg, A.deployment_seeds(seed, 6))
     colluding = A.simulate(cfg, A.RedTeam(rate, True, "on_signal"), hp, tasks)
@@ -97,7 +99,7 @@ def test_paraphrasing_that_always_destroys_the_signal_removes_collusion(cfg, rat
         np.testing.assert_array_equal(getattr(colluding, f), getattr(honest, f), err_msg=f)
 
 
-def test_without_paraphrasing_the_signal_lets_the_monitor_collude() -> None:
+def test_without_redaction_the_signal_lets_the_monitor_collude() -> None:
     """The contrast that makes the property above non-trivial."""
     cfg = ControlConfig(n_tasks=2000, protocol="untrusted", honeypots=30)
     red_c, red_h = A.RedTeam(0.003, True, "on_signal"), A.RedTeam(0.003, True, "honest")
