@@ -684,7 +684,7 @@ def check_batch_engine(env_id: str, engine: str, config: Mapping[str, Any], seed
     many) must agree within ``sigmas`` standard errors of the difference.
 
     >>> from oversight_gym.testing import check_batch_engine
-    >>> check_batch_engine("collusion/untrusted-monitoring-v0", "simulator",
+    >>> check_batch_engine("collusion/untrusted-monitoring-v1", "simulator",
     ...                    {"n_tasks": 50, "protocol": "trusted", "attack_rate": 0.1}, seed=3)
     """
     e = spec(env_id).batch_engine(engine)

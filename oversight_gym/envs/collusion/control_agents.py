@@ -20,7 +20,7 @@ from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.errors import check_choice, check_float
 from oversight_gym.core.protocols import Classifier
 
-_UM = "collusion/untrusted-monitoring-v0"
+_UM = "collusion/untrusted-monitoring-v1"
 
 
 class ControlRedTeam(BaseAgent):
@@ -54,7 +54,8 @@ class ControlRedTeam(BaseAgent):
         if obs[0] >= 0.5:  # the monitor seat
             action = int(monitor_rule(self._mode, bool(obs[1] >= 0.5), bool(obs[2] >= 0.5)))
         else:
-            action = int(policy_rule(float(obs[1]), self.attack_rate, self.signal))
+            can_signal = obs.size < 4 or bool(obs[3] >= 0.5)
+            action = int(policy_rule(float(obs[1]), self.attack_rate, self.signal, can_signal))
         # outside its game (a population that ignores ``games``) it still never plays an illegal move
         return action if action < mask.size and mask[action] else int(legal[0])
 
