@@ -1,7 +1,7 @@
 """Scripted colluders for the collusion games.
 
 * :class:`ControlRedTeam`: the red team of AI control (Greenblatt et al. 2023) in
-  ``collusion/untrusted-monitoring-v0``; it plays either seat (the observation says which):
+  ``collusion/untrusted-monitoring-v1``; it plays either seat (the observation says which):
   as the policy it attacks the best ``attack_rate`` share of opportunities (with a collusion
   signal if ``signal``), as the monitor it follows ``monitor`` ("honest", "on_signal",
   "always"). The same rules as the vectorised simulator
