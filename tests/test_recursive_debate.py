@@ -238,6 +238,39 @@ def test_judge_directed_recursion_follows_the_least_plausible_subclaim():
     assert s.paths == [[0, 2]]  # the judge found subclaim 2 (prior 0.2) least plausible
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_judge_directed_debate_lets_a_liar_escape_a_judge_who_cannot_tell_where_to_look(depth):
+    """Why an honest challenger with full information loses judge-directed debate (the full-
+    information test above excludes this protocol): the challenger has no move after disputing; the
+    judge recurses on its own prior. Worked example, depth 1: leaves (1, 0) of a conjunction, an
+    uninformative prior (0.5 everywhere); the liar claims the root true and must assert both
+    subclaims true (the only consistent pattern); the judge's plausibilities tie, it picks leaf 0
+    half the time, finds it true, and the liar survives. In general one flaw among N = 2**depth
+    leaves is found with probability 1/N (the exact solver's claimant value is 1 - 1/N). The
+    protocol allows it by design; two things the judge controls remove it: a prior that points the
+    right way (the false subclaim is then the least plausible) and Q = N paths (fewest visits next)."""
+    def game(**kw):
+        return RecursiveDebateGame(kind="obfuscated", depth=depth, flaws=1, protocol="judge-directed",
+                                   claim="dishonest", claimant_budget=None, challenger_budget=None, **kw)
+    assert solve(game().new_initial_state(np.random.default_rng(depth))) == pytest.approx(1 - 2.0**-depth)
+    assert solve(game(prior_strength=0.2).new_initial_state(np.random.default_rng(depth))) == 0.0
+    full = game(queries=2**depth)
+    for seed in range(20):
+        out = play_episode(full, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=seed).outcome()
+        assert out["honest_wins"]
+    if depth == 1:
+        tree = ArgumentTree(2, 1, np.array([0], np.int8), np.array([1, 0], np.int8), np.full(3, 0.5))
+        g = game()
+        wins = 0
+        for seed in range(200):
+            s = g.new_initial_state(np.random.default_rng(seed), tree=tree)
+            for a in (1, DISPUTE, g.off_assert + 3):  # claim true, dispute, assert both subclaims true
+                s.apply_action(a)
+            assert s.paths[0] in ([0, 1], [0, 2])
+            wins += s.winner == CHALLENGER
+        assert 70 <= wins <= 130  # the judge's tie-break: about half
+
+
 def test_same_seed_same_transcript_through_the_pettingzoo_view():
     texts = []
     for _ in range(2):

@@ -18,7 +18,11 @@ Protocols (``protocol=``):
   (Q paths) are spent. The claimant must survive every path.
 * ``"judge-directed"``: the judge picks where to recurse: the subclaim whose asserted value
   it finds least plausible under its prior (fewest visits next, then at random); with
-  Q > 1 it examines Q paths.
+  Q > 1 it examines Q paths. The challenger has no say after disputing, so an honest
+  challenger who knows every leaf can still lose: against an uninformative prior the judge
+  walks to one flaw among N leaves with probability 1/N (with Q = 1). A prior that points the
+  right way, or Q = N paths, removes this; ``tests/test_recursive_debate.py`` works the
+  two-leaf example.
 * ``"prover-estimator"``: a simplified, playable variant of Brown-Cohen, Irving & Piliouras
   (2025, arXiv 2506.13609): the challenger (estimator, "Bob") states a probability for the
   root and then for each subclaim of the current claim, on a grid of ``levels`` values; the
