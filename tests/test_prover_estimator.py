@@ -25,6 +25,7 @@ from oversight_gym.envs.debate.prover_estimator import (
     ProductBelief,
     Protocol,
     all_assignments,
+    batch_debate_values,
     best_prover_payoff,
     debate_value,
     doubting_leaf_p,
@@ -194,3 +195,24 @@ def test_named_options_and_errors():
     with pytest.raises(ValueError, match="weights non-negative"):
         JointBelief(np.array([AND], np.int8), 2, all_assignments(2), np.zeros(4))
     assert Protocol().weight(3) == 8.0
+
+
+@EXACT
+@given(data=st.data(), protocol=PROTOCOLS)
+def test_the_batch_path_equals_the_reference_debate_by_debate(data, protocol):
+    """Many debates with independent beliefs at once (compiled) against :func:`debate_value`."""
+    tree, leaf_p = data.draw(small_trees(("conjunctive", "stable")))
+    n, m = tree.num_leaves, 6
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    truths = (rng.random((m, n)) < leaf_p).astype(np.int8)
+    bob, alice = rng.random((m, n)), rng.random((m, n))
+    alice[:, : n // 2] = bob[:, : n // 2]  # some exact ties between the two beliefs
+    res = batch_debate_values(tree.rules, tree.branching, tree.depth, truths, bob, alice, protocol)
+    for g in range(m):
+        t = ArgumentTree(tree.branching, tree.depth, tree.rules, truths[g], tree.prior)
+        ref = debate_value(t, ProductBelief(tree.rules, tree.branching, bob[g]), alice[g], protocol)
+        assert res["actual"][g] == pytest.approx(ref.actual, abs=1e-9)
+        assert res["subjective"][g] == pytest.approx(ref.subjective, abs=1e-9)
+        assert res["root_price"][g] == pytest.approx(ref.root_price, abs=1e-12)
+    with pytest.raises(ValueError, match="same shape"):
+        batch_debate_values(tree.rules, tree.branching, tree.depth, truths, bob[:, :1], alice, protocol)

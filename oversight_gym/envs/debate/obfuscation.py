@@ -39,6 +39,7 @@ from oversight_gym.envs.debate.metrics import random_search_win_probability
 from oversight_gym.envs.debate.prover_estimator import (
     ProductBelief,
     Protocol,
+    batch_debate_values,
     debate_value,
     doubting_leaf_p,
     posterior_leaf_p,
@@ -310,9 +311,11 @@ def pe_tree_params(structure: str, depth: int) -> dict[str, Any]:
     return {**s, "depth": depth}
 
 
-def _pe_debate(tree: ArgumentTree, theorem: str, knows: str, budget: int, leaf_p: float, rng: np.random.Generator,
-               protocol: Protocol) -> float:
-    """Alice's exact expected payoff in one prover-estimator debate of the theorems part."""
+def _pe_beliefs(tree: ArgumentTree, theorem: str, knows: str, budget: int, leaf_p: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Bob's and Alice's leaf probabilities (both independent across leaves) in one debate of the
+    theorems part: each debater's posterior given the leaves it verified, or (completeness) a
+    lying Bob who prices the true root value at :data:`LIAR_PRICE` and spreads the doubt evenly."""
     n = tree.num_leaves
     perm = rng.permutation(n)
     big, small = perm[:budget], perm[:budget // 2]
@@ -324,13 +327,10 @@ def _pe_debate(tree: ArgumentTree, theorem: str, knows: str, budget: int, leaf_p
 
     if theorem == "soundness":
         bob_leaves, alice_leaves = (big, small) if knows == KNOWS["soundness"][0] else (small, big)
-        bob = ProductBelief(tree.rules, tree.branching, posterior(bob_leaves))
-    else:  # a lying, consistent estimator: the true root value at LIAR_PRICE, doubt spread evenly
-        price = LIAR_PRICE if tree.truth[0] else 1.0 - LIAR_PRICE
-        r = doubting_leaf_p(int(tree.rules[0]), tree.branching, tree.depth, price)
-        bob = ProductBelief(tree.rules, tree.branching, np.full(n, r))
-        alice_leaves = big
-    return debate_value(tree, bob, posterior(alice_leaves), protocol).actual
+        return posterior(bob_leaves), posterior(alice_leaves)
+    price = LIAR_PRICE if tree.truth[0] else 1.0 - LIAR_PRICE
+    r = doubting_leaf_p(int(tree.rules[0]), tree.branching, tree.depth, price)
+    return np.full(n, r), posterior(big)
 
 
 def theorem_cell(task: dict[str, Any]) -> dict[str, Any]:
@@ -354,11 +354,15 @@ def theorem_cell(task: dict[str, Any]) -> dict[str, Any]:
                                 claimant_budget=budget, challenger_budget=budget)
         return {**out, "honest_wins": int(res["honest_wins"].sum())}
     protocol = Protocol(weight_growth=task["weight_growth"])
-    payoffs = []
-    for _ in range(task["n"]):
+    n = task["n"]
+    truths, bob, alice = (np.empty((n, n_leaves)) for _ in range(3))
+    rules = None
+    for i in range(n):
         tree = make_tree(rng, tp["kind"], tp["depth"], tp["branching"], leaf_p=tp["leaf_p"], rule=tp["rule"])
-        payoffs.append(_pe_debate(tree, task["theorem"], task["knows"], budget, tp["leaf_p"], rng, protocol))
-    pay = np.array(payoffs)
+        truths[i] = tree.leaf_truth
+        bob[i], alice[i] = _pe_beliefs(tree, task["theorem"], task["knows"], budget, tp["leaf_p"], rng)
+        rules = tree.rules
+    pay = batch_debate_values(rules, tp["branching"], tp["depth"], truths, bob, alice, protocol)["actual"]
     wins = pay <= protocol.margin if honest_role == "challenger" else pay > protocol.margin
     return {**out, "honest_wins": int(wins.sum()), "payoffs": [float(x) for x in pay]}
 

@@ -57,8 +57,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 
 from oversight_gym.core.errors import check_choice, check_float
+from oversight_gym.core.numba_cache import drop_stale_caches
+from oversight_gym.envs.debate import argument_trees
 from oversight_gym.envs.debate.argument_trees import (
     ArgumentTree,
     evaluate_tree,
@@ -287,6 +290,70 @@ def best_prover_payoff(tree_rules: np.ndarray, branching: int, depth: int, bob: 
     return debate_value(tree, bob, alice_leaf_p, protocol).subjective
 
 
+# --- batch path: many debates with independent beliefs -----------------------------------------------------
+@njit(cache=True, parallel=True)
+def _batch_values(rules: np.ndarray, b: int, depths: np.ndarray, truths: np.ndarray, bob: np.ndarray,
+                  alice: np.ndarray, growth: float) -> np.ndarray:
+    """Rows (actual, subjective, root price) of :func:`debate_value` for independent beliefs:
+    prices are the nodes' probabilities (coins change nothing), Alice's value is a bottom-up
+    maximum over subclaims, the first of near-ties (within 1e-12) as in the reference."""
+    m, n = truths.shape
+    n_int = rules.shape[0]
+    out = np.empty((m, 3))
+    for g in prange(m):
+        p = np.empty(n_int + n)
+        sub = np.empty(n_int + n)
+        act = np.empty(n_int + n)
+        for leaf in range(n):
+            v = n_int + leaf
+            q = bob[g, leaf]
+            p[v] = q
+            w = growth ** depths[v]
+            d = alice[g, leaf] - q
+            s = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
+            sub[v] = w * s * d
+            act[v] = w * s * (truths[g, leaf] - q)
+        for v in range(n_int - 1, -1, -1):
+            p[v] = rule_probability(int(rules[v]), p[b * v + 1:b * v + b + 1])
+        for v in range(n_int - 1, -1, -1):
+            implied = rule_probability(int(rules[v]), p[b * v + 1:b * v + b + 1])
+            pay = growth ** depths[v] * abs(implied - p[v])
+            best = b * v + 1
+            for i in range(1, b):
+                c = b * v + 1 + i
+                if sub[c] > sub[best] + 1e-12:
+                    best = c
+            sub[v] = pay + sub[best]
+            act[v] = pay + act[best]
+        out[g, 0] = act[0]
+        out[g, 1] = sub[0]
+        out[g, 2] = p[0]
+    return out
+
+
+# _batch_values inlines the compiled rules of argument_trees: recompile when that module changes
+drop_stale_caches("prover_estimator", [_batch_values], [argument_trees])
+
+
+def batch_debate_values(rules: np.ndarray, branching: int, depth: int, leaf_truth: np.ndarray, bob_leaf_p: np.ndarray,
+                        alice_leaf_p: np.ndarray, protocol: Protocol | None = None) -> dict[str, np.ndarray]:
+    """:func:`debate_value` for many debates at once when the estimator's beliefs are independent
+    (:class:`ProductBelief`; either conditioning reading gives the same prices): one row per
+    debate in each (debates, leaves) array. Returns ``actual``, ``subjective`` and
+    ``root_price``; ``tests/test_prover_estimator.py`` holds it equal to the reference."""
+    protocol = protocol or Protocol()
+    truths = np.atleast_2d(np.asarray(leaf_truth, np.float64))
+    bob = np.atleast_2d(np.asarray(bob_leaf_p, np.float64))
+    alice = np.atleast_2d(np.asarray(alice_leaf_p, np.float64))
+    n = branching**depth
+    if not (truths.shape == bob.shape == alice.shape and truths.shape[1] == n):
+        raise ValueError(f"leaf_truth, bob_leaf_p and alice_leaf_p must have the same shape (debates, {n}), got "
+                         f"{truths.shape}, {bob.shape} and {alice.shape}")
+    out = _batch_values(np.asarray(rules, np.int8), branching, node_depths(branching, depth), truths, bob, alice,
+                        float(protocol.weight_growth))
+    return {"actual": out[:, 0], "subjective": out[:, 1], "root_price": out[:, 2]}
+
+
 # --- stability ---------------------------------------------------------------------------------------------
 def node_sensitivity(rule: int, probs: np.ndarray, eps: float) -> float:
     """How far the parent's probability moves when every child's moves by at most ``eps``: the
@@ -320,5 +387,5 @@ def tree_node_probabilities(rules: np.ndarray, branching: int, leaf_p: float, n_
 
 
 __all__ = ["CONDITIONING", "DebateValue", "JointBelief", "ProductBelief", "Protocol", "all_assignments",
-           "best_prover_payoff", "child_prices", "debate_value", "doubting_leaf_p", "node_sensitivity",
-           "posterior_leaf_p", "round_payments", "stability_report", "tree_node_probabilities"]
+           "batch_debate_values", "best_prover_payoff", "child_prices", "debate_value", "doubting_leaf_p",
+           "node_sensitivity", "posterior_leaf_p", "round_payments", "stability_report", "tree_node_probabilities"]
