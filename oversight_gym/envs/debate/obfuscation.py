@@ -290,13 +290,6 @@ def half_budget_closed_form(budgets: list[int], n_leaves: int, k: int) -> int | 
     return next((b for b in budgets if random_search_win_probability(n_leaves, k, b) >= 0.5), None)
 
 
-def compare(a: Rate, b: Rate) -> str:
-    """Whether ``b`` is above (``"helps"``), below (``"hurts"``) or overlapping ``a`` by their intervals."""
-    lo_a, hi_a = a.interval
-    lo_b, hi_b = b.interval
-    return "helps" if lo_b > hi_a else "hurts" if hi_b < lo_a else "no clear difference"
-
-
 def protocol_rates(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The honest side's win rate per (structure, protocol, honest role) of the kernel part."""
     return grouped_rates(part(records, "protocols"), ["structure", "protocol", "honest_role"])
@@ -451,7 +444,7 @@ def theorem_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 __all__ = ["CHALLENGERS", "KEY_FIELDS", "KNOWS", "LIAR_PRICE", "PE_STRUCTURES", "PROTOCOLS", "STANDARD_KNOWS",
-           "STRUCTURES", "as_rate", "budget_grid", "check_budgets", "closed_form_agreement", "compare",
+           "STRUCTURES", "as_rate", "budget_grid", "check_budgets", "closed_form_agreement",
            "completeness_q_cell", "flaw_grid", "grid_kernel_cell", "grid_rates", "half_budget",
            "half_budget_closed_form", "part", "pe_tree_params", "protocol_cell", "protocol_rates", "protocol_tasks",
            "queries_cell", "run_completeness_q", "run_grid", "run_kernel_checks", "run_protocols", "run_queries",
