@@ -62,7 +62,8 @@ def test_doc_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
         exec(compiled, namespace)  # running our own documentation is the point
 
 
-TUTORIALS = ("run-a-scenario.md", "add-a-game.md", "your-own-agent.md", "property-testing.md")
+TUTORIALS = ("run-a-scenario.md", "add-a-game.md", "your-own-agent.md", "property-testing.md", "recursive-debate.md",
+             "collusion-games.md")
 
 
 @pytest.mark.parametrize("name", TUTORIALS)

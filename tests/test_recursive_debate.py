@@ -238,6 +238,39 @@ def test_judge_directed_recursion_follows_the_least_plausible_subclaim():
     assert s.paths == [[0, 2]]  # the judge found subclaim 2 (prior 0.2) least plausible
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_judge_directed_debate_lets_a_liar_escape_a_judge_who_cannot_tell_where_to_look(depth):
+    """Why an honest challenger with full information loses judge-directed debate (the full-
+    information test above excludes this protocol): the challenger has no move after disputing; the
+    judge recurses on its own prior. Worked example, depth 1: leaves (1, 0) of a conjunction, an
+    uninformative prior (0.5 everywhere); the liar claims the root true and must assert both
+    subclaims true (the only consistent pattern); the judge's plausibilities tie, it picks leaf 0
+    half the time, finds it true, and the liar survives. In general one flaw among N = 2**depth
+    leaves is found with probability 1/N (the exact solver's claimant value is 1 - 1/N). The
+    protocol allows it by design; two things the judge controls remove it: a prior that points the
+    right way (the false subclaim is then the least plausible) and Q = N paths (fewest visits next)."""
+    def game(**kw):
+        return RecursiveDebateGame(kind="obfuscated", depth=depth, flaws=1, protocol="judge-directed",
+                                   claim="dishonest", claimant_budget=None, challenger_budget=None, **kw)
+    assert solve(game().new_initial_state(np.random.default_rng(depth))) == pytest.approx(1 - 2.0**-depth)
+    assert solve(game(prior_strength=0.2).new_initial_state(np.random.default_rng(depth))) == 0.0
+    full = game(queries=2**depth)
+    for seed in range(20):
+        out = play_episode(full, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=seed).outcome()
+        assert out["honest_wins"]
+    if depth == 1:
+        tree = ArgumentTree(2, 1, np.array([0], np.int8), np.array([1, 0], np.int8), np.full(3, 0.5))
+        g = game()
+        wins = 0
+        for seed in range(200):
+            s = g.new_initial_state(np.random.default_rng(seed), tree=tree)
+            for a in (1, DISPUTE, g.off_assert + 3):  # claim true, dispute, assert both subclaims true
+                s.apply_action(a)
+            assert s.paths[0] in ([0, 1], [0, 2])
+            wins += s.winner == CHALLENGER
+        assert 70 <= wins <= 130  # the judge's tie-break: about half
+
+
 def test_same_seed_same_transcript_through_the_pettingzoo_view():
     texts = []
     for _ in range(2):
@@ -331,19 +364,25 @@ def test_scenarios_run_small(tmp_path):
 
     obf = get_scenario("obfuscated-arguments").execute(
         {"depth": 4, "budget_points": 3, "flaw_points": 2, "debates": 40, "kernel_debates": 4, "conj_depth": 3,
-         "stable_depth": 2, "tolerances": "0.1"}, quick=True, out=tmp_path / "o", workers=1, progress=False)
+         "stable_depth": 2, "pe_fracs": "0.062,0.125", "pe_debates": 5}, quick=True, out=tmp_path / "o", workers=1,
+        progress=False)
     assert "closed form" in obf.table() and (tmp_path / "o" / "cliff.png").exists()
-    # 2 flaw counts x 3 budgets per challenger; the protocols at tolerance 0.1, with the paper's prediction
+    # 2 flaw counts x 3 budgets per challenger; the kernel protocols: 2 trees x 3 protocols x 2 honest roles
     for c in ("honest", "random-search"):
         agree = find(obf.measures, "grid cells with the closed form in their 95% CI (~95% expected)", challenger=c)
         assert agree.n == 6 and 0 <= agree.value <= 1
     protocols = [m for m in obf.measures if m.group.startswith("protocols on")]
-    assert len(protocols) == 16 and all(m.n == 4 for m in protocols)
-    assert find(protocols, "honest win rate", tree="stable", protocol="prover-estimator", honest="claimant",
-                tolerance=0.1).interval is not None
-    verdicts = [m for m in obf.measures if m.name == "against standard"]
-    assert {m.value for m in verdicts} <= {"helps", "hurts", "no clear difference"}
-    assert all(m.published is None for m in verdicts)  # the paper's account is checked by the claims instead
+    assert len(protocols) == 12 and all(m.n == 4 for m in protocols)
+    # the theorems part: 2 trees x 2 budgets x (2 soundness + 1 completeness labels + standard for each theorem)
+    theorems = [m for m in obf.measures if m.group.startswith("prover-estimator theorems") and m.name == "honest wins"]
+    assert len(theorems) == 2 * 2 * 5 and all(m.n == 5 for m in theorems)
+    sound = find(obf.measures, "honest wins", tree="conjunctive", theorem="soundness", protocol="prover-estimator",
+                 knows="estimator knows more", **{"B/N": 0.062})
+    assert sound.value == 1.0  # exact: a calibrated estimator who knows more never loses in expectation
+    assert find(obf.measures, "stable", tree="stable (theorems part)").value == "yes"
+    assert find(obf.measures, "stable", tree="conjunctive (theorems part)").value == "no"
+    edges = [find(obf.measures, "mean prover payoff", q=q).value for q in (2, 3, 4, 6, 8)]
+    assert edges == sorted(edges, reverse=True) and edges[-1] > 0
     assert {v.claim.id for v in obf.verdicts} == {c.id for c in get_scenario("obfuscated-arguments").claims if c.quick}
     closed = find(obf.measures, "closed form", protocol="judge-directed", Q=8, B=0)
     assert closed.value == pytest.approx(random_search_win_probability(64, 2, 0, 8))

@@ -6,12 +6,14 @@ flawed steps that neither debater has located: each subclaim is about 50% likely
 under the wrong answer, so the honest debater, bounded in compute, can only say each step
 might be flawed. In recursive debate the honest challenger wins only if it recurses to a
 flaw. Brown-Cohen, Irving & Piliouras (2025, "Avoiding obfuscation with prover-estimator
-debate", arXiv 2506.13609) let the challenger (estimator) state probabilities while the
-claimant (prover) picks where to recurse. Its soundness needs no stability: the estimator
-never has to find a flaw, only to price it, so on obfuscated conjunctive trees an honest
-estimator should beat a lying prover whatever its budget B, where the standard-debate
-challenger's win rate falls with B/N. (Completeness, an honest prover winning, needs
-stability; this scenario does not isolate that case.)
+debate", arXiv 2506.13609) let the challenger (estimator) only price subclaims while the claimant
+(prover) picks where to recurse. Their two theorems: **soundness** (a lying prover gains nothing in
+expectation against an estimator calibrated on at least the prover's information) needs no
+stability: the estimator never has to find a flaw, only to price it, so it should hold on
+conjunctive trees at every budget B, where the standard-debate challenger's win rate falls with
+B/N. **Completeness** (an honest prover wins against any estimator) needs stability: on a
+conjunctive tree a consistent, doubting estimator spreads his doubt over every subclaim and the
+honest prover's edge shrinks with the number q of subclaims.
 
 This scenario measures
 
@@ -21,9 +23,14 @@ This scenario measures
    (:mod:`oversight_gym.envs.debate.recursive_batch`), beside the closed form of a
    randomly searching challenger (:func:`oversight_gym.envs.debate.metrics.
    random_search_win_probability`), with a few cells replayed through the kernel;
-2. standard, cross-examination, judge-directed and prover-estimator debate on conjunctive
-   and on stable (majority) trees, with either role honest (kernel + scripted debaters),
-   and prover-estimator debate against the judge's consistency tolerance.
+2. standard, cross-examination and judge-directed debate on conjunctive and on stable (majority)
+   trees, with either role honest (kernel + scripted debaters);
+3. prover-estimator debate's 2 x 2 table (soundness and completeness; conjunctive trees and stable
+   trees of wide margin that pass the per-node stability test) against B/N, the expected payoffs
+   computed exactly (:mod:`oversight_gym.envs.debate.prover_estimator`; the honest side wins by the
+   sign of the prover's expected payoff), each run labelled by who knows which leaves, beside
+   standard debate on the same trees (batch path); and completeness on true conjunctions of q
+   subclaims as q grows. The stability test of every tree kind is reported.
 
 The simulations and the study's analysis live in :mod:`oversight_gym.envs.debate.obfuscation`.
 No published figure exists for these simulations: each simulated rate stands beside the
@@ -31,11 +38,9 @@ closed form (a measure of its own), and the claims (:data:`CLAIMS`) check the di
 papers state. The estimation bound of doubly-efficient debate is not measured here.
 
 Reproduction settings (``oversight-gym reproduce obfuscated-arguments``): the full tree and grid
-(N = 1024, 20 budgets x 20 flaw counts, every protocol and tolerance) with 1000 batch debates per grid
-cell instead of 2000 and 200 kernel debates per protocol cell instead of 1000. The full defaults take
-about four minutes on two cores; these fit the 2.5-minute budget, and every claim's margin stays far
-outside the sampling error (the closest, the standard challenger at B/N = 1/64 against 1/16, differs
-by about 8 points where each rate is known to about 1.5).
+(N = 1024, 20 budgets x 20 flaw counts, every protocol) with 1000 batch debates per grid cell instead
+of 2000 and 200 kernel debates per protocol cell instead of 1000, to fit a three-minute budget on two
+cores; the prover-estimator cells are exact per debate and play their defaults.
 
 Run: ``oversight-gym run obfuscated-arguments [--quick]`` or ``python -m oversight_gym.scenarios.obfuscated_arguments``.
 """
@@ -44,33 +49,42 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
-from oversight_gym.analysis.metrics import grouped_rates
+from oversight_gym.analysis.metrics import Rate, grouped_rates
+from oversight_gym.analysis.report import mean_interval
+from oversight_gym.envs.debate.argument_trees import RULES, balanced_leaf_probability, num_internal
 from oversight_gym.envs.debate.metrics import random_search_win_probability
 from oversight_gym.envs.debate.obfuscation import (
     CHALLENGERS,
-    COMPARED_TOLERANCE,
-    STRUCTURES,
+    KNOWS,
+    LIAR_PRICE,
+    PE_STRUCTURES,
+    STANDARD_KNOWS,
     as_rate,
     budget_grid,
     closed_form_agreement,
-    compare,
     flaw_grid,
     grid_rates,
     half_budget,
     half_budget_closed_form,
     part,
+    pe_tree_params,
     protocol_rates,
-    prover_estimator_comparison,
+    run_completeness_q,
     run_grid,
     run_kernel_checks,
     run_protocols,
     run_queries,
     run_sizes,
+    run_theorems,
     study_records,
+    theorem_rows,
 )
 from oversight_gym.envs.debate.plots import plot_cliff, plot_cliff_heatmap, plot_debate_tree, plot_protocols
+from oversight_gym.envs.debate.prover_estimator import stability_report, tree_node_probabilities
 from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
 from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater
@@ -82,17 +96,15 @@ BARNES = "Barnes & Christiano 2020, Debate update: Obfuscated arguments problem 
 #: the size part's tree that both --quick and the full run play (k = 2 flaws, batch path)
 SIZE_N = 256
 SIZE_FRACS = (0.016, 0.062, 0.25)  # B/N = 1/64, 1/16, 1/4 as the table rounds them
-OUTCOME = ("our rate counts debates the estimator won on one run's final check (its probability on the right side "
-           "of 1/2 for the judge's leaf or prior), not the sign of the expected payoff the paper's theorem is "
-           "about; our protocol is one reading (grid probabilities, independence consistency check, tolerance "
-           f"{COMPARED_TOLERANCE:g}, no depth-weighted payments); conjunctive trees here have each leaf wrong "
-           "independently (root true or false about half the time), not a fixed number of flaws, and one budget "
-           "B/N (--budget-frac) is played, so 'whatever B' is checked at that budget only")
+#: the budgets B/N of the theorems part that the claims read
+PE_SMALL, PE_MID = 0.062, 0.125  # as the table rounds 1/16 and 1/8
+PE_QS = (2, 3, 4, 6, 8)
+EXACT = ("exact expected payoffs per debate (every coin outcome enumerated), so the only spread is over trees and "
+         "leaves drawn; ")
 
 
-def _pe_compared(params: dict[str, Any]) -> bool:
-    """The prover-estimator cells at the compared tolerance were played."""
-    return COMPARED_TOLERANCE in params["tolerances"]
+def _theorem(tree: str, theorem: str, protocol: str, knows: str, frac: float) -> Ref:
+    return Ref("honest wins", tree=tree, theorem=theorem, protocol=protocol, knows=knows, **{"B/N": frac})
 
 
 CLAIMS = [
@@ -104,20 +116,46 @@ CLAIMS = [
                   reason="B/N = 1/64, 1/16, 1/4; batch path, --debates per cell (300 quick, 1000 in the reproduction) "
                          "against an obfuscating claimant",
                   must_hold=True, quick=True, when=lambda p: True),  # the size part plays N = 256 in every mode
-    Claim.greater("honest-estimator-wins",
-                  "prover-estimator, conjunctive trees: an honest estimator beats a lying prover",
-                  SOURCE, Ref("honest win rate", tree="conjunctive", protocol="prover-estimator", honest="challenger",
-                              tolerance=COMPARED_TOLERANCE), 0.5,
-                  published="wins whatever B",
-                  reason=OUTCOME, quick=True, when=_pe_compared),
-    Claim.finding("estimator-beats-standard-challenger",
-                  "conjunctive trees, honest challenger: prover-estimator above standard debate",
-                  SOURCE, "helps", Ref("against standard", tree="conjunctive", honest="challenger",
-                                       protocol="prover-estimator"),
-                  reason="the paper: the estimator only prices the flaw, the standard challenger must find it, so at "
-                         "a budget that is a small share of the leaves (here B/N <= 1/8) the estimator does better; "
-                         + OUTCOME,
-                  quick=True, when=lambda p: _pe_compared(p) and p["budget_frac"] <= 0.125),
+] + [
+    Claim.value(f"pe-soundness-{tree}",
+                f"prover-estimator, {tree} trees, B/N = 1/16: an estimator who knows what the prover knows loses "
+                "nothing in expectation to a lying prover",
+                SOURCE, 1.0, _theorem(tree, "soundness", "prover-estimator", KNOWS["soundness"][0], PE_SMALL),
+                tolerance=0.0, reason=EXACT + "the theorem predicts a prover payoff <= 0 in every debate, "
+                "stable or not", must_hold=True, quick=True, when=lambda p: PE_SMALL in p["pe_fracs"])
+    for tree in PE_STRUCTURES
+] + [
+    Claim.greater("pe-soundness-beats-standard",
+                  "conjunctive trees, B/N = 1/16: the honest estimator above the standard-debate honest challenger",
+                  SOURCE, _theorem("conjunctive", "soundness", "prover-estimator", KNOWS["soundness"][0], PE_SMALL),
+                  _theorem("conjunctive", "soundness", "standard", STANDARD_KNOWS, PE_SMALL),
+                  published="the estimator only prices the flaw; the challenger must find it",
+                  reason=EXACT + "standard debate on the batch path with the scripted debaters", quick=True,
+                  when=lambda p: PE_SMALL in p["pe_fracs"]),
+    Claim.greater("pe-soundness-needs-an-informed-estimator",
+                  "conjunctive trees, B/N = 1/8: soundness holds when the estimator knows more, not when the prover "
+                  "knows leaves he cannot check", SOURCE,
+                  _theorem("conjunctive", "soundness", "prover-estimator", KNOWS["soundness"][0], PE_MID),
+                  _theorem("conjunctive", "soundness", "prover-estimator", KNOWS["soundness"][1], PE_MID),
+                  published="the theorem assumes the estimator knows at least what the prover knows",
+                  reason=EXACT, quick=True, when=lambda p: PE_MID in p["pe_fracs"]),
+    Claim.greater("pe-completeness-needs-stability",
+                  "B/N = 1/8: an honest prover against a doubting estimator wins more often on stable trees than on "
+                  "conjunctive ones", SOURCE,
+                  _theorem("stable", "completeness", "prover-estimator", KNOWS["completeness"][0], PE_MID),
+                  _theorem("conjunctive", "completeness", "prover-estimator", KNOWS["completeness"][0], PE_MID),
+                  published="completeness needs stability; conjunctions are not stable",
+                  reason=EXACT + f"the lying estimator prices the true root value at {LIAR_PRICE:g} and spreads the "
+                  "doubt evenly (consistent); stable trees: ternary majority, leaves true with 0.85 (they pass the "
+                  "per-node stability test)", quick=True, when=lambda p: PE_MID in p["pe_fracs"]),
+    Claim.ordered("pe-completeness-edge-shrinks-with-q",
+                  "true conjunctions (depth 2): the honest prover's expected edge against a doubting estimator "
+                  "shrinks as the number q of subclaims grows", SOURCE,
+                  [Ref("mean prover payoff", q=q) for q in reversed(PE_QS)],
+                  published="a doubting estimator prices each of q children near 1 - 1/q consistently; Alice's edge "
+                            "shrinks with q",
+                  reason=EXACT + "edge w_2 (1 - 4**(-1/q**2)) for the prover's bet on a true leaf",
+                  quick=True, when=lambda p: True),
 ]
 
 
@@ -161,10 +199,14 @@ def simulate(params: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     rec = study_records(ctx.path("records.jsonl"), {**params, "seed": ctx.seed})
     run_grid(rec, depth, budgets, flaws, params["debates"], ctx.seed, ctx.progress)
     run_kernel_checks(rec, depth, budgets, flaws, params["kernel_debates"], ctx.seed, ctx.workers, ctx.progress)
-    run_protocols(rec, {"conjunctive": params["conj_depth"], "stable": params["stable_depth"]}, params["tolerances"],
-                  params["budget_frac"], params["kernel_debates"], ctx.seed, ctx.workers, ctx.progress)
+    depths = {"conjunctive": params["conj_depth"], "stable": params["stable_depth"]}
+    run_protocols(rec, depths, params["budget_frac"], params["kernel_debates"], ctx.seed, ctx.workers, ctx.progress)
     run_sizes(rec, size_depths(ctx.quick), params["debates"], ctx.seed)
     run_queries(rec, params["kernel_debates"], ctx.seed, ctx.workers, ctx.progress)
+    run_theorems(rec, depths, list(params["pe_fracs"]), params["pe_debates"], params["weight_growth"], ctx.seed,
+                 ctx.workers, ctx.progress)
+    run_completeness_q(rec, list(PE_QS), params["budget_frac"], params["weight_growth"], params["pe_debates"],
+                       ctx.seed)
     return rec.records
 
 
@@ -228,25 +270,57 @@ def measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Meas
 
     group = (f"protocols on conjunctive (depth {params['conj_depth']}) and stable (depth {params['stable_depth']}) "
              f"trees, budget B/N={params['budget_frac']:g} each (kernel)")
-    prot = protocol_rates(records)
-    for r in prot:
+    for r in protocol_rates(records):
         setting = {"tree": r["structure"], "protocol": r["protocol"], "honest": r["honest_role"]}
-        if r["protocol"] == "prover-estimator":
-            setting["tolerance"] = r["tolerance"]
         out.append(Measure.rate("honest win rate", as_rate(r), setting=setting, group=group))
+    out += theorem_measures(params, records)
+    return out
 
-    group = (f"prover-estimator (tolerance {COMPARED_TOLERANCE:g}) against standard debate (pooled: judge accuracy "
-             "over both honest roles)")
-    for structure in STRUCTURES:
-        for who, (std, pe) in prover_estimator_comparison(prot, structure).items():
-            name = "honest win rate" if who == "honest challenger" else "judge accuracy"
-            honest = "challenger" if who == "honest challenger" else "pooled"
-            out += [Measure.rate(name, std, setting={"tree": structure, "honest": honest, "protocol": "standard"},
-                                 group=group),
-                    Measure.rate(name, pe, setting={"tree": structure, "honest": honest,
-                                                    "protocol": "prover-estimator"}, group=group),
-                    Measure("against standard", compare(std, pe), group=group,
-                            setting={"tree": structure, "honest": honest, "protocol": "prover-estimator"})]
+
+def theorem_measures(params: dict[str, Any], records: list[dict[str, Any]]) -> list[Measure]:
+    """The 2 x 2 table of prover-estimator debate's theorems against B/N beside standard debate,
+    the stability test of each tree kind, and completeness on true conjunctions against q."""
+    out: list[Measure] = []
+    group = ("prover-estimator theorems: soundness = honest estimator vs lying prover, completeness = honest prover "
+             "vs lying estimator; prover-estimator exact (honest wins = sign of the prover's expected payoff), "
+             "standard debate batch path")
+    rows = sorted(theorem_rows(records), key=lambda r: (r["structure"], r["theorem"], r["budget_frac"],
+                                                         r["protocol"] != "prover-estimator", r["knows"]))
+    for r in rows:
+        setting = {"tree": r["structure"], "theorem": r["theorem"], "B/N": round(r["budget_frac"], 3),
+                   "protocol": r["protocol"], "knows": r["knows"]}
+        out.append(Measure.rate("honest wins", r["rate"], setting=setting, group=group))
+        if "payoff" in r:
+            m, lo, hi = r["payoff"]
+            out.append(Measure("mean prover payoff", m, (lo, hi), n=r["n"], setting=setting, group=group))
+
+    eps = params["stability_eps"]
+    group = (f"per-node stability test: a node passes if moving every child's probability by eps={eps:g} moves "
+             "the parent's by at most eps (at the generator's probabilities); a tree is stable only if all pass")
+    kinds = {f"{k} (theorems part)": pe_tree_params(k, params["conj_depth" if k == "conjunctive" else "stable_depth"])
+             for k in PE_STRUCTURES}
+    kinds["stable (kernel part: majority, root a coin flip)"] = {
+        "branching": 3, "rule": "majority", "depth": params["stable_depth"],
+        "leaf_p": balanced_leaf_probability(RULES["majority"], 3, params["stable_depth"])}
+    for name, tp in kinds.items():
+        b, d = tp["branching"], tp["depth"]
+        rules = np.full(num_internal(b, d), RULES[tp["rule"]], np.int8)
+        rep = stability_report(rules, b, tree_node_probabilities(rules, b, tp["leaf_p"], b**d), eps, eps)
+        setting = {"tree": name}
+        out += [Measure.rate("nodes passing", Rate(int(rep["passes"].sum()), len(rep["passes"])), setting=setting,
+                             group=group),
+                Measure("largest sensitivity / eps", rep["worst"] / eps, setting=setting, group=group),
+                Measure("stable", "yes" if rep["stable"] else "no", setting=setting, group=group)]
+
+    group = (f"completeness on true conjunctions of depth 2 with q subclaims per claim (N = q^2), prover knows "
+             f"B/N={params['budget_frac']:g}, estimator doubts (root at {LIAR_PRICE:g})")
+    for r in sorted(part(records, "completeness-q"), key=lambda r: r["q"]):
+        m, lo, hi = mean_interval(r["payoffs"]) if len(r["payoffs"]) > 1 else (r["payoffs"][0],) * 3
+        setting = {"q": r["q"]}
+        out += [Measure.rate("honest prover wins", Rate(r["honest_wins"], r["n"]), setting=setting, group=group),
+                Measure("mean prover payoff", m, (lo, hi), n=r["n"], setting=setting, group=group),
+                Measure.rate("standard: honest claimant wins", Rate(r["standard_honest_wins"], r["n"]),
+                             setting=setting, group=group)]
     return out
 
 
@@ -264,11 +338,19 @@ def notes(params: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
         agree = closed_form_agreement(grid, c, n_leaves)
         out.append(f"{c} challenger: the simulation {'agrees' if agree.value >= 0.85 else 'DISAGREES'} with the "
                    "closed form (agreement: at least 85% of cells with the closed form in their interval).")
-    out.append("prover-estimator against standard: 'helps' if prover-estimator's interval lies above standard "
-               "debate's, 'hurts' if below, else 'no clear difference'. Our prover-estimator variant (grid "
-               "probabilities, independence consistency check with tolerance, estimator wins if on the right side "
-               "of 1/2 at the end) is one reading of the protocol, and the tolerance rows show how much the answer "
-               "depends on the judge's slack.")
+    out.append("prover-estimator debate (theorems part): Alice (prover) and Bob (estimator); Bob's prices are "
+               "conditioned on trusted coins for earlier siblings, Alice bets a direction and picks the subclaim, "
+               f"payments weighted by weight_growth^depth (here {params['weight_growth']:g}), the leaf decided by the "
+               "judge's check; zero-sum. Honest wins = the sign of Alice's EXACT expected payoff (she wins iff it is "
+               "> 0), not one run's coin outcome. Soundness runs: the honest estimator prices with his posterior; "
+               "'estimator knows more': he verified B random leaves, the lying prover half of them (the theorem's "
+               "assumption); 'prover knows more': the reverse (outside it). Completeness runs: the lying estimator "
+               f"prices the true root value at {LIAR_PRICE:g} and spreads the doubt evenly (consistent); the honest "
+               "prover knows B leaves. Standard debate: scripted debaters, each with B leaves of its own draw "
+               f"('{STANDARD_KNOWS}').")
+    out.append("Trees of the theorems part: conjunctive = binary AND, each leaf true with the probability that makes "
+               "the root a coin flip; stable = ternary majority with each leaf true with 0.85 (wide margin; it passes "
+               "the stability test, the kernel part's coin-flip majority does not).")
     return out
 
 
@@ -282,9 +364,7 @@ def figures(params: dict[str, Any], records: list[dict[str, Any]], ctx: Context)
     files = [plot_cliff_heatmap(grid, c, budgets, flaws, n_leaves, ctx.path(f"heatmap_{c}.png"))
              for c in ("honest", "random-search")]
     files.append(plot_cliff(grid, budgets, flaws, n_leaves, ctx.path("cliff.png")))
-    prot = grouped_rates([r for r in part(records, "protocols") if abs(r["tolerance"] - 0.1) < 1e-9],
-                         ["structure", "protocol", "honest_role"])
-    bars = plot_protocols(prot, ctx.path("protocols.png"))
+    bars = plot_protocols(protocol_rates(records), ctx.path("protocols.png"))
     files += [bars] if bars is not None else []
     game = RecursiveDebateGame(kind="obfuscated", depth=min(depth, 6), flaws=2, claim="dishonest",
                                challenger_budget=2 ** min(depth, 6) // 8, protocol="cross-examination", queries=3)
@@ -303,7 +383,7 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 
 SCENARIO = Scenario(
     name="obfuscated-arguments",
-    description="Obfuscated arguments in recursive debate: the cliff in B/N and k; standard vs prover-estimator",
+    description="Obfuscated arguments in recursive debate: the cliff in B/N and k; prover-estimator debate's theorems",
     quick_note="a smaller tree, grid and sample; run without --quick for the full sweep.",
     citation="Barnes & Christiano 2020 (AI Alignment Forum); Brown-Cohen, Irving & Piliouras 2025, arXiv 2506.13609",
     params=[
@@ -318,8 +398,14 @@ SCENARIO = Scenario(
               high=12),
         Param("stable_depth", int, 5, "depth of the ternary majority trees (protocol comparison)", quick=3, low=1,
               high=8),
-        Param("tolerances", float, "0,0.05,0.1,0.2", "prover-estimator consistency tolerances", quick="0,0.1",
-              many=True, low=0, high=1),
+        Param("pe_fracs", float, "0,0.016,0.062,0.125,0.25,0.5,1", "budgets B/N of the theorems part",
+              quick="0,0.062,0.125", many=True, low=0, high=1),
+        Param("pe_debates", int, 200, "prover-estimator debates per theorems cell (exact expectations each)",
+              quick=40, low=1, high=100_000),
+        Param("weight_growth", float, 2.0, "prover-estimator: ratio of successive depth weights", low=1e-6,
+              high=100),
+        Param("stability_eps", float, 0.05, "stability test: the children's probabilities move by at most eps",
+              low=1e-6, high=0.5),
     ],
     run=run,
     experiment=experiment,

@@ -77,6 +77,30 @@ register(
              "claimant_budget": [27], "challenger_budget": [27], "max_rounds": [1]},
         ],
         agreement="rate", episodes=300, batch_episodes=6000,
+    ), BatchEngine(
+        "cross-examination", "cross-examination (Q paths, the challenger reopens earlier claims), compiled (numba)",
+        "oversight_gym.envs.debate.recursive_batch:batch_outcomes",
+        "oversight_gym.envs.debate.recursive_batch:reference_outcome",
+        space=[
+            *({"protocol": ["cross-examination"], "queries": [3], "kind": ["obfuscated"], "depth": [5], "flaws": [2],
+               "claimant": ["obfuscating"], "challenger": [c], "claimant_budget": [0], "challenger_budget": [4]}
+              for c in ("honest", "random-search")),
+            {"protocol": ["cross-examination"], "queries": [3], "kind": ["stable"], "depth": [3], "branching": [3],
+             "claimant": ["honest"], "challenger": ["obfuscating"], "claimant_budget": [6], "challenger_budget": [3]},
+        ],
+        agreement="rate", episodes=300, batch_episodes=6000,
+    ), BatchEngine(
+        "judge-directed", "judge-directed debate (the judge recurses by its prior, Q paths), compiled (numba)",
+        "oversight_gym.envs.debate.recursive_batch:batch_outcomes",
+        "oversight_gym.envs.debate.recursive_batch:reference_outcome",
+        space=[
+            {"protocol": ["judge-directed"], "queries": [3], "kind": ["obfuscated"], "depth": [5], "flaws": [2],
+             "claimant": ["obfuscating"], "challenger": ["honest"], "claimant_budget": [0], "challenger_budget": [4]},
+            {"protocol": ["judge-directed"], "queries": [2], "kind": ["counter-intuitive"], "depth": [3],
+             "rule": ["majority"], "branching": [3], "prior_strength": [0.3], "claimant": ["honest"],
+             "challenger": ["obfuscating"], "claimant_budget": [5], "challenger_budget": [5]},
+        ],
+        agreement="rate", episodes=300, batch_episodes=6000,
     )],
 )
 

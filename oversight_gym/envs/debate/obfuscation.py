@@ -11,9 +11,15 @@ Five parts, each appending flat records to one :class:`~oversight_gym.runner.rec
   of a randomly searching challenger (:func:`~oversight_gym.envs.debate.metrics.
   random_search_win_probability`) stored beside each cell;
 * ``kernel-check``: a few grid cells replayed move by move through the kernel;
-* ``protocols``: standard, cross-examination, judge-directed and prover-estimator debate on
-  conjunctive and on stable (majority) trees, with either role honest, and prover-estimator
-  debate against the judge's consistency tolerance (kernel, scripted debaters);
+* ``protocols``: standard, cross-examination and judge-directed debate on conjunctive and on
+  stable (majority) trees, with either role honest (kernel, scripted debaters);
+* ``theorems``: the two theorems of prover-estimator debate (Brown-Cohen, Irving & Piliouras
+  2025) against B/N on conjunctive and stable trees, exact expected payoffs
+  (:mod:`oversight_gym.envs.debate.prover_estimator`), beside standard debate (batch path):
+  soundness (an honest estimator against a lying prover) and completeness (an honest prover
+  against a lying estimator), each run labelled by who knows which leaves;
+* ``completeness-q``: an honest prover on true conjunctions of q subclaims (depth 2) against an
+  estimator who spreads his doubt evenly;
 * ``size``: the tree's size N at fixed B/N (batch);
 * ``queries``: the number Q of paths the judge follows (kernel).
 
@@ -27,7 +33,17 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.analysis.metrics import Rate, grouped_rates, inside
+from oversight_gym.analysis.report import mean_interval
+from oversight_gym.envs.debate.argument_trees import RULES, ArgumentTree, balanced_leaf_probability, make_tree
 from oversight_gym.envs.debate.metrics import random_search_win_probability
+from oversight_gym.envs.debate.prover_estimator import (
+    ProductBelief,
+    Protocol,
+    batch_debate_values,
+    debate_value,
+    doubting_leaf_p,
+    posterior_leaf_p,
+)
 from oversight_gym.envs.debate.recursive import RecursiveDebateGame
 from oversight_gym.envs.debate.recursive_batch import simulate_standard
 from oversight_gym.envs.debate.tree_debaters import HonestTreeDebater, ObfuscatingTreeDebater, RandomSearchTreeDebater
@@ -38,13 +54,27 @@ STRUCTURES = {  # name -> tree parameters (kernel part)
     "conjunctive": {"kind": "conjunctive", "branching": 2},
     "stable": {"kind": "stable", "branching": 3, "rule": "majority"},
 }
-PROTOCOLS = ("standard", "cross-examination", "judge-directed", "prover-estimator")
+#: the protocols of the kernel part (prover-estimator debate is computed exactly in the theorems part)
+PROTOCOLS = ("standard", "cross-examination", "judge-directed")
+#: the theorems part's trees: a binary conjunction at the leaf probability that makes the root a coin
+#: flip, and a ternary majority of wide margin (each leaf true with 0.85), which passes the stability test
+PE_STRUCTURES = {
+    "conjunctive": {"kind": "conjunctive", "branching": 2, "rule": "and", "leaf_p": None},
+    "stable": {"kind": "stable", "branching": 3, "rule": "majority", "leaf_p": 0.85},
+}
+#: who knows what in each theorem's runs (the soundness theorem assumes the estimator knows at least
+#: what the prover knows): "estimator knows more": he verified B = budget_frac * N random leaves and
+#: the prover a random half of them; "prover knows more": the reverse; "estimator doubts": the prover
+#: knows B leaves and the lying estimator prices from no leaf; standard debate: "equal budgets", each
+#: debater B leaves of its own draw
+KNOWS = {"soundness": ("estimator knows more", "prover knows more"), "completeness": ("estimator doubts",)}
+STANDARD_KNOWS = "equal budgets"
+#: the lying estimator's price of the true root value (completeness runs)
+LIAR_PRICE = 0.25
 CHALLENGERS = ("random-search", "honest")
 #: the fields that key a record of the study's results file
-KEY_FIELDS = ("part", "challenger", "flaws", "budget", "structure", "protocol", "honest_role", "tolerance")
+KEY_FIELDS = ("part", "challenger", "flaws", "budget", "structure", "protocol", "honest_role", "knows")
 _BLANK = {k: None for k in KEY_FIELDS if k != "part"}
-#: the judge's consistency tolerance of the prover-estimator cells the protocols are compared at
-COMPARED_TOLERANCE = 0.1
 
 
 def budget_grid(n_leaves: int, points: int) -> list[int]:
@@ -92,14 +122,14 @@ def protocol_cell(task: dict[str, Any]) -> dict[str, Any]:
     game = RecursiveDebateGame(kind=s["kind"], depth=depth, branching=s["branching"], rule=s.get("rule"),
                                protocol=task["protocol"], queries=queries,
                                claim="dishonest" if task["honest_role"] == "challenger" else "honest",
-                               claimant_budget=budget, challenger_budget=budget, tolerance=task["tolerance"])
+                               claimant_budget=budget, challenger_budget=budget)
     honest, liar = HonestTreeDebater(), ObfuscatingTreeDebater()
     agents = [liar, honest] if task["honest_role"] == "challenger" else [honest, liar]
     wins = 0
     for i in range(task["n"]):
         st = play_episode(game, agents, seed=task["seed"] * 1_000_003 + i)
         wins += bool(st.outcome()["honest_wins"])
-    return {**{k: task[k] for k in ("part", "structure", "protocol", "honest_role", "tolerance")},
+    return {**{k: task[k] for k in ("part", "structure", "protocol", "honest_role")},
             "budget": budget, "n_leaves": n, "n": task["n"], "honest_wins": wins}
 
 
@@ -167,35 +197,31 @@ def run_kernel_checks(rec: RecordFile, depth: int, budgets: list[int], flaws: li
                  on_result=lambda r: rec.append({**_BLANK, **{k: v for k, v in r.items() if k != "seed"}}))
 
 
-def protocol_tasks(depths: dict[str, int], tolerances: tuple[float, ...] | list[float], budget_frac: float,
-                   debates: int, seed: int) -> list[dict[str, Any]]:
-    """Part 3's cells: every tree structure, protocol and honest role; prover-estimator at
-    every tolerance, the others at 0.1 (unused by them)."""
+def protocol_tasks(depths: dict[str, int], budget_frac: float, debates: int, seed: int) -> list[dict[str, Any]]:
+    """Part 3's cells: every tree structure, kernel protocol and honest role."""
     tasks = []
     i = 0
     for structure in STRUCTURES:
         for protocol in PROTOCOLS:
             for role in ("challenger", "claimant"):
-                tols = tolerances if protocol == "prover-estimator" else [0.1]
-                for tol in tols:
-                    i += 1
-                    tasks.append({"part": "protocols", "structure": structure, "protocol": protocol,
-                                  "honest_role": role, "tolerance": float(tol), "n": debates,
-                                  "budget_frac": budget_frac, "seed": seed * 7919 + i, "depth": dict(depths)})
+                i += 1
+                tasks.append({"part": "protocols", "structure": structure, "protocol": protocol, "honest_role": role,
+                              "n": debates, "budget_frac": budget_frac, "seed": seed * 7919 + i,
+                              "depth": dict(depths)})
     return tasks
 
 
-def run_protocols(rec: RecordFile, depths: dict[str, int], tolerances: tuple[float, ...] | list[float],
-                  budget_frac: float, debates: int, seed: int, workers: int = 1, progress: bool = True) -> None:
-    """Part 3: the protocols on conjunctive and stable trees (``depths``: tree depth per structure)."""
+def run_protocols(rec: RecordFile, depths: dict[str, int], budget_frac: float, debates: int, seed: int,
+                  workers: int = 1, progress: bool = True) -> None:
+    """Part 3: the kernel protocols on conjunctive and stable trees (``depths``: tree depth per structure)."""
     def cell_budget(t: dict[str, Any]) -> int:  # as protocol_cell sets it
         s = STRUCTURES[t["structure"]]
         return max(1, int(round(t["budget_frac"] * s["branching"] ** t["depth"][t["structure"]])))
 
     done = rec.done()
-    todo = [t for t in protocol_tasks(depths, tolerances, budget_frac, debates, seed)
-            if ("protocols", None, None, cell_budget(t), t["structure"], t["protocol"], t["honest_role"],
-                t["tolerance"]) not in done]
+    todo = [t for t in protocol_tasks(depths, budget_frac, debates, seed)
+            if ("protocols", None, None, cell_budget(t), t["structure"], t["protocol"], t["honest_role"], None)
+            not in done]
     run_parallel(protocol_cell, todo, workers=workers, progress=progress, desc="protocols (kernel)",
                  on_result=lambda r: rec.append({**_BLANK, **r}))
 
@@ -264,48 +290,162 @@ def half_budget_closed_form(budgets: list[int], n_leaves: int, k: int) -> int | 
     return next((b for b in budgets if random_search_win_probability(n_leaves, k, b) >= 0.5), None)
 
 
-def compare(a: Rate, b: Rate) -> str:
-    """Whether ``b`` is above (``"helps"``), below (``"hurts"``) or overlapping ``a`` by their intervals."""
-    lo_a, hi_a = a.interval
-    lo_b, hi_b = b.interval
-    return "helps" if lo_b > hi_a else "hurts" if hi_b < lo_a else "no clear difference"
-
-
 def protocol_rates(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The honest side's win rate per (structure, protocol, honest role, tolerance)."""
-    return grouped_rates(part(records, "protocols"), ["structure", "protocol", "honest_role", "tolerance"])
+    """The honest side's win rate per (structure, protocol, honest role) of the kernel part."""
+    return grouped_rates(part(records, "protocols"), ["structure", "protocol", "honest_role"])
 
 
-def protocol_rate(prot: list[dict[str, Any]], structure: str, protocol: str, role: str,
-                  tol: float = COMPARED_TOLERANCE) -> Rate | None:
-    """One cell of :func:`protocol_rates` as a :class:`Rate` (None when it was not played)."""
-    for r in prot:
-        if (r["structure"], r["protocol"], r["honest_role"]) == (structure, protocol, role) and \
-                abs(r["tolerance"] - tol) < 1e-9:
-            return as_rate(r)
-    return None
+# --- prover-estimator debate's theorems (exact expected payoffs) --------------------------------------------
+def pe_tree_params(structure: str, depth: int) -> dict[str, Any]:
+    """The generator parameters of a theorems-part tree, the leaf probability filled in."""
+    s = dict(PE_STRUCTURES[structure])
+    if s["leaf_p"] is None:
+        s["leaf_p"] = balanced_leaf_probability(RULES[s["rule"]], s["branching"], depth)
+    return {**s, "depth": depth}
 
 
-def prover_estimator_comparison(prot: list[dict[str, Any]], structure: str) -> dict[str, tuple[Rate, Rate]]:
-    """Standard against prover-estimator debate (tolerance 0.1) on one tree structure:
-    ``"honest challenger"`` (the honest side as challenger, that is, estimator) and
-    ``"pooled"`` (judge accuracy over both honest roles); each a (standard, prover-estimator)
-    pair of rates, left out when a cell was not played."""
-    out: dict[str, tuple[Rate, Rate]] = {}
-    std, pe = protocol_rate(prot, structure, "standard", "challenger"), \
-        protocol_rate(prot, structure, "prover-estimator", "challenger")
-    if std and pe:
-        out["honest challenger"] = (std, pe)
-    both = [(protocol_rate(prot, structure, p, "challenger"), protocol_rate(prot, structure, p, "claimant"))
-            for p in ("standard", "prover-estimator")]
-    if all(x is not None for pair in both for x in pair):
-        pooled = [Rate(a.successes + b.successes, a.n + b.n) for a, b in both]  # type: ignore[union-attr]
-        out["pooled"] = (pooled[0], pooled[1])
+def _pe_beliefs(tree: ArgumentTree, theorem: str, knows: str, budget: int, leaf_p: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Bob's and Alice's leaf probabilities (both independent across leaves) in one debate of the
+    theorems part: each debater's posterior given the leaves it verified, or (completeness) a
+    lying Bob who prices the true root value at :data:`LIAR_PRICE` and spreads the doubt evenly."""
+    n = tree.num_leaves
+    perm = rng.permutation(n)
+    big, small = perm[:budget], perm[:budget // 2]
+
+    def posterior(leaves: np.ndarray) -> np.ndarray:
+        known = np.full(n, -1, np.int8)
+        known[leaves] = tree.leaf_truth[leaves]
+        return posterior_leaf_p(n, leaf_p, known)
+
+    if theorem == "soundness":
+        bob_leaves, alice_leaves = (big, small) if knows == KNOWS["soundness"][0] else (small, big)
+        return posterior(bob_leaves), posterior(alice_leaves)
+    price = LIAR_PRICE if tree.truth[0] else 1.0 - LIAR_PRICE
+    r = doubting_leaf_p(int(tree.rules[0]), tree.branching, tree.depth, price)
+    return np.full(n, r), posterior(big)
+
+
+def theorem_cell(task: dict[str, Any]) -> dict[str, Any]:
+    """One cell of the theorems part: ``n`` debates at one budget B/N. Prover-estimator debate:
+    exact expected payoffs (the honest side wins by the payoff's sign); standard debate: the
+    batch path, the honest challenger (soundness) or claimant (completeness) against the
+    obfuscating debater, both with budget B."""
+    tp = pe_tree_params(task["structure"], task["depth"])
+    n_leaves = tp["branching"] ** tp["depth"]
+    budget = int(round(task["budget_frac"] * n_leaves))
+    rng = np.random.default_rng(np.random.SeedSequence(task["seed"]))
+    honest_role = "challenger" if task["theorem"] == "soundness" else "claimant"
+    out = {"part": "theorems", "structure": task["structure"], "protocol": task["protocol"],
+           "honest_role": honest_role, "knows": task["knows"], "budget": budget, "budget_frac": task["budget_frac"],
+           "n_leaves": n_leaves, "n": task["n"], "theorem": task["theorem"]}
+    if task["protocol"] == "standard":
+        res = simulate_standard(task["n"], rng, kind=tp["kind"], depth=tp["depth"], branching=tp["branching"],
+                                rule=tp["rule"], leaf_p=tp["leaf_p"],
+                                claimant="obfuscating" if honest_role == "challenger" else "honest",
+                                challenger="honest" if honest_role == "challenger" else "obfuscating",
+                                claimant_budget=budget, challenger_budget=budget)
+        return {**out, "honest_wins": int(res["honest_wins"].sum())}
+    protocol = Protocol(weight_growth=task["weight_growth"])
+    n = task["n"]
+    truths, bob, alice = (np.empty((n, n_leaves)) for _ in range(3))
+    rules = None
+    for i in range(n):
+        tree = make_tree(rng, tp["kind"], tp["depth"], tp["branching"], leaf_p=tp["leaf_p"], rule=tp["rule"])
+        truths[i] = tree.leaf_truth
+        bob[i], alice[i] = _pe_beliefs(tree, task["theorem"], task["knows"], budget, tp["leaf_p"], rng)
+        rules = tree.rules
+    pay = batch_debate_values(rules, tp["branching"], tp["depth"], truths, bob, alice, protocol)["actual"]
+    wins = pay <= protocol.margin if honest_role == "challenger" else pay > protocol.margin
+    return {**out, "honest_wins": int(wins.sum()), "payoffs": [float(x) for x in pay]}
+
+
+def theorem_tasks(depths: dict[str, int], fracs: list[float], debates: int, weight_growth: float,
+                  seed: int) -> list[dict[str, Any]]:
+    """The theorems part's cells: structure x theorem x who-knows-what x B/N, prover-estimator
+    and standard debate."""
+    tasks = []
+    for si, structure in enumerate(PE_STRUCTURES):
+        for theorem, labels in KNOWS.items():
+            for fi, frac in enumerate(fracs):
+                cells = [("prover-estimator", k) for k in labels] + [("standard", STANDARD_KNOWS)]
+                for ci, (protocol, knows) in enumerate(cells):
+                    tasks.append({"structure": structure, "theorem": theorem, "protocol": protocol, "knows": knows,
+                                  "budget_frac": float(frac), "n": debates, "depth": depths[structure],
+                                  "weight_growth": weight_growth,
+                                  "seed": [seed, 11, si, len(theorem), fi, ci]})
+    return tasks
+
+
+def run_theorems(rec: RecordFile, depths: dict[str, int], fracs: list[float], debates: int, weight_growth: float,
+                 seed: int, workers: int = 1, progress: bool = True) -> None:
+    """Part 6: the 2 x 2 table of prover-estimator debate's theorems against B/N."""
+    done = rec.done()
+
+    def key(t: dict[str, Any]) -> tuple:
+        tp = pe_tree_params(t["structure"], t["depth"])
+        budget = int(round(t["budget_frac"] * tp["branching"] ** tp["depth"]))
+        role = "challenger" if t["theorem"] == "soundness" else "claimant"
+        return ("theorems", None, None, budget, t["structure"], t["protocol"], role, t["knows"])
+
+    todo = [t for t in theorem_tasks(depths, fracs, debates, weight_growth, seed) if key(t) not in done]
+    run_parallel(theorem_cell, todo, workers=workers, progress=progress, desc="prover-estimator theorems",
+                 on_result=lambda r: rec.append({**_BLANK, **r}))
+
+
+def completeness_q_cell(q: int, budget_frac: float, weight_growth: float, debates: int, seed: int
+                        ) -> dict[str, Any]:
+    """An honest prover on a true conjunction of depth 2 and branching ``q`` (every leaf true),
+    knowing B = budget_frac * N leaves, against the doubting estimator (root at LIAR_PRICE);
+    beside it, standard debate's honest claimant against the obfuscating challenger (batch)."""
+    n = q * q
+    rules = np.full(q + 1, RULES["and"], np.int8)
+    tree = ArgumentTree(q, 2, rules, np.ones(n, np.int8), np.full(q + 1 + n, 0.5), "conjunctive")
+    leaf_p = balanced_leaf_probability(RULES["and"], q, 2)
+    r = doubting_leaf_p(RULES["and"], q, 2, LIAR_PRICE)
+    bob = ProductBelief(rules, q, np.full(n, r))
+    budget = int(round(budget_frac * n))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 13, q]))
+    protocol = Protocol(weight_growth=weight_growth)
+    payoffs = []
+    for _ in range(debates):
+        known = np.full(n, -1, np.int8)
+        known[rng.permutation(n)[:budget]] = 1
+        payoffs.append(debate_value(tree, bob, posterior_leaf_p(n, leaf_p, known), protocol).actual)
+    std = simulate_standard(debates, rng, kind="conjunctive", depth=2, branching=q, leaf_p=1.0, claimant="honest",
+                            challenger="obfuscating", claimant_budget=budget, challenger_budget=budget)
+    pay = np.array(payoffs)
+    return {**_BLANK, "part": "completeness-q", "structure": f"q{q}", "budget": budget, "n": debates,
+            "protocol": "prover-estimator", "honest_role": "claimant", "q": q, "payoffs": [float(x) for x in pay],
+            "honest_wins": int((pay > protocol.margin).sum()), "standard_honest_wins": int(std["honest_wins"].sum())}
+
+
+def run_completeness_q(rec: RecordFile, qs: list[int], budget_frac: float, weight_growth: float, debates: int,
+                       seed: int) -> None:
+    """Part 7: completeness on true conjunctions as the number q of subclaims grows."""
+    done = rec.done()
+    for q in qs:
+        budget = int(round(budget_frac * q * q))
+        if ("completeness-q", None, None, budget, f"q{q}", "prover-estimator", "claimant", None) in done:
+            continue
+        rec.append(completeness_q_cell(q, budget_frac, weight_growth, debates, seed))
+
+
+def theorem_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The theorems part's cells, each with its honest rate and (prover-estimator) the mean
+    prover payoff and its 95% interval."""
+    out = []
+    for r in part(records, "theorems"):
+        row = {**r, "rate": Rate(r["honest_wins"], r["n"])}
+        if r.get("payoffs"):
+            row["payoff"] = mean_interval(r["payoffs"]) if len(r["payoffs"]) > 1 else (r["payoffs"][0],) * 3
+        out.append(row)
     return out
 
 
-__all__ = ["CHALLENGERS", "COMPARED_TOLERANCE", "KEY_FIELDS", "PROTOCOLS", "STRUCTURES", "as_rate", "budget_grid",
-           "check_budgets", "closed_form_agreement", "compare", "flaw_grid", "grid_kernel_cell", "grid_rates",
-           "half_budget", "half_budget_closed_form", "part", "protocol_cell", "protocol_rate", "protocol_rates",
-           "protocol_tasks", "prover_estimator_comparison", "queries_cell", "run_grid", "run_kernel_checks",
-           "run_protocols", "run_queries", "run_sizes", "study_records"]
+__all__ = ["CHALLENGERS", "KEY_FIELDS", "KNOWS", "LIAR_PRICE", "PE_STRUCTURES", "PROTOCOLS", "STANDARD_KNOWS",
+           "STRUCTURES", "as_rate", "budget_grid", "check_budgets", "closed_form_agreement",
+           "completeness_q_cell", "flaw_grid", "grid_kernel_cell", "grid_rates", "half_budget",
+           "half_budget_closed_form", "part", "pe_tree_params", "protocol_cell", "protocol_rates", "protocol_tasks",
+           "queries_cell", "run_completeness_q", "run_grid", "run_kernel_checks", "run_protocols", "run_queries",
+           "run_sizes", "run_theorems", "study_records", "theorem_cell", "theorem_rows", "theorem_tasks"]

@@ -18,15 +18,21 @@ Protocols (``protocol=``):
   (Q paths) are spent. The claimant must survive every path.
 * ``"judge-directed"``: the judge picks where to recurse: the subclaim whose asserted value
   it finds least plausible under its prior (fewest visits next, then at random); with
-  Q > 1 it examines Q paths.
-* ``"prover-estimator"`` (Brown-Cohen, Irving & Piliouras 2025, arXiv 2506.13609): the
-  challenger (estimator, "Bob") states a probability for the root and then for each
-  subclaim of the current claim, on a grid of ``levels`` values; the judge checks that the
-  subclaims' probabilities give the parent's (under independence,
-  :func:`~oversight_gym.envs.debate.argument_trees.rule_probability`) within
-  ``tolerance``, and the claimant (prover, "Alice") chooses where to recurse. At the end
-  the estimator wins if its probability is on the right side of 1/2 for the judge's value
-  of the final claim (the checked fact, or the prior at the length limit).
+  Q > 1 it examines Q paths. The challenger has no say after disputing, so an honest
+  challenger who knows every leaf can still lose: against an uninformative prior the judge
+  walks to one flaw among N leaves with probability 1/N (with Q = 1). A prior that points the
+  right way, or Q = N paths, removes this; ``tests/test_recursive_debate.py`` works the
+  two-leaf example.
+* ``"prover-estimator"``: a simplified, playable variant of Brown-Cohen, Irving & Piliouras
+  (2025, arXiv 2506.13609): the challenger (estimator, "Bob") states a probability for the
+  root and then for each subclaim of the current claim, on a grid of ``levels`` values; the
+  judge checks that the subclaims' probabilities give the parent's (under independence,
+  :func:`~oversight_gym.envs.debate.argument_trees.rule_probability`) within ``tolerance``,
+  and the claimant (prover, "Alice") chooses where to recurse. One run's outcome decides: the
+  estimator wins if its probability is on the right side of 1/2 for the judge's value of the
+  final claim. It has no trusted coins, bets or depth-weighted payments, so its win rates are
+  not the paper's theorems; the protocol as the paper defines it, with exact expected
+  payoffs, is :mod:`oversight_gym.envs.debate.prover_estimator`.
 
 Bounded compute is explicit. Both debaters know the root's truth (they know the answer,
 the judge does not), but a debater learns a leaf's truth only by spending one unit of its

@@ -1,10 +1,12 @@
-"""Batch path for sweeps of recursive debate: many standard debates at once, compiled.
+"""Batch path for sweeps of recursive debate: many debates at once, compiled.
 
 The readable kernel (:mod:`oversight_gym.envs.debate.recursive`) with the scripted debaters
 (:mod:`oversight_gym.envs.debate.tree_debaters`) plays a debate in milliseconds;
 a sweep of a 20 x 20 grid with 2,000 debates per cell on trees of 1,024 leaves needs
-microseconds. This module plays the standard protocol (one path, the challenger picks) with
-the same debaters' decision rules, compiled with numba and run over cores with ``prange``,
+microseconds. This module plays the standard protocol (one path, the challenger picks),
+cross-examination (the challenger reopens earlier claims, Q paths) and judge-directed debate
+(the judge picks by its prior, Q paths) with the same debaters' decision rules, compiled with
+numba and run over cores with ``prange``,
 and shares the kernel's rule functions: tree evaluation, the judge's local consistency
 check, three-valued and mean-field beliefs, the judge's prior and its length-limit decision
 (all from :mod:`oversight_gym.envs.debate.argument_trees`).
@@ -89,16 +91,118 @@ def _pick_best(scores: np.ndarray, n: int, u: float) -> int:
     return 0
 
 
+@njit(cache=True)
+def _claimant_pattern(rule: int, a: int, v: int, b: int, prob_c: np.ndarray, scores: np.ndarray, pats: np.ndarray,
+                      u: float) -> int:
+    """The claimant asserts the most likely pattern consistent with its claim ``a`` at ``v``
+    (``tree-honest`` / ``tree-obfuscator``'s rule), ties broken by ``u``."""
+    n_p = 0
+    for pat in range(2**b):
+        if pattern_consistent(rule, a, pat, b):
+            s = 0.0
+            for i in range(b):
+                q = prob_c[b * v + 1 + i]
+                if (pat >> i) & 1:
+                    s += np.log(max(q, 1e-300))
+                else:
+                    s += np.log(max(1.0 - q, 1e-300))
+            scores[n_p] = s
+            pats[n_p] = pat
+            n_p += 1
+    return pats[_pick_best(scores, n_p, u)]
+
+
+@njit(cache=True)
+def _challenger_child(v: int, b: int, assertion: np.ndarray, decided: np.ndarray, prob_h: np.ndarray,
+                      prior: np.ndarray, mode: int, scores: np.ndarray, u: float) -> int:
+    """The challenger disputes a refuted subclaim, else the one most likely wrong (belief
+    search) or a random one not known to be right (``mode`` 2, random search)."""
+    n_r = 0
+    for i in range(b):
+        c = b * v + 1 + i
+        if decided[c] >= 0 and decided[c] != assertion[c]:
+            scores[i] = 1.0
+            n_r += 1
+        else:
+            scores[i] = 0.0
+    if n_r == 0:
+        n_open = 0
+        for i in range(b):
+            c = b * v + 1 + i
+            ai = assertion[c]
+            if mode == 2:
+                scores[i] = 1.0 if decided[c] < 0 else 0.0
+                n_open += decided[c] < 0
+            else:
+                plaus = prior[c] if ai == 1 else 1.0 - prior[c]
+                wrong = 1.0 - prob_h[c] if ai == 1 else prob_h[c]
+                scores[i] = wrong - 1e-9 * plaus
+        if mode == 2 and n_open == 0:
+            for i in range(b):
+                scores[i] = 0.0
+    return _pick_best(scores, b, u)
+
+
+@njit(cache=True)
+def _judge_child(v: int, b: int, assertion: np.ndarray, prior: np.ndarray, visits: np.ndarray,
+                 scores: np.ndarray, u: float) -> int:
+    """Judge-directed recursion: the subclaim whose asserted value the judge's prior finds least
+    plausible, then the least visited, ties broken by ``u`` (the kernel's rule)."""
+    for i in range(b):
+        c = b * v + 1 + i
+        plaus = prior[c] if assertion[c] == 1 else 1.0 - prior[c]
+        scores[i] = -(plaus * 1e6 + visits[c])
+    return _pick_best(scores, b, u)
+
+
+@njit(cache=True)
+def _reopen_depth(path: np.ndarray, plen: int, max_rounds: int, b: int, assertion: np.ndarray,
+                  decided: np.ndarray, prob_h: np.ndarray, mode: int, scores: np.ndarray, u: float) -> int:
+    """Cross-examination: the depth at which the challenger reopens the last path (a claim with
+    a subclaim not yet known to be right: the deepest most-likely-wrong one; random search picks
+    among them at random), or -1 to stop questioning."""
+    top = min(plen - 1, max_rounds)
+    n_opt = 0
+    best_j = -1
+    best = -1e300
+    for j in range(top):
+        v = path[j]
+        found = False
+        score = -1e300
+        for i in range(b):
+            c = b * v + 1 + i
+            if decided[c] < 0 or decided[c] != assertion[c]:
+                found = True
+                wrong = 1.0 - prob_h[c] if assertion[c] == 1 else prob_h[c]
+                if wrong > score:
+                    score = wrong
+        if found:
+            scores[n_opt] = float(j)
+            n_opt += 1
+            if score + 1e-9 * j > best:
+                best = score + 1e-9 * j
+                best_j = j
+    if n_opt == 0:
+        return -1
+    if mode == 2:
+        k = int(u * n_opt)
+        if k >= n_opt:
+            k = n_opt - 1
+        return int(scores[k])
+    return best_j
+
+
 @njit(cache=True, parallel=True)
 def _simulate(uniforms: np.ndarray, rules: np.ndarray, b: int, depth: int, kind_obfuscated: bool, flaws: int,
               leaf_p: float, prior_strength: float, truth_depth: int, claimant_honest: bool, challenger_mode: int,
               bc: int, bh: int, max_rounds: int, sample_judge: bool, base_claimant: np.ndarray,
-              base_challenger: np.ndarray, depths: np.ndarray) -> np.ndarray:
-    """One row per debate: claimant_wins, root_truth, root_claim, ended_by, depth reached."""
+              base_challenger: np.ndarray, depths: np.ndarray, protocol: int, queries: int) -> np.ndarray:
+    """One row per debate: claimant_wins, root_truth, root_claim, ended_by, depth reached,
+    queries used. ``protocol``: 0 standard, 1 cross-examination, 2 judge-directed."""
     n_games = uniforms.shape[0]
     n_int = rules.shape[0]
     n_leaves = b**depth
-    out = np.zeros((n_games, 5), np.int64)
+    out = np.zeros((n_games, 6), np.int64)
     for g in prange(n_games):
         u = uniforms[g]
         pos = 0
@@ -139,94 +243,112 @@ def _simulate(uniforms: np.ndarray, rules: np.ndarray, b: int, depth: int, kind_
         prob_c = mean_field(rules, known_c, base_rate(known_c), b) if bc > 0 else base_claimant
         prob_h = mean_field(rules, known_h, base_rate(known_h), b) if bh > 0 else base_challenger
         decided = kleene_evaluate(rules, known_h, b)
-        scores = np.empty(2**b)
+        scores = np.empty(max(2**b, depth + 1))
         pats = np.empty(2**b, np.int64)
+        assertion = np.full(n_int + n_leaves, -1, np.int8)
+        assertion[0] = claim
+        visits = np.zeros(n_int + n_leaves, np.int64)
+        path = np.empty(depth + 1, np.int64)
+        plen = 0
         v = 0
-        a = claim
+        enter = True
+        used = 0
         while True:
-            if v >= n_int:
-                y = int(truth[v])
-                out[g, 3] = LEAF
-                break
-            if depths[v] >= max_rounds:
-                y = limit_value(prior[v], sample_judge, u[pos])
-                pos += 1
-                out[g, 3] = LIMIT
-                break
-            # the claimant asserts the most likely consistent pattern
-            n_p = 0
-            for pat in range(2**b):
-                if pattern_consistent(int(rules[v]), a, pat, b):
-                    s = 0.0
-                    for i in range(b):
-                        q = prob_c[b * v + 1 + i]
-                        if (pat >> i) & 1:
-                            s += np.log(max(q, 1e-300))
-                        else:
-                            s += np.log(max(1.0 - q, 1e-300))
-                    scores[n_p] = s
-                    pats[n_p] = pat
-                    n_p += 1
-            pat = pats[_pick_best(scores, n_p, u[pos])]
-            pos += 1
-            # the challenger disputes a refuted subclaim, else by its search rule
-            n_r = 0
-            for i in range(b):
-                c = b * v + 1 + i
-                ai = (pat >> i) & 1
-                if decided[c] >= 0 and decided[c] != ai:
-                    scores[i] = 1.0
-                    n_r += 1
+            # one path from v down to a leaf or the length limit
+            while True:
+                if enter:
+                    path[plen] = v
+                    plen += 1
+                    visits[v] += 1
+                    if v >= n_int:
+                        y = int(truth[v])
+                        out[g, 3] = LEAF
+                        break
+                    if depths[v] >= max_rounds:
+                        y = limit_value(prior[v], sample_judge, u[pos])
+                        pos += 1
+                        out[g, 3] = LIMIT
+                        break
+                    if assertion[b * v + 1] < 0:
+                        pat = _claimant_pattern(int(rules[v]), int(assertion[v]), v, b, prob_c, scores, pats, u[pos])
+                        pos += 1
+                        for i in range(b):
+                            assertion[b * v + 1 + i] = (pat >> i) & 1
+                enter = True
+                if protocol == 2:
+                    i = _judge_child(v, b, assertion, prior, visits, scores, u[pos])
                 else:
-                    scores[i] = 0.0
-            if n_r == 0:
-                n_open = 0
-                for i in range(b):
-                    c = b * v + 1 + i
-                    ai = (pat >> i) & 1
-                    if challenger_mode == 2:
-                        scores[i] = 1.0 if decided[c] < 0 else 0.0
-                        n_open += decided[c] < 0
-                    else:
-                        plaus = prior[c] if ai == 1 else 1.0 - prior[c]
-                        wrong = 1.0 - prob_h[c] if ai == 1 else prob_h[c]
-                        scores[i] = wrong - 1e-9 * plaus
-                if challenger_mode == 2 and n_open == 0:
-                    for i in range(b):
-                        scores[i] = 0.0
-            i = _pick_best(scores, b, u[pos])
-            pos += 1
-            v = b * v + 1 + i
-            a = (pat >> i) & 1
-        out[g, 0] = 1 if a == y else 0
-        out[g, 4] = depths[v]
+                    i = _challenger_child(v, b, assertion, decided, prob_h, prior, challenger_mode, scores, u[pos])
+                pos += 1
+                v = b * v + 1 + i
+            used += 1
+            out[g, 4] = depths[v]
+            if int(assertion[v]) != y:
+                out[g, 0] = 0
+                break
+            if used >= queries:
+                out[g, 0] = 1
+                break
+            if v >= n_int:  # a checked leaf becomes known to both debaters
+                known_c[v - n_int] = y
+                known_h[v - n_int] = y
+                prob_c = mean_field(rules, known_c, base_rate(known_c), b)
+                prob_h = mean_field(rules, known_h, base_rate(known_h), b)
+                decided = kleene_evaluate(rules, known_h, b)
+            if protocol == 1:
+                j = _reopen_depth(path, plen, max_rounds, b, assertion, decided, prob_h, challenger_mode, scores,
+                                  u[pos])
+                pos += 1
+                if j < 0:
+                    out[g, 0] = 1
+                    break
+                v = path[j]
+                plen = j + 1
+                enter = False  # the challenger disputes a subclaim of the reopened claim
+            else:  # judge-directed: another path from the root
+                plen = 0
+                v = 0
+        out[g, 5] = used
     return out
 
 
 # _simulate inlines the compiled rules of argument_trees: recompile when that module changes
-drop_stale_caches("recursive_batch", [_simulate, _pick_best, _sample_without_replacement], [argument_trees])
+drop_stale_caches("recursive_batch", [_simulate, _pick_best, _sample_without_replacement, _claimant_pattern,
+                                      _challenger_child, _judge_child, _reopen_depth], [argument_trees])
 
 
 def draws_per_debate(kind: str, branching: int, depth: int, flaws: int, claimant_budget: int,
-                     challenger_budget: int) -> int:
+                     challenger_budget: int, queries: int = 1) -> int:
     n = branching**depth
-    return (flaws if kind == "obfuscated" else n) + claimant_budget + challenger_budget + 2 * depth + 2
+    return (flaws if kind == "obfuscated" else n) + claimant_budget + challenger_budget + queries * (2 * depth + 3)
 
 
-def simulate_standard(n: int, rng: np.random.Generator, *, kind: str = "obfuscated", depth: int = 10,
-                      branching: int = 2, flaws: int | None = None, leaf_p: float | None = None,
-                      rule: str | None = None, truth_depth: int | None = None, prior_strength: float | None = None,
-                      claimant: str = "obfuscating", challenger: str = "honest", claimant_budget: int = 0,
-                      challenger_budget: int = 0, max_rounds: int | None = None,
-                      judge_limit: str = "sample") -> dict[str, np.ndarray]:
-    """Play ``n`` standard recursive debates on fresh trees; every draw from ``rng``.
+#: the protocols of this batch path (prover-estimator debate's: :func:`~oversight_gym.envs.debate.prover_estimator.
+#: batch_debate_values`)
+BATCH_PROTOCOLS = ("standard", "cross-examination", "judge-directed")
 
-    Returns arrays ``claimant_wins``, ``root_truth``, ``root_claim``, ``honest_wins``
-    (the verdict equals the root's truth), ``ended_by`` (codes of :data:`ENDED_BY`) and
-    ``depth_reached``. Parameters are those of ``debate/recursive-v0`` with
-    ``protocol="standard"`` and the claim fixed by the claimant's honesty.
+
+def simulate(n: int, rng: np.random.Generator, *, protocol: str = "standard", queries: int = 1,
+             kind: str = "obfuscated", depth: int = 10, branching: int = 2, flaws: int | None = None,
+             leaf_p: float | None = None, rule: str | None = None, truth_depth: int | None = None,
+             prior_strength: float | None = None, claimant: str = "obfuscating", challenger: str = "honest",
+             claimant_budget: int = 0, challenger_budget: int = 0, max_rounds: int | None = None,
+             judge_limit: str = "sample") -> dict[str, np.ndarray]:
+    """Play ``n`` recursive debates on fresh trees; every draw from ``rng``.
+
+    ``protocol``: ``"standard"`` (one path, the challenger picks), ``"cross-examination"``
+    (after a surviving path the challenger reopens an earlier claim, up to ``queries`` paths) or
+    ``"judge-directed"`` (the judge picks by its prior, ``queries`` paths from the root), as in
+    ``debate/recursive-v0``. Returns arrays ``claimant_wins``, ``root_truth``, ``root_claim``,
+    ``honest_wins`` (the verdict equals the root's truth), ``ended_by`` (codes of
+    :data:`ENDED_BY`), ``depth_reached`` and ``queries_used``. The claim is fixed by the
+    claimant's honesty; the other parameters are the game's.
     """
     n = check_int("n", n, 0)
+    check_choice("protocol", protocol, BATCH_PROTOCOLS)
+    queries = check_int("queries", queries, 1, 1024)
+    if protocol == "standard" and queries != 1:
+        raise ValueError(f"queries must be 1 for the standard protocol (one path), got {queries}")
     p = check_tree_params(kind, depth, branching, flaws, leaf_p, rule, truth_depth, prior_strength)
     check_choice("claimant", claimant, CLAIMANTS)
     check_choice("challenger", challenger, CHALLENGERS)
@@ -244,35 +366,42 @@ def simulate_standard(n: int, rng: np.random.Generator, *, kind: str = "obfuscat
     depths = node_depths(b, d)
     unknown = np.full(n_leaves, -1, np.int8)
     base = mean_field(rules, unknown, base_rate(unknown), b)
-    width = draws_per_debate(kind, b, d, k, bc, bh)
+    width = draws_per_debate(kind, b, d, k, bc, bh, queries)
     mode = CHALLENGERS.index(challenger)
+    code = BATCH_PROTOCOLS.index(protocol)
     rows = []
     for start in range(0, n, _CHUNK):
         m = min(_CHUNK, n - start)
         u = rng.random((m, width))
         rows.append(_simulate(u, rules, b, d, obf, k, q, p["prior_strength"], p["truth_depth"], claimant == "honest",
-                              mode, bc, bh, L, judge_limit == "sample", base, base, depths))
-    res = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
+                              mode, bc, bh, L, judge_limit == "sample", base, base, depths, code, queries))
+    res = np.concatenate(rows) if rows else np.zeros((0, 6), np.int64)
     wins = res[:, 0].astype(bool)
     claim = res[:, 2]
     verdict = np.where(wins, claim, 1 - claim)
     return {"claimant_wins": wins, "root_truth": res[:, 1], "root_claim": claim,
-            "honest_wins": verdict == res[:, 1], "ended_by": res[:, 3], "depth_reached": res[:, 4]}
+            "honest_wins": verdict == res[:, 1], "ended_by": res[:, 3], "depth_reached": res[:, 4],
+            "queries_used": res[:, 5]}
+
+
+def simulate_standard(n: int, rng: np.random.Generator, **kwargs: Any) -> dict[str, np.ndarray]:
+    """:func:`simulate` with ``protocol="standard"`` (one path, the challenger picks)."""
+    return simulate(n, rng, protocol="standard", **kwargs)
 
 
 # --- the batch engine as registered with the game ---------------------------------------------------
-OUTCOME_FIELDS = ("claimant_wins", "root_truth", "root_claim", "honest_wins", "depth_reached")
+OUTCOME_FIELDS = ("claimant_wins", "root_truth", "root_claim", "honest_wins", "depth_reached", "queries_used")
 
 
 def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
-    """``episodes`` standard debates by :func:`simulate_standard` (the batch engine registered
-    with ``debate/recursive-v0``), drawing from ``numpy.random.default_rng(seed)``."""
-    res = simulate_standard(episodes, np.random.default_rng(seed), **config)
+    """``episodes`` debates by :func:`simulate` (the batch engines registered with
+    ``debate/recursive-v0``, one per protocol), drawing from ``numpy.random.default_rng(seed)``."""
+    res = simulate(episodes, np.random.default_rng(seed), **config)
     return {f: res[f] for f in OUTCOME_FIELDS}
 
 
 def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
-    """One debate on the kernel (``debate/recursive-v0``, standard protocol) played by the
+    """One debate on the kernel (``debate/recursive-v0``, the configuration's protocol) played by the
     scripted debaters the batch path hard-codes (:mod:`~oversight_gym.envs.debate.tree_debaters`):
     the claimant is honest or obfuscating, the challenger honest, obfuscating or a random
     searcher. Its own random numbers, so only the rates can agree with :func:`batch_outcomes`."""
@@ -303,5 +432,5 @@ def summary(result: dict[str, np.ndarray]) -> dict[str, Any]:
     return {"n": n, "honest_wins": h, "wrong_verdicts": n - h}
 
 
-__all__ = ["CHALLENGERS", "CLAIMANTS", "ENDED_BY", "batch_outcomes", "draws_per_debate", "reference_outcome",
-           "simulate_standard", "summary"]
+__all__ = ["BATCH_PROTOCOLS", "CHALLENGERS", "CLAIMANTS", "ENDED_BY", "batch_outcomes", "draws_per_debate",
+           "reference_outcome", "simulate", "simulate_standard", "summary"]
