@@ -49,7 +49,7 @@ from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.core.registry import make_game
 from oversight_gym.envs.weak_to_strong.data import load_task
-from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, run_cell, run_grid
+from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, bootstrap_chains, run_cell, run_grid
 from oversight_gym.envs.weak_to_strong.metrics import (
     PGREstimate,
     median_pgr,
@@ -57,20 +57,27 @@ from oversight_gym.envs.weak_to_strong.metrics import (
     pgr_bootstrap,
     pgr_by_group,
 )
-from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss
+from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss, is_pretrained
 from oversight_gym.envs.weak_to_strong.plots import plot_accuracy_and_pgr
 from oversight_gym.envs.weak_to_strong.supervise import STUDENT_TRUST, SUPERVISOR_POLICIES, play_scripted
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 BURNS = "Burns et al. 2023, Weak-to-strong generalization"
-SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our students are small models trained "
-           "from scratch on tabular tasks, with no pretrained representation in which the task's concept is already "
-           "available, so their PGR is expected to be lower")
+VISION = "Burns et al. 2023, openai/weak-to-strong vision/README.md (linear probes on DINO features)"
+SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our scratch-trained students have no "
+           "pretrained representation in which the task's concept is already available, so their PGR is expected to "
+           "be lower")
+LATENT = ("our latent tasks (a concept linear in 12 latent factors, observed through a random nonlinear mixture) and "
+          "probes on small encoders pretrained without labels stand in for the paper's pretrained language models")
 OVER_PAIRS = "over pairs"
 LARGEST = "largest gap per task"
 NAIVE_MEDIAN = Ref("median PGR", OVER_PAIRS, method="naive")
 NAIVE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="naive")
 CONFIDENCE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="confidence")
+LATENT_PRE = "latent tasks: pretrained against scratch-trained students (naive)"
+REAL_PRE = "real tasks: pretrained against scratch-trained students (naive)"
+#: the pretraining ladder the claims read (pretraining steps of the probes' encoders)
+PROBES = ("probe-p0", "probe-p300", "probe-p1000", "probe-p3000")
 
 
 def _has(*methods: str) -> Any:
@@ -83,12 +90,25 @@ def _paper_confidence_loss(p: dict[str, Any]) -> bool:
     return _has("naive", "confidence")(p) and p["a_max"] == 0.5
 
 
+def _pretrained_ladder(p: dict[str, Any]) -> bool:
+    """The run has latent tasks, the probe ladder of :data:`PROBES` and a scratch student."""
+    strongs = list(p["strong"])
+    return (any(str(t).startswith("latent") for t in p["tasks"]) and all(s in strongs for s in PROBES)
+            and any(not s.startswith("probe-") for s in strongs) and "naive" in p["methods"])
+
+
+def _real_probes(p: dict[str, Any]) -> bool:
+    return any(not str(t).startswith(("latent", "synthetic")) for t in p["tasks"]) and \
+        PROBES[-1] in list(p["strong"]) and "naive" in p["methods"]
+
+
 CLAIMS = [
     Claim.finding("naive-pgr-positive", "the naive student beats its weak supervisor (PGR > 0) on most pairs",
                   f"{BURNS}, sec. 4.2, Fig. 3", "yes", Ref("naive PGR positive on most pairs", OVER_PAIRS),
                   reason=SCRATCH, when=_has("naive")),
-    Claim.value("naive-pgr-range", "median PGR of the naive student over pairs, within the paper's range",
-                f"{BURNS}, sec. 4.2, Fig. 3", (0.20, 0.80), NAIVE_MEDIAN, tolerance=0.05, above=0.0,
+    Claim.value("naive-pgr-range", "median PGR of the naive student over all pairs (scratch and pretrained, every "
+                "task), within the paper's range", f"{BURNS}, sec. 4.2, Fig. 3", (0.20, 0.80), NAIVE_MEDIAN,
+                tolerance=0.05, above=0.0,
                 reason=f"5 points: the range (above 20% throughout, often above 50% for the largest students) is "
                        f"read from the paper's figure; {SCRATCH}", when=_has("naive")),
     Claim.value("naive-largest-gap", "median PGR at each task's largest gap, naive", f"{BURNS}, sec. 4.3.2",
@@ -104,6 +124,45 @@ CLAIMS = [
                   published="about 25% -> nearly 80%", when=_paper_confidence_loss,
                   reason=f"a rise of more than 5 points, so that noise between two medians of a few tasks does not "
                          f"count (the paper's is about 55); {SCRATCH}"),
+    # the mechanism: pretrained students (sec. 6 of the paper); fixed before the first full run
+    Claim.ordered("latent-pgr-rises-with-pretraining", "on the latent tasks the median naive PGR rises along the "
+                  "pretraining ladder (probes on encoders pretrained 0, 300, 1000, 3000 steps)",
+                  f"{BURNS}, sec. 4.2 and 6 (PGR grows with the strong student)",
+                  [Ref("median PGR", "latent tasks: median PGR over (task, supervisor) pairs per student",
+                       tasks="latent", strong=s, method="naive") for s in PROBES],
+                  published="PGR increases with the student's strength", when=_pretrained_ladder,
+                  reason=f"strictly increasing medians over 4 rungs; {LATENT}"),
+    Claim.greater("latent-pretrained-median", "on the latent tasks the median naive PGR of pretrained students "
+                  "is above 20%", f"{BURNS}, sec. 4.2, Fig. 3", Ref("median PGR, pretrained students", LATENT_PRE,
+                                                                      tasks="latent"), 0.20,
+                  published="above 20% on NLP tasks", when=_pretrained_ladder, reason=LATENT),
+    Claim.greater("latent-strongest-above-half", "on the latent tasks the median naive PGR of the strongest "
+                  "pretrained student is above 50%", f"{BURNS}, sec. 4.2, Fig. 3",
+                  Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
+                  0.50, published="often above 50% for the largest students", when=_pretrained_ladder,
+                  reason=LATENT),
+    Claim.greater("latent-scratch-below-pretrained", "on the latent tasks the scratch-trained students' median "
+                  "naive PGR is below the strongest pretrained student's by more than 10 points",
+                  f"{BURNS}, sec. 6 (the mechanism is pretraining)",
+                  Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
+                  Ref("median PGR, scratch-trained students", LATENT_PRE, tasks="latent"), margin=0.10,
+                  published="students without pretraining recover little of the gap", when=_pretrained_ladder,
+                  reason=f"10 points, more than the spread of medians between seeds of a few pairs; {LATENT}"),
+    Claim.finding("latent-confidence-largest-gaps", "on the latent tasks the confidence loss raises PGR at the "
+                  "largest gaps (strongest probe, weakest supervisor), paired 95% interval above zero",
+                  f"{BURNS}, sec. 4.3.2", "yes",
+                  Ref("confidence loss raises PGR at the largest gaps",
+                      "latent tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)",
+                      tasks="latent", pairs="largest gaps"),
+                  when=lambda p: _pretrained_ladder(p) and _paper_confidence_loss(p), reason=LATENT),
+    Claim.value("real-probe-vision", "on the bundled real data sets the median naive PGR of the strongest "
+                "pretrained probe (encoder pretrained on the unlabelled inputs), beside the paper's vision probes",
+                f"{VISION}: DINO ResNet50 58%, ViT-B/8 42%", (0.42, 0.58),
+                Ref("median PGR, strongest pretrained student", REAL_PRE, tasks="real", strong=PROBES[-1]),
+                tolerance=0.10, above=0.0, when=_real_probes,
+                reason="10 points: two published probes 16 points apart on ImageNet with DINO features, against "
+                       "autoencoders pretrained on a few hundred small tabular or 8x8 images; the number is the "
+                       "analogue, not the same experiment"),
 ]
 GAME_ID = "weak_to_strong/supervise-v0"
 #: a pair: (task, weak, strong); an estimate's key adds the method
@@ -168,7 +227,7 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     fields ``pgr:TASK:WEAK>STRONG:METHOD`` (a single seed's PGR; the report averages
     seeds). Pairs whose ceiling is not above the supervisor get no field."""
     tasks, weaks, strongs, methods, settings = resolve(params)
-    chains = {s: tuple(strongs[:j]) for j, s in enumerate(strongs)}
+    chains = bootstrap_chains(strongs)
     out: dict[str, Any] = {}
     for task in tasks:
         for weak in weaks:
@@ -271,8 +330,95 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
                 out += [Measure("mean PGR change", 100 * d.value, (100 * d.low, 100 * d.high), unit="points",
                                 digits=1, **kw),
                         Measure("distinguishable from zero", "yes" if d.measurable else "no", **kw)]
+    out += pretrained_measures(params, records, est, seed)
     if game_records:
         out += game_measures(params, game_records, seed)
+    return out
+
+
+def is_latent(task: str) -> bool:
+    return task.startswith("latent")
+
+
+def ladder(strongs: list[str]) -> tuple[list[str], list[str]]:
+    """The pretrained students (probes, by pretraining steps) and the scratch-trained ones."""
+    probes = sorted((s for s in strongs if is_pretrained(s)), key=lambda s: int(s[7:]))
+    return probes, [s for s in strongs if not is_pretrained(s)]
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREstimate],
+                        seed: int) -> list[Measure]:
+    """Pretrained against scratch-trained students (Burns et al. 2023, sec. 6): on the latent
+    tasks and on the real ones separately, per student the median PGR over (task, supervisor)
+    pairs of each method; over the pretrained pairs the median PGR, that of the strongest
+    student and that of the scratch students; the confidence loss against naive at the
+    largest gaps (paired over seeds) and the pairs where it hurts."""
+    tasks, _, strongs, methods, _ = resolve(params)
+    probes, scratch = ladder(strongs)
+    if not probes:
+        return []
+    boot = {"n_boot": params["n_boot"], "seed": seed, "min_gap": params["min_gap"]}
+    included = {k: e for k, e in est.items() if not e.excluded}
+    out: list[Measure] = []
+    for kind, mine in (("latent", [t for t in tasks if is_latent(t)]), ("real", [t for t in tasks
+                                                                              if not is_latent(t)])):
+        if not mine:
+            continue
+        group = f"{kind} tasks: median PGR over (task, supervisor) pairs per student"
+        for s in [*probes, *scratch]:
+            ceil = [e.ceiling for k, e in est.items() if k[0] in mine and k[2] == s and k[3] == "naive"]
+            kw = {"setting": {"tasks": kind, "strong": s}, "group": group}
+            out.append(Measure("strong ceiling accuracy", _median(ceil), n=len(ceil), unit="%", **kw))
+            for m in methods:
+                vals = [e.value for k, e in included.items() if k[0] in mine and k[2] == s and k[3] == m]
+                out.append(Measure("median PGR", _median(vals), n=len(vals), unit="%",
+                                   setting={**kw["setting"], "method": m}, group=group))
+        group = f"{kind} tasks: pretrained against scratch-trained students (naive)"
+        pre = [e.value for k, e in included.items() if k[0] in mine and k[2] in probes and k[3] == "naive"]
+        top = [e.value for k, e in included.items() if k[0] in mine and k[2] == probes[-1] and k[3] == "naive"]
+        scr = [e.value for k, e in included.items() if k[0] in mine and k[2] in scratch and k[3] == "naive"]
+        out += [Measure("median PGR, pretrained students", _median(pre), n=len(pre), unit="%",
+                        setting={"tasks": kind}, group=group),
+                Measure("median PGR, strongest pretrained student", _median(top), n=len(top), unit="%",
+                        setting={"tasks": kind, "strong": probes[-1]}, group=group)]
+        if scratch:
+            out.append(Measure("median PGR, scratch-trained students", _median(scr), n=len(scr), unit="%",
+                               setting={"tasks": kind}, group=group))
+        if "confidence" not in methods:
+            continue
+        # the largest gaps: per task, the strongest pretrained student under each task's weakest supervisor
+        group = f"{kind} tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)"
+        largest = []
+        for t in mine:
+            weak_acc = {k[1]: e.weak for k, e in included.items() if k[0] == t and k[2] == probes[-1]
+                        and k[3] == "naive"}
+            if weak_acc:
+                largest.append((t, min(weak_acc, key=lambda w: weak_acc[w]), probes[-1]))
+        if largest:
+            recs = [r for r in records if (r["task"], r["weak"], r["strong"]) in largest]
+            d = paired_pgr_difference(recs, "naive", "confidence", **boot)
+            kw = {"setting": {"tasks": kind, "pairs": "largest gaps"}, "group": group, "n": d.n_pairs}
+            out += [Measure("PGR change at the largest gaps", 100 * d.value, (100 * d.low, 100 * d.high),
+                            unit="points", digits=1, **kw),
+                    Measure("confidence loss raises PGR at the largest gaps",
+                            "yes" if d.measurable and d.value > 0 else "no", **kw)]
+        pretrained_pairs = [k for k in sorted(included) if k[0] in mine and k[2] in probes and k[3] == "naive"
+                            and (*k[:3], "confidence") in included]
+        hurts = 0
+        for k in pretrained_pairs:
+            d = paired_pgr_difference([r for r in records if (r["task"], r["weak"], r["strong"]) == k[:3]],
+                                      "naive", "confidence", **boot)
+            if d.measurable and d.value < 0:  # where it hurts: one row per such pair
+                hurts += 1
+                out.append(Measure("confidence loss lowers PGR here", 100 * d.value, (100 * d.low, 100 * d.high),
+                                   unit="points", digits=1, n=d.n_seeds, group=group,
+                                   setting={"task": k[0], "weak": k[1], "strong": k[2]}))
+        out.append(Measure("pairs where the confidence loss lowers PGR (interval below 0)", hurts,
+                           n=len(pretrained_pairs), unit="pairs", setting={"tasks": kind}, group=group))
     return out
 
 
@@ -341,26 +487,26 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
 
 
 PARAMS = [
-    Param("tasks", str, "cancer;digits;digits-odd;wine;synthetic:n=3000,noise=0.1;"
-          "synthetic:n=3000,k=3,noise=0.1,salience=0.6",
-          "tasks separated by ';' (cancer, digits, digits-odd, wine, iris, diabetes-high, synthetic:OPTS)",
-          quick="digits;wine;synthetic:n=3000,noise=0.1", many=True, sep=";"),
+    Param("tasks", str, "latent;latent:seed=1;latent:k=3;digits-odd;digits;cancer",
+          "tasks separated by ';' (cancer, digits, digits-odd, wine, iris, diabetes-high, synthetic:OPTS, "
+          "latent:OPTS)", quick="latent;digits-odd", many=True, sep=";"),
     Param("weak", str, "lr-f2,lr-f8,tree-d2,tree-d6", "weak supervisors, comma-separated ladder names",
-          quick="lr-f8,tree-d6", many=True),
-    Param("strong", str, "mlp-0,mlp-8,mlp-32,mlp-128", "strong students, smallest first (bootstrapping "
-          "goes through the smaller ones)", quick="mlp-0,mlp-32", many=True),
+          quick="lr-f2,tree-d6", many=True),
+    Param("strong", str, "mlp-0,mlp-64-32," + ",".join(PROBES), "strong students, smallest first: scratch-trained "
+          "(mlp-...) and pretrained probes (probe-pS: encoder pretrained S steps without labels); bootstrapping goes "
+          "through the smaller ones of the same kind", quick="mlp-64-32,probe-p0,probe-p3000", many=True),
     Param("methods", str, "naive,confidence,bootstrap", "comma list of naive, confidence, bootstrap", many=True,
           choices=METHODS),
-    Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=4, low=2,
+    Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=3, low=2,
           high=1000),
     Param("steps", int, 100, "training steps of the numpy students", low=1, high=1_000_000),
     Param("a_max", float, 0.5, "final weight of the auxiliary confidence loss", low=0, high=1),
     Param("warmup", float, 0.2, "fraction of training over which the confidence weight warms up", low=0, high=1),
-    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=500, low=10, high=1_000_000),
+    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=200, low=10, high=1_000_000),
     Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor", low=0,
           high=1, open_high=True),
     Param("game_episodes", int, 20, "episodes per (supervisor policy, student trust) of the game view "
-          "(0 = skip)", quick=4, low=0, high=100_000),
+          "(0 = skip)", quick=1, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
     Param("game_weak", str, "tree-d6", "supervisor of the game view"),
     Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... learner)"),

@@ -73,7 +73,8 @@ def train(name: str, split: Split, X: np.ndarray, targets: np.ndarray, seed: int
           aux_weight: float = 0.0):
     """A learner named ``name`` trained on ``(X, targets)``. Its seed depends only on
     ``seed`` and ``name``: the ceiling and every student of that name start alike."""
-    learner = make_learner(name, split.task.n_features, split.n_classes, seed, steps=settings.steps)
+    learner = make_learner(name, split.task.n_features, split.n_classes, seed, steps=settings.steps,
+                           task=split.task.name)
     if aux_weight:
         learner.fit(X, targets, aux_weight=aux_weight, warmup=settings.warmup)
     else:
@@ -167,6 +168,14 @@ def run_cell(task: str, seed: int, weak: str, strongs: tuple[str, ...] | list[st
     return records
 
 
+def bootstrap_chains(strongs: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each student's bootstrapping intermediates: the smaller students of the ladder
+    (``strongs``, smallest first) of its own kind, pretrained probes or scratch-trained."""
+    kind = [s.startswith("probe-") for s in strongs]
+    return {s: tuple(t for t, kt in zip(strongs[:j], kind[:j], strict=True) if kt == kind[j])
+            for j, s in enumerate(strongs)}
+
+
 def _cell(args: tuple[str, int, str, list[str], list[str], dict[str, tuple[str, ...]], Settings]) -> list[dict]:
     task, seed, weak, strongs, methods, chains, settings = args
     return run_cell(task, seed, weak, strongs, methods, chains, settings)
@@ -175,14 +184,14 @@ def _cell(args: tuple[str, int, str, list[str], list[str], dict[str, tuple[str, 
 def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list[str], methods: list[str],
              seeds: list[int], settings: Settings, workers: int = 1, progress: bool = False) -> list[dict[str, Any]]:
     """Every cell (task, seed, weak supervisor) of a grid, each strong student bootstrapping
-    through the smaller students of ``strongs`` (the ladder, smallest first). Records are
+    through the smaller students of ``strongs`` of its kind (:func:`bootstrap_chains`). Records are
     appended to the file ``path`` cell by cell; cells already complete there are kept, so an
     interrupted grid resumes, and a cell torn by an interruption is recomputed. Cells run on
     ``workers`` processes. Returns the complete cells' records, ordered by task, weak,
     strong and method as given (methods in :data:`METHODS` order), then seed."""
     from tqdm import tqdm
 
-    chains = {s: tuple(strongs[:j]) for j, s in enumerate(strongs)}
+    chains = bootstrap_chains(strongs)
     config = {"tasks": list(tasks), "weak": list(weaks), "strong": list(strongs), "methods": list(methods),
               "seeds": list(seeds), "settings": settings.__dict__}
     store = RecordFile(path, config, ("task", "seed", "weak", "strong", "method"))

@@ -45,6 +45,7 @@ from oversight_gym.envs.weak_to_strong.data import (
     Split,
     load_task,
     make_split,
+    parse_options,
     parse_synthetic,
 )
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, train, weak_supervisor
@@ -63,10 +64,11 @@ WITHHOLD, PROVIDE = 0, 1
 
 def _parse_task(name: str) -> None:
     """A task name's form, checked without building the task (a synthetic one may be large)."""
-    if name.startswith("synthetic"):
-        parse_synthetic(name)
+    if name.startswith(("synthetic", "latent")):
+        parse_options(name)
     elif name not in SKLEARN_TASKS:
-        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic and latent options after a colon), "
+                         f"got {name!r}")
 
 
 def _synthetic(task: str) -> dict[str, Any]:
