@@ -44,6 +44,7 @@ import json
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
@@ -58,7 +59,7 @@ from oversight_gym.envs.weak_to_strong.metrics import (
     pgr_by_group,
 )
 from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss, is_pretrained
-from oversight_gym.envs.weak_to_strong.plots import plot_accuracy_and_pgr
+from oversight_gym.envs.weak_to_strong.plots import plot_accuracy_and_pgr, plot_pretrained
 from oversight_gym.envs.weak_to_strong.supervise import STUDENT_TRUST, SUPERVISOR_POLICIES, play_scripted
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
@@ -252,7 +253,8 @@ def compute(params: dict[str, Any], ctx: Context) -> tuple[list[dict], dict[Key,
     if params["game_episodes"] > 0:
         game = make_game(GAME_ID, task=params["game_task"], weak=params["game_weak"], strong=params["game_strong"],
                          bins=4, trust_levels=5, steps=params["steps"])
-        game_records = play_scripted(game, params["game_episodes"], ctx.seed)
+        with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+            game_records = play_scripted(game, params["game_episodes"], ctx.seed)
     return records, est, game_records
 
 
@@ -480,6 +482,8 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
         game_file.write_text("".join(json.dumps(r, default=str) + "\n" for r in game_records))
         files.append(game_file)
     files.append(plot_accuracy_and_pgr(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong.png")))
+    if any(is_pretrained(s) for s in strongs) and "naive" in methods:
+        files.append(plot_pretrained(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong_pretrained.png")))
     title = (f"Weak-to-strong generalisation (Burns et al. 2023) on tabular tasks: {params['seeds']} seeds, "
              f"students trained {settings.steps} steps, confidence loss a_max={settings.a_max}")
     return ScenarioResult(title, measures(params, records, est, game_records, ctx.seed), notes(params, est),
@@ -506,7 +510,7 @@ PARAMS = [
     Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor", low=0,
           high=1, open_high=True),
     Param("game_episodes", int, 20, "episodes per (supervisor policy, student trust) of the game view "
-          "(0 = skip)", quick=1, low=0, high=100_000),
+          "(0 = skip)", quick=2, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
     Param("game_weak", str, "tree-d6", "supervisor of the game view"),
     Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... learner)"),
@@ -524,7 +528,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
-    reproduce={"seeds": 4, "methods": "naive,confidence", "game_episodes": 0},
+    reproduce={"seeds": 10, "methods": "naive,confidence", "game_episodes": 0},
 )
 
 if __name__ == "__main__":

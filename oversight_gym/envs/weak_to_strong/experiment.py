@@ -27,7 +27,6 @@ from them by :mod:`oversight_gym.envs.weak_to_strong.metrics`.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from oversight_gym.envs.weak_to_strong.models import (
     make_learner,
     one_hot,
 )
+from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 
 METHODS = ("naive", "confidence", "bootstrap")
@@ -189,7 +189,7 @@ def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list
     interrupted grid resumes, and a cell torn by an interruption is recomputed. Cells run on
     ``workers`` processes. Returns the complete cells' records, ordered by task, weak,
     strong and method as given (methods in :data:`METHODS` order), then seed."""
-    from tqdm import tqdm
+    from threadpoolctl import threadpool_limits
 
     chains = bootstrap_chains(strongs)
     config = {"tasks": list(tasks), "weak": list(weaks), "strong": list(strongs), "methods": list(methods),
@@ -199,23 +199,16 @@ def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list
     todo = [(t, s, w) for t in tasks for s in seeds for w in weaks if (t, s, w) not in done_cells]
     jobs = [(t, s, w, list(strongs), list(methods), chains, settings) for t, s, w in todo]
     cells = len(tasks) * len(seeds) * len(weaks)
-    bar = tqdm(total=cells, initial=cells - len(jobs), desc="weak-to-strong cells", disable=not progress)
 
     def save(recs: list[dict]) -> None:
         for i, r in enumerate(recs):
             store.append({**r, "cell_complete": i == len(recs) - 1})
-        bar.update(1)
 
-    workers = max(1, min(workers, len(jobs)))
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(_cell, j) for j in jobs]
-            for f in as_completed(futures):
-                save(f.result())
-    else:
-        for j in jobs:
-            save(_cell(j))
-    bar.close()
+    # one BLAS thread: the matrices are small, and threads only contend (several times slower
+    # on a loaded machine); worker processes get the same limit from run_parallel
+    with threadpool_limits(limits=1, user_api="blas"):
+        run_parallel(_cell, jobs, workers=workers, on_result=save, progress=progress, desc="weak-to-strong cells",
+                     total=cells, done=cells - len(jobs))
     # a cell's records are kept only once the cell finished (a torn cell is recomputed)
     complete = {(r["task"], r["seed"], r["weak"]) for r in store.records if r.get("cell_complete")}
     records = [r for r in store.records if (r["task"], r["seed"], r["weak"]) in complete]
