@@ -1,18 +1,30 @@
-"""Weak-to-strong generalisation on tabular tasks (Burns et al. 2023, arXiv 2312.09390).
+"""Weak-to-strong generalisation with pretrained and scratch-trained students (Burns et al.
+2023, arXiv 2312.09390).
 
 A weak supervisor trained on ground truth labels the other half of the training data; a
 strong student trains on those labels; performance gap recovered (PGR) measures how much
 of the gap between the supervisor and the strong ceiling (the student trained on ground
 truth) the student closes. For each task and weak-strong pair we compare the naive
 student, the auxiliary confidence loss and bootstrapping through the smaller students of
-the ladder, with bootstrap intervals over seeds, and draw a figure in the manner of the
-paper's Figure 3 (test accuracy against strong capacity, one line per weak supervisor).
+the ladder, with bootstrap intervals over seeds, and draw the paper's Figure 3 (test
+accuracy against student strength, one line per weak supervisor) and a PGR heatmap.
 
-The paper's headline numbers are for fine-tuned pretrained language models on NLP tasks,
-chess puzzles and reward modelling. Ours are small learners trained from scratch on data
-that scikit-learn ships (and a synthetic task), so the comparison is of the phenomenon,
-not of the numbers. Students here have no pretraining, so they have no "latent
-knowledge" of the task beyond their inductive bias: that is the main difference.
+The mechanism (the paper's sec. 6): its students are *pretrained*, so the task's concept is
+already (close to) linearly available in their representation while the weak supervisor's
+errors are not. Two kinds of students make that testable here:
+
+* **pretrained**: ``probe-pS``, a linear probe on an encoder pretrained ``S`` steps without
+  the task's labels (:mod:`oversight_gym.envs.weak_to_strong.pretrain`); ``S`` is the ladder
+  of pretraining quality (0 = random features);
+* **scratch-trained**: ``mlp-...``, in particular ``mlp-64-32``, the probe's architecture
+  trained end to end on the weak labels (the contrast of the same capacity).
+
+Tasks: *latent* tasks (:func:`~oversight_gym.envs.weak_to_strong.data.make_latent`: a concept
+linear in 12 latent factors, observed through a random nonlinear mixture; encoders pretrained
+on an unlabelled pool to predict other functions of the factors) and bundled real data sets
+(encoders pretrained by reconstruction of the task's inputs, no labels). Results are
+reported separately for the two, side by side with the scratch students, and beside the
+vision numbers of the paper's code (linear probes on DINO features recover 42-58% of the gap).
 
 The game view plays ``weak_to_strong/supervise-v0``: scripted supervisor policies (provide
 every confidence bin, withhold the least confident one, provide only the most confident
@@ -20,20 +32,18 @@ half) against student trust levels (naive imitation, the paper's confidence-loss
 0.5, and full self-trust), on the same splits; its records go to ``game.jsonl``.
 
 Records are appended to ``records.jsonl`` cell by cell (task, seed, weak supervisor), so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped. Pretrained encoders are cached on disk.
 
-Claims (``CLAIMS``): the paper's naive PGR range (20-80%), its medians at the largest gap
-(about 25% naive, nearly 80% with the confidence loss) and the direction (the confidence
-loss raises PGR there). Chess puzzles, reward modelling and the vision probes have no
-counterpart here. Because our students are not pretrained, the numbers are expected to
-differ; the claims keep them visible with that reason. The reproduction
-(``oversight-gym reproduce weak-to-strong``) runs the full grid (six tasks, four
-supervisors, four students; naive and with the paper's confidence loss, final weight 0.5,
-warmed up) with 4 seeds instead of 10, without bootstrapping and without the game view (no
-claim reads them): the 10-seed grid with all of them takes about half an hour of one
-core, and with 4 seeds about 11 minutes, far over the 4-minute budget with two workers;
-4 seeds keep every pair, with wider intervals.
-A ``--quick`` run takes about 40 s, too long to decide claims in CI, so none is marked quick.
+Claims (``CLAIMS``): the paper's naive PGR range (20-80%) over all pairs, its medians at the
+largest gap (about 25% naive, nearly 80% with the confidence loss); on the latent tasks, PGR
+rising along the pretraining ladder, median above 20% for pretrained students and above 50%
+for the strongest, scratch students below the strongest pretrained one, and the confidence
+loss raising PGR at the largest gaps (paired interval above zero); on the real data, the
+strongest probe beside the paper's vision probes. The reproduction
+(``oversight-gym reproduce weak-to-strong``) runs the full grid with 10 seeds, naive and
+with the paper's confidence loss, without bootstrapping and without the game view (no claim
+reads them); about 2 minutes on one core. A ``--quick`` run takes about 10 s and decides no
+claim (two tasks, three seeds).
 
 Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
 """
@@ -454,11 +464,19 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
         "the mean accuracies over seeds; [95% percentile bootstrap over seeds]; n = seeds.",
         f"Excluded: pairs whose ceiling is less than {100 * params['min_gap']:g} points above the weak supervisor "
         "(left out of the medians and of the paired changes).",
-        "Bootstrap: weak -> each smaller student of the strong ladder in turn -> student, labels cross-fitted "
-        "(2 folds); not run for the smallest student. Confidence loss: only for mlp-... students.",
+        "Bootstrap: weak -> each smaller student of the same kind (scratch or pretrained) in turn -> student, labels "
+        "cross-fitted (2 folds); not run for the smallest of each kind. Confidence loss: only for mlp-... and "
+        "probe-... students.",
         "Published: Burns et al. 2023 fine-tune pretrained GPT-4-family models on 22 NLP tasks (plus chess and reward "
-        "modelling); our students are small models trained from scratch on tabular tasks, WITHOUT pretraining, "
-        "so these are not the paper's tasks and the numbers are not directly comparable.",
+        "modelling); ours are small students on latent-structure and bundled tabular tasks, so these are not the "
+        "paper's tasks and the numbers are not directly comparable.",
+        "Students: mlp-... trained from scratch; probe-pS = linear probe on an encoder (64-32 ReLU) pretrained S "
+        "steps without the task's labels: on latent tasks to predict 64 other functions of the latent factors on an "
+        "unlabelled pool, on real data sets to reconstruct the inputs (all of the task's inputs, test split included, "
+        "no labels); probe-p0 is the untrained encoder (random features).",
+        "Largest gaps (pretrained): per task the strongest probe under the task's weakest supervisor; the confidence "
+        "loss minus naive there is a paired bootstrap over seeds; rows 'lowers PGR here' list every pretrained pair "
+        "whose paired interval lies below zero.",
         "PGR change against naive: mean over the pairs both methods were run on of PGR(method) - PGR(naive), "
         "seeds resampled jointly; distinguishable from zero when its 95% interval excludes 0.",
     ]
@@ -484,8 +502,9 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     files.append(plot_accuracy_and_pgr(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong.png")))
     if any(is_pretrained(s) for s in strongs) and "naive" in methods:
         files.append(plot_pretrained(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong_pretrained.png")))
-    title = (f"Weak-to-strong generalisation (Burns et al. 2023) on tabular tasks: {params['seeds']} seeds, "
-             f"students trained {settings.steps} steps, confidence loss a_max={settings.a_max}")
+    title = (f"Weak-to-strong generalisation (Burns et al. 2023), pretrained and scratch students: "
+             f"{params['seeds']} seeds, students trained {settings.steps} steps, confidence loss a_max="
+             f"{settings.a_max}")
     return ScenarioResult(title, measures(params, records, est, game_records, ctx.seed), notes(params, est),
                           files)
 
@@ -518,8 +537,8 @@ PARAMS = [
 
 SCENARIO = Scenario(
     name="weak-to-strong",
-    description="Weak-to-strong generalisation on tabular tasks: PGR, confidence loss, bootstrapping "
-                "(Burns et al. 2023)",
+    description="Weak-to-strong generalisation with pretrained and scratch students: PGR, confidence loss, "
+                "bootstrapping (Burns et al. 2023)",
     quick_note="few tasks, learners and seeds; run without --quick for the full grid.",
     citation="Burns et al. 2023, Weak-to-strong generalization: eliciting strong capabilities with weak "
              "supervision, arXiv 2312.09390",
