@@ -218,10 +218,10 @@ def resolve(params: dict[str, Any]) -> tuple[list[str], list[str], list[str], li
 
 def check(params: dict[str, Any]) -> None:
     """Every task and learner name is known, the confidence loss has a student that takes it,
-    and the game view's learners are known (its student an mlp-... learner)."""
+    and the game view's learners are known (its student an mlp-... or probe-... learner)."""
     _, _, strongs, methods, _ = resolve(params)
     if "confidence" in methods and not any(controls_loss(s) for s in strongs):
-        raise ValueError("--methods confidence needs at least one mlp-... student in --strong")
+        raise ValueError("--methods confidence needs at least one mlp-... or probe-... student in --strong")
     if params["game_episodes"] > 0:
         for name in ("game_task", "game_weak", "game_strong"):
             try:
@@ -229,7 +229,7 @@ def check(params: dict[str, Any]) -> None:
             except ValueError as e:
                 raise ValueError(f"--{name.replace('_', '-')}: {e}") from None
         if not controls_loss(params["game_strong"]):
-            raise ValueError(f"--game-strong must be an mlp-... learner, got {params['game_strong']!r}")
+            raise ValueError(f"--game-strong must be an mlp-... or probe-... learner, got {params['game_strong']!r}")
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -532,7 +532,7 @@ PARAMS = [
           "(0 = skip)", quick=2, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
     Param("game_weak", str, "tree-d6", "supervisor of the game view"),
-    Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... learner)"),
+    Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... or probe-... learner)"),
 ]
 
 SCENARIO = Scenario(

@@ -294,7 +294,7 @@ class SklearnLearner:
     def fit(self, X: np.ndarray, targets: np.ndarray, **unused: Any) -> SklearnLearner:
         if unused.get("aux_weight", 0.0):
             raise ValueError(f"{self.name}: the auxiliary confidence loss needs a student whose loss we "
-                             f"control (an mlp-... learner), not a scikit-learn estimator")
+                             f"control (an mlp-... or probe-... learner), not a scikit-learn estimator")
         Xf = self._inputs(X)
         targets = check_targets(targets, len(Xf), self.n_classes)
         self.scaler = _Scaler().fit(Xf)

@@ -122,7 +122,7 @@ class SuperviseGame(Game):
         },
         rules=[
             Rule(("strong",), lambda c: controls_loss(c["strong"]),
-                 "strong must be an mlp-... learner (the student's loss is controlled)"),
+                 "strong must be an mlp-... or probe-... learner (the student's loss is controlled)"),
             Estimate(("task",), _task_values, 50_000_000, "feature values (synthetic n * d)"),
             *(Estimate((seat, "task"), lambda c, seat=seat: _mlp_weights(c[seat], c["task"]), 50_000_000,
                        "weights of the mlp") for seat in ("weak", "strong")),
