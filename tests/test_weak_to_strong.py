@@ -467,7 +467,7 @@ def test_probe_students_take_the_confidence_loss_and_need_a_task() -> None:
     from oversight_gym.envs.weak_to_strong.models import controls_loss, is_pretrained
 
     assert controls_loss("probe-p300") and is_pretrained("probe-p300") and not is_pretrained("mlp-8")
-    with pytest.raises(ValueError, match="pretrained probe needs the task"):
+    with pytest.raises(ValueError, match="pretrained student needs the task"):
         make_learner("probe-p3", 4, 2, 0)
     with pytest.raises(ValueError, match="probe-p300"):
         make_learner("probe-x", 4, 2, 0)
@@ -492,3 +492,20 @@ def test_same_seed_same_table_with_pretrained_students(tmp_path) -> None:
     assert "latent tasks: pretrained against scratch-trained students" in a.table()
     assert find_measure(a.measures, "median PGR, pretrained students", tasks="latent").n > 0
     assert (tmp_path / "a" / "weak_to_strong_pretrained.png").exists()
+
+
+def test_fine_tuned_student_starts_from_the_pretrained_encoder() -> None:
+    from oversight_gym.envs.weak_to_strong.pretrain import TunedLearner, pretrained_encoder
+
+    task = load_task(TINY_LATENT)
+    enc = pretrained_encoder(TINY_LATENT, 20)
+    untrained = make_learner("tune-p20", task.n_features, 2, 0, steps=0, task=TINY_LATENT)
+    assert isinstance(untrained, TunedLearner)
+    untrained.fit(task.X, one_hot(task.y, 2))  # zero steps: the encoder's layers as they were pretrained
+    assert all(np.array_equal(W, E) for (W, _), E in zip(untrained.params[:-1], enc.weights, strict=True))
+    hidden = untrained._logits(untrained.scaler.transform(task.X))[1][-1]
+    assert np.allclose(hidden, enc.transform(task.X))
+    tuned = make_learner("tune-p20", task.n_features, 2, 0, steps=30, task=TINY_LATENT).fit(task.X, one_hot(task.y, 2))
+    assert not np.array_equal(tuned.params[0][0], enc.weights[0])  # fine-tuned: the encoder moves
+    (r,) = run_cell(TINY_LATENT, 2, "lr-f1", ["tune-p20"], methods=("naive",), settings=FAST, labels="truth")
+    assert r["student_acc"] == r["ceiling_acc"]

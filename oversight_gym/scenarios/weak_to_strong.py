@@ -105,7 +105,7 @@ def _pretrained_ladder(p: dict[str, Any]) -> bool:
     """The run has latent tasks, the probe ladder of :data:`PROBES` and a scratch student."""
     strongs = list(p["strong"])
     return (any(str(t).startswith("latent") for t in p["tasks"]) and all(s in strongs for s in PROBES)
-            and any(not s.startswith("probe-") for s in strongs) and "naive" in p["methods"])
+            and any(not s.startswith(("probe-", "tune-")) for s in strongs) and "naive" in p["methods"])
 
 
 def _real_probes(p: dict[str, Any]) -> bool:
@@ -353,9 +353,11 @@ def is_latent(task: str) -> bool:
 
 
 def ladder(strongs: list[str]) -> tuple[list[str], list[str]]:
-    """The pretrained students (probes, by pretraining steps) and the scratch-trained ones."""
-    probes = sorted((s for s in strongs if is_pretrained(s)), key=lambda s: int(s[7:]))
-    return probes, [s for s in strongs if not is_pretrained(s)]
+    """The pretrained students (probes by pretraining steps, then fine-tuned ones by
+    pretraining steps) and the scratch-trained ones."""
+    pretrained = sorted((s for s in strongs if is_pretrained(s)),
+                        key=lambda s: (s.startswith("tune-"), int(s.split("-p")[1])))
+    return pretrained, [s for s in strongs if not is_pretrained(s)]
 
 
 def _median(values: list[float]) -> float:
@@ -373,6 +375,7 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
     probes, scratch = ladder(strongs)
     if not probes:
         return []
+    strongest = [s for s in probes if s.startswith("probe-")][-1:] or probes[-1:]  # the best-pretrained probe
     boot = {"n_boot": params["n_boot"], "seed": seed, "min_gap": params["min_gap"]}
     included = {k: e for k, e in est.items() if not e.excluded}
     out: list[Measure] = []
@@ -391,12 +394,12 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
                                    setting={**kw["setting"], "method": m}, group=group))
         group = f"{kind} tasks: pretrained against scratch-trained students (naive)"
         pre = [e.value for k, e in included.items() if k[0] in mine and k[2] in probes and k[3] == "naive"]
-        top = [e.value for k, e in included.items() if k[0] in mine and k[2] == probes[-1] and k[3] == "naive"]
+        top = [e.value for k, e in included.items() if k[0] in mine and k[2] == strongest[0] and k[3] == "naive"]
         scr = [e.value for k, e in included.items() if k[0] in mine and k[2] in scratch and k[3] == "naive"]
         out += [Measure("median PGR, pretrained students", _median(pre), n=len(pre), unit="%",
                         setting={"tasks": kind}, group=group),
                 Measure("median PGR, strongest pretrained student", _median(top), n=len(top), unit="%",
-                        setting={"tasks": kind, "strong": probes[-1]}, group=group)]
+                        setting={"tasks": kind, "strong": strongest[0]}, group=group)]
         if scratch:
             out.append(Measure("median PGR, scratch-trained students", _median(scr), n=len(scr), unit="%",
                                setting={"tasks": kind}, group=group))
@@ -406,10 +409,10 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
         group = f"{kind} tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)"
         largest = []
         for t in mine:
-            weak_acc = {k[1]: e.weak for k, e in included.items() if k[0] == t and k[2] == probes[-1]
+            weak_acc = {k[1]: e.weak for k, e in included.items() if k[0] == t and k[2] == strongest[0]
                         and k[3] == "naive"}
             if weak_acc:
-                largest.append((t, min(weak_acc, key=lambda w: weak_acc[w]), probes[-1]))
+                largest.append((t, min(weak_acc, key=lambda w: weak_acc[w]), strongest[0]))
         if largest:
             recs = [r for r in records if (r["task"], r["weak"], r["strong"]) in largest]
             d = paired_pgr_difference(recs, "naive", "confidence", **boot)
@@ -473,7 +476,8 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
         "Students: mlp-... trained from scratch; probe-pS = linear probe on an encoder (64-32 ReLU) pretrained S "
         "steps without the task's labels: on latent tasks to predict 64 other functions of the latent factors on an "
         "unlabelled pool, on real data sets to reconstruct the inputs (all of the task's inputs, test split included, "
-        "no labels); probe-p0 is the untrained encoder (random features).",
+        "no labels); probe-p0 is the untrained encoder (random features); tune-pS fine-tunes that encoder with a "
+        "fresh head.",
         "Largest gaps (pretrained): per task the strongest probe under the task's weakest supervisor; the confidence "
         "loss minus naive there is a paired bootstrap over seeds; rows 'lowers PGR here' list every pretrained pair "
         "whose paired interval lies below zero.",
@@ -516,8 +520,9 @@ PARAMS = [
     Param("weak", str, "lr-f2,lr-f8,tree-d2,tree-d6", "weak supervisors, comma-separated ladder names",
           quick="lr-f2,tree-d6", many=True),
     Param("strong", str, "mlp-0,mlp-64-32," + ",".join(PROBES), "strong students, smallest first: scratch-trained "
-          "(mlp-...) and pretrained probes (probe-pS: encoder pretrained S steps without labels); bootstrapping goes "
-          "through the smaller ones of the same kind", quick="mlp-64-32,probe-p0,probe-p3000", many=True),
+          "(mlp-...), pretrained probes (probe-pS: encoder pretrained S steps without labels) and fine-tuned "
+          "pretrained students (tune-pS); bootstrapping goes through the smaller ones of the same kind",
+          quick="mlp-64-32,probe-p0,probe-p3000", many=True),
     Param("methods", str, "naive,confidence,bootstrap", "comma list of naive, confidence, bootstrap", many=True,
           choices=METHODS),
     Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=3, low=2,

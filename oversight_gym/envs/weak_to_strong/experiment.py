@@ -170,8 +170,9 @@ def run_cell(task: str, seed: int, weak: str, strongs: tuple[str, ...] | list[st
 
 def bootstrap_chains(strongs: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """Each student's bootstrapping intermediates: the smaller students of the ladder
-    (``strongs``, smallest first) of its own kind, pretrained probes or scratch-trained."""
-    kind = [s.startswith("probe-") for s in strongs]
+    (``strongs``, smallest first) of its own kind: pretrained probes, fine-tuned pretrained
+    students, or scratch-trained ones."""
+    kind = [s.split("-")[0] if s.startswith(("probe-", "tune-")) else "scratch" for s in strongs]
     return {s: tuple(t for t, kt in zip(strongs[:j], kind[:j], strict=True) if kt == kind[j])
             for j, s in enumerate(strongs)}
 

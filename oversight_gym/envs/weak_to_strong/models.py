@@ -15,7 +15,9 @@ probabilities, rows summing to one) and ``predict_proba(X)``. Names (``make_lear
 * ``probe-p{S}``: a *pretrained* student, the linear probe on an encoder pretrained ``S``
   steps on the task's unlabelled data
   (:class:`~oversight_gym.envs.weak_to_strong.pretrain.ProbeLearner`); its loss is controlled
-  too. Its scratch-trained contrast of the same capacity is ``mlp-64-32``.
+  too; ``tune-p{S}``: the same encoder with a fresh softmax head, all of it fine-tuned
+  (:class:`~oversight_gym.envs.weak_to_strong.pretrain.TunedLearner`). Their
+  scratch-trained contrast of the same capacity is ``mlp-64-32``.
 
 scikit-learn estimators learn soft targets exactly through sample weights: each row is
 repeated once per class with weight equal to that class's probability, and the weighted
@@ -43,7 +45,8 @@ from numba import njit
 
 from oversight_gym.core.errors import check_float, check_int
 
-LEARNER_PATTERNS = ("lr", "lr-f{K}", "tree-d{D}", "gb", "gb-{N}", "mlp-{H}", "mlp-{H1}-{H2}...", "probe-p{S}")
+LEARNER_PATTERNS = ("lr", "lr-f{K}", "tree-d{D}", "gb", "gb-{N}", "mlp-{H}", "mlp-{H1}-{H2}...", "probe-p{S}",
+                    "tune-p{S}")
 
 
 class Learner(Protocol):
@@ -319,7 +322,7 @@ class SklearnLearner:
         return out
 
 
-_NAME = re.compile(r"^(lr(-f(\d+))?|tree-d(\d+)|gb(-(\d+))?|mlp-(\d+(-\d+)*)|probe-p(\d+))$")
+_NAME = re.compile(r"^(lr(-f(\d+))?|tree-d(\d+)|gb(-(\d+))?|mlp-(\d+(-\d+)*)|(probe|tune)-p(\d+))$")
 
 
 def check_learner_name(name: str) -> str:
@@ -339,12 +342,12 @@ def mlp_widths(name: str) -> tuple[int, ...]:
 
 def controls_loss(name: str) -> bool:
     """Whether the learner is our numpy student (soft targets, confidence loss)."""
-    return check_learner_name(name).startswith(("mlp-", "probe-"))
+    return check_learner_name(name).startswith(("mlp-", "probe-", "tune-"))
 
 
 def is_pretrained(name: str) -> bool:
-    """Whether the learner is a probe on a pretrained encoder."""
-    return check_learner_name(name).startswith("probe-")
+    """Whether the learner starts from a pretrained encoder (a probe, or fine-tuned)."""
+    return check_learner_name(name).startswith(("probe-", "tune-"))
 
 
 def make_learner(name: str, n_features: int, n_classes: int, seed: int, steps: int | None = None,
@@ -356,13 +359,21 @@ def make_learner(name: str, n_features: int, n_classes: int, seed: int, steps: i
     n_features = check_int("n_features", n_features, 1)
     n_classes = check_int("n_classes", n_classes, 2)
     seed = derive_seed(seed, name)
-    if name.startswith("probe-"):
+    if name.startswith(("probe-", "tune-")):
         if task is None:
-            raise ValueError(f"learner {name!r}: a pretrained probe needs the task its encoder is pretrained on")
-        from oversight_gym.envs.weak_to_strong.pretrain import ProbeLearner, pretrained_encoder
+            raise ValueError(f"learner {name!r}: a pretrained student needs the task its encoder is pretrained on")
+        from oversight_gym.envs.weak_to_strong.pretrain import (
+            ENCODER_WIDTH,
+            ProbeLearner,
+            TunedLearner,
+            pretrained_encoder,
+        )
 
-        return ProbeLearner(name, pretrained_encoder(task, int(name[7:])), n_classes,
-                            100 if steps is None else steps, seed)
+        encoder = pretrained_encoder(task, int(name.split("-p")[1]))
+        steps = 100 if steps is None else steps
+        if name.startswith("tune-"):
+            return TunedLearner(n_classes, ENCODER_WIDTH, steps=steps, seed=seed, name=name, encoder=encoder)
+        return ProbeLearner(name, encoder, n_classes, steps, seed)
     if name.startswith("mlp-"):
         return SoftMLP(n_classes, mlp_widths(name), steps=100 if steps is None else steps, seed=seed, name=name)
     from sklearn.ensemble import GradientBoostingClassifier

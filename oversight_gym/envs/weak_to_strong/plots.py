@@ -63,7 +63,8 @@ def plot_pretrained(records: list[dict], est: dict[tuple, PGREstimate], tasks: l
     """The paper's main figure (Burns et al. 2023, Fig. 3) for pretrained and scratch-trained
     students. Top, per task: test accuracy against student strength (each student placed at
     its ceiling accuracy, the student trained on ground truth), one line per weak supervisor
-    through the pretrained probes (circles) with the scratch-trained students as crosses;
+    through the pretrained probes (circles; fine-tuned students dashed, triangles) with the
+    scratch-trained students as crosses;
     the ceiling is the diagonal, each supervisor's own accuracy a dotted line. Bottom: PGR
     as a heatmap over (supervisor, student), undefined or excluded pairs blank."""
     from oversight_gym.analysis.plots import annotate_cells
@@ -79,7 +80,9 @@ def plot_pretrained(records: list[dict], est: dict[tuple, PGREstimate], tasks: l
                                [np.nan]) for s in strongs}
         probes = sorted((s for s in strongs if s.startswith("probe-") and np.isfinite(strength[s])),
                         key=lambda s: strength[s])
-        scratch = [s for s in strongs if not s.startswith("probe-") and np.isfinite(strength[s])]
+        tuned = sorted((s for s in strongs if s.startswith("tune-") and np.isfinite(strength[s])),
+                       key=lambda s: strength[s])
+        scratch = [s for s in strongs if not s.startswith(("probe-", "tune-")) and np.isfinite(strength[s])]
         known = [v for v in strength.values() if np.isfinite(v)]
         if known:
             lo, hi = 100 * min(known), 100 * max(known)
@@ -92,6 +95,9 @@ def plot_pretrained(records: list[dict], est: dict[tuple, PGREstimate], tasks: l
                     label=f"weak {w} (pretrained)")
             ax.plot([100 * strength[s] for s in scratch], [100 * acc(s) for s in scratch], "x", color=c, ms=7,
                     mew=1.5, label=f"weak {w} (scratch)")
+            if tuned:
+                ax.plot([100 * strength[s] for s in tuned], [100 * acc(s) for s in tuned], "--^", color=c, ms=5,
+                        label=f"weak {w} (fine-tuned)")
             weak_acc = np.mean([r["weak_acc"] for r in records if r["task"] == t and r["weak"] == w] or [np.nan])
             ax.axhline(100 * weak_acc, color=c, ls=":", lw=1)
         ax.set_title(t, fontsize=9)

@@ -19,9 +19,14 @@ module builds that student for our tasks:
   with no hidden layer) on the encoder's last hidden layer, trained on soft (weak) labels,
   with the auxiliary confidence loss when asked. The encoder stays fixed.
 
+* the **fine-tuned** student (:class:`TunedLearner`) starts from the pretrained encoder with
+  a fresh linear head and trains all of it on the (weak) labels, as the paper's NLP students
+  are fine-tuned.
+
 Learner names: ``probe-p{S}`` is the probe on the encoder pretrained ``S`` steps (widths
-:data:`ENCODER_WIDTH`); its scratch-trained contrast of the same capacity is ``mlp-64-32``,
-the same network trained end to end on the weak labels.
+:data:`ENCODER_WIDTH`), ``tune-p{S}`` the fine-tuned student; their scratch-trained contrast
+of the same capacity is ``mlp-64-32``, the same network trained end to end from a random
+initialisation.
 
 Encoders are deterministic functions of (task, steps, widths, seed) and are kept on disk
 (:func:`~oversight_gym.core.disk_cache.load_or_build`, under :func:`cache_dir`) and in the
@@ -181,3 +186,20 @@ class ProbeLearner:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.probe.predict_proba(self.encoder.transform(X))
+
+
+@dataclass
+class TunedLearner(SoftMLP):
+    """The pretrained encoder with a fresh softmax head, all of it fine-tuned on soft labels
+    (with the confidence loss when asked): a :class:`SoftMLP` whose initial hidden layers
+    and input standardisation are the encoder's."""
+
+    encoder: Encoder | None = None
+
+    def init(self, n_features: int) -> None:
+        super().init(n_features)  # the head's initial weights (and shapes) from the seed
+        if self.encoder is None:
+            raise ValueError(f"{self.name}: a fine-tuned student needs its pretrained encoder")
+        self.scaler.mean, self.scaler.scale = self.encoder.mean, self.encoder.scale
+        layers = list(zip(self.encoder.weights, self.encoder.biases, strict=True))
+        self.params = [(W.copy(), b.copy()) for W, b in layers] + [self.params[-1]]
