@@ -7,7 +7,11 @@ the same process:
 (b) hardening for the confidence loss with ten classes: the compiled greedy assignment
     beside the same rule written as a plain Python loop (and the labels checked equal);
 (c) the confidence loss's overhead: a student trained with it beside one without;
-(d) episodes per second of ``weak_to_strong/supervise-v0`` with random seats.
+(d) episodes per second of ``weak_to_strong/supervise-v0`` with random seats;
+(e) pretraining a student's encoder (:func:`~oversight_gym.envs.weak_to_strong.pretrain.train_encoder`,
+    minibatch Adam on the latent task's auxiliary targets) beside scikit-learn's
+    ``MLPRegressor`` taking the same minibatch Adam steps (``partial_fit`` on the same
+    batches), and loading the encoder from the disk cache beside building it.
 
 Run: ``.venv/bin/python benchmarks/bench_weak_to_strong.py [--quick]``.
 """
@@ -103,6 +107,52 @@ def main() -> None:
         rate = episodes / (time.perf_counter() - t)
         print(f"(d) weak_to_strong/supervise-v0 (defaults), random seats: {rate:.1f} episodes/s "
               f"(each trains a supervisor, a student and a ceiling)")
+        bench_pretraining(300 if args.quick else 3000, reps)
+
+
+def bench_pretraining(steps: int, reps: int) -> None:
+    """(e): our encoder pretraining against scikit-learn's MLPRegressor on the same minibatches,
+    and the disk cache against building."""
+    import tempfile
+
+    from sklearn.neural_network import MLPRegressor
+
+    from oversight_gym.envs.weak_to_strong import pretrain
+
+    task = load_task("latent")
+    X, T = task.unlabelled, task.auxiliary
+    ours = timed(lambda: pretrain.train_encoder(X, T, pretrain.ENCODER_WIDTH, steps, seed=0), reps)
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, len(X), pretrain.BATCH) for _ in range(steps)]
+
+    def sk() -> None:
+        model = MLPRegressor(hidden_layer_sizes=pretrain.ENCODER_WIDTH, solver="adam",
+                             learning_rate_init=pretrain.LR, random_state=0)
+        for idx in batches:
+            model.partial_fit(X[idx], T[idx])
+
+    base = timed(sk, max(1, reps // 2))
+    print(f"(e) pretrain a {'-'.join(map(str, pretrain.ENCODER_WIDTH))} encoder, {steps} Adam steps of "
+          f"{pretrain.BATCH} on {X.shape[0]} x {X.shape[1]} -> {T.shape[1]} targets:")
+    print(f"    ours {ours * 1e3:.0f} ms   sklearn MLPRegressor.partial_fit {base * 1e3:.0f} ms   "
+          f"ratio (sklearn / ours) {base / ours:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        import os
+
+        os.environ["OVERSIGHT_GYM_CACHE"] = tmp
+        pretrain.pretrained_encoder.cache_clear()
+        build = timed(lambda: pretrain.pretrained_encoder("latent", steps), 1)
+        pretrain.pretrained_encoder.cache_clear()
+
+        def load() -> None:
+            pretrain.pretrained_encoder.cache_clear()
+            pretrain.pretrained_encoder("latent", steps)
+
+        cached = timed(load, reps)
+        pretrain.pretrained_encoder.cache_clear()
+        del os.environ["OVERSIGHT_GYM_CACHE"]
+    print(f"    pretrained_encoder: build {build * 1e3:.0f} ms   from the disk cache {cached * 1e3:.1f} ms   "
+          f"ratio {build / cached:.1f} (the task generated beforehand)")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,9 @@ def test_bootstrap_pgr_at_ceiling_and_supervisor(data: st.DataObject, n: int) ->
 
 def test_pairs_where_weak_is_not_weaker_are_excluded() -> None:
     e = pgr_bootstrap([0.8, 0.82], [0.9, 0.9], [0.8, 0.81], min_gap=0.01)
-    assert e.excluded and math.isnan(e.value) and "excluded" in str(e)
+    assert e.excluded and e.undefined and math.isnan(e.value) and "undefined" in str(e)
+    small = pgr_bootstrap([0.8, 0.8], [0.9, 0.9], [0.805, 0.805], min_gap=0.01)  # a gap, below min_gap
+    assert small.excluded and not small.undefined and "excluded" in str(small)
     kept = pgr_bootstrap([0.7, 0.72], [0.8, 0.8], [0.9, 0.9], min_gap=0.01)
     assert not kept.excluded and 0 < kept.value < 1
     assert median_pgr([e, kept]) == kept.value
@@ -350,7 +352,8 @@ def test_every_claim_names_a_measure_the_scenario_produces(tmp_path) -> None:
     from oversight_gym.runner.scenario import get_scenario
 
     sc = get_scenario("weak-to-strong")
-    given = {"tasks": "synthetic:n=400,d=5", "weak": "lr-f1", "strong": "mlp-0,mlp-8", "methods": "naive,confidence",
+    given = {"tasks": "latent:n=300,pool=300,aux=8,m=4,d=8;wine", "weak": "lr-f1",
+             "strong": "mlp-8,probe-p0,probe-p300,probe-p1000,probe-p3000", "methods": "naive,confidence",
              "seeds": 2, "steps": 30, "n_boot": 50, "game_episodes": 0}
     res = sc.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
     assert res.verdicts == []  # no claim is decided by a quick run
@@ -387,3 +390,122 @@ def test_scenario_runs_small_and_resumes(tmp_path) -> None:
         sc.execute({**given, "weak": "svm"}, quick=True, out=tmp_path / "x", workers=1, progress=False)
     with pytest.raises(ValueError, match="--tasks"):
         sc.execute({**given, "tasks": "mnist"}, quick=True, out=tmp_path / "y", workers=1, progress=False)
+
+
+# --- pretrained students (latent tasks, probes on encoders pretrained without labels) ---------
+TINY_LATENT = "latent:n=300,pool=300,aux=8,m=4,d=8"
+
+
+def test_latent_task_is_seeded_and_its_concept_is_linear_in_the_factors() -> None:
+    from oversight_gym.envs.weak_to_strong.data import make_latent
+
+    a, b = make_latent(n=400, pool=200, seed=3), make_latent(n=400, pool=200, seed=3)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.auxiliary, b.auxiliary)
+    assert a.unlabelled.shape == (200, 32) and a.auxiliary.shape == (200, 64)
+    assert a.name == "latent:n=400,pool=200,seed=3"
+    assert not np.array_equal(make_latent(n=400, pool=200, seed=4).X, a.X)
+    assert load_task("latent:n=400,pool=200,seed=3").name == a.name
+    with pytest.raises(ValueError, match="mixing"):
+        make_latent(mixing=-1.0)
+    with pytest.raises(ValueError, match="KEY in"):
+        load_task("latent:factors=3")
+
+
+def test_pretraining_never_sees_the_labels_and_improves_its_objective(tmp_path, monkeypatch) -> None:
+    from oversight_gym.envs.weak_to_strong import pretrain
+
+    monkeypatch.setenv("OVERSIGHT_GYM_CACHE", str(tmp_path))
+    task = load_task(TINY_LATENT)
+    assert pretrain.objective(task) == "auxiliary" and pretrain.objective(load_task("wine")) == "reconstruction"
+    # the encoder is a function of the unlabelled pool and auxiliary targets only
+    enc = pretrain.train_encoder(task.unlabelled, task.auxiliary, (16, 8), 200, seed=0)
+    again = pretrain.train_encoder(task.unlabelled, task.auxiliary, (16, 8), 200, seed=0)
+    assert all(np.array_equal(x, y) for x, y in zip(enc.weights, again.weights, strict=True))
+    from sklearn.linear_model import LinearRegression
+
+    def fit(e: pretrain.Encoder) -> float:  # how well the representation predicts the auxiliary targets
+        R = e.transform(task.unlabelled)
+        return LinearRegression().fit(R, task.auxiliary).score(R, task.auxiliary)
+
+    assert fit(enc) > fit(pretrain.train_encoder(task.unlabelled, task.auxiliary, (16, 8), 0, seed=0))
+    # cached on disk: the second call of another process's kind loads the same arrays
+    pretrain.pretrained_encoder.cache_clear()
+    e1 = pretrain.pretrained_encoder(TINY_LATENT, 30)
+    assert len(list((tmp_path / "weak_to_strong").glob("encoder-*.npz"))) == 1
+    pretrain.pretrained_encoder.cache_clear()
+    e2 = pretrain.pretrained_encoder(TINY_LATENT, 30)
+    assert all(np.array_equal(x, y) for x, y in zip(e1.weights, e2.weights, strict=True))
+    pretrain.pretrained_encoder.cache_clear()
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), strong=st.sampled_from(["probe-p0", "probe-p40", "mlp-8-4"]),
+       weak=st.sampled_from(["lr-f1", "tree-d2"]))
+def test_a_student_trained_on_ground_truth_has_pgr_one(seed: int, strong: str, weak: str) -> None:
+    """PGR is 1 by definition for the student trained on the ground truth: it is the ceiling."""
+    (r,) = run_cell(TINY_LATENT, seed, weak, [strong], methods=("naive",), settings=FAST, labels="truth")
+    assert r["student_acc"] == r["ceiling_acc"]
+    e = pgr_bootstrap([r["weak_acc"]], [r["student_acc"]], [r["ceiling_acc"]], n_boot=20, min_gap=0.0)
+    assert e.undefined or e.value == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(w=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6), data=st.data())
+def test_a_supervisor_at_the_ceiling_leaves_pgr_undefined(w: list[float], data: st.DataObject) -> None:
+    """No gap to recover: PGR is undefined (reported as such), never a number."""
+    s = data.draw(st.lists(st.floats(0.0, 1.0), min_size=len(w), max_size=len(w)))
+    e = pgr_bootstrap(w, s, w, n_boot=20, min_gap=0.0)
+    assert e.undefined and e.excluded and math.isnan(e.value) and str(e).startswith("undefined")
+    assert math.isnan(pgr(w[0], s[0], w[0]))
+    from oversight_gym.scenarios.weak_to_strong import _pgr
+
+    assert isinstance(_pgr("PGR naive", e).value, str)
+
+
+def test_probe_students_take_the_confidence_loss_and_need_a_task() -> None:
+    from oversight_gym.envs.weak_to_strong.experiment import bootstrap_chains
+    from oversight_gym.envs.weak_to_strong.models import controls_loss, is_pretrained
+
+    assert controls_loss("probe-p300") and is_pretrained("probe-p300") and not is_pretrained("mlp-8")
+    with pytest.raises(ValueError, match="pretrained student needs the task"):
+        make_learner("probe-p3", 4, 2, 0)
+    with pytest.raises(ValueError, match="probe-p300"):
+        make_learner("probe-x", 4, 2, 0)
+    recs = run_cell(TINY_LATENT, 1, "lr-f1", ["probe-p0", "probe-p20"], settings=FAST,
+                    chains=bootstrap_chains(["mlp-4", "probe-p0", "probe-p20"]))
+    assert {(r["strong"], r["method"]) for r in recs} == {
+        ("probe-p0", "naive"), ("probe-p0", "confidence"), ("probe-p20", "naive"), ("probe-p20", "confidence"),
+        ("probe-p20", "bootstrap")}
+    assert next(r for r in recs if r["method"] == "bootstrap")["chain"] == ["probe-p0"]  # not the scratch mlp-4
+
+
+def test_same_seed_same_table_with_pretrained_students(tmp_path) -> None:
+    from oversight_gym.runner.scenario import get_scenario
+
+    sc = get_scenario("weak-to-strong")
+    given = {"tasks": f"{TINY_LATENT};wine", "weak": "lr-f1", "strong": "mlp-4,probe-p0,probe-p20",
+             "methods": "naive,confidence", "seeds": 2, "steps": 20, "n_boot": 30, "game_episodes": 0}
+    a = sc.execute(given, quick=True, out=tmp_path / "a", workers=1, progress=False, seed=5)
+    b = sc.execute(given, quick=True, out=tmp_path / "b", workers=1, progress=False, seed=5)
+    assert measures_json(a.measures) == measures_json(b.measures)
+    assert a.table().replace(str(tmp_path / "a"), "OUT") == b.table().replace(str(tmp_path / "b"), "OUT")
+    assert "latent tasks: pretrained against scratch-trained students" in a.table()
+    assert find_measure(a.measures, "median PGR, pretrained students", tasks="latent").n > 0
+    assert (tmp_path / "a" / "weak_to_strong_pretrained.png").exists()
+
+
+def test_fine_tuned_student_starts_from_the_pretrained_encoder() -> None:
+    from oversight_gym.envs.weak_to_strong.pretrain import TunedLearner, pretrained_encoder
+
+    task = load_task(TINY_LATENT)
+    enc = pretrained_encoder(TINY_LATENT, 20)
+    untrained = make_learner("tune-p20", task.n_features, 2, 0, steps=0, task=TINY_LATENT)
+    assert isinstance(untrained, TunedLearner)
+    untrained.fit(task.X, one_hot(task.y, 2))  # zero steps: the encoder's layers as they were pretrained
+    assert all(np.array_equal(W, E) for (W, _), E in zip(untrained.params[:-1], enc.weights, strict=True))
+    hidden = untrained._logits(untrained.scaler.transform(task.X))[1][-1]
+    assert np.allclose(hidden, enc.transform(task.X))
+    tuned = make_learner("tune-p20", task.n_features, 2, 0, steps=30, task=TINY_LATENT).fit(task.X, one_hot(task.y, 2))
+    assert not np.array_equal(tuned.params[0][0], enc.weights[0])  # fine-tuned: the encoder moves
+    (r,) = run_cell(TINY_LATENT, 2, "lr-f1", ["tune-p20"], methods=("naive",), settings=FAST, labels="truth")
+    assert r["student_acc"] == r["ceiling_acc"]

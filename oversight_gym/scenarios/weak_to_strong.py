@@ -1,18 +1,30 @@
-"""Weak-to-strong generalisation on tabular tasks (Burns et al. 2023, arXiv 2312.09390).
+"""Weak-to-strong generalisation with pretrained and scratch-trained students (Burns et al.
+2023, arXiv 2312.09390).
 
 A weak supervisor trained on ground truth labels the other half of the training data; a
 strong student trains on those labels; performance gap recovered (PGR) measures how much
 of the gap between the supervisor and the strong ceiling (the student trained on ground
 truth) the student closes. For each task and weak-strong pair we compare the naive
 student, the auxiliary confidence loss and bootstrapping through the smaller students of
-the ladder, with bootstrap intervals over seeds, and draw a figure in the manner of the
-paper's Figure 3 (test accuracy against strong capacity, one line per weak supervisor).
+the ladder, with bootstrap intervals over seeds, and draw the paper's Figure 3 (test
+accuracy against student strength, one line per weak supervisor) and a PGR heatmap.
 
-The paper's headline numbers are for fine-tuned pretrained language models on NLP tasks,
-chess puzzles and reward modelling. Ours are small learners trained from scratch on data
-that scikit-learn ships (and a synthetic task), so the comparison is of the phenomenon,
-not of the numbers. Students here have no pretraining, so they have no "latent
-knowledge" of the task beyond their inductive bias: that is the main difference.
+The mechanism (the paper's sec. 6): its students are *pretrained*, so the task's concept is
+already (close to) linearly available in their representation while the weak supervisor's
+errors are not. Two kinds of students make that testable here:
+
+* **pretrained**: ``probe-pS``, a linear probe on an encoder pretrained ``S`` steps without
+  the task's labels (:mod:`oversight_gym.envs.weak_to_strong.pretrain`); ``S`` is the ladder
+  of pretraining quality (0 = random features);
+* **scratch-trained**: ``mlp-...``, in particular ``mlp-64-32``, the probe's architecture
+  trained end to end on the weak labels (the contrast of the same capacity).
+
+Tasks: *latent* tasks (:func:`~oversight_gym.envs.weak_to_strong.data.make_latent`: a concept
+linear in 12 latent factors, observed through a random nonlinear mixture; encoders pretrained
+on an unlabelled pool to predict other functions of the factors) and bundled real data sets
+(encoders pretrained by reconstruction of the task's inputs, no labels). Results are
+reported separately for the two, side by side with the scratch students, and beside the
+vision numbers of the paper's code (linear probes on DINO features recover 42-58% of the gap).
 
 The game view plays ``weak_to_strong/supervise-v0``: scripted supervisor policies (provide
 every confidence bin, withhold the least confident one, provide only the most confident
@@ -20,20 +32,18 @@ half) against student trust levels (naive imitation, the paper's confidence-loss
 0.5, and full self-trust), on the same splits; its records go to ``game.jsonl``.
 
 Records are appended to ``records.jsonl`` cell by cell (task, seed, weak supervisor), so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped. Pretrained encoders are cached on disk.
 
-Claims (``CLAIMS``): the paper's naive PGR range (20-80%), its medians at the largest gap
-(about 25% naive, nearly 80% with the confidence loss) and the direction (the confidence
-loss raises PGR there). Chess puzzles, reward modelling and the vision probes have no
-counterpart here. Because our students are not pretrained, the numbers are expected to
-differ; the claims keep them visible with that reason. The reproduction
-(``oversight-gym reproduce weak-to-strong``) runs the full grid (six tasks, four
-supervisors, four students; naive and with the paper's confidence loss, final weight 0.5,
-warmed up) with 4 seeds instead of 10, without bootstrapping and without the game view (no
-claim reads them): the 10-seed grid with all of them takes about half an hour of one
-core, and with 4 seeds about 11 minutes, far over the 4-minute budget with two workers;
-4 seeds keep every pair, with wider intervals.
-A ``--quick`` run takes about 40 s, too long to decide claims in CI, so none is marked quick.
+Claims (``CLAIMS``): the paper's naive PGR range (20-80%) over all pairs, its medians at the
+largest gap (about 25% naive, nearly 80% with the confidence loss); on the latent tasks, PGR
+rising along the pretraining ladder, median above 20% for pretrained students and above 50%
+for the strongest, scratch students below the strongest pretrained one, and the confidence
+loss raising PGR at the largest gaps (paired interval above zero); on the real data, the
+strongest probe beside the paper's vision probes. The reproduction
+(``oversight-gym reproduce weak-to-strong``) runs the full grid with 10 seeds, naive and
+with the paper's confidence loss, without bootstrapping and without the game view (no claim
+reads them); about 2 minutes on one core. A ``--quick`` run takes about 10 s and decides no
+claim (two tasks, three seeds).
 
 Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
 """
@@ -44,12 +54,13 @@ import json
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.core.registry import make_game
 from oversight_gym.envs.weak_to_strong.data import load_task
-from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, run_cell, run_grid
+from oversight_gym.envs.weak_to_strong.experiment import METHODS, Settings, bootstrap_chains, run_cell, run_grid
 from oversight_gym.envs.weak_to_strong.metrics import (
     PGREstimate,
     median_pgr,
@@ -57,20 +68,27 @@ from oversight_gym.envs.weak_to_strong.metrics import (
     pgr_bootstrap,
     pgr_by_group,
 )
-from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss
-from oversight_gym.envs.weak_to_strong.plots import plot_accuracy_and_pgr
+from oversight_gym.envs.weak_to_strong.models import check_learner_name, controls_loss, is_pretrained
+from oversight_gym.envs.weak_to_strong.plots import plot_accuracy_and_pgr, plot_pretrained
 from oversight_gym.envs.weak_to_strong.supervise import STUDENT_TRUST, SUPERVISOR_POLICIES, play_scripted
 from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResult
 
 BURNS = "Burns et al. 2023, Weak-to-strong generalization"
-SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our students are small models trained "
-           "from scratch on tabular tasks, with no pretrained representation in which the task's concept is already "
-           "available, so their PGR is expected to be lower")
+VISION = "Burns et al. 2023, openai/weak-to-strong vision/README.md (linear probes on DINO features)"
+SCRATCH = ("the paper fine-tunes pretrained GPT-4-family models on 22 NLP tasks; our scratch-trained students have no "
+           "pretrained representation in which the task's concept is already available, so their PGR is expected to "
+           "be lower")
+LATENT = ("our latent tasks (a concept linear in 12 latent factors, observed through a random nonlinear mixture) and "
+          "probes on small encoders pretrained without labels stand in for the paper's pretrained language models")
 OVER_PAIRS = "over pairs"
 LARGEST = "largest gap per task"
 NAIVE_MEDIAN = Ref("median PGR", OVER_PAIRS, method="naive")
 NAIVE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="naive")
 CONFIDENCE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="confidence")
+LATENT_PRE = "latent tasks: pretrained against scratch-trained students (naive)"
+REAL_PRE = "real tasks: pretrained against scratch-trained students (naive)"
+#: the pretraining ladder the claims read (pretraining steps of the probes' encoders)
+PROBES = ("probe-p0", "probe-p300", "probe-p1000", "probe-p3000")
 
 
 def _has(*methods: str) -> Any:
@@ -83,12 +101,25 @@ def _paper_confidence_loss(p: dict[str, Any]) -> bool:
     return _has("naive", "confidence")(p) and p["a_max"] == 0.5
 
 
+def _pretrained_ladder(p: dict[str, Any]) -> bool:
+    """The run has latent tasks, the probe ladder of :data:`PROBES` and a scratch student."""
+    strongs = list(p["strong"])
+    return (any(str(t).startswith("latent") for t in p["tasks"]) and all(s in strongs for s in PROBES)
+            and any(not s.startswith(("probe-", "tune-")) for s in strongs) and "naive" in p["methods"])
+
+
+def _real_probes(p: dict[str, Any]) -> bool:
+    return any(not str(t).startswith(("latent", "synthetic")) for t in p["tasks"]) and \
+        PROBES[-1] in list(p["strong"]) and "naive" in p["methods"]
+
+
 CLAIMS = [
     Claim.finding("naive-pgr-positive", "the naive student beats its weak supervisor (PGR > 0) on most pairs",
                   f"{BURNS}, sec. 4.2, Fig. 3", "yes", Ref("naive PGR positive on most pairs", OVER_PAIRS),
                   reason=SCRATCH, when=_has("naive")),
-    Claim.value("naive-pgr-range", "median PGR of the naive student over pairs, within the paper's range",
-                f"{BURNS}, sec. 4.2, Fig. 3", (0.20, 0.80), NAIVE_MEDIAN, tolerance=0.05, above=0.0,
+    Claim.value("naive-pgr-range", "median naive PGR over all pairs (every student and task), within the "
+                "paper's range", f"{BURNS}, sec. 4.2, Fig. 3", (0.20, 0.80), NAIVE_MEDIAN,
+                tolerance=0.05, above=0.0,
                 reason=f"5 points: the range (above 20% throughout, often above 50% for the largest students) is "
                        f"read from the paper's figure; {SCRATCH}", when=_has("naive")),
     Claim.value("naive-largest-gap", "median PGR at each task's largest gap, naive", f"{BURNS}, sec. 4.3.2",
@@ -104,6 +135,45 @@ CLAIMS = [
                   published="about 25% -> nearly 80%", when=_paper_confidence_loss,
                   reason=f"a rise of more than 5 points, so that noise between two medians of a few tasks does not "
                          f"count (the paper's is about 55); {SCRATCH}"),
+    # the mechanism: pretrained students (sec. 6 of the paper); fixed before the first full run
+    Claim.ordered("latent-pgr-rises-with-pretraining", "latent tasks: median naive PGR rises along the pretraining "
+                  "ladder (probe-p0, -p300, -p1000, -p3000)",
+                  f"{BURNS}, sec. 4.2 and 6 (PGR grows with the strong student)",
+                  [Ref("median PGR", "latent tasks: median PGR over (task, supervisor) pairs per student",
+                       tasks="latent", strong=s, method="naive") for s in PROBES],
+                  published="PGR increases with the student's strength", when=_pretrained_ladder,
+                  reason=f"strictly increasing medians over 4 rungs; {LATENT}"),
+    Claim.greater("latent-pretrained-median", "latent tasks: median naive PGR of pretrained students above 20%",
+                  f"{BURNS}, sec. 4.2, Fig. 3", Ref("median PGR, pretrained students", LATENT_PRE, tasks="latent"),
+                  0.20,
+                  published="above 20% on NLP tasks", when=_pretrained_ladder, reason=LATENT),
+    Claim.greater("latent-strongest-above-half", "latent tasks: median naive PGR of the strongest pretrained "
+                  "student above 50%", f"{BURNS}, sec. 4.2, Fig. 3",
+                  Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
+                  0.50, published="often above 50% for the largest students", when=_pretrained_ladder,
+                  reason=LATENT),
+    Claim.greater("latent-scratch-below-pretrained", "latent tasks: scratch students' median naive PGR more than 10 "
+                  "points below the strongest pretrained student's",
+                  f"{BURNS}, sec. 6 (the mechanism is pretraining)",
+                  Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
+                  Ref("median PGR, scratch-trained students", LATENT_PRE, tasks="latent"), margin=0.10,
+                  published="students without pretraining recover little of the gap", when=_pretrained_ladder,
+                  reason=f"10 points, more than the spread of medians between seeds of a few pairs; {LATENT}"),
+    Claim.finding("latent-confidence-largest-gaps", "latent tasks: the confidence loss raises PGR at the largest "
+                  "gaps (paired 95% interval above 0)",
+                  f"{BURNS}, sec. 4.3.2", "yes",
+                  Ref("confidence loss raises PGR at the largest gaps",
+                      "latent tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)",
+                      tasks="latent", pairs="largest gaps"),
+                  when=lambda p: _pretrained_ladder(p) and _paper_confidence_loss(p), reason=LATENT),
+    Claim.value("real-probe-vision", "real data: median naive PGR of the strongest probe, beside the "
+                "paper's vision probes",
+                f"{VISION}: DINO ResNet50 58%, ViT-B/8 42%", (0.42, 0.58),
+                Ref("median PGR, strongest pretrained student", REAL_PRE, tasks="real", strong=PROBES[-1]),
+                tolerance=0.10, above=0.0, when=_real_probes,
+                reason="10 points: two published probes 16 points apart on ImageNet with DINO features, against "
+                       "autoencoders pretrained on a few hundred small tabular or 8x8 images; the number is the "
+                       "analogue, not the same experiment"),
 ]
 GAME_ID = "weak_to_strong/supervise-v0"
 #: a pair: (task, weak, strong); an estimate's key adds the method
@@ -148,10 +218,10 @@ def resolve(params: dict[str, Any]) -> tuple[list[str], list[str], list[str], li
 
 def check(params: dict[str, Any]) -> None:
     """Every task and learner name is known, the confidence loss has a student that takes it,
-    and the game view's learners are known (its student an mlp-... learner)."""
+    and the game view's learners are known (its student an mlp-... or probe-... learner)."""
     _, _, strongs, methods, _ = resolve(params)
     if "confidence" in methods and not any(controls_loss(s) for s in strongs):
-        raise ValueError("--methods confidence needs at least one mlp-... student in --strong")
+        raise ValueError("--methods confidence needs at least one mlp-... or probe-... student in --strong")
     if params["game_episodes"] > 0:
         for name in ("game_task", "game_weak", "game_strong"):
             try:
@@ -159,7 +229,7 @@ def check(params: dict[str, Any]) -> None:
             except ValueError as e:
                 raise ValueError(f"--{name.replace('_', '-')}: {e}") from None
         if not controls_loss(params["game_strong"]):
-            raise ValueError(f"--game-strong must be an mlp-... learner, got {params['game_strong']!r}")
+            raise ValueError(f"--game-strong must be an mlp-... or probe-... learner, got {params['game_strong']!r}")
 
 
 def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -168,7 +238,7 @@ def experiment(params: dict[str, Any], seed: int) -> dict[str, Any]:
     fields ``pgr:TASK:WEAK>STRONG:METHOD`` (a single seed's PGR; the report averages
     seeds). Pairs whose ceiling is not above the supervisor get no field."""
     tasks, weaks, strongs, methods, settings = resolve(params)
-    chains = {s: tuple(strongs[:j]) for j, s in enumerate(strongs)}
+    chains = bootstrap_chains(strongs)
     out: dict[str, Any] = {}
     for task in tasks:
         for weak in weaks:
@@ -193,7 +263,8 @@ def compute(params: dict[str, Any], ctx: Context) -> tuple[list[dict], dict[Key,
     if params["game_episodes"] > 0:
         game = make_game(GAME_ID, task=params["game_task"], weak=params["game_weak"], strong=params["game_strong"],
                          bins=4, trust_levels=5, steps=params["steps"])
-        game_records = play_scripted(game, params["game_episodes"], ctx.seed)
+        with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+            game_records = play_scripted(game, params["game_episodes"], ctx.seed)
     return records, est, game_records
 
 
@@ -271,8 +342,98 @@ def measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREsti
                 out += [Measure("mean PGR change", 100 * d.value, (100 * d.low, 100 * d.high), unit="points",
                                 digits=1, **kw),
                         Measure("distinguishable from zero", "yes" if d.measurable else "no", **kw)]
+    out += pretrained_measures(params, records, est, seed)
     if game_records:
         out += game_measures(params, game_records, seed)
+    return out
+
+
+def is_latent(task: str) -> bool:
+    return task.startswith("latent")
+
+
+def ladder(strongs: list[str]) -> tuple[list[str], list[str]]:
+    """The pretrained students (probes by pretraining steps, then fine-tuned ones by
+    pretraining steps) and the scratch-trained ones."""
+    pretrained = sorted((s for s in strongs if is_pretrained(s)),
+                        key=lambda s: (s.startswith("tune-"), int(s.split("-p")[1])))
+    return pretrained, [s for s in strongs if not is_pretrained(s)]
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else float("nan")
+
+
+def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[Key, PGREstimate],
+                        seed: int) -> list[Measure]:
+    """Pretrained against scratch-trained students (Burns et al. 2023, sec. 6): on the latent
+    tasks and on the real ones separately, per student the median PGR over (task, supervisor)
+    pairs of each method; over the pretrained pairs the median PGR, that of the strongest
+    student and that of the scratch students; the confidence loss against naive at the
+    largest gaps (paired over seeds) and the pairs where it hurts."""
+    tasks, _, strongs, methods, _ = resolve(params)
+    probes, scratch = ladder(strongs)
+    if not probes:
+        return []
+    strongest = [s for s in probes if s.startswith("probe-")][-1:] or probes[-1:]  # the best-pretrained probe
+    boot = {"n_boot": params["n_boot"], "seed": seed, "min_gap": params["min_gap"]}
+    included = {k: e for k, e in est.items() if not e.excluded}
+    out: list[Measure] = []
+    for kind, mine in (("latent", [t for t in tasks if is_latent(t)]), ("real", [t for t in tasks
+                                                                              if not is_latent(t)])):
+        if not mine:
+            continue
+        group = f"{kind} tasks: median PGR over (task, supervisor) pairs per student"
+        for s in [*probes, *scratch]:
+            ceil = [e.ceiling for k, e in est.items() if k[0] in mine and k[2] == s and k[3] == "naive"]
+            kw = {"setting": {"tasks": kind, "strong": s}, "group": group}
+            out.append(Measure("strong ceiling accuracy", _median(ceil), n=len(ceil), unit="%", **kw))
+            for m in methods:
+                vals = [e.value for k, e in included.items() if k[0] in mine and k[2] == s and k[3] == m]
+                out.append(Measure("median PGR", _median(vals), n=len(vals), unit="%",
+                                   setting={**kw["setting"], "method": m}, group=group))
+        group = f"{kind} tasks: pretrained against scratch-trained students (naive)"
+        pre = [e.value for k, e in included.items() if k[0] in mine and k[2] in probes and k[3] == "naive"]
+        top = [e.value for k, e in included.items() if k[0] in mine and k[2] == strongest[0] and k[3] == "naive"]
+        scr = [e.value for k, e in included.items() if k[0] in mine and k[2] in scratch and k[3] == "naive"]
+        out += [Measure("median PGR, pretrained students", _median(pre), n=len(pre), unit="%",
+                        setting={"tasks": kind}, group=group),
+                Measure("median PGR, strongest pretrained student", _median(top), n=len(top), unit="%",
+                        setting={"tasks": kind, "strong": strongest[0]}, group=group)]
+        if scratch:
+            out.append(Measure("median PGR, scratch-trained students", _median(scr), n=len(scr), unit="%",
+                               setting={"tasks": kind}, group=group))
+        if "confidence" not in methods:
+            continue
+        # the largest gaps: per task, the strongest pretrained student under each task's weakest supervisor
+        group = f"{kind} tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)"
+        largest = []
+        for t in mine:
+            weak_acc = {k[1]: e.weak for k, e in included.items() if k[0] == t and k[2] == strongest[0]
+                        and k[3] == "naive"}
+            if weak_acc:
+                largest.append((t, min(weak_acc, key=lambda w: weak_acc[w]), strongest[0]))
+        if largest:
+            recs = [r for r in records if (r["task"], r["weak"], r["strong"]) in largest]
+            d = paired_pgr_difference(recs, "naive", "confidence", **boot)
+            kw = {"setting": {"tasks": kind, "pairs": "largest gaps"}, "group": group, "n": d.n_pairs}
+            out += [Measure("PGR change at the largest gaps", 100 * d.value, (100 * d.low, 100 * d.high),
+                            unit="points", digits=1, **kw),
+                    Measure("confidence loss raises PGR at the largest gaps",
+                            "yes" if d.measurable and d.value > 0 else "no", **kw)]
+        pretrained_pairs = [k for k in sorted(included) if k[0] in mine and k[2] in probes and k[3] == "naive"
+                            and (*k[:3], "confidence") in included]
+        hurts = 0
+        for k in pretrained_pairs:
+            d = paired_pgr_difference([r for r in records if (r["task"], r["weak"], r["strong"]) == k[:3]],
+                                      "naive", "confidence", **boot)
+            if d.measurable and d.value < 0:  # where it hurts: one row per such pair
+                hurts += 1
+                out.append(Measure("confidence loss lowers PGR here", 100 * d.value, (100 * d.low, 100 * d.high),
+                                   unit="points", digits=1, n=d.n_seeds, group=group,
+                                   setting={"task": k[0], "weak": k[1], "strong": k[2]}))
+        out.append(Measure("pairs where the confidence loss lowers PGR (interval below 0)", hurts,
+                           n=len(pretrained_pairs), unit="pairs", setting={"tasks": kind}, group=group))
     return out
 
 
@@ -306,11 +467,20 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
         "the mean accuracies over seeds; [95% percentile bootstrap over seeds]; n = seeds.",
         f"Excluded: pairs whose ceiling is less than {100 * params['min_gap']:g} points above the weak supervisor "
         "(left out of the medians and of the paired changes).",
-        "Bootstrap: weak -> each smaller student of the strong ladder in turn -> student, labels cross-fitted "
-        "(2 folds); not run for the smallest student. Confidence loss: only for mlp-... students.",
+        "Bootstrap: weak -> each smaller student of the same kind (scratch or pretrained) in turn -> student, labels "
+        "cross-fitted (2 folds); not run for the smallest of each kind. Confidence loss: only for mlp-... and "
+        "probe-... students.",
         "Published: Burns et al. 2023 fine-tune pretrained GPT-4-family models on 22 NLP tasks (plus chess and reward "
-        "modelling); our students are small models trained from scratch on tabular tasks, WITHOUT pretraining, "
-        "so these are not the paper's tasks and the numbers are not directly comparable.",
+        "modelling); ours are small students on latent-structure and bundled tabular tasks, so these are not the "
+        "paper's tasks and the numbers are not directly comparable.",
+        "Students: mlp-... trained from scratch; probe-pS = linear probe on an encoder (64-32 ReLU) pretrained S "
+        "steps without the task's labels: on latent tasks to predict 64 other functions of the latent factors on an "
+        "unlabelled pool, on real data sets to reconstruct the inputs (all of the task's inputs, test split included, "
+        "no labels); probe-p0 is the untrained encoder (random features); tune-pS fine-tunes that encoder with a "
+        "fresh head.",
+        "Largest gaps (pretrained): per task the strongest probe under the task's weakest supervisor; the confidence "
+        "loss minus naive there is a paired bootstrap over seeds; rows 'lowers PGR here' list every pretrained pair "
+        "whose paired interval lies below zero.",
         "PGR change against naive: mean over the pairs both methods were run on of PGR(method) - PGR(naive), "
         "seeds resampled jointly; distinguishable from zero when its 95% interval excludes 0.",
     ]
@@ -334,42 +504,46 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
         game_file.write_text("".join(json.dumps(r, default=str) + "\n" for r in game_records))
         files.append(game_file)
     files.append(plot_accuracy_and_pgr(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong.png")))
-    title = (f"Weak-to-strong generalisation (Burns et al. 2023) on tabular tasks: {params['seeds']} seeds, "
-             f"students trained {settings.steps} steps, confidence loss a_max={settings.a_max}")
+    if any(is_pretrained(s) for s in strongs) and "naive" in methods:
+        files.append(plot_pretrained(records, est, tasks, weaks, strongs, ctx.path("weak_to_strong_pretrained.png")))
+    title = (f"Weak-to-strong generalisation (Burns et al. 2023), pretrained and scratch students: "
+             f"{params['seeds']} seeds, students trained {settings.steps} steps, confidence loss a_max="
+             f"{settings.a_max}")
     return ScenarioResult(title, measures(params, records, est, game_records, ctx.seed), notes(params, est),
                           files)
 
 
 PARAMS = [
-    Param("tasks", str, "cancer;digits;digits-odd;wine;synthetic:n=3000,noise=0.1;"
-          "synthetic:n=3000,k=3,noise=0.1,salience=0.6",
-          "tasks separated by ';' (cancer, digits, digits-odd, wine, iris, diabetes-high, synthetic:OPTS)",
-          quick="digits;wine;synthetic:n=3000,noise=0.1", many=True, sep=";"),
+    Param("tasks", str, "latent;latent:seed=1;latent:k=3;digits-odd;digits;cancer",
+          "tasks separated by ';' (cancer, digits, digits-odd, wine, iris, diabetes-high, synthetic:OPTS, "
+          "latent:OPTS)", quick="latent;digits-odd", many=True, sep=";"),
     Param("weak", str, "lr-f2,lr-f8,tree-d2,tree-d6", "weak supervisors, comma-separated ladder names",
-          quick="lr-f8,tree-d6", many=True),
-    Param("strong", str, "mlp-0,mlp-8,mlp-32,mlp-128", "strong students, smallest first (bootstrapping "
-          "goes through the smaller ones)", quick="mlp-0,mlp-32", many=True),
+          quick="lr-f2,tree-d6", many=True),
+    Param("strong", str, "mlp-0,mlp-64-32," + ",".join(PROBES), "strong students, smallest first: scratch-trained "
+          "(mlp-...), pretrained probes (probe-pS: encoder pretrained S steps without labels) and fine-tuned "
+          "pretrained students (tune-pS); bootstrapping goes through the smaller ones of the same kind",
+          quick="mlp-64-32,probe-p0,probe-p3000", many=True),
     Param("methods", str, "naive,confidence,bootstrap", "comma list of naive, confidence, bootstrap", many=True,
           choices=METHODS),
-    Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=4, low=2,
+    Param("seeds", int, 10, "seeds (splits and initialisations) per pair; intervals are over seeds", quick=3, low=2,
           high=1000),
     Param("steps", int, 100, "training steps of the numpy students", low=1, high=1_000_000),
     Param("a_max", float, 0.5, "final weight of the auxiliary confidence loss", low=0, high=1),
     Param("warmup", float, 0.2, "fraction of training over which the confidence weight warms up", low=0, high=1),
-    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=500, low=10, high=1_000_000),
+    Param("n_boot", int, 2000, "bootstrap resamples for the intervals", quick=200, low=10, high=1_000_000),
     Param("min_gap", float, 0.01, "exclude pairs whose ceiling is less than this above the weak supervisor", low=0,
           high=1, open_high=True),
     Param("game_episodes", int, 20, "episodes per (supervisor policy, student trust) of the game view "
-          "(0 = skip)", quick=4, low=0, high=100_000),
+          "(0 = skip)", quick=2, low=0, high=100_000),
     Param("game_task", str, "digits", "task of the game view"),
     Param("game_weak", str, "tree-d6", "supervisor of the game view"),
-    Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... learner)"),
+    Param("game_strong", str, "mlp-32", "student of the game view (an mlp-... or probe-... learner)"),
 ]
 
 SCENARIO = Scenario(
     name="weak-to-strong",
-    description="Weak-to-strong generalisation on tabular tasks: PGR, confidence loss, bootstrapping "
-                "(Burns et al. 2023)",
+    description="Weak-to-strong generalisation with pretrained and scratch students: PGR, confidence loss, "
+                "bootstrapping (Burns et al. 2023)",
     quick_note="few tasks, learners and seeds; run without --quick for the full grid.",
     citation="Burns et al. 2023, Weak-to-strong generalization: eliciting strong capabilities with weak "
              "supervision, arXiv 2312.09390",
@@ -378,7 +552,7 @@ SCENARIO = Scenario(
     experiment=experiment,
     check=check,
     claims=CLAIMS,
-    reproduce={"seeds": 4, "methods": "naive,confidence", "game_episodes": 0},
+    reproduce={"seeds": 10, "methods": "naive,confidence", "game_episodes": 0},
 )
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Weak-to-strong generalisation (Burns et al. 2023, arXiv 2312.09390): a weak supervisor
 labels data for a strong student.
 
-* :mod:`~oversight_gym.envs.weak_to_strong.data`: tasks (scikit-learn's bundled data sets
-  and a synthetic generator with controllable feature salience and label noise) and the
-  weak / transfer / test split;
+* :mod:`~oversight_gym.envs.weak_to_strong.data`: tasks (scikit-learn's bundled data sets,
+  a synthetic generator with controllable feature salience and label noise, and latent-
+  structure tasks whose concept is linear in hidden factors) and the weak / transfer / test split;
+* :mod:`~oversight_gym.envs.weak_to_strong.pretrain`: pretrained students, linear probes on
+  encoders pretrained without the task's labels (the mechanism of the paper's sec. 6);
 * :mod:`~oversight_gym.envs.weak_to_strong.models`: the ladder of learners and the numpy
   student trained on soft labels with the auxiliary confidence loss;
 * :mod:`~oversight_gym.envs.weak_to_strong.experiment`: the supervisor-student experiment

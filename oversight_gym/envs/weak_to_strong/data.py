@@ -19,9 +19,17 @@ name               samples  features  classes  what
 ``iris``           150      4         3        iris species
 ``diabetes-high``  442      10        2        diabetes progression above its median
 ``synthetic``      (1200)   (16)      (2)      :func:`make_synthetic`; options after a colon
+``latent``         (2000)   (32)      (2)      :func:`make_latent`; options after a colon
 =================  =======  ========  =======  ================================================
 
-Synthetic options are written ``synthetic:n=2000,d=20,k=3,salience=0.8,noise=0.1,nonlinear=0.5``.
+Synthetic options are written ``synthetic:n=2000,d=20,k=3,salience=0.8,noise=0.1,nonlinear=0.5``,
+latent ones ``latent:m=12,mixing=2,pool=4000``.
+
+Every task also carries the data a student's encoder may be *pretrained* on without the
+task's labels (:attr:`Task.unlabelled`): for the bundled data sets, the task's own inputs
+(no labels); for latent tasks, a separate pool drawn from the same generator, with
+auxiliary targets (:attr:`Task.auxiliary`), other functions of the latent factors than the
+label (see :mod:`oversight_gym.envs.weak_to_strong.pretrain`).
 """
 
 from __future__ import annotations
@@ -34,8 +42,11 @@ import numpy as np
 from oversight_gym.core.errors import check_float, check_int
 
 SKLEARN_TASKS = ("cancer", "digits", "digits-odd", "wine", "iris", "diabetes-high")
-TASKS = (*SKLEARN_TASKS, "synthetic")
+TASKS = (*SKLEARN_TASKS, "synthetic", "latent")
 SYNTHETIC_DEFAULTS = {"n": 1200, "d": 16, "k": 2, "salience": 0.8, "noise": 0.0, "nonlinear": 0.5, "seed": 0}
+LATENT_DEFAULTS = {"n": 2000, "m": 12, "d": 32, "k": 2, "mixing": 2.0, "noise": 0.05, "aux": 64, "pool": 4000,
+                   "seed": 0}
+_INT_OPTIONS = ("n", "d", "k", "m", "aux", "pool", "seed")
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,15 @@ class Task:
     y: np.ndarray
     n_classes: int
     description: str = ""
+    #: inputs an encoder may be pretrained on, without labels (None: the task's own inputs)
+    unlabelled: np.ndarray | None = None
+    #: auxiliary regression targets on ``unlabelled`` (other functions of the latent factors
+    #: than the label); None: pretrain by reconstruction (an autoencoder)
+    auxiliary: np.ndarray | None = None
+
+    @property
+    def pretraining_inputs(self) -> np.ndarray:
+        return self.X if self.unlabelled is None else self.unlabelled
 
     @property
     def n_features(self) -> int:
@@ -119,22 +139,87 @@ def _synthetic_name(n: int, d: int, k: int, salience: float, noise: float, nonli
     return "synthetic" + (":" + ",".join(changed) if changed else "")
 
 
-def parse_synthetic(name: str) -> dict[str, float | int]:
-    """``"synthetic:k=3,noise=0.1"`` -> keyword arguments of :func:`make_synthetic`."""
+def parse_options(name: str) -> dict[str, float | int]:
+    """``"synthetic:k=3,noise=0.1"`` or ``"latent:m=8"`` -> keyword arguments of
+    :func:`make_synthetic` or :func:`make_latent`."""
     head, _, opts = name.partition(":")
-    if head != "synthetic":
-        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+    if head not in ("synthetic", "latent"):
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic and latent options after a colon), "
+                         f"got {name!r}")
+    defaults = SYNTHETIC_DEFAULTS if head == "synthetic" else LATENT_DEFAULTS
     kwargs: dict[str, float | int] = {}
     for item in filter(None, (o.strip() for o in opts.split(","))):
         key, eq, value = item.partition("=")
-        if not eq or key not in SYNTHETIC_DEFAULTS:
-            raise ValueError(f"task {name!r}: synthetic options are KEY=VALUE with KEY in "
-                             f"{list(SYNTHETIC_DEFAULTS)}, got {item!r}")
+        if not eq or key not in defaults:
+            raise ValueError(f"task {name!r}: {head} options are KEY=VALUE with KEY in "
+                             f"{list(defaults)}, got {item!r}")
         try:
-            kwargs[key] = int(value) if key in ("n", "d", "k", "seed") else float(value)
+            kwargs[key] = int(value) if key in _INT_OPTIONS else float(value)
         except ValueError:
             raise ValueError(f"task {name!r}: option {key} must be a number, got {value!r}") from None
     return kwargs
+
+
+def parse_synthetic(name: str) -> dict[str, float | int]:
+    """``"synthetic:k=3,noise=0.1"`` -> keyword arguments of :func:`make_synthetic`."""
+    if not name.startswith("synthetic"):
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+    return parse_options(name)
+
+
+def make_latent(n: int = 2000, m: int = 12, d: int = 32, k: int = 2, mixing: float = 2.0, noise: float = 0.05,
+                aux: int = 64, pool: int = 4000, seed: int = 0) -> Task:
+    """A latent-structure task: the label is a simple function of latent factors, the
+    observations a rich nonlinear mixture of them.
+
+    ``m`` factors ``z ~ N(0, I)``; the label is the argmax of ``k`` random linear scores
+    ``z W`` (for two classes, the side of a random hyperplane through the origin). The
+    observation is ``x = tanh(tanh(z A1 + b1) A2) A3 + noise * e``: two random tanh layers of
+    width 64 (``mixing`` scales their gains; larger is more nonlinear and loses more
+    information to saturation) read out into ``d`` features, plus Gaussian noise. The
+    concept is linear in ``z`` but not in ``x``, which is the situation Burns et al. 2023
+    (arXiv 2312.09390, sec. 6) describe: a pretrained model in which the concept is
+    (close to) linearly represented learns it from weak labels more easily than it learns
+    the weak supervisor's errors.
+
+    The task carries ``pool`` further observations of the same generator without labels
+    (:attr:`Task.unlabelled`) and ``aux`` auxiliary targets on them, ``tanh(z U)`` for a
+    random ``U``: other functions of the factors than the label, the material an encoder is
+    pretrained on (:mod:`~oversight_gym.envs.weak_to_strong.pretrain`). Same arguments, same task.
+    """
+    n = check_int("n", n, 20)
+    m = check_int("m", m, 1, 1000)
+    d = check_int("d", d, 1, 10_000)
+    k = check_int("k", k, 2, 50)
+    mixing = check_float("mixing", mixing, 0.0, 100.0)
+    noise = check_float("noise", noise, 0.0, 100.0)
+    aux = check_int("aux", aux, 1, 10_000)
+    pool = check_int("pool", pool, 20, 10_000_000)
+    seed = check_int("seed", seed, 0)
+    g = np.random.default_rng(np.random.SeedSequence([seed, 0x1A7E]))
+    width = 64
+    A1 = g.standard_normal((m, width)) * mixing / np.sqrt(m)
+    b1 = 0.5 * g.standard_normal(width)
+    A2 = g.standard_normal((width, width)) * mixing / np.sqrt(width)
+    A3 = g.standard_normal((width, d)) / np.sqrt(width)
+    W = g.standard_normal((m, k))
+    U = g.standard_normal((m, aux))
+
+    def draw(count: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
+        r = np.random.default_rng(np.random.SeedSequence([seed, 0x1A7E, stream]))
+        z = r.standard_normal((count, m))
+        x = np.tanh(np.tanh(z @ A1 + b1) @ A2) @ A3 + noise * r.standard_normal((count, d))
+        return z, x
+
+    z, X = draw(n, 1)
+    y = (z @ W).argmax(axis=1).astype(np.int64)
+    zp, Xp = draw(pool, 2)
+    desc = (f"latent: n={n}, m={m} factors, d={d}, k={k}, mixing={mixing:g}, noise={noise:g}, "
+            f"{aux} auxiliary targets on a pool of {pool}, seed={seed}")
+    given = {"n": n, "m": m, "d": d, "k": k, "mixing": mixing, "noise": noise, "aux": aux, "pool": pool, "seed": seed}
+    changed = [f"{key}={given[key]:g}" for key in LATENT_DEFAULTS if given[key] != LATENT_DEFAULTS[key]]
+    name = "latent" + (":" + ",".join(changed) if changed else "")
+    return Task(name, X, y, k, desc, unlabelled=Xp, auxiliary=np.tanh(zp @ U))
 
 
 @lru_cache(maxsize=32)
@@ -144,6 +229,8 @@ def load_task(name: str) -> Task:
         raise ValueError(f"task must be a string, one of {list(TASKS)}, got {name!r}")
     if name.startswith("synthetic"):
         return make_synthetic(**parse_synthetic(name))  # type: ignore[arg-type]
+    if name.startswith("latent"):
+        return make_latent(**parse_options(name))  # type: ignore[arg-type]
     from sklearn import datasets
 
     if name == "cancer":
@@ -165,7 +252,8 @@ def load_task(name: str) -> Task:
         d = datasets.load_diabetes()
         y = (d.target > np.median(d.target)).astype(np.int64)
         return Task(name, d.data.astype(np.float64), y, 2, "diabetes progression above median")
-    raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+    raise ValueError(f"task must be one of {list(TASKS)} (synthetic and latent options after a colon), "
+                     f"got {name!r}")
 
 
 def make_split(task: Task, seed: int, test_fraction: float = 0.3, weak_fraction: float = 0.5) -> Split:

@@ -27,7 +27,6 @@ from them by :mod:`oversight_gym.envs.weak_to_strong.metrics`.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from oversight_gym.envs.weak_to_strong.models import (
     make_learner,
     one_hot,
 )
+from oversight_gym.runner.episodes import run_parallel
 from oversight_gym.runner.records import RecordFile
 
 METHODS = ("naive", "confidence", "bootstrap")
@@ -73,7 +73,8 @@ def train(name: str, split: Split, X: np.ndarray, targets: np.ndarray, seed: int
           aux_weight: float = 0.0):
     """A learner named ``name`` trained on ``(X, targets)``. Its seed depends only on
     ``seed`` and ``name``: the ceiling and every student of that name start alike."""
-    learner = make_learner(name, split.task.n_features, split.n_classes, seed, steps=settings.steps)
+    learner = make_learner(name, split.task.n_features, split.n_classes, seed, steps=settings.steps,
+                           task=split.task.name)
     if aux_weight:
         learner.fit(X, targets, aux_weight=aux_weight, warmup=settings.warmup)
     else:
@@ -167,6 +168,15 @@ def run_cell(task: str, seed: int, weak: str, strongs: tuple[str, ...] | list[st
     return records
 
 
+def bootstrap_chains(strongs: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each student's bootstrapping intermediates: the smaller students of the ladder
+    (``strongs``, smallest first) of its own kind: pretrained probes, fine-tuned pretrained
+    students, or scratch-trained ones."""
+    kind = [s.split("-")[0] if s.startswith(("probe-", "tune-")) else "scratch" for s in strongs]
+    return {s: tuple(t for t, kt in zip(strongs[:j], kind[:j], strict=True) if kt == kind[j])
+            for j, s in enumerate(strongs)}
+
+
 def _cell(args: tuple[str, int, str, list[str], list[str], dict[str, tuple[str, ...]], Settings]) -> list[dict]:
     task, seed, weak, strongs, methods, chains, settings = args
     return run_cell(task, seed, weak, strongs, methods, chains, settings)
@@ -175,14 +185,14 @@ def _cell(args: tuple[str, int, str, list[str], list[str], dict[str, tuple[str, 
 def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list[str], methods: list[str],
              seeds: list[int], settings: Settings, workers: int = 1, progress: bool = False) -> list[dict[str, Any]]:
     """Every cell (task, seed, weak supervisor) of a grid, each strong student bootstrapping
-    through the smaller students of ``strongs`` (the ladder, smallest first). Records are
+    through the smaller students of ``strongs`` of its kind (:func:`bootstrap_chains`). Records are
     appended to the file ``path`` cell by cell; cells already complete there are kept, so an
     interrupted grid resumes, and a cell torn by an interruption is recomputed. Cells run on
     ``workers`` processes. Returns the complete cells' records, ordered by task, weak,
     strong and method as given (methods in :data:`METHODS` order), then seed."""
-    from tqdm import tqdm
+    from threadpoolctl import threadpool_limits
 
-    chains = {s: tuple(strongs[:j]) for j, s in enumerate(strongs)}
+    chains = bootstrap_chains(strongs)
     config = {"tasks": list(tasks), "weak": list(weaks), "strong": list(strongs), "methods": list(methods),
               "seeds": list(seeds), "settings": settings.__dict__}
     store = RecordFile(path, config, ("task", "seed", "weak", "strong", "method"))
@@ -190,23 +200,16 @@ def run_grid(path: str | Path, tasks: list[str], weaks: list[str], strongs: list
     todo = [(t, s, w) for t in tasks for s in seeds for w in weaks if (t, s, w) not in done_cells]
     jobs = [(t, s, w, list(strongs), list(methods), chains, settings) for t, s, w in todo]
     cells = len(tasks) * len(seeds) * len(weaks)
-    bar = tqdm(total=cells, initial=cells - len(jobs), desc="weak-to-strong cells", disable=not progress)
 
     def save(recs: list[dict]) -> None:
         for i, r in enumerate(recs):
             store.append({**r, "cell_complete": i == len(recs) - 1})
-        bar.update(1)
 
-    workers = max(1, min(workers, len(jobs)))
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(_cell, j) for j in jobs]
-            for f in as_completed(futures):
-                save(f.result())
-    else:
-        for j in jobs:
-            save(_cell(j))
-    bar.close()
+    # one BLAS thread: the matrices are small, and threads only contend (several times slower
+    # on a loaded machine); worker processes get the same limit from run_parallel
+    with threadpool_limits(limits=1, user_api="blas"):
+        run_parallel(_cell, jobs, workers=workers, on_result=save, progress=progress, desc="weak-to-strong cells",
+                     total=cells, done=cells - len(jobs))
     # a cell's records are kept only once the cell finished (a torn cell is recomputed)
     complete = {(r["task"], r["seed"], r["weak"]) for r in store.records if r.get("cell_complete")}
     records = [r for r in store.records if (r["task"], r["seed"], r["weak"]) in complete]

@@ -5,8 +5,9 @@ generalization", arXiv 2312.09390, section 3):
 
 PGR is 1 when the student trained on weak labels matches the strong ceiling (the student
 trained on ground truth) and 0 when it does no better than its supervisor. It is defined
-only when the weak supervisor is weaker than the ceiling; pairs whose mean gap is below
-``min_gap`` are excluded, as the paper excludes them, and reported as such.
+only when the weak supervisor is weaker than the ceiling (otherwise there is no gap to
+recover and PGR is reported as *undefined*, never as a number); pairs whose mean gap is
+positive but below ``min_gap`` are excluded, as the paper excludes them, and reported as such.
 
 Over seeds we report the PGR of the mean accuracies (a ratio of means, which is stable
 when a single seed's gap is small) and a percentile bootstrap interval: seeds are
@@ -56,7 +57,14 @@ class PGREstimate:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def undefined(self) -> bool:
+        """No gap to recover: the ceiling is not above the weak supervisor (PGR is not a number)."""
+        return not self.gap > 0
+
     def __str__(self) -> str:
+        if self.undefined:
+            return f"undefined (no gap: {100 * self.gap:+.1f} points)"
         if self.excluded:
             return f"excluded (gap {100 * self.gap:+.1f} points)"
         return f"{100 * self.value:.0f}% [{100 * self.low:.0f}, {100 * self.high:.0f}]"

@@ -11,7 +11,13 @@ probabilities, rows summing to one) and ``predict_proba(X)``. Names (``make_lear
 * ``mlp-{H}`` or ``mlp-{H1}-{H2}...``: our numpy multi-layer perceptron (:class:`SoftMLP`),
   ``mlp-0`` being softmax regression. This is the student whose loss we control: it is
   trained by full-batch gradient descent (Adam) on soft cross-entropy and supports the
-  auxiliary confidence loss of Burns et al. 2023.
+  auxiliary confidence loss of Burns et al. 2023;
+* ``probe-p{S}``: a *pretrained* student, the linear probe on an encoder pretrained ``S``
+  steps on the task's unlabelled data
+  (:class:`~oversight_gym.envs.weak_to_strong.pretrain.ProbeLearner`); its loss is controlled
+  too; ``tune-p{S}``: the same encoder with a fresh softmax head, all of it fine-tuned
+  (:class:`~oversight_gym.envs.weak_to_strong.pretrain.TunedLearner`). Their
+  scratch-trained contrast of the same capacity is ``mlp-64-32``.
 
 scikit-learn estimators learn soft targets exactly through sample weights: each row is
 repeated once per class with weight equal to that class's probability, and the weighted
@@ -39,7 +45,8 @@ from numba import njit
 
 from oversight_gym.core.errors import check_float, check_int
 
-LEARNER_PATTERNS = ("lr", "lr-f{K}", "tree-d{D}", "gb", "gb-{N}", "mlp-{H}", "mlp-{H1}-{H2}...")
+LEARNER_PATTERNS = ("lr", "lr-f{K}", "tree-d{D}", "gb", "gb-{N}", "mlp-{H}", "mlp-{H1}-{H2}...", "probe-p{S}",
+                    "tune-p{S}")
 
 
 class Learner(Protocol):
@@ -290,7 +297,7 @@ class SklearnLearner:
     def fit(self, X: np.ndarray, targets: np.ndarray, **unused: Any) -> SklearnLearner:
         if unused.get("aux_weight", 0.0):
             raise ValueError(f"{self.name}: the auxiliary confidence loss needs a student whose loss we "
-                             f"control (an mlp-... learner), not a scikit-learn estimator")
+                             f"control (an mlp-... or probe-... learner), not a scikit-learn estimator")
         Xf = self._inputs(X)
         targets = check_targets(targets, len(Xf), self.n_classes)
         self.scaler = _Scaler().fit(Xf)
@@ -315,13 +322,13 @@ class SklearnLearner:
         return out
 
 
-_NAME = re.compile(r"^(lr(-f(\d+))?|tree-d(\d+)|gb(-(\d+))?|mlp-(\d+(-\d+)*))$")
+_NAME = re.compile(r"^(lr(-f(\d+))?|tree-d(\d+)|gb(-(\d+))?|mlp-(\d+(-\d+)*)|(probe|tune)-p(\d+))$")
 
 
 def check_learner_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"learner must be one of the patterns {list(LEARNER_PATTERNS)} "
-                         f"(e.g. lr-f2, tree-d2, gb, mlp-32), got {name!r}")
+                         f"(e.g. lr-f2, tree-d2, gb, mlp-32, probe-p300), got {name!r}")
     if name.startswith("mlp-") and name != "mlp-0" and 0 in mlp_widths(name):
         raise ValueError(f"learner {name!r}: hidden widths must be positive (mlp-0 alone is softmax regression)")
     return name
@@ -335,16 +342,38 @@ def mlp_widths(name: str) -> tuple[int, ...]:
 
 def controls_loss(name: str) -> bool:
     """Whether the learner is our numpy student (soft targets, confidence loss)."""
-    return check_learner_name(name).startswith("mlp-")
+    return check_learner_name(name).startswith(("mlp-", "probe-", "tune-"))
 
 
-def make_learner(name: str, n_features: int, n_classes: int, seed: int, steps: int | None = None) -> Learner:
+def is_pretrained(name: str) -> bool:
+    """Whether the learner starts from a pretrained encoder (a probe, or fine-tuned)."""
+    return check_learner_name(name).startswith(("probe-", "tune-"))
+
+
+def make_learner(name: str, n_features: int, n_classes: int, seed: int, steps: int | None = None,
+                 task: str | None = None) -> Learner:
     """A fresh learner from its ladder name (see the module docstring); ``seed`` fixes its
-    feature subset and initial weights; ``steps`` overrides an MLP's training steps."""
+    feature subset and initial weights; ``steps`` overrides an MLP's (or a probe's) training
+    steps; ``task`` (a task name) is the data a ``probe-...`` learner's encoder is pretrained on."""
     check_learner_name(name)
     n_features = check_int("n_features", n_features, 1)
     n_classes = check_int("n_classes", n_classes, 2)
     seed = derive_seed(seed, name)
+    if name.startswith(("probe-", "tune-")):
+        if task is None:
+            raise ValueError(f"learner {name!r}: a pretrained student needs the task its encoder is pretrained on")
+        from oversight_gym.envs.weak_to_strong.pretrain import (
+            ENCODER_WIDTH,
+            ProbeLearner,
+            TunedLearner,
+            pretrained_encoder,
+        )
+
+        encoder = pretrained_encoder(task, int(name.split("-p")[1]))
+        steps = 100 if steps is None else steps
+        if name.startswith("tune-"):
+            return TunedLearner(n_classes, ENCODER_WIDTH, steps=steps, seed=seed, name=name, encoder=encoder)
+        return ProbeLearner(name, encoder, n_classes, steps, seed)
     if name.startswith("mlp-"):
         return SoftMLP(n_classes, mlp_widths(name), steps=100 if steps is None else steps, seed=seed, name=name)
     from sklearn.ensemble import GradientBoostingClassifier

@@ -45,6 +45,7 @@ from oversight_gym.envs.weak_to_strong.data import (
     Split,
     load_task,
     make_split,
+    parse_options,
     parse_synthetic,
 )
 from oversight_gym.envs.weak_to_strong.experiment import Settings, accuracy, train, weak_supervisor
@@ -63,10 +64,11 @@ WITHHOLD, PROVIDE = 0, 1
 
 def _parse_task(name: str) -> None:
     """A task name's form, checked without building the task (a synthetic one may be large)."""
-    if name.startswith("synthetic"):
-        parse_synthetic(name)
+    if name.startswith(("synthetic", "latent")):
+        parse_options(name)
     elif name not in SKLEARN_TASKS:
-        raise ValueError(f"task must be one of {list(TASKS)} (synthetic options after a colon), got {name!r}")
+        raise ValueError(f"task must be one of {list(TASKS)} (synthetic and latent options after a colon), "
+                         f"got {name!r}")
 
 
 def _synthetic(task: str) -> dict[str, Any]:
@@ -120,7 +122,7 @@ class SuperviseGame(Game):
         },
         rules=[
             Rule(("strong",), lambda c: controls_loss(c["strong"]),
-                 "strong must be an mlp-... learner (the student's loss is controlled)"),
+                 "strong must be an mlp-... or probe-... learner (the student's loss is controlled)"),
             Estimate(("task",), _task_values, 50_000_000, "feature values (synthetic n * d)"),
             *(Estimate((seat, "task"), lambda c, seat=seat: _mlp_weights(c[seat], c["task"]), 50_000_000,
                        "weights of the mlp") for seat in ("weak", "strong")),
