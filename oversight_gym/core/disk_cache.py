@@ -53,6 +53,13 @@ class CacheWarning(UserWarning):
     """A cache file was damaged, stale or unreadable and has been rebuilt."""
 
 
+def cache_dir() -> Path:
+    """The package's cache folder (trained judges, pretrained encoders): ``$OVERSIGHT_GYM_CACHE``
+    or, when it is unset or empty, ``~/.cache/oversight-gym`` (an empty variable would otherwise
+    mean the current folder)."""
+    return Path(os.environ.get("OVERSIGHT_GYM_CACHE") or Path.home() / ".cache" / "oversight-gym")
+
+
 def checksum(arrays: Mapping[str, np.ndarray]) -> str:
     """SHA-256 of the arrays' names, dtypes, shapes and contents, in name order."""
     h = hashlib.sha256()

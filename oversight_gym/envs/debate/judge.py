@@ -16,24 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from oversight_gym.core.disk_cache import load_arrays, load_or_build, save_arrays
+from oversight_gym.core.disk_cache import cache_dir, load_arrays, load_or_build, save_arrays
 from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.envs.debate.data import ImageData
 
 JUDGE_FORMAT_VERSION = 2  # 2: a checksum and the building configuration stored with the weights
-
-
-def cache_dir() -> Path:
-    """Where trained judges are kept: ``$OVERSIGHT_GYM_CACHE`` or, when it is unset or empty,
-    ``~/.cache/oversight-gym`` (an empty variable would otherwise mean the current folder)."""
-    return Path(os.environ.get("OVERSIGHT_GYM_CACHE") or Path.home() / ".cache" / "oversight-gym")
 
 
 @dataclass(frozen=True)

@@ -36,15 +36,13 @@ process, so a grid pretrains each once.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from oversight_gym.core.disk_cache import load_or_build
+from oversight_gym.core.disk_cache import cache_dir, load_or_build
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.envs.weak_to_strong.data import Task, load_task
 from oversight_gym.envs.weak_to_strong.models import SoftMLP, _Scaler
@@ -55,12 +53,6 @@ ENCODER_WIDTH = (64, 32)
 BATCH, LR = 128, 3e-3
 #: bump when the pretraining changes, so that cached encoders are rebuilt
 FORMAT = 1
-
-
-def cache_dir() -> Path:
-    """Where pretrained encoders are kept: ``$OVERSIGHT_GYM_CACHE`` or, when it is unset or
-    empty, ``~/.cache/oversight-gym`` (the package's cache folder)."""
-    return Path(os.environ.get("OVERSIGHT_GYM_CACHE") or Path.home() / ".cache" / "oversight-gym")
 
 
 def objective(task: Task) -> str:
