@@ -66,6 +66,23 @@ register(
     )],
 )
 
+# Alternating-move pricing with Q-learning firms (Klein 2021).
+register(
+    "collusion/sequential-pricing-v0",
+    "oversight_gym.envs.collusion.sequential_pricing:SequentialPricingGame",
+    "Alternating-move Bertrand pricing (Klein 2021): firms take turns to set a price on a grid, demand 1 - p goes "
+    "to the lower price",
+    space={"k": [1, 6, 12], "horizon": [1, 13], "payoff": [None, MixedSum(0.5)]},
+    # Klein's Q-learning firms, compiled; run by run equal to the readable reference over the
+    # kernel's profit table (short runs keep the check cheap)
+    batch=[BatchEngine(
+        "klein", "Q-learning firms under sequential pricing of Klein (2021), compiled",
+        "oversight_gym.envs.collusion.klein:batch_outcomes",
+        "oversight_gym.envs.collusion.klein:reference_outcome",
+        space={"k": [2, 6, 12], "periods": [3000], "window": [100], "alpha": [0.3, 1.0], "eps_end": [1e-6, 0.5]},
+    )],
+)
+
 # AI control (Greenblatt et al. 2023): short deployments keep the registry-wide tests cheap.
 _RED_TEAM = {"attack_rate": [0.0, 0.01, 0.1, 0.3], "signal": [True, False],
              "monitor": ["honest", "on_signal", "always"]}

@@ -19,10 +19,13 @@ The greedy bid is the lowest of the bids with the highest value (numpy's ``argma
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from oversight_gym.analysis.plots import pyplot, save_figure
 from oversight_gym.envs.collusion.auction import AuctionGame
 from oversight_gym.envs.collusion.stateless_q import Learning, reference_session, run_sessions
 
@@ -80,3 +83,47 @@ def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[s
     ref = reference_session(game.prize, game.share, learning, seed=seed, session=episode,
                             random_ties=game.tie_rule == "random")
     return {f: ref[f] for f in OUTCOME_FIELDS}
+
+
+# --- figures ---------------------------------------------------------------------------------
+def plot_auctions(curves: Mapping[str, Sequence[tuple[float, Mapping[str, Any]]]], grid: np.ndarray,
+                  published: Mapping[float, Sequence[float]], path: str | Path) -> Path:
+    """Left: revenue (with its interval) against the payment rule a, one line per learning
+    protocol, the published revenues marked. Right: the final greedy bids of the first- and
+    second-price auctions, one bar series per protocol (``curves[protocol]`` holds
+    ``(a, record)`` pairs, records with ``revenue``, ``revenue_low``, ``revenue_high``, ``bid_counts``)."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    colours = {"asynchronous": "#36c", "synchronous": "#c33"}
+    for name, points in curves.items():
+        a = np.array([x for x, _ in points])
+        rev = np.array([r["revenue"] for _, r in points])
+        err = np.array([[r["revenue"] - r["revenue_low"], r["revenue_high"] - r["revenue"]] for _, r in points]).T
+        left.errorbar(a, rev, yerr=np.nan_to_num(err), fmt="o-", c=colours.get(name, "#777"), capsize=3, label=name)
+    first = True
+    for a, values in published.items():
+        for v in values:
+            left.plot([a], [v], "k*", ms=10, label="published" if first else None)
+            first = False
+    left.set_xlabel("payment rule a (1: first price, 2: second price)")
+    left.set_ylabel("revenue at the final greedy bids")
+    left.set_ylim(0, 1)
+    left.legend(fontsize=8)
+    left.set_title("Revenue by payment rule")
+    width = 0.8 * (grid[1] - grid[0]) / max(2 * len(curves), 1)
+    offset = 0
+    for name, points in curves.items():
+        for a, rec in points:
+            if a not in (1.0, 2.0):
+                continue
+            counts = np.asarray(rec["bid_counts"], dtype=float)
+            share = counts / max(counts.sum(), 1.0)
+            hatch = "" if a == 1.0 else "//"
+            right.bar(grid + (offset - len(curves)) * width, share, width=width, color=colours.get(name, "#777"),
+                      alpha=0.8, hatch=hatch, label=f"{'first' if a == 1.0 else 'second'} price, {name}")
+            offset += 1
+    right.set_xlabel("final greedy bid")
+    right.set_ylabel("share of bids")
+    right.set_title("Where the bidders end")
+    right.legend(fontsize=8)
+    return save_figure(fig, path)

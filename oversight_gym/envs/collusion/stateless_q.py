@@ -6,7 +6,7 @@ Each of n players keeps one value per action, ``Q_i(b)``, and no state. Every pe
 * player i explores with probability ``eps_t = eps0 * exp(-eps_decay * t)`` (t = 0, 1, ...),
   playing an action drawn uniformly, and otherwise plays its greedy action (the first
   maximiser of ``Q_i``; ``eps0 = 0`` means greedy play, exploring only through optimistic
-  initial values);
+  initial values); once ``eps_t`` falls below :data:`EPS_OFF` exploration stops for good;
 * the stage game, given as tables over joint actions j (``prize[i, j]``, i's payoff if it
   wins, and ``share[i, j]``, its chance of winning), pays ``share * prize`` when ties are
   split, or the whole prize to one winner drawn by a fair lottery when ``random_ties``;
@@ -24,8 +24,8 @@ last ``window`` periods (Banchio and Skrzypacz: 1,000).
 Randomness: session ``i`` under master seed ``seed`` draws from its own SplitMix64 stream
 (the one :mod:`oversight_gym.envs.collusion.calvano` uses), so a session's result depends only
 on (configuration, seed, i). Draws, in order: the initial values (if drawn, player by player,
-action by action); then each period, per player, one uniform if ``eps0 > 0`` and a second if
-it explores; then one uniform for the lottery if ``random_ties`` and the top is tied.
+action by action); then each period, per player, one uniform while exploration lasts and a
+second if it explores; then one uniform for the lottery if ``random_ties`` and the top is tied.
 :func:`reference_session` is the same algorithm in plain Python; tests check that the
 compiled engine reproduces it exactly.
 """
@@ -40,6 +40,10 @@ from numba import njit, prange
 
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
+
+#: exploration stops once ``eps_t`` falls below this (no more exploration draws): over even 10^9
+#: further periods the chance that it would still have acted is below 10^-6
+EPS_OFF = 1e-15
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,6 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
             else:
                 q[i, b] = q0_low
     greedy = np.empty(n, dtype=np.int64)
-    vmax = np.empty(n)
     for i in range(n):
         best = 0
         for b in range(1, k):
@@ -116,11 +119,14 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
         place[i] = p
         p *= k
     stable = 0
+    exploring = eps0 > 0.0
     for t in range(periods):
-        eps = eps0 * math.exp(-eps_decay * t)
+        eps = eps0 * math.exp(-eps_decay * t) if exploring else 0.0
+        if exploring and eps < EPS_OFF:
+            exploring = False
         for i in range(n):
             acts[i] = greedy[i]
-            if eps0 > 0.0:
+            if exploring:
                 rng += _GAMMA
                 if _uniform(rng) < eps:
                     rng += _GAMMA
@@ -146,25 +152,34 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
         else:
             for i in range(n):
                 reward[i] = share[i, j] * prize[i, j]
+        changed = False
         for i in range(n):
-            vmax[i] = q[i, greedy[i]]
-        for i in range(n):
-            if synchronous:
+            g = greedy[i]
+            vmax = q[i, g]
+            if synchronous:  # every bid moves: one pass updates them and finds the new greedy bid
                 base = j - acts[i] * place[i]
+                best = 0
                 for b in range(k):
                     jb = base + b * place[i]
                     r = reward[i] if b == acts[i] else share[i, jb] * prize[i, jb]
-                    q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (r + gamma * vmax[i])
-            else:
+                    q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (r + gamma * vmax)
+                    if q[i, b] > q[i, best]:
+                        best = b
+            else:  # one bid moves: the greedy bid changes only through it
                 b = acts[i]
-                q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (reward[i] + gamma * vmax[i])
-        changed = False
-        for i in range(n):
-            best = 0
-            for b in range(1, k):
-                if q[i, b] > q[i, best]:
+                old = q[i, b]
+                new = (1.0 - alpha) * old + alpha * (reward[i] + gamma * vmax)
+                q[i, b] = new
+                best = g
+                if b == g:
+                    if new < old:
+                        best = 0
+                        for c in range(1, k):
+                            if q[i, c] > q[i, best]:
+                                best = c
+                elif new > vmax or (new == vmax and b < g):
                     best = b
-            if best != greedy[i]:
+            if best != g:
                 greedy[i] = best
                 changed = True
         stable = 0 if changed else stable + 1
@@ -227,11 +242,13 @@ def reference_session(prize: np.ndarray, share: np.ndarray, learning: Learning, 
     else:
         q = np.full((n, k), low)
     stable = 0
+    exploring = lr.eps0 > 0.0
     for t in range(lr.periods):
-        eps = lr.eps0 * math.exp(-lr.eps_decay * t)
+        eps = lr.eps0 * math.exp(-lr.eps_decay * t) if exploring else 0.0
+        exploring = exploring and eps >= EPS_OFF
         actions = []
         for i in range(n):
-            explore = lr.eps0 > 0.0 and rng.uniform() < eps
+            explore = exploring and rng.uniform() < eps
             actions.append(int(rng.uniform() * k) if explore else int(np.argmax(q[i])))
         joint = sum(b * k**i for i, b in enumerate(actions))
         winners = [i for i in range(n) if share[i, joint] > 0.0]
