@@ -39,6 +39,50 @@ register(
     )],
 )
 
+# Repeated auctions with Q-learning bidders (Banchio and Skrzypacz 2022).
+register(
+    "collusion/auction-v0",
+    "oversight_gym.envs.collusion.auction:AuctionGame",
+    "Repeated sealed-bid auction (Banchio and Skrzypacz 2022): bidders with a common value bid from a grid; "
+    "the payment rule mixes first and second price",
+    space={
+        "n_bidders": [2, 3],
+        "n_bids": [3, 19],
+        "a": [1.0, 1.5, 2.0],
+        "reserve": [0.0, 0.3],
+        "tie_rule": ["random", "split"],
+        "horizon": [1, 12],
+        "payoff": [None, MixedSum(0.5)],
+    },
+    # stateless Q-learning bidders, compiled; session by session equal to the readable reference
+    # over the kernel's tables (short sessions keep the check cheap)
+    batch=[BatchEngine(
+        "stateless-q", "stateless Q-learning bidders of Banchio and Skrzypacz (2022), compiled",
+        "oversight_gym.envs.collusion.auction_runs:batch_outcomes",
+        "oversight_gym.envs.collusion.auction_runs:reference_outcome",
+        space=[{"n_bidders": [2, 3], "n_bids": [5, 19], "a": [1.0, 1.5, 2.0], "reserve": [0.0, 0.3],
+                "tie_rule": ["random", "split"], "periods": [3000], "eps0": [0.0, 0.025, 0.5],
+                "synchronous": [False, True], **q0} for q0 in ({"q0": [None, 0.0]}, {"q0": [0.0], "q0_high": [50.0]})],
+    )],
+)
+
+# Alternating-move pricing with Q-learning firms (Klein 2021).
+register(
+    "collusion/sequential-pricing-v0",
+    "oversight_gym.envs.collusion.sequential_pricing:SequentialPricingGame",
+    "Alternating-move Bertrand pricing (Klein 2021): firms take turns to set a price on a grid, demand 1 - p goes "
+    "to the lower price",
+    space={"k": [1, 6, 12], "horizon": [1, 13], "payoff": [None, MixedSum(0.5)]},
+    # Klein's Q-learning firms, compiled; run by run equal to the readable reference over the
+    # kernel's profit table (short runs keep the check cheap)
+    batch=[BatchEngine(
+        "klein", "Q-learning firms under sequential pricing of Klein (2021), compiled",
+        "oversight_gym.envs.collusion.klein:batch_outcomes",
+        "oversight_gym.envs.collusion.klein:reference_outcome",
+        space={"k": [2, 6, 12], "periods": [3000], "window": [100], "alpha": [0.3, 1.0], "eps_end": [1e-6, 0.5]},
+    )],
+)
+
 # AI control (Greenblatt et al. 2023): short deployments keep the registry-wide tests cheap.
 _RED_TEAM = {"attack_rate": [0.0, 0.01, 0.1, 0.3], "signal": [True, False],
              "monitor": ["honest", "on_signal", "always"]}

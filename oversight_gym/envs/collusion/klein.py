@@ -1,0 +1,233 @@
+"""Q-learning under sequential pricing (Klein 2021, RAND Journal of Economics 52(3)): a batch
+engine over many independent runs of :mod:`oversight_gym.envs.collusion.sequential_pricing`,
+with a readable single-run reference.
+
+As in the paper: each firm's state is the rival's standing price; Q starts at 0; the firm that
+moves in period t explores with probability ``eps_t = (1 - theta)^t``, ``theta = 1 -
+eps_end^(1 / T)`` (``eps_end = 10^-6``: exploration has all but ended at the last period T),
+playing a price drawn uniformly, and otherwise plays its greedy price (the lowest of the best);
+once the rival has answered in period t + 1, the mover updates
+
+    Q(s_t, a_t) <- (1 - alpha) Q(s_t, a_t) + alpha [pi(a_t, s_t) + delta pi(a_t, s_t+1)
+                                                      + delta^2 max_a Q(s_t+1, a)]
+
+with ``alpha = 0.3``, ``delta = 0.95``, ``T = 500,000``. A run's profit is each firm's mean over
+its last ``window`` = 1,000 periods. Initial prices are drawn uniformly.
+
+Randomness: run ``i`` under master seed ``seed`` draws from its own SplitMix64 stream (as
+:mod:`oversight_gym.envs.collusion.calvano`): two uniforms for the initial prices, then per
+period one uniform, and a second if the mover explores. :func:`reference_run` is the same
+algorithm in plain Python; tests check the compiled engine reproduces it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
+from oversight_gym.envs.collusion.sequential_pricing import SequentialPricingGame, is_equilibrium
+
+#: what the batch engine returns per run
+OUTCOME_FIELDS = ("policies", "final_prices", "profits")
+
+
+@dataclass(frozen=True)
+class KleinConfig:
+    """A market and its learners; the defaults are Klein's baseline at k = 6 (7 prices)."""
+
+    k: int = 6
+    alpha: float = 0.3
+    delta: float = 0.95
+    periods: int = 500_000
+    eps_end: float = 1e-6
+    window: int = 1000
+
+    def __post_init__(self) -> None:
+        self.game()
+        alpha = check_float("alpha", self.alpha)
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError(f"alpha (the learning rate) must be in (0, 1], got {self.alpha!r}")
+        check_int("periods", self.periods, 2)
+        eps_end = check_float("eps_end", self.eps_end)
+        if not 0.0 < eps_end <= 1.0:
+            raise ValueError(f"eps_end (exploration at the last period) must be in (0, 1], got {self.eps_end!r}")
+        check_int("window", self.window, 1, self.periods)
+
+    def game(self) -> SequentialPricingGame:
+        return SequentialPricingGame(k=self.k, delta=self.delta)
+
+    @property
+    def log_decay(self) -> float:
+        """``log(1 - theta)``: exploration is ``exp(t log(1 - theta))``."""
+        return math.log(self.eps_end) / self.periods
+
+
+@njit(cache=True, nogil=True)
+def _run(profit, m, alpha, delta, periods, log_decay, window, key, policy_out, prices_out, profits_out):
+    q = np.zeros((2, m, m))
+    rng = key
+    prices = np.empty(2, dtype=np.int64)
+    for i in range(2):
+        rng += _GAMMA
+        prices[i] = int(_uniform(rng) * m)
+    pend_s = np.zeros(2, dtype=np.int64)
+    pend_a = np.zeros(2, dtype=np.int64)
+    pend_r = np.zeros(2)
+    pending = np.zeros(2, dtype=np.bool_)
+    total = np.zeros(2)
+    for t in range(periods):
+        i = t % 2
+        j = 1 - i
+        s = prices[j]
+        rng += _GAMMA
+        if _uniform(rng) < math.exp(t * log_decay):
+            rng += _GAMMA
+            a = int(_uniform(rng) * m)
+        else:
+            a = 0
+            for b in range(1, m):
+                if q[i, s, b] > q[i, s, a]:
+                    a = b
+        prices[i] = a
+        pi_i = profit[a, s]
+        pi_j = profit[s, a]
+        if pending[j]:
+            best = q[j, a, 0]
+            for b in range(1, m):
+                if q[j, a, b] > best:
+                    best = q[j, a, b]
+            old = q[j, pend_s[j], pend_a[j]]
+            q[j, pend_s[j], pend_a[j]] = (1.0 - alpha) * old + alpha * (pend_r[j] + delta * pi_j + delta * delta * best)
+        pend_s[i] = s
+        pend_a[i] = a
+        pend_r[i] = pi_i
+        pending[i] = True
+        if t >= periods - window:
+            total[i] += pi_i
+            total[j] += pi_j
+    for i in range(2):
+        for s in range(m):
+            a = 0
+            for b in range(1, m):
+                if q[i, s, b] > q[i, s, a]:
+                    a = b
+            policy_out[i, s] = a
+        prices_out[i] = prices[i]
+        profits_out[i] = total[i] / window
+
+
+@njit(cache=True, parallel=True)
+def _batch(profit, m, alpha, delta, periods, log_decay, window, keys, policies, prices, profits):
+    for r in prange(keys.shape[0]):
+        _run(profit, m, alpha, delta, periods, log_decay, window, keys[r], policies[r], prices[r], profits[r])
+
+
+def run_runs(config: KleinConfig, runs: int | range, seed: int = 0) -> dict[str, np.ndarray]:
+    """Runs (a count, or a range of run ids): per run the final greedy ``policies`` (2, k + 1: a
+    firm's price index for each rival price), the ``final_prices`` and each firm's mean
+    ``profits`` over the last ``window`` periods."""
+    ids = range(check_int("runs", runs, 1)) if isinstance(runs, int) else runs
+    if len(ids) == 0:
+        raise ValueError("runs: no run ids given")
+    game = config.game()
+    m = config.k + 1
+    keys = session_keys(seed, ids.start, ids.stop)
+    policies = np.zeros((len(keys), 2, m), dtype=np.int64)
+    prices = np.zeros((len(keys), 2), dtype=np.int64)
+    profits = np.zeros((len(keys), 2))
+    _batch(game.profit, m, config.alpha, config.delta, config.periods, config.log_decay, config.window, keys,
+           policies, prices, profits)
+    return {"policies": policies, "final_prices": prices, "profits": profits}
+
+
+def reference_run(config: KleinConfig, seed: int = 0, run: int = 0) -> dict[str, Any]:
+    """One run, written for reading rather than speed: what :func:`run_runs` gives for (seed, run)."""
+    game = config.game()
+    m = config.k + 1
+    rng = SplitMix64(int(session_keys(seed, run, run + 1)[0]))
+    q = np.zeros((2, m, m))  # q[firm, rival's price, own price]
+    prices = [int(rng.uniform() * m), int(rng.uniform() * m)]
+    waiting: dict[int, tuple[int, int, float]] = {}  # firm -> (state, price, profit) of its last move
+    total = np.zeros(2)
+    for t in range(config.periods):
+        mover, other = t % 2, 1 - t % 2
+        state = prices[other]
+        explore = rng.uniform() < math.exp(t * config.log_decay)
+        price = int(rng.uniform() * m) if explore else int(np.argmax(q[mover, state]))
+        prices[mover] = price
+        earned = [0.0, 0.0]
+        earned[mover] = game.profit[price, state]
+        earned[other] = game.profit[state, price]
+        if other in waiting:  # the other firm's last move is answered: update it
+            s, a, first = waiting[other]
+            target = first + config.delta * earned[other] + config.delta**2 * q[other, price].max()
+            q[other, s, a] = (1 - config.alpha) * q[other, s, a] + config.alpha * target
+        waiting[mover] = (state, price, earned[mover])
+        if t >= config.periods - config.window:
+            total += earned
+    return {"policies": q.argmax(axis=2), "final_prices": np.array(prices), "profits": total / config.window}
+
+
+def greedy_path(policies: np.ndarray, prices: np.ndarray, start_mover: int, periods: int) -> np.ndarray:
+    """Standing prices (periods + 1, 2) when both firms follow their greedy ``policies`` from
+    ``prices``, ``start_mover`` moving first."""
+    path = [np.array(prices, dtype=np.int64)]
+    cur = np.array(prices, dtype=np.int64)
+    for t in range(periods):
+        i = (start_mover + t) % 2
+        cur = cur.copy()
+        cur[i] = policies[i, cur[1 - i]]
+        path.append(cur)
+    return np.stack(path)
+
+
+def classify(config: KleinConfig, policies: np.ndarray, prices: np.ndarray, periods: int) -> dict[str, Any]:
+    """What a run converged to: the limit cycle that greedy play reaches from its final prices
+    (its length in moves; 2 for a standing price pair), whether the policies are an equilibrium
+    on that cycle (Nash: each firm's price is a best response at every rival price it meets
+    there) and in every state (subgame perfect), whether the cycle is the joint-profit price, and
+    its mean profit per firm."""
+    game = config.game()
+    path = greedy_path(policies, prices, periods % 2, 4 * (config.k + 1) ** 2 + 4)
+    tail = path[len(path) // 2:]
+    length = next((c for c in range(2, len(tail), 2) if (tail[c:] == tail[:-c]).all()), len(tail))
+    cycle = tail[:length]
+    prof = np.array([[game.profit[p[0], p[1]], game.profit[p[1], p[0]]] for p in cycle]).mean(axis=0)
+    monopoly = int(np.argmax(game.grid * (1 - game.grid)))
+    met = [cycle[:, 1].tolist(), cycle[:, 0].tolist()]  # the rival prices each firm meets on the cycle
+    return {"equilibrium": is_equilibrium(game.profit, policies, config.delta, states=met),
+            "subgame_perfect": is_equilibrium(game.profit, policies, config.delta),
+            "cycle_length": length, "joint_profit": bool((cycle == monopoly).all()),
+            "cycle_profit": float(prof.mean())}
+
+
+# --- the batch engine as registered with the game ---------------------------------------------------
+def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """Runs ``0..episodes-1`` of master ``seed`` (the batch engine registered with
+    ``collusion/sequential-pricing-v0``); ``config`` holds :class:`KleinConfig`'s fields."""
+    return run_runs(KleinConfig(**config), episodes, seed=seed)
+
+
+def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
+    """Run ``episode`` of master ``seed`` by the readable :func:`reference_run`."""
+    return reference_run(KleinConfig(**config), seed=seed, run=episode)
+
+
+def deviation_path(config: KleinConfig, policies: np.ndarray, prices: np.ndarray, periods: int,
+                   moves: int = 12) -> np.ndarray:
+    """Standing prices (moves + 2, 2) around a forced undercut: the firm about to move (after
+    ``periods`` periods) sets one grid step below the rival's price instead of its greedy price,
+    then both follow their greedy policies; row 0 is before the deviation. Rows are ordered
+    (deviator, rival)."""
+    mover = periods % 2
+    start = np.array(prices, dtype=np.int64)
+    shocked = start.copy()
+    shocked[mover] = max(int(start[1 - mover]) - 1, 0)
+    path = np.vstack([start[None, :], greedy_path(policies, shocked, 1 - mover, moves)])
+    return path[:, [mover, 1 - mover]]
