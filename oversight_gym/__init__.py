@@ -7,7 +7,19 @@ Quick start::
     env.reset(seed=0)
 """
 
-from oversight_gym import envs as _envs  # noqa: F401  (registers the games and their agents)
+import os as _os
+import sys as _sys
+
+# The compiled engines run numba's parallel loops, and the worker pools of runs and sweeps fork.
+# On Linux numba's default threading layer is GNU OpenMP, which aborts a forked child that runs a
+# parallel loop once the parent has run one (a pool then waits forever for the lost tasks); the
+# workqueue layer is fork-safe. A layer the user chose is kept.
+if "NUMBA_THREADING_LAYER" not in _os.environ:
+    _os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
+    if "numba" in _sys.modules:  # imported before us: its configuration has already read the environment
+        _sys.modules["numba"].config.THREADING_LAYER = "workqueue"
+
+from oversight_gym import envs as _envs  # noqa: E402, F401  (registers the games and their agents)
 from oversight_gym import scenarios as _scenarios  # noqa: F401  (registers the built-in scenarios)
 from oversight_gym._version import __version__
 from oversight_gym.core import (

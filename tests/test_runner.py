@@ -123,3 +123,26 @@ def test_a_resumed_progress_bar_counts_from_what_is_done(capsys: pytest.CaptureF
     run_parallel(_square, range(3), workers=1, progress=True, desc="resumed", done=5)
     err = capsys.readouterr().err
     assert "5/8" in err and "8/8" in err and "0/3" not in err
+
+
+def test_worker_pools_fork_safely_after_a_parallel_compiled_engine_ran() -> None:
+    """A compiled engine's parallel loop in the parent, then the same engine in forked workers:
+    with GNU OpenMP as numba's threading layer the workers abort and the pool waits forever (the
+    reproduction ledger hung so). Run in a child process with a timeout, so a hang fails."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        from oversight_gym.envs.collusion.auction_runs import run_auctions
+        from oversight_gym.runner.episodes import run_parallel
+
+        def task(seed):
+            return float(run_auctions({"periods": 500}, 4, seed=seed)["revenue"].sum())
+
+        if __name__ == "__main__":
+            run_auctions({"periods": 500}, 4)
+            print(len(run_parallel(task, [1, 2, 3], workers=2, progress=False)))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "3", out.stderr[-2000:]
