@@ -1,6 +1,7 @@
-"""Speed of Q-learning bidders in repeated auctions (Banchio and Skrzypacz 2022).
+"""Speed of the market engines: Q-learning bidders in repeated auctions (Banchio and Skrzypacz
+2022) and Q-learning firms under sequential pricing (Klein 2021).
 
-Prints, measured in the same run:
+Prints, measured in the same run, for the auctions:
 
 (a) session-periods per second of a plain numpy batch loop (all sessions advanced together, one
     vectorised step per period: epsilon-greedy bids, the lottery among tied bidders, the update of
@@ -8,9 +9,15 @@ Prints, measured in the same run:
     (:func:`oversight_gym.envs.collusion.stateless_q.run_sessions`, numba, sessions in parallel
     threads) on the same sessions and periods, and the ratio;
 (b) the wall time of the paper's experiment: 1,000 sessions of 10^6 periods of the first-price
-    auction, with the threads used and the machine's load average.
+    auction, with the threads used and the machine's load average;
 
-Run: ``.venv/bin/python benchmarks/bench_auctions.py [--quick]``.
+and for sequential pricing:
+
+(c) run-periods per second of a plain numpy batch loop over runs beside the compiled engine
+    (:func:`oversight_gym.envs.collusion.klein.run_runs`), and the ratio;
+(d) the wall time of Klein's experiment: 1,000 runs of 500,000 periods on 7 prices.
+
+Run: ``.venv/bin/python benchmarks/bench_markets.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import numpy as np
 from oversight_gym.envs.collusion.auction import AuctionGame
 from oversight_gym.envs.collusion.auction_runs import optimistic_q0
 from oversight_gym.envs.collusion.calvano import num_threads
+from oversight_gym.envs.collusion.klein import KleinConfig, run_runs
 from oversight_gym.envs.collusion.stateless_q import Learning, run_sessions
 
 
@@ -59,6 +67,31 @@ def numpy_batch(game: AuctionGame, learning: Learning, sessions: int, periods: i
     return time.perf_counter() - started
 
 
+def numpy_klein(config: KleinConfig, runs: int, periods: int, seed: int = 0) -> float:
+    """Klein's algorithm as a plain numpy batch loop over runs (its own random numbers); returns seconds."""
+    rng = np.random.default_rng(seed)
+    profit = config.game().profit
+    m = config.k + 1
+    q = np.zeros((runs, 2, m, m))
+    rows = np.arange(runs)
+    prices = rng.integers(m, size=(runs, 2))
+    pend = np.zeros((runs, 2, 2), dtype=np.int64)  # (state, price) of each firm's last move
+    pend_r = np.zeros((runs, 2))
+    started = time.perf_counter()
+    for t in range(periods):
+        i, j = t % 2, 1 - t % 2
+        s = prices[:, j]
+        explore = rng.random(runs) < np.exp(t * config.log_decay)
+        a = np.where(explore, rng.integers(m, size=runs), q[rows, i, s].argmax(axis=1))
+        prices[:, i] = a
+        if t > 0:
+            target = pend_r[:, j] + config.delta * profit[s, a] + config.delta**2 * q[rows, j, a].max(axis=1)
+            old = q[rows, j, pend[:, j, 0], pend[:, j, 1]]
+            q[rows, j, pend[:, j, 0], pend[:, j, 1]] = (1 - config.alpha) * old + config.alpha * target
+        pend[:, i, 0], pend[:, i, 1], pend_r[:, i] = s, a, profit[a, s]
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sessions and periods")
@@ -83,6 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - started
     print(f"(b) {full_sessions:,} sessions x {full_periods:,} periods (first price): {wall:.1f} s, "
           f"{full_sessions * full_periods / wall:,.0f} session-periods/s, load average after "
+          f"{os.getloadavg()[0]:.2f}")
+
+    runs, periods = (100, 2_000) if args.quick else (1000, 20_000)
+    cfg = KleinConfig(periods=periods, window=min(1000, periods))
+    run_runs(KleinConfig(periods=10, window=1), 2)  # compile outside the timing
+    loop = numpy_klein(cfg, runs, periods)
+    started = time.perf_counter()
+    run_runs(cfg, runs)
+    engine = time.perf_counter() - started
+    print(f"(c) {runs} runs x {periods:,} periods: numpy batch loop {runs * periods / loop:,.0f} run-periods/s, "
+          f"compiled engine {runs * periods / engine:,.0f} run-periods/s: {loop / engine:.1f}x")
+    full_runs, full_periods = (100, 50_000) if args.quick else (1000, 500_000)
+    started = time.perf_counter()
+    run_runs(KleinConfig(periods=full_periods), full_runs)
+    wall = time.perf_counter() - started
+    print(f"(d) {full_runs:,} runs x {full_periods:,} periods (7 prices): {wall:.1f} s, load average after "
           f"{os.getloadavg()[0]:.2f}")
     return 0
 
