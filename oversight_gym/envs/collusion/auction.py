@@ -34,6 +34,7 @@ from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
 from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, Rule, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
+from oversight_gym.envs.collusion.pricing import joint_index  # bidder i's bid is digit i, as firm i's price
 
 ENV_ID = "collusion/auction-v0"
 TIE_RULES = ("split", "random")
@@ -42,14 +43,6 @@ TIE_RULES = ("split", "random")
 def bid_grid(n_bids: int, value: float) -> np.ndarray:
     """The ``n_bids`` bids ``value * b / (n_bids + 1)``, b = 1..n_bids (strictly between 0 and the value)."""
     return value * np.arange(1, n_bids + 1, dtype=np.float64) / (n_bids + 1)
-
-
-def joint_index(bids: Any, n_bids: int) -> int:
-    """The joint bid profile as one integer: bidder i's bid index is digit i (base ``n_bids``)."""
-    out = 0
-    for b in reversed([int(x) for x in bids]):
-        out = out * n_bids + b
-    return out
 
 
 def joint_digits(n_bidders: int, n_bids: int) -> np.ndarray:

@@ -297,8 +297,14 @@ def depth_for_leaves(leaves: int, branching: int = 2) -> int:
 
 def balanced_leaf_probability(rule: int, branching: int, depth: int) -> float:
     """The leaf probability ``p`` at which the root holds with probability 1/2 when every
-    leaf holds independently with ``p`` (bisection on the rule's probability iterated
-    ``depth`` times; the rule is increasing in ``p``)."""
+    leaf holds independently with ``p`` (see :func:`leaf_probability_for_root`)."""
+    return leaf_probability_for_root(rule, branching, depth, 0.5)
+
+
+def leaf_probability_for_root(rule: int, branching: int, depth: int, root: float) -> float:
+    """The uniform leaf probability ``p`` whose independent tree gives the root probability
+    ``root`` (bisection on the rule's probability iterated ``depth`` times; the rule is
+    increasing in ``p``)."""
     lo, hi = 0.0, 1.0
     probs = np.empty(branching)
     for _ in range(200):
@@ -307,7 +313,7 @@ def balanced_leaf_probability(rule: int, branching: int, depth: int) -> float:
         for _ in range(depth):
             probs[:] = p
             p = rule_probability(rule, probs)
-        if p < 0.5:
+        if p < root:
             lo = mid
         else:
             hi = mid

@@ -65,6 +65,7 @@ from oversight_gym.envs.debate import argument_trees
 from oversight_gym.envs.debate.argument_trees import (
     ArgumentTree,
     evaluate_tree,
+    leaf_probability_for_root,
     mean_field,
     node_depths,
     rule_probability,
@@ -164,20 +165,10 @@ def posterior_leaf_p(n_leaves: int, leaf_p: float, known: np.ndarray) -> np.ndar
 
 
 def doubting_leaf_p(rule: int, branching: int, depth: int, root_price: float) -> float:
-    """The uniform leaf probability whose independent tree gives the root ``root_price``
-    (bisection; the rule's probability is increasing): a consistent estimator who spreads his
-    doubt about the root evenly over every subclaim (on a conjunction of q children, each near
-    ``root_price ** (1/q)``)."""
-    lo, hi = 0.0, 1.0
-    probs = np.empty(branching)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        p = mid
-        for _ in range(depth):
-            probs[:] = p
-            p = rule_probability(rule, probs)
-        lo, hi = (mid, hi) if p < root_price else (lo, mid)
-    return 0.5 * (lo + hi)
+    """The uniform leaf probability whose independent tree gives the root ``root_price``: a
+    consistent estimator who spreads his doubt about the root evenly over every subclaim (on a
+    conjunction of q children, each near ``root_price ** (1/q)``)."""
+    return leaf_probability_for_root(rule, branching, depth, root_price)
 
 
 # --- one round ---------------------------------------------------------------------------------------------
