@@ -273,6 +273,8 @@ class Instance(Param):
 
 
 #: the payoff scheme every game takes (None: the game's own default)
+#: a learning rate (tabular Q-learning and its kin): in (0, 1]
+LEARNING_RATE = Real(0.0, 1.0, open_low=True)
 PAYOFF = Instance((PayoffScheme,), describe="a payoff scheme (oversight_gym.core.payoffs)", none=True)
 
 

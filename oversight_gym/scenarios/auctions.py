@@ -39,6 +39,7 @@ from tqdm import tqdm
 from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.report import mean_interval
+from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.auction import AuctionGame
 from oversight_gym.envs.collusion.auction_runs import optimistic_q0, plot_auctions, run_auctions
 from oversight_gym.runner.records import RecordFile
@@ -232,7 +233,7 @@ SCENARIO = Scenario(
               choices=("random", "split")),
         Param("q0", str, "optimistic", "initial Q of every bid: 'optimistic' (the largest discounted payoff) or a "
               "number"),
-        Param("alpha", float, 0.05, "learning rate", low=0, high=1, open_low=True),
+        Param("alpha", float, 0.05, "learning rate", **bounds(LEARNING_RATE)),
         Param("gamma", float, 0.99, "discount factor", low=0, high=1, open_high=True),
         Param("eps0", float, 0.025, "initial exploration rate", low=0, high=1),
         Param("eps_decay", float, 2e-4, "exploration decay per period", low=0),

@@ -37,6 +37,7 @@ from oversight_gym.analysis.claims import Claim, Ref
 from oversight_gym.analysis.measures import Measure
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.analysis.report import mean_interval
+from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.klein import KleinConfig, classify, deviation_path, run_runs
 from oversight_gym.envs.collusion.sequential_pricing import SequentialPricingGame
 from oversight_gym.envs.collusion.sequential_runs import plot_sequential
@@ -149,7 +150,7 @@ SCENARIO = Scenario(
               **bounds(SequentialPricingGame.PARAMS.params["k"])),
         Param("runs", int, 1000, "runs per grid", quick=100, low=1, high=10**6),
         Param("periods", int, 500_000, "periods per run", low=2, high=10**10),
-        Param("alpha", float, 0.3, "learning rate", low=0, high=1, open_low=True),
+        Param("alpha", float, 0.3, "learning rate", **bounds(LEARNING_RATE)),
         Param("delta", float, 0.95, "discount factor", low=0, high=1, open_high=True),
         Param("eps_end", float, 1e-6, "exploration rate at the last period", low=0, high=1, open_low=True),
         Param("window", int, 1000, "profit is the mean over this many last periods", low=1),

@@ -43,6 +43,7 @@ from numba import njit, prange
 
 from oversight_gym.agents.learning.qlearning import QLearningAgent
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.pricing import PricingGame
 
 # SplitMix64 constants
@@ -76,9 +77,7 @@ class CalvanoConfig:
     audit_threshold: float | None = None
 
     def __post_init__(self) -> None:
-        alpha = check_float("alpha", self.alpha)
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha (the learning rate) must be in (0, 1], got {self.alpha!r}")
+        LEARNING_RATE.check("alpha (the learning rate)", check_float("alpha", self.alpha))
         beta = check_float("beta", self.beta)
         if beta < 0.0:
             raise ValueError(f"beta (the exploration decay) must be >= 0, got {self.beta!r}")

@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
 from oversight_gym.envs.collusion.sequential_pricing import SequentialPricingGame, is_equilibrium
 
@@ -50,9 +51,7 @@ class KleinConfig:
 
     def __post_init__(self) -> None:
         self.game()
-        alpha = check_float("alpha", self.alpha)
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha (the learning rate) must be in (0, 1], got {self.alpha!r}")
+        LEARNING_RATE.check("alpha (the learning rate)", check_float("alpha", self.alpha))
         check_int("periods", self.periods, 2)
         eps_end = check_float("eps_end", self.eps_end)
         if not 0.0 < eps_end <= 1.0:

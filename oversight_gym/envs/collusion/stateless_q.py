@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
 
 #: exploration stops once ``eps_t`` falls below this (no more exploration draws): over even 10^9
@@ -62,9 +63,7 @@ class Learning:
     synchronous: bool = False
 
     def __post_init__(self) -> None:
-        alpha = check_float("alpha", self.alpha)
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha (the learning rate) must be in (0, 1], got {self.alpha!r}")
+        LEARNING_RATE.check("alpha (the learning rate)", check_float("alpha", self.alpha))
         gamma = check_float("gamma", self.gamma)
         if not 0.0 <= gamma < 1.0:
             raise ValueError(f"gamma (the discount factor) must be in [0, 1), got {self.gamma!r}")
