@@ -31,6 +31,8 @@ from scipy import integrate, optimize, stats
 
 from oversight_gym.analysis.metrics import Rate
 from oversight_gym.core.errors import check_choice, check_float, check_int
+from oversight_gym.core.numba_cache import drop_stale_caches
+from oversight_gym.envs.collusion import untrusted_monitoring
 from oversight_gym.envs.collusion.untrusted_monitoring import (
     ATTACK,
     C_AUDITS,
@@ -535,3 +537,7 @@ def monitoring_safety_approx(cfg: ControlConfig, attack_rate: float) -> float:
     if b + c <= 0:
         return 1.0
     return float(1.0 - b / (b + c) * (1.0 - (1.0 - b - c) ** cfg.n_tasks))
+
+
+# the simulator inlines the game's rule functions: its cache is dropped when their module changes
+drop_stale_caches("ai_control", [_honest_codes, _simulate], [untrusted_monitoring])

@@ -30,7 +30,9 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
+from oversight_gym.envs.collusion import calvano
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
 from oversight_gym.envs.collusion.sequential_pricing import SequentialPricingGame, is_equilibrium
 
@@ -125,6 +127,10 @@ def _run(profit, m, alpha, delta, periods, log_decay, window, key, policy_out, p
 def _batch(profit, m, alpha, delta, periods, log_decay, window, keys, policies, prices, profits):
     for r in prange(keys.shape[0]):
         _run(profit, m, alpha, delta, periods, log_decay, window, keys[r], policies[r], prices[r], profits[r])
+
+
+# the engine inlines the random-number functions of the Calvano engine: its cache follows their source
+drop_stale_caches("klein", [_run, _batch], [calvano._mix, calvano._uniform])
 
 
 def run_runs(config: KleinConfig, runs: int | range, seed: int = 0) -> dict[str, np.ndarray]:

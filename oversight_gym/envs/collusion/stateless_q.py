@@ -39,7 +39,9 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.core.errors import check_float, check_int
+from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
+from oversight_gym.envs.collusion import calvano
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
 
 #: exploration stops once ``eps_t`` falls below this (no more exploration draws): over even 10^9
@@ -206,6 +208,10 @@ def _check_tables(prize: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, np.
     if k**n != prize.shape[1]:
         raise ValueError(f"the tables' {prize.shape[1]} joint actions are not actions^players for {n} players")
     return prize, share, n, k
+
+
+# the engine inlines the random-number functions of the Calvano engine: its cache follows their source
+drop_stale_caches("stateless_q", [_session, _batch], [calvano._mix, calvano._uniform])
 
 
 def run_sessions(prize: np.ndarray, share: np.ndarray, learning: Learning, sessions: int | range,
