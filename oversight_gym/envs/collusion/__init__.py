@@ -33,7 +33,7 @@ register(
         "oversight_gym.envs.collusion.calvano:reference_outcome",
         space=[{**_FAST, **variant} for variant in (
             {}, {"alpha": [0.3], "delta": [0.9]}, {"n_firms": [3], "m": [3]}, {"m": [4], "k": [2]},
-            {"audit_prob": [0.3], "fine": [0.05]},
+            {"audit_prob": [0.3], "fine": [0.05]}, {"synchronous": [True], "m": [3, 5]},
             {"beta": [1e-4], "window": [100_000], "max_periods": [3_000]},  # stops at the cap, unconverged
         )],
     )],
