@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from oversight_gym.analysis.detection import (
+    PricePathDetector,
     cycle_mean,
     forced_deviation,
+    path_features,
     repairing_test,
     replay,
     reward_punishment,
@@ -164,3 +166,39 @@ def test_stateless_bidders_cannot_punish() -> None:
     out = reward_punishment(AuctionMarket(game, [3, 3]), periods=5)
     assert not out["compete"].stats["punished"] and out["compete"].stats["deviation_paid"]
     assert out["scheme"] is False
+
+
+def _paths(rng: np.random.Generator, colluding: bool, periods: int = 60) -> np.ndarray:
+    """Toy sessions: colluding pairs sit near the collusive price and answer each other's moves;
+    competitive ones wander near the competitive price independently."""
+    if colluding:
+        base = 0.8 + 0.1 * rng.random()
+        path = np.full((periods, 2), base)
+        for t in rng.choice(np.arange(5, periods - 5), size=3, replace=False):
+            path[t:t + 3, 0] -= 0.3
+            path[t + 1:t + 4, 1] -= 0.3  # the rival follows a period later
+        return path
+    return 0.1 + 0.1 * rng.random((periods, 2))
+
+
+def test_path_features_on_the_price_scale() -> None:
+    flat = np.full((10, 2), 3.0)
+    f = path_features(flat, competitive=1.0, collusive=3.0)
+    assert f.tolist() == pytest.approx([1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    led = np.array([[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [2.0, 2.0]])
+    # firm 1 followed firm 0's change, and nobody followed firm 1's: half the changes were followed
+    assert path_features(led, 1.0, 2.0)[-1] == 0.5
+    with pytest.raises(ValueError, match="must differ"):
+        path_features(flat, 1.0, 1.0)
+
+
+def test_the_detector_learns_collusion_and_holds_its_false_positive_rate() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.array([1, 0] * 100)
+    feats = np.stack([path_features(_paths(rng, bool(y)), 0.0, 1.0) for y in labels])
+    detector = PricePathDetector().fit(feats[:100], labels[:100])
+    detector.calibrate(feats[:100][labels[:100] == 0], false_positive_rate=0.05)
+    report = detector.evaluate(feats[100:], labels[100:])
+    assert report.power.value > 0.9 and report.false_positive_rate.value <= 0.1
+    with pytest.raises(ValueError, match="both colluding"):
+        PricePathDetector().fit(feats[:10], np.ones(10))

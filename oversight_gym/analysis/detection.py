@@ -225,3 +225,93 @@ def deviation_punishment(shocked: Any, baseline: Any, deviator: int, shocked_pro
         out["deviation_gain"] = gain
         out["deviation_paid"] = gain > tol
     return out
+
+
+# --- a learned detector of collusion from price paths -----------------------------------------
+#: what :func:`path_features` computes from a price path, in this order
+FEATURES = ("mean level", "lowest level", "spread between agents", "share of periods with a change",
+            "mean size of a change", "rivals follow a change")
+
+
+def path_features(prices: Any, competitive: float, collusive: float) -> np.ndarray:
+    """Features of one market's price path (periods, agents) that a regulator observes without
+    intervening, on the scale where ``competitive`` prices are 0 and ``collusive`` ones are 1 (for
+    a bidding market, pass the collusive bid as ``collusive`` and the competitive one as
+    ``competitive``): the mean and lowest level, the spread between agents, how often and how far
+    prices change, and how often a rival's price changes in the period after an agent's does."""
+    p = np.asarray(prices, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] < 2:
+        raise ValueError(f"prices must be a path of shape (periods >= 2, agents), got {p.shape}")
+    if competitive == collusive:
+        raise ValueError("competitive and collusive prices must differ (they set the scale)")
+    x = (p - competitive) / (collusive - competitive)
+    change = np.abs(np.diff(x, axis=0))  # (T-1, n)
+    moved = change > 1e-12
+    if p.shape[1] > 1 and p.shape[0] > 2:
+        lead = moved[:-1]  # an agent changes at t ...
+        follow = np.stack([np.delete(moved[1:], i, axis=1).any(axis=1) for i in range(p.shape[1])], axis=1)
+        followed = float((lead & follow).sum() / lead.sum()) if lead.any() else 0.0
+    else:
+        followed = 0.0
+    return np.array([x.mean(), x.min(), float(np.mean(x.max(axis=1) - x.min(axis=1))), float(moved.mean()),
+                     float(change[moved].mean()) if moved.any() else 0.0, followed])
+
+
+@dataclass
+class DetectorReport:
+    """A detector's power (colluding sessions flagged) and false-positive rate (competitive
+    sessions flagged) on one set of sessions, as rates with Wilson intervals."""
+
+    power: Any
+    false_positive_rate: Any
+
+
+class PricePathDetector:
+    """A logistic-regression detector of collusion from :func:`path_features`, trained on labelled
+    simulated sessions (label 1: colluding, as a regulator's intervention showed; 0: competitive).
+    ``threshold`` is the flagging probability; choose it on competitive training sessions with
+    :meth:`calibrate` to fix the false-positive rate."""
+
+    def __init__(self, threshold: float = 0.5, regularisation: float = 1.0) -> None:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        self.threshold = threshold
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=1000))
+
+    def fit(self, features: Any, labels: Any) -> PricePathDetector:
+        x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(int)
+        if x.ndim != 2 or len(x) != len(y):
+            raise ValueError(f"features must be (sessions, {len(FEATURES)}) with one label per session, "
+                             f"got {x.shape} and {y.shape}")
+        if set(np.unique(y)) != {0, 1}:
+            raise ValueError("labels must include both colluding (1) and competitive (0) sessions")
+        self.model.fit(x, y)
+        return self
+
+    def probability(self, features: Any) -> np.ndarray:
+        """The probability each session colludes."""
+        return self.model.predict_proba(np.asarray(features, dtype=np.float64))[:, 1]
+
+    def calibrate(self, competitive_features: Any, false_positive_rate: float = 0.05) -> float:
+        """Set the threshold so that a share ``false_positive_rate`` of these competitive sessions
+        is flagged (their upper quantile); returns it."""
+        if not 0.0 < false_positive_rate < 1.0:
+            raise ValueError(f"false_positive_rate must be in (0, 1), got {false_positive_rate!r}")
+        scores = self.probability(competitive_features)
+        self.threshold = float(min(np.quantile(scores, 1.0 - false_positive_rate), np.nextafter(1.0, 0.0)))
+        return self.threshold
+
+    def flags(self, features: Any) -> np.ndarray:
+        return self.probability(features) > self.threshold
+
+    def evaluate(self, features: Any, labels: Any) -> DetectorReport:
+        """Power on the colluding sessions and false-positive rate on the competitive ones."""
+        from oversight_gym.analysis.metrics import Rate
+
+        y = np.asarray(labels).astype(bool)
+        flagged = self.flags(features)
+        return DetectorReport(Rate(int(flagged[y].sum()), int(y.sum())), Rate(int(flagged[~y].sum()), int((~y).sum())))
