@@ -110,7 +110,7 @@ def test_bad_parameters_are_named() -> None:
         AuctionGame(tie_rule="coin")
     with pytest.raises(ValueError, match="q0_high must be above q0"):
         Learning(q0=1.0, q0_high=0.5)
-    with pytest.raises(ValueError, match="unknown auction learning option"):
+    with pytest.raises(ValueError, match="unknown learning option"):
         split_config({"beta": 1.0})
 
 

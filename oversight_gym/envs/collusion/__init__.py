@@ -33,7 +33,7 @@ register(
         "oversight_gym.envs.collusion.calvano:reference_outcome",
         space=[{**_FAST, **variant} for variant in (
             {}, {"alpha": [0.3], "delta": [0.9]}, {"n_firms": [3], "m": [3]}, {"m": [4], "k": [2]},
-            {"audit_prob": [0.3], "fine": [0.05]},
+            {"audit_prob": [0.3], "fine": [0.05]}, {"synchronous": [True], "m": [3, 5]},
             {"beta": [1e-4], "window": [100_000], "max_periods": [3_000]},  # stops at the cap, unconverged
         )],
     )],
@@ -63,6 +63,24 @@ register(
         space=[{"n_bidders": [2, 3], "n_bids": [5, 19], "a": [1.0, 1.5, 2.0], "reserve": [0.0, 0.3],
                 "tie_rule": ["random", "split"], "periods": [3000], "eps0": [0.0, 0.025, 0.5],
                 "synchronous": [False, True], **q0} for q0 in ({"q0": [None, 0.0]}, {"q0": [0.0], "q0_high": [50.0]})],
+    )],
+)
+
+# Memoryless pricing of a homogeneous good (Asker, Fershtman and Pakes 2022).
+register(
+    "collusion/homogeneous-pricing-v0",
+    "oversight_gym.envs.collusion.homogeneous_pricing:HomogeneousPricingGame",
+    "Homogeneous-good Bertrand pricing (Asker, Fershtman and Pakes 2022): the cheapest firm sells one unit; "
+    "memoryless learners update asynchronously or synchronously",
+    space={"n_firms": [2, 3], "m": [5, 20], "cost": [0.0, 2.0], "horizon": [1, 12], "payoff": [None, MixedSum(0.5)]},
+    # memoryless Q-learners, compiled; session by session equal to the readable reference over
+    # the kernel's tables
+    batch=[BatchEngine(
+        "memoryless-q", "memoryless Q-learning firms of Asker, Fershtman and Pakes (2022), compiled",
+        "oversight_gym.envs.collusion.memoryless:batch_outcomes",
+        "oversight_gym.envs.collusion.memoryless:reference_outcome",
+        space={"n_firms": [2, 3], "m": [5, 20], "periods": [2000], "synchronous": [False, True],
+               "alpha": [0.1, 1.0], "eps0": [0.0, 0.1]},
     )],
 )
 

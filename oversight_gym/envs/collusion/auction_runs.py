@@ -26,13 +26,11 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.analysis.plots import pyplot, save_figure
+from oversight_gym.envs.collusion import stateless_q
 from oversight_gym.envs.collusion.auction import AuctionGame
-from oversight_gym.envs.collusion.stateless_q import Learning, reference_session, run_sessions
+from oversight_gym.envs.collusion.stateless_q import Learning, run_sessions
 
 GAME_FIELDS = ("n_bidders", "n_bids", "value", "a", "reserve", "tie_rule")
-LEARNING_FIELDS = ("alpha", "gamma", "eps0", "eps_decay", "periods", "window", "q0", "q0_high", "synchronous")
-#: what the batch engine returns per session
-OUTCOME_FIELDS = ("converged", "stable", "actions")
 
 
 def optimistic_q0(game: AuctionGame, gamma: float) -> float:
@@ -43,15 +41,7 @@ def optimistic_q0(game: AuctionGame, gamma: float) -> float:
 def split_config(config: dict[str, Any]) -> tuple[AuctionGame, Learning]:
     """A flat configuration (the game's fields and :class:`Learning`'s) as the game and the learners;
     a missing or ``None`` ``q0`` is :func:`optimistic_q0`."""
-    unknown = sorted(set(config) - set(GAME_FIELDS) - set(LEARNING_FIELDS))
-    if unknown:
-        raise ValueError(f"unknown auction learning option(s) {unknown}; the options are "
-                         f"{list(GAME_FIELDS) + list(LEARNING_FIELDS)}")
-    game = AuctionGame(**{k: config[k] for k in GAME_FIELDS if k in config})
-    lr_kw = {k: config[k] for k in LEARNING_FIELDS if k in config}
-    if lr_kw.get("q0") is None:
-        lr_kw["q0"] = optimistic_q0(game, lr_kw.get("gamma", Learning.gamma))
-    return game, Learning(**lr_kw)
+    return stateless_q.split_config(config, AuctionGame, GAME_FIELDS, q0=optimistic_q0)
 
 
 def run_auctions(config: dict[str, Any], sessions: int | range, seed: int = 0) -> dict[str, np.ndarray]:
@@ -59,7 +49,7 @@ def run_auctions(config: dict[str, Any], sessions: int | range, seed: int = 0) -
     ``bids`` (amounts), the ``revenue`` they raise (the price the winner pays; 0 without a sale)
     and the bidders' expected payoffs ``payoffs`` (ties split) at those bids."""
     game, learning = split_config(config)
-    out = run_sessions(game.prize, game.share, learning, sessions, seed=seed, random_ties=game.tie_rule == "random")
+    out = run_sessions(game.prize, game.share, learning, sessions, seed=seed, random_ties=stateless_q.random_ties(game))
     joint = (out["actions"] * game.n_bids ** np.arange(game.n_bidders)).sum(axis=1)
     out["bids"] = game.grid[out["actions"]]
     out["revenue"] = game.price[joint]
@@ -71,18 +61,13 @@ def run_auctions(config: dict[str, Any], sessions: int | range, seed: int = 0) -
 def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
     """Sessions ``0..episodes-1`` of master ``seed`` (the batch engine registered with
     ``collusion/auction-v0``); ``config`` holds the game's and :class:`Learning`'s fields."""
-    game, learning = split_config(config)
-    res = run_sessions(game.prize, game.share, learning, episodes, seed=seed, random_ties=game.tie_rule == "random")
-    return {f: res[f] for f in OUTCOME_FIELDS}
+    return stateless_q.market_outcomes(*split_config(config), seed, episodes)
 
 
 def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
     """Session ``episode`` of master ``seed`` by the readable reference over the kernel's tables:
     what :func:`batch_outcomes` must reproduce exactly."""
-    game, learning = split_config(config)
-    ref = reference_session(game.prize, game.share, learning, seed=seed, session=episode,
-                            random_ties=game.tie_rule == "random")
-    return {f: ref[f] for f in OUTCOME_FIELDS}
+    return stateless_q.market_reference(*split_config(config), seed, episode)
 
 
 # --- figures ---------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ firms); the action is a price index on the grid. As in the paper:
   uniformly at random, the same in every state: ``Q0_i(s, a) = E_{a_-i}[pi_i(a, a_-i)] / (1 - delta)``;
 * the initial state is drawn uniformly at random;
 * exploration is epsilon-greedy with ``eps_t = exp(-beta t)`` (t = 0, 1, ... periods);
-* the update is ``Q(s, a) <- (1 - alpha) Q(s, a) + alpha (pi + delta max_a' Q(s', a'))``;
+* the update is ``Q(s, a) <- (1 - alpha) Q(s, a) + alpha (pi + delta max_a' Q(s', a'))``, for the
+  price played (asynchronous, the paper's); with ``synchronous=True`` every price ``a`` of the
+  state is updated with the profit it would have earned against the rivals' realised prices and
+  the state it would have led to (counterfactual updating, as in Asker, Fershtman and Pakes 2022);
 * a session has converged when no firm's greedy action in any state has changed for
   ``window`` = 100,000 consecutive periods; it stops unconverged at ``max_periods`` (the paper's
   cap is 10^9).
@@ -75,6 +78,7 @@ class CalvanoConfig:
     audit_prob: float = 0.0
     fine: float = 0.0
     audit_threshold: float | None = None
+    synchronous: bool = False
 
     def __post_init__(self) -> None:
         LEARNING_RATE.check("alpha (the learning rate)", check_float("alpha", self.alpha))
@@ -83,6 +87,8 @@ class CalvanoConfig:
             raise ValueError(f"beta (the exploration decay) must be >= 0, got {self.beta!r}")
         check_int("window", self.window, 1)
         check_int("max_periods", self.max_periods, 0)
+        if not isinstance(self.synchronous, bool | np.bool_):
+            raise ValueError(f"synchronous must be True or False, got {self.synchronous!r}")
         self.game()  # validates the market (mu > 0, m >= 2, delta in [0, 1), ...)
 
     def game(self) -> PricingGame:
@@ -142,7 +148,8 @@ def _uniform(z: np.uint64) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, key, strategy):
+def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous, key,
+             strategy):
     """One session; writes the greedy strategies into ``strategy`` (n, S) and returns
     (converged, periods, state at the end)."""
     big_m = m**n
@@ -169,6 +176,7 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
         s += int(_uniform(rng) * m) * place
         place *= m
     acts = np.empty(n, dtype=np.int64)
+    targets = np.empty(m)
     stable = 0
     t = 0
     converged = False
@@ -191,6 +199,25 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
             audited = _uniform(rng) < audit_prob
         changed = False
         for i in range(n):
+            if synchronous:  # every price of this state, against the rivals' realised prices
+                place = m**i
+                for b in range(m):
+                    jb = j + (b - acts[i]) * place
+                    rb = profits[i, jb]
+                    if audited:
+                        rb -= fines[i, b]
+                    targets[b] = rb + delta * vmax[i, jb + big_m * (s % keep)]
+                g = greedy[i, s]
+                best = 0
+                for b in range(m):
+                    q[i, s, b] = (1.0 - alpha) * q[i, s, b] + alpha * targets[b]
+                    if q[i, s, b] > q[i, s, best]:
+                        best = b
+                greedy[i, s] = best
+                vmax[i, s] = q[i, s, best]
+                if best != g:
+                    changed = True
+                continue
             a = acts[i]
             r = profits[i, j]
             if audited:
@@ -231,11 +258,11 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
 
 
 @njit(cache=True, parallel=True)
-def _batch(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, keys,
+def _batch(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous, keys,
            converged, periods, final_state, strategies):
     for b in prange(keys.shape[0]):
         c, t, s = _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob,
-                           keys[b], strategies[b])
+                           synchronous, keys[b], strategies[b])
         converged[b] = c
         periods[b] = t
         final_state[b] = s
@@ -371,8 +398,8 @@ def run_sessions(config: CalvanoConfig, sessions: int | range | list[int], seed:
             strategies = np.zeros((size, n, n_states), dtype=_strategy_dtype(m))
             started = time.perf_counter()
             _batch(game.profits, fines, q0, n, m, k, float(config.alpha), float(config.delta), float(config.beta),
-                   int(config.window), int(config.max_periods), float(config.audit_prob), keys, converged, periods,
-                   final, strategies)
+                   int(config.window), int(config.max_periods), float(config.audit_prob), bool(config.synchronous),
+                   keys, converged, periods, final, strategies)
             part = BatchResult(config, seed, np.asarray(sub, dtype=np.int64), converged, periods, final,
                                strategies, seconds=time.perf_counter() - started)
             part = _summarise(config, game, part)
@@ -436,6 +463,7 @@ def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) ->
     # random initial memory: k periods of n prices, digit p = period * n + firm
     state = sum(int(rng.uniform() * m) * m**p for p in range(n * k))
     greedy = q.argmax(axis=2)
+    targets = np.empty(m)
     stable, t = 0, 0
     while t < config.max_periods:
         eps = math.exp(-config.beta * t)
@@ -449,9 +477,17 @@ def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) ->
         next_state = joint + n_joint * (state % (n_states // n_joint))
         audited = config.audit_prob > 0 and rng.uniform() < config.audit_prob
         for i, a in enumerate(actions):
-            reward = game.profits[i, joint] - (fines[i, a] if audited else 0.0)
-            target = reward + config.delta * q[i, next_state].max()
-            q[i, state, a] = (1.0 - config.alpha) * q[i, state, a] + config.alpha * target
+            # asynchronous: the price played; synchronous: every price, against the rivals' realised prices
+            for b in range(m) if config.synchronous else (a,):
+                jb = joint + (b - a) * m**i
+                reward = game.profits[i, jb] - (fines[i, b] if audited else 0.0)
+                target = reward + config.delta * q[i, jb + n_joint * (state % (n_states // n_joint))].max()
+                if config.synchronous:
+                    targets[b] = target
+                else:
+                    q[i, state, a] = (1.0 - config.alpha) * q[i, state, a] + config.alpha * target
+            if config.synchronous:
+                q[i, state] = (1.0 - config.alpha) * q[i, state] + config.alpha * targets
         new_greedy = q[:, state].argmax(axis=1)
         changed = bool((new_greedy != greedy[:, state]).any())
         greedy[:, state] = new_greedy

@@ -33,7 +33,9 @@ compiled engine reproduces it exactly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -274,3 +276,48 @@ def reference_session(prize: np.ndarray, share: np.ndarray, learning: Learning, 
     return {"converged": stable >= lr.window, "stable": stable, "actions": q.argmax(axis=1)}
 
 
+
+
+# --- markets as configured by a flat dictionary (what the registry's batch check draws) ---------
+#: the outcome fields of a market's batch engine
+OUTCOME_FIELDS = ("converged", "stable", "actions")
+
+
+def learning_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Learning))
+
+
+def split_config(config: Mapping[str, Any], factory: Callable[..., Any], game_fields: tuple[str, ...],
+                 defaults: Mapping[str, Any] | None = None,
+                 q0: Callable[[Any, float], float] | None = None) -> tuple[Any, Learning]:
+    """A flat configuration as (the stage game ``factory(**game fields)``, :class:`Learning`):
+    the learners' fields default to ``defaults``, and a missing or ``None`` ``q0`` to
+    ``q0(game, gamma)`` if given."""
+    names = learning_fields()
+    unknown = sorted(set(config) - set(game_fields) - set(names))
+    if unknown:
+        raise ValueError(f"unknown learning option(s) {unknown}; the options are {list(game_fields) + list(names)}")
+    game = factory(**{k: config[k] for k in game_fields if k in config})
+    lr_kw = {**(defaults or {}), **{k: config[k] for k in names if k in config}}
+    if lr_kw.get("q0") is None and q0 is not None:
+        lr_kw["q0"] = q0(game, lr_kw.get("gamma", Learning.gamma))
+    return game, Learning(**lr_kw)
+
+
+def random_ties(game: Any) -> bool:
+    """Whether the stage game draws a lottery among tied winners (its ``tie_rule``), or splits."""
+    return getattr(game, "tie_rule", "split") == "random"
+
+
+def market_outcomes(game: Any, learning: Learning, seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """Sessions ``0..episodes-1`` of master ``seed`` on ``game``'s ``prize`` and ``share`` tables."""
+    res = run_sessions(game.prize, game.share, learning, episodes, seed=seed, random_ties=random_ties(game))
+    return {f: res[f] for f in OUTCOME_FIELDS}
+
+
+def market_reference(game: Any, learning: Learning, seed: int, episode: int) -> dict[str, Any]:
+    """Session ``episode`` of master ``seed`` by :func:`reference_session` (what
+    :func:`market_outcomes` must reproduce exactly)."""
+    ref = reference_session(game.prize, game.share, learning, seed=seed, session=episode,
+                            random_ties=random_ties(game))
+    return {f: ref[f] for f in OUTCOME_FIELDS}

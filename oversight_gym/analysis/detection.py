@@ -1,0 +1,317 @@
+"""Collusion tests a regulator could run on a market of learned agents: freeze the agents,
+replay them, and intervene.
+
+The tests apply to any pricing or bidding game whose agents can be frozen and replayed, through
+one small interface, :class:`FrozenMarket` (the collusion family adapts its markets to it):
+
+* :func:`forced_deviation`: force one agent off its policy for one period, in the direction of
+  competition (a lower price, a higher bid) or away from it, and follow every agent's response
+  against the unforced path (Calvano et al. 2020, section IV.B). :func:`deviation_punishment`
+  reads the paths: were the rivals pushed toward competition, how far, for how long, and did the
+  deviation pay. A response is read as a reward-punishment scheme only if rivals answer a
+  competitive deviation and *not* an uncompetitive one: forced price increases are also followed
+  by price cuts in some learned markets (Epivent and Lambin 2024), which is not punishment;
+* :func:`repairing_test`: pair agents that learned in different sessions and compare what the
+  new pairs reach with what the original pairs did; collusion built on a pair's own conventions
+  falls sharply when agents are re-paired (Eschenbaum, Mellgren and Zahn 2022, arXiv 2201.00345).
+
+Retraining one agent against a frozen rival (Courthoud 2021) needs the learning engine itself,
+so it lives with each engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from oversight_gym.analysis.report import mean_interval
+
+DIRECTIONS = ("compete", "collude")
+
+
+class FrozenMarket(Protocol):
+    """A market whose agents play frozen policies.
+
+    ``n_agents`` agents each choose among ``n_actions`` actions; ``competitive`` is +1 if a
+    higher action index is more competitive (bids), -1 if a lower one is (prices). ``start()`` is
+    the history of standing action vectors the replay starts from (shape (T0, n_agents), most
+    recent last: where play stands, e.g. on its limit cycle). ``step(history, forced)`` gives the
+    next standing action vector when every agent that moves plays its policy, except agents in
+    ``forced`` (agent -> action), and ``movers(history)`` who move next. ``payoffs(actions)`` and
+    ``prices(actions)`` are per-period payoffs and prices (or bids) of a standing action vector.
+    """
+
+    n_agents: int
+    n_actions: int
+    competitive: int
+
+    def start(self) -> np.ndarray: ...
+
+    def movers(self, history: np.ndarray) -> Sequence[int]: ...
+
+    def step(self, history: np.ndarray, forced: dict[int, int] | None = None) -> np.ndarray: ...
+
+    def payoffs(self, actions: np.ndarray) -> np.ndarray: ...
+
+    def prices(self, actions: np.ndarray) -> np.ndarray: ...
+
+
+def replay(market: FrozenMarket, periods: int, forced: dict[int, int] | None = None,
+           history: np.ndarray | None = None) -> np.ndarray:
+    """Standing action vectors (periods + 1, n): row 0 the last of ``history`` (default
+    ``market.start()``), then ``periods`` periods of play, ``forced`` applied in the first."""
+    h = np.array(market.start() if history is None else history, dtype=np.int64)
+    rows = [h[-1]]
+    for t in range(periods):
+        nxt = np.asarray(market.step(h, forced if t == 0 else None), dtype=np.int64)
+        h = np.vstack([h, nxt[None, :]])
+        rows.append(nxt)
+    return np.stack(rows)
+
+
+@dataclass
+class DeviationResult:
+    """One forced deviation: the paths (periods + 1, n) with and without it, in prices and
+    payoffs, the period the deviation came in (1 unless the deviator had to wait for its turn)
+    and :func:`deviation_punishment`'s statistics."""
+
+    direction: str
+    deviator: int
+    shock: int
+    prices_shocked: np.ndarray
+    prices_baseline: np.ndarray
+    payoffs_shocked: np.ndarray
+    payoffs_baseline: np.ndarray
+    stats: dict[str, Any]
+
+
+def forced_deviation(market: FrozenMarket, deviator: int = 0, direction: str = "compete", periods: int = 20,
+                     discount: float = 0.95, step: int = 1) -> DeviationResult:
+    """Force ``deviator`` ``step`` actions off its policy, toward competition (``"compete"``) or
+    away from it (``"collude"``), the next time it moves; everyone then follows its policy. The
+    baseline is the same replay without the deviation."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
+    if not 0 <= deviator < market.n_agents:
+        raise ValueError(f"deviator must be in [0, {market.n_agents}), got {deviator}")
+    history = np.array(market.start(), dtype=np.int64)
+    wait = 0
+    while deviator not in market.movers(history):  # alternating moves: let play run to its turn
+        history = np.vstack([history, market.step(history)[None, :]])
+        wait += 1
+        if wait > 2 * market.n_agents:
+            raise ValueError(f"agent {deviator} never moves in this market")
+    planned = int(market.step(history)[deviator])
+    sign = market.competitive if direction == "compete" else -market.competitive
+    action = int(np.clip(planned + sign * step, 0, market.n_actions - 1))
+    shocked = replay(market, periods, {deviator: action}, history)
+    baseline = replay(market, periods, None, history)
+
+    def priced(path: np.ndarray) -> np.ndarray:
+        return np.stack([market.prices(a) for a in path])
+
+    def paid(path: np.ndarray) -> np.ndarray:
+        return np.stack([market.payoffs(a) for a in path])
+
+    ps, pb = priced(shocked), priced(baseline)
+    # punishment pushes the rivals toward competition: lower prices (or higher bids) than baseline
+    orient = -market.competitive
+    stats = deviation_punishment(orient * ps[None], orient * pb[None], deviator, paid(shocked)[None],
+                                 paid(baseline)[None], discount=discount)
+    stats = {k: v[0] for k, v in stats.items()}
+    stats["moved"] = bool(action != planned)
+    return DeviationResult(direction, deviator, 1, ps, pb, paid(shocked), paid(baseline), stats)
+
+
+def reward_punishment(market: FrozenMarket, deviator: int = 0, periods: int = 20, discount: float = 0.95) -> dict:
+    """Both deviations and the verdict: rivals answer a competitive deviation (toward competition)
+    and it does not pay, while an uncompetitive deviation draws no such answer. Returns the two
+    :class:`DeviationResult` and ``scheme`` (True, False, or None when the policy leaves no room
+    to deviate one way)."""
+    down = forced_deviation(market, deviator, "compete", periods, discount)
+    up = forced_deviation(market, deviator, "collude", periods, discount)
+    if not down.stats["moved"]:
+        scheme = None
+    else:
+        answered = bool(down.stats["punished"]) and not bool(down.stats["deviation_paid"])
+        scheme = answered and not (up.stats["moved"] and bool(up.stats["punished"]))
+    return {"compete": down, "collude": up, "scheme": scheme}
+
+
+def cycle_mean(market: FrozenMarket, periods: int = 200, burn: int = 100,
+               measure: Callable[[np.ndarray], float] | None = None) -> float:
+    """The mean over periods ``burn..periods`` of a replay of ``measure(actions)`` (default: the
+    agents' mean payoff): what the frozen agents settle into."""
+    if not 0 <= burn < periods:
+        raise ValueError(f"burn must be in [0, periods), got burn={burn}, periods={periods}")
+    path = replay(market, periods)[burn + 1:]
+    f = measure if measure is not None else (lambda a: float(np.mean(market.payoffs(a))))
+    return float(np.mean([f(a) for a in path]))
+
+
+def repairing_test(agents: Sequence[Sequence[Any]], make_market: Callable[[Sequence[Any]], FrozenMarket],
+                   measure: Callable[[FrozenMarket], float], shift: int = 1) -> dict[str, Any]:
+    """Re-pair agents across sessions: ``agents[s][i]`` is agent i's frozen policy from session s;
+    the original pairs are (``agents[s]``), the new ones take agent i from session ``(s + i *
+    shift) mod S`` (so no two agents of a new group come from one session). Returns each group's
+    ``measure`` (e.g. :func:`cycle_mean` of the profit gain) for the original and the re-paired
+    groups, and the mean change with its 95% interval (Student's t over sessions)."""
+    n_sessions = len(agents)
+    if n_sessions < 2:
+        raise ValueError(f"agents: re-pairing needs at least 2 sessions, got {n_sessions}")
+    n = len(agents[0])
+    if shift % n_sessions == 0 or (n > 2 and any((i * shift) % n_sessions == 0 for i in range(1, n))):
+        raise ValueError(f"shift={shift}: every agent of a new group must come from another session "
+                         f"({n_sessions} sessions, {n} agents)")
+    original = np.array([measure(make_market(agents[s])) for s in range(n_sessions)])
+    mixed = np.array([measure(make_market([agents[(s + i * shift) % n_sessions][i] for i in range(n)]))
+                      for s in range(n_sessions)])
+    change = mixed - original
+    mean, low, high = mean_interval(change.tolist()) if n_sessions > 1 else (float(change[0]),) * 3
+    return {"original": original, "repaired": mixed, "change": mean, "change_low": low, "change_high": high}
+
+
+def deviation_punishment(shocked: Any, baseline: Any, deviator: int, shocked_profits: Any = None,
+                         baseline_profits: Any = None, discount: float = 0.95, shock_index: int = 1,
+                         tol: float = 1e-12) -> dict[str, np.ndarray]:
+    """Statistics of impulse responses (Calvano et al. 2020, section IV.B).
+
+    ``shocked`` and ``baseline``: prices of shape (sessions, periods, agents) with and
+    without a one-period deviation by agent ``deviator`` at ``shock_index``. Returns, per
+    session:
+
+    * ``punished``: some other agent prices below its baseline in a period after the shock;
+    * ``depth``: the largest drop of the other agents' (mean) price below baseline after the
+      shock, in price units (0 if none);
+    * ``duration``: periods after the shock until the path is back on the baseline for good
+      (``nan`` if it has not returned within the horizon; 0 if it never left);
+    * with profits given, ``deviation_gain``: the deviator's discounted profit over the
+      horizon from the shock on, shocked minus baseline, and ``deviation_paid`` (gain > 0).
+
+    For a bidding market pass the bids negated (a higher bid is the competitive move).
+    """
+    s = np.asarray(shocked, dtype=np.float64)
+    b = np.asarray(baseline, dtype=np.float64)
+    if s.shape != b.shape or s.ndim != 3:
+        raise ValueError(f"shocked and baseline must have the same shape (sessions, periods, agents), "
+                         f"got {s.shape} and {b.shape}")
+    n_agents = s.shape[2]
+    if not 0 <= deviator < n_agents:
+        raise ValueError(f"deviator must be in [0, {n_agents}), got {deviator}")
+    if not 0 <= shock_index < s.shape[1]:
+        raise ValueError(f"shock_index must be in [0, {s.shape[1]}), got {shock_index}")
+    others = [i for i in range(n_agents) if i != deviator]
+    after = slice(shock_index + 1, None)
+    gap = b[:, after][:, :, others] - s[:, after][:, :, others] if others else np.zeros((len(s), 0, 1))
+    punished = (gap > tol).any(axis=(1, 2)) if others else np.zeros(len(s), dtype=bool)
+    depth = np.maximum(gap.mean(axis=2).max(axis=1), 0.0) if others and gap.shape[1] else np.zeros(len(s))
+    off = (np.abs(s - b) > tol).any(axis=2)  # (sessions, periods)
+    duration = np.full(len(s), np.nan)
+    for i in range(len(s)):
+        idx = np.flatnonzero(off[i, shock_index:])
+        if len(idx) == 0:
+            duration[i] = 0.0
+        elif idx[-1] < off.shape[1] - shock_index - 1:
+            duration[i] = float(idx[-1] + 1)
+    out = {"punished": punished, "depth": depth, "duration": duration}
+    if shocked_profits is not None and baseline_profits is not None:
+        sp = np.asarray(shocked_profits, dtype=np.float64)[:, shock_index:, deviator]
+        bp = np.asarray(baseline_profits, dtype=np.float64)[:, shock_index:, deviator]
+        weights = discount ** np.arange(sp.shape[1])
+        gain = ((sp - bp) * weights).sum(axis=1)
+        out["deviation_gain"] = gain
+        out["deviation_paid"] = gain > tol
+    return out
+
+
+# --- a learned detector of collusion from price paths -----------------------------------------
+#: what :func:`path_features` computes from a price path, in this order
+FEATURES = ("mean level", "lowest level", "spread between agents", "share of periods with a change",
+            "mean size of a change", "rivals follow a change")
+
+
+def path_features(prices: Any, competitive: float, collusive: float) -> np.ndarray:
+    """Features of one market's price path (periods, agents) that a regulator observes without
+    intervening, on the scale where ``competitive`` prices are 0 and ``collusive`` ones are 1 (for
+    a bidding market, pass the collusive bid as ``collusive`` and the competitive one as
+    ``competitive``): the mean and lowest level, the spread between agents, how often and how far
+    prices change, and how often a rival's price changes in the period after an agent's does."""
+    p = np.asarray(prices, dtype=np.float64)
+    if p.ndim != 2 or p.shape[0] < 2:
+        raise ValueError(f"prices must be a path of shape (periods >= 2, agents), got {p.shape}")
+    if competitive == collusive:
+        raise ValueError("competitive and collusive prices must differ (they set the scale)")
+    x = (p - competitive) / (collusive - competitive)
+    change = np.abs(np.diff(x, axis=0))  # (T-1, n)
+    moved = change > 1e-12
+    if p.shape[1] > 1 and p.shape[0] > 2:
+        lead = moved[:-1]  # an agent changes at t ...
+        follow = np.stack([np.delete(moved[1:], i, axis=1).any(axis=1) for i in range(p.shape[1])], axis=1)
+        followed = float((lead & follow).sum() / lead.sum()) if lead.any() else 0.0
+    else:
+        followed = 0.0
+    return np.array([x.mean(), x.min(), float(np.mean(x.max(axis=1) - x.min(axis=1))), float(moved.mean()),
+                     float(change[moved].mean()) if moved.any() else 0.0, followed])
+
+
+@dataclass
+class DetectorReport:
+    """A detector's power (colluding sessions flagged) and false-positive rate (competitive
+    sessions flagged) on one set of sessions, as rates with Wilson intervals."""
+
+    power: Any
+    false_positive_rate: Any
+
+
+class PricePathDetector:
+    """A logistic-regression detector of collusion from :func:`path_features`, trained on labelled
+    simulated sessions (label 1: colluding, as a regulator's intervention showed; 0: competitive).
+    ``threshold`` is the flagging probability; choose it on competitive training sessions with
+    :meth:`calibrate` to fix the false-positive rate."""
+
+    def __init__(self, threshold: float = 0.5, regularisation: float = 1.0) -> None:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        self.threshold = threshold
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=1000))
+
+    def fit(self, features: Any, labels: Any) -> PricePathDetector:
+        x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(int)
+        if x.ndim != 2 or len(x) != len(y):
+            raise ValueError(f"features must be (sessions, {len(FEATURES)}) with one label per session, "
+                             f"got {x.shape} and {y.shape}")
+        if set(np.unique(y)) != {0, 1}:
+            raise ValueError("labels must include both colluding (1) and competitive (0) sessions")
+        self.model.fit(x, y)
+        return self
+
+    def probability(self, features: Any) -> np.ndarray:
+        """The probability each session colludes."""
+        return self.model.predict_proba(np.asarray(features, dtype=np.float64))[:, 1]
+
+    def calibrate(self, competitive_features: Any, false_positive_rate: float = 0.05) -> float:
+        """Set the threshold so that a share ``false_positive_rate`` of these competitive sessions
+        is flagged (their upper quantile); returns it."""
+        if not 0.0 < false_positive_rate < 1.0:
+            raise ValueError(f"false_positive_rate must be in (0, 1), got {false_positive_rate!r}")
+        scores = self.probability(competitive_features)
+        self.threshold = float(min(np.quantile(scores, 1.0 - false_positive_rate), np.nextafter(1.0, 0.0)))
+        return self.threshold
+
+    def flags(self, features: Any) -> np.ndarray:
+        return self.probability(features) > self.threshold
+
+    def evaluate(self, features: Any, labels: Any) -> DetectorReport:
+        """Power on the colluding sessions and false-positive rate on the competitive ones."""
+        from oversight_gym.analysis.metrics import Rate
+
+        y = np.asarray(labels).astype(bool)
+        flagged = self.flags(features)
+        return DetectorReport(Rate(int(flagged[y].sum()), int(y.sum())), Rate(int(flagged[~y].sum()), int((~y).sum())))

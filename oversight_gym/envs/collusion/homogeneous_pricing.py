@@ -1,0 +1,179 @@
+"""Repeated Bertrand pricing of a homogeneous good, where memoryless learners may or may not
+collude depending on how they learn (Asker, Fershtman and Pakes 2022, "Artificial intelligence,
+algorithm design and pricing", AEA Papers and Proceedings 112; 2024, JEMS).
+
+``n_firms`` firms with marginal cost ``cost`` set prices every period from ``m`` prices equally
+spaced on ``[p_low, p_high]`` (100 on [0.01, 10] in the paper). One unit of demand buys from the
+cheapest firm if its price is at most ``value`` (10); firms tied at the lowest price split the
+sale. A firm earns ``price - cost`` on what it sells. The static Nash equilibria are the lowest
+grid prices above the cost at which no firm gains by undercutting (2.0282 and 2.1291 on the
+paper's grid).
+
+The stage game is given to the learners of :mod:`oversight_gym.envs.collusion.stateless_q` as the
+tables :func:`pricing_tables` builds (``prize``: what a firm earns if it makes the sale alone;
+``share``: its share of the sale), the same tables the kernel (:class:`HomogeneousPricingGame`) pays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from oversight_gym.core.aec import pettingzoo_factories
+from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, Rule, validated
+from oversight_gym.core.payoffs import MixedSum, PayoffScheme
+from oversight_gym.envs.collusion.auction import joint_digits
+from oversight_gym.envs.collusion.pricing import joint_index
+
+ENV_ID = "collusion/homogeneous-pricing-v0"
+
+
+def pricing_tables(n_firms: int, grid: np.ndarray, cost: float, value: float) -> tuple[np.ndarray, np.ndarray]:
+    """``prize[i, j]`` (firm i's profit if it sells the unit at joint prices j) and ``share[i, j]``
+    (its share of the sale: 1/t among the t firms tied at the lowest price, if that price is at
+    most ``value``; else 0)."""
+    digits = joint_digits(n_firms, len(grid))
+    prices = grid[digits]  # (n, J)
+    low = prices.min(axis=0)
+    cheapest = (prices == low[None, :]) & (low[None, :] <= value)
+    share = cheapest / np.maximum(cheapest.sum(axis=0, keepdims=True), 1)
+    prize = np.where(cheapest, prices - cost, 0.0)
+    return prize, share
+
+
+def static_nash(grid: np.ndarray, cost: float, value: float, n_firms: int) -> list[int]:
+    """The grid prices p at which all firms charging p is a static Nash equilibrium: p sells
+    (cost <= p <= value) and undercutting to any lower grid price earns no more than the share."""
+    out = []
+    for k, p in enumerate(grid):
+        if not cost <= p <= value:
+            continue
+        best_undercut = max((q - cost for q in grid[:k]), default=-np.inf)
+        if (p - cost) / n_firms >= best_undercut:
+            out.append(k)
+    return out
+
+
+class HomogeneousPricingGame(Game):
+    """The homogeneous-good pricing market of Asker, Fershtman and Pakes (2022) as a kernel game.
+
+    Parameters: ``n_firms``; ``m`` prices on ``[p_low, p_high]``; ``cost``; ``value`` (the
+    most a buyer pays); ``horizon``, periods per episode. Every firm observes last period's prices.
+    """
+
+    name = ENV_ID
+    simultaneous = True
+
+    PARAMS = Params(
+        {"n_firms": Int(2, 8), "m": Int(2, 1000), "p_low": Real(0.0), "p_high": Real(0.0), "cost": Real(0.0),
+         "value": Real(0.0, open_low=True), "horizon": Int(1, 10**9), "payoff": PAYOFF},
+        rules=[Rule(("p_low", "p_high"), lambda c: c["p_low"] < c["p_high"], "p_low must be below p_high"),
+               Estimate(("m", "n_firms"), lambda c: 2 * c["n_firms"] * float(c["m"]) ** c["n_firms"], 2**26,
+                        "entries in the tables of joint prices (2 * n_firms * m^n_firms)")],
+        cost=lambda c: float(c["m"]) ** c["n_firms"] + c["horizon"] * c["n_firms"],
+    )
+
+    @validated(PARAMS)
+    def __init__(self, n_firms: int = 2, m: int = 100, p_low: float = 0.01, p_high: float = 10.0, cost: float = 2.0,
+                 value: float = 10.0, horizon: int = 100, payoff: PayoffScheme | None = None) -> None:
+        super().__init__(payoff if payoff is not None else MixedSum(0.0))
+        self.n_firms, self.m, self.p_low, self.p_high = n_firms, m, p_low, p_high
+        self.cost, self.value, self.horizon = cost, value, horizon
+        self.grid = np.linspace(p_low, p_high, m)
+        self.prize, self.share = pricing_tables(n_firms, self.grid, cost, value)
+        self.player_names = tuple(f"firm_{i}" for i in range(n_firms))
+
+    @property
+    def expected_payoffs(self) -> np.ndarray:
+        """``[i, j]``: firm i's profit at joint prices j (a tie splits the sale)."""
+        return self.share * self.prize
+
+    @property
+    def nash_prices(self) -> np.ndarray:
+        """The symmetric static Nash equilibrium prices (see :func:`static_nash`)."""
+        return self.grid[static_nash(self.grid, self.cost, self.value, self.n_firms)]
+
+    def num_distinct_actions(self) -> int:
+        return self.m
+
+    def observation_shape(self, player: int) -> tuple[int, ...]:
+        return (self.n_firms,)
+
+    def observation_bounds(self, player: int) -> tuple[float, float]:
+        return (0.0, float(self.m - 1))
+
+    def max_game_length(self) -> int:
+        return self.horizon
+
+    def config(self) -> dict[str, Any]:
+        return {"n_firms": self.n_firms, "m": self.m, "p_low": self.p_low, "p_high": self.p_high, "cost": self.cost,
+                "value": self.value, "horizon": self.horizon, "payoff": self.payoff.config()}
+
+    def new_initial_state(self, rng: np.random.Generator) -> HomogeneousPricingState:
+        return HomogeneousPricingState(self, rng.integers(self.m, size=self.n_firms))
+
+
+class HomogeneousPricingState(State):
+    """A period of the market: all firms price at once."""
+
+    game: HomogeneousPricingGame
+
+    def __init__(self, game: HomogeneousPricingGame, last: np.ndarray) -> None:
+        super().__init__(game)
+        self.last = np.array(last, dtype=np.int64)
+        self.period = 0
+        self.profit_sum = np.zeros(game.n_firms)
+        self.log(-1, "start", initial_prices=self.last.tolist())
+
+    def current_player(self) -> int:
+        return TERMINAL if self.period >= self.game.horizon else SIMULTANEOUS
+
+    def legal_actions_mask(self, player: int) -> np.ndarray:
+        return np.ones(self.game.m, dtype=np.int8)
+
+    def is_legal(self, player: int, action: int) -> bool:
+        return True
+
+    def _apply(self, player: int, action: int) -> None:  # pragma: no cover - never turn-based
+        raise NotImplementedError
+
+    def _apply_joint(self, actions: list[int]) -> None:
+        g = self.game
+        profits = g.expected_payoffs[:, joint_index(actions, g.m)]
+        self.profit_sum += profits
+        self.last = np.asarray(actions, dtype=np.int64)
+        self.log(-1, "prices", actions=list(actions), prices=g.grid[self.last].tolist(), profits=profits.tolist())
+        self.period += 1
+
+    def raw_returns(self) -> np.ndarray:
+        return self.profit_sum.copy()
+
+    def outcome(self) -> dict[str, Any]:
+        return {"periods": self.period, "mean_profit": (self.profit_sum / max(self.period, 1)).tolist()}
+
+    def observation(self, player: int) -> np.ndarray:
+        return self.last.astype(np.float32)
+
+    def action_to_string(self, player: int, action: int) -> str:
+        return f"p={self.game.grid[action]:.4f}"
+
+    def render_text(self) -> str:
+        g = self.game
+        last = ", ".join(f"{g.player_names[i]}: {g.grid[p]:.3f}" for i, p in enumerate(self.last))
+        return f"period {self.period}/{g.horizon}; last prices {last}; profits so far {self.profit_sum.round(3)}"
+
+    def clone(self) -> HomogeneousPricingState:
+        new = object.__new__(HomogeneousPricingState)
+        new.__dict__.update(self.__dict__)
+        new.last = self.last.copy()
+        new.profit_sum = self.profit_sum.copy()
+        new.transcript = list(self.transcript)
+        new.history = list(self.history)
+        return new
+
+
+# PettingZoo's module-level factories: env(), raw_env(), parallel_env()
+env, raw_env, parallel_env = pettingzoo_factories(HomogeneousPricingGame)
+
