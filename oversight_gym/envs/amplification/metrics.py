@@ -63,11 +63,15 @@ def draw_tree(graph: Any, ax: Any = None, max_nodes: int = 80) -> Any:
         nx.draw_networkx_nodes(g, pos, nodelist=nodes, node_color=colors, node_shape=shape, node_size=220, ax=ax)
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=False, edge_color="#999")
     for n, d in g.nodes(data=True):  # beside the node, not on it: dark text on a dark marker cannot be read
-        ax.annotate(f"{d.get('question', '')}\n= {d.get('answer', '')}", pos[n], xytext=(9, 0),
-                    textcoords="offset points", ha="left", va="center", fontsize=6)
+        if g.out_degree(n):
+            ax.annotate(f"{d.get('question', '')}\n= {d.get('answer', '')}", pos[n], xytext=(9, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=6)
+        else:  # leaves stand one unit apart: their labels run downwards, so neighbours cannot overlap
+            ax.annotate(f"{d.get('question', '')} = {d.get('answer', '')}", pos[n], xytext=(0, -9),
+                        textcoords="offset points", ha="center", va="top", rotation=90, fontsize=6)
     ys = [y for _, y in pos.values()]
     if ys:
-        ax.set_ylim(min(ys) - 0.5, max(ys) + 0.4)
+        ax.set_ylim(min(ys) - 1.1, max(ys) + 0.4)
     ax.set_xlim(min(x for x, _ in pos.values()) - 0.5, max(x for x, _ in pos.values()) + 0.9)
     handles = [plt.Line2D([], [], ls="", marker="o", color="#888", ms=8, label="answered by H"),
                plt.Line2D([], [], ls="", marker="s", color="#888", ms=8, label="answered by the model M"),
