@@ -21,7 +21,11 @@ code; correctness 22% (T) and 54% (U) scale usefulness. The paper simulated depl
 5,000 problems keeping each of its 71 attempts with probability 1/12 (about 6 attempts); here
 the attack rate is the red team's choice, and the table reports its best response beside the
 paper's rate. Where no monitor looks (no monitoring, upfront auditing) the red team's best
-backdoor is an obvious one (the paper), which works when U's solution is correct (54%).
+backdoor is an obvious one (the paper), which works when U's solution is correct (54%). The
+paper gives no success rate for obvious backdoors, and this one decides the upfront row: with the
+subtle backdoors' 19/71 instead, upfront auditing's analytic safety would be 23.9%, not 15.0%.
+Both values were known when 54% was chosen, so read the upfront claim as consistent with the
+paper, not as an independent reproduction.
 
 **Our assumptions** (the paper gives no number we could fit them to): suspicion does not depend
 on the attack rate; success and suspicion are independent (the paper's 6 of 19 successful and
