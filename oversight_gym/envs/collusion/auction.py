@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.game import Game
 from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Real, Rule, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.collusion.pricing import joint_index  # bidder i's bid is digit i, as firm i's price
+from oversight_gym.envs.collusion.repeated import RepeatedSimultaneousState
 
 ENV_ID = "collusion/auction-v0"
 TIE_RULES = ("split", "random")
@@ -165,7 +166,7 @@ class AuctionGame(Game):
         return AuctionState(self, rng, last)
 
 
-class AuctionState(State):
+class AuctionState(RepeatedSimultaneousState):
     """A period of the repeated auction: all bidders bid at once."""
 
     game: AuctionGame
@@ -179,18 +180,6 @@ class AuctionState(State):
         self.revenue_sum = 0.0
         self.sales = 0
         self.log(-1, "start", initial_bids=self.last.tolist())
-
-    def current_player(self) -> int:
-        return TERMINAL if self.period >= self.game.horizon else SIMULTANEOUS
-
-    def legal_actions_mask(self, player: int) -> np.ndarray:
-        return np.ones(self.game.n_bids, dtype=np.int8)
-
-    def is_legal(self, player: int, action: int) -> bool:
-        return True
-
-    def _apply(self, player: int, action: int) -> None:  # pragma: no cover - never turn-based
-        raise NotImplementedError
 
     def _apply_joint(self, actions: list[int]) -> None:
         g = self.game

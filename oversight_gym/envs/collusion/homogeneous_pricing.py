@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.game import Game
 from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, Rule, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.collusion.auction import joint_digits
 from oversight_gym.envs.collusion.pricing import joint_index
+from oversight_gym.envs.collusion.repeated import RepeatedSimultaneousState
 
 ENV_ID = "collusion/homogeneous-pricing-v0"
 
@@ -115,7 +116,7 @@ class HomogeneousPricingGame(Game):
         return HomogeneousPricingState(self, rng.integers(self.m, size=self.n_firms))
 
 
-class HomogeneousPricingState(State):
+class HomogeneousPricingState(RepeatedSimultaneousState):
     """A period of the market: all firms price at once."""
 
     game: HomogeneousPricingGame
@@ -126,18 +127,6 @@ class HomogeneousPricingState(State):
         self.period = 0
         self.profit_sum = np.zeros(game.n_firms)
         self.log(-1, "start", initial_prices=self.last.tolist())
-
-    def current_player(self) -> int:
-        return TERMINAL if self.period >= self.game.horizon else SIMULTANEOUS
-
-    def legal_actions_mask(self, player: int) -> np.ndarray:
-        return np.ones(self.game.m, dtype=np.int8)
-
-    def is_legal(self, player: int, action: int) -> bool:
-        return True
-
-    def _apply(self, player: int, action: int) -> None:  # pragma: no cover - never turn-based
-        raise NotImplementedError
 
     def _apply_joint(self, actions: list[int]) -> None:
         g = self.game

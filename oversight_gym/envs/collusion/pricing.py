@@ -35,9 +35,10 @@ import numpy as np
 from scipy import optimize
 
 from oversight_gym.core.aec import pettingzoo_factories
-from oversight_gym.core.game import SIMULTANEOUS, TERMINAL, Game, State
+from oversight_gym.core.game import Game
 from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, Reals, Rule, validate, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
+from oversight_gym.envs.collusion.repeated import RepeatedSimultaneousState
 
 ENV_ID = "collusion/pricing-v0"
 
@@ -323,7 +324,7 @@ class PricingGame(Game):
         return PricingState(self, rng, past)
 
 
-class PricingState(State):
+class PricingState(RepeatedSimultaneousState):
     """A period of the repeated pricing game: all firms move at once."""
 
     game: PricingGame
@@ -338,18 +339,6 @@ class PricingState(State):
         self.audits = 0
         self.detections = 0
         self.log(-1, "start", initial_prices=self.past.tolist())
-
-    def current_player(self) -> int:
-        return TERMINAL if self.period >= self.game.horizon else SIMULTANEOUS
-
-    def legal_actions_mask(self, player: int) -> np.ndarray:
-        return np.ones(self.game.m, dtype=np.int8)
-
-    def is_legal(self, player: int, action: int) -> bool:
-        return True
-
-    def _apply(self, player: int, action: int) -> None:  # pragma: no cover - never turn-based
-        raise NotImplementedError
 
     def _apply_joint(self, actions: list[int]) -> None:
         g = self.game
