@@ -212,6 +212,10 @@ def _margins(c: Any) -> np.ndarray:
 #: nothing at any price and its Nash and monopoly prices nearly coincide (at -2, they differ by
 #: 5% of mu, and the joint gain from collusion is 0.1%)
 MIN_MARGIN = -2.0
+#: the largest margin in units of mu: far above it (mu tiny against the price scale) the solvers of the
+#: Nash and monopoly prices lose their precision (at 1e12 the monopoly price comes out at the cost) and
+#: slow to minutes
+MAX_MARGIN = 1e8
 
 
 class PricingGame(Game):
@@ -245,6 +249,9 @@ class PricingGame(Game):
             "payoff": PAYOFF,
         },
         rules=[
+            Rule(("a", "c", "a0", "mu"), lambda c: bool(np.all(np.abs(_margins(c)) <= MAX_MARGIN)),
+                 f"|a - c - a0| / mu must be <= {MAX_MARGIN:g} for every firm: mu is too small against the price "
+                 "scale for the Nash and monopoly prices to be computed (use a larger mu to approach Bertrand)"),
             Rule(("a", "c", "a0", "mu"), lambda c: bool(np.all(_margins(c) >= MIN_MARGIN)),
                  f"(a - c - a0) / mu must be >= {MIN_MARGIN:g} for every firm: below it the firm sells almost "
                  "nothing at any price, and its Nash and monopoly prices nearly coincide (a degenerate market)"),
