@@ -147,6 +147,16 @@ def _uniform(z: np.uint64) -> float:
     return float(_mix(z) >> np.uint64(11)) * _TWO53
 
 
+@njit(cache=True, inline="always")
+def _first_best(q, i, s, m):
+    """The greedy price of firm i in state s: the first maximiser of its Q row."""
+    best = 0
+    for b in range(1, m):
+        if q[i, s, b] > q[i, s, best]:
+            best = b
+    return best
+
+
 @njit(cache=True, nogil=True)
 def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous, key,
              strategy):
@@ -208,11 +218,9 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
                         rb -= fines[i, b]
                     targets[b] = rb + delta * vmax[i, jb + big_m * (s % keep)]
                 g = greedy[i, s]
-                best = 0
                 for b in range(m):
                     q[i, s, b] = (1.0 - alpha) * q[i, s, b] + alpha * targets[b]
-                    if q[i, s, b] > q[i, s, best]:
-                        best = b
+                best = _first_best(q, i, s, m)
                 greedy[i, s] = best
                 vmax[i, s] = q[i, s, best]
                 if best != g:
@@ -228,10 +236,7 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
             g = greedy[i, s]
             if a == g:
                 if new < old:  # the greedy action may lose its lead: rescan the row
-                    best = 0
-                    for b in range(1, m):
-                        if q[i, s, b] > q[i, s, best]:
-                            best = b
+                    best = _first_best(q, i, s, m)
                     greedy[i, s] = best
                     vmax[i, s] = q[i, s, best]
                     if best != g:
