@@ -352,14 +352,16 @@ def test_every_claim_names_a_measure_the_scenario_produces(tmp_path) -> None:
     from oversight_gym.runner.scenario import get_scenario
 
     sc = get_scenario("weak-to-strong")
-    given = {"tasks": "latent:n=300,pool=300,aux=8,m=4,d=8;wine", "weak": "lr-f1",
+    given = {"tasks": "latent:n=300,pool=300,aux=8,m=4,d=8;wine", "weak": "probe-p1,lr-f1",
              "strong": "mlp-8,probe-p0,probe-p300,probe-p1000,probe-p3000", "methods": "naive,confidence",
              "seeds": 2, "steps": 30, "n_boot": 50, "game_episodes": 0}
     res = sc.execute(given, quick=True, out=tmp_path, workers=1, progress=False)
     assert res.verdicts == []  # no claim is decided by a quick run
     for claim in sc.claims:
         assert claim.applies(sc.resolve(given, quick=True)), claim.id
-        assert not check(claim, res.measures).detail.startswith("not measured"), claim.id
+        detail = check(claim, res.measures).detail
+        # every measure a claim names is produced; on data this small a rung may have every pair excluded (nan)
+        assert not detail.startswith("not measured") or "holds nan" in detail, (claim.id, detail)
 
 
 def test_scenario_runs_small_and_resumes(tmp_path) -> None:
@@ -483,14 +485,14 @@ def test_same_seed_same_table_with_pretrained_students(tmp_path) -> None:
     from oversight_gym.runner.scenario import get_scenario
 
     sc = get_scenario("weak-to-strong")
-    given = {"tasks": f"{TINY_LATENT};wine", "weak": "lr-f1", "strong": "mlp-4,probe-p0,probe-p20",
+    given = {"tasks": f"{TINY_LATENT};wine", "weak": "probe-p1,lr-f1", "strong": "mlp-4,probe-p0,probe-p20",
              "methods": "naive,confidence", "seeds": 2, "steps": 20, "n_boot": 30, "game_episodes": 0}
     a = sc.execute(given, quick=True, out=tmp_path / "a", workers=1, progress=False, seed=5)
     b = sc.execute(given, quick=True, out=tmp_path / "b", workers=1, progress=False, seed=5)
     assert measures_json(a.measures) == measures_json(b.measures)
     assert a.table().replace(str(tmp_path / "a"), "OUT") == b.table().replace(str(tmp_path / "b"), "OUT")
-    assert "latent tasks: pretrained against scratch-trained students" in a.table()
-    assert find_measure(a.measures, "median PGR, pretrained students", tasks="latent").n > 0
+    assert "latent tasks, pretrained supervisors: pretrained against scratch-trained students" in a.table()
+    assert find_measure(a.measures, "median PGR, pretrained students", tasks="latent", supervisors="scratch").n > 0
     assert (tmp_path / "a" / "weak_to_strong_pretrained.png").exists()
 
 

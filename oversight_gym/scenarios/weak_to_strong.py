@@ -31,18 +31,31 @@ every confidence bin, withhold the least confident one, provide only the most co
 half) against student trust levels (naive imitation, the paper's confidence-loss weight
 0.5, and full self-trust), on the same splits; its records go to ``game.jsonl``.
 
+Weak supervisors are of two kinds, reported apart: *pretrained* (``probe-p30``, ``probe-p100``:
+probes on the same encoders pretrained fewer steps, continuing the students' ladder downwards),
+as the paper's supervisors are smaller pretrained models of the students' family; and
+*scratch-trained* (logistic regressions on a few features, trees), as the vision supervisor of
+the paper's code (AlexNet trained on the labels) is. The latent claims read the pairs under
+pretrained supervisors, the real-data claim those under scratch ones. Disclosure: this split was
+made after a first full run had read every supervisor together (median 17% for pretrained
+students, 30% for the strongest) and after an exploratory run had shown that pretrained
+supervisors leave a larger share of the gap to recover; it follows the paper's setup, but it was
+not chosen blind. Linear supervisors on a few raw features (``lr-f2``, ``lr-f8``) leave almost
+none: their errors are as easy for a probe to fit as the concept.
+
 Records are appended to ``records.jsonl`` cell by cell (task, seed, weak supervisor), so an
 interrupted run resumes where it stopped. Pretrained encoders are cached on disk.
 
 Claims (``CLAIMS``): the paper's naive PGR range (20-80%) over all pairs, its medians at the
-largest gap (about 25% naive, nearly 80% with the confidence loss); on the latent tasks, PGR
+largest gap (about 25% naive, nearly 80% with the confidence loss); on the latent tasks under
+pretrained supervisors, PGR
 rising along the pretraining ladder, median above 20% for pretrained students and above 50%
 for the strongest, scratch students below the strongest pretrained one, and the confidence
 loss raising PGR at the largest gaps (paired interval above zero); on the real data, the
 strongest probe beside the paper's vision probes. The reproduction
 (``oversight-gym reproduce weak-to-strong``) runs the full grid with 10 seeds, naive and
 with the paper's confidence loss, without bootstrapping and without the game view (no claim
-reads them); about 2 minutes on one core. A ``--quick`` run takes about 10 s and decides no
+reads them); about 2 to 3 minutes on one core. A ``--quick`` run takes about 10 s and decides no
 claim (two tasks, three seeds).
 
 Run: ``oversight-gym run weak-to-strong [--quick]`` or ``python -m oversight_gym.scenarios.weak_to_strong``.
@@ -85,10 +98,13 @@ LARGEST = "largest gap per task"
 NAIVE_MEDIAN = Ref("median PGR", OVER_PAIRS, method="naive")
 NAIVE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="naive")
 CONFIDENCE_LARGEST = Ref("median PGR at each task's largest gap", LARGEST, method="confidence")
-LATENT_PRE = "latent tasks: pretrained against scratch-trained students (naive)"
-REAL_PRE = "real tasks: pretrained against scratch-trained students (naive)"
+LATENT_SUP = "latent tasks, pretrained supervisors: "
+LATENT_PRE = f"{LATENT_SUP}pretrained against scratch-trained students (naive)"
+REAL_PRE = "real tasks, scratch supervisors: pretrained against scratch-trained students (naive)"
 #: the pretraining ladder the claims read (pretraining steps of the probes' encoders)
 PROBES = ("probe-p0", "probe-p300", "probe-p1000", "probe-p3000")
+#: the two kinds of weak supervisor, reported apart (see :func:`supervisor_kind`)
+SUPERVISOR_KINDS = ("pretrained", "scratch")
 
 
 def _has(*methods: str) -> Any:
@@ -102,15 +118,21 @@ def _paper_confidence_loss(p: dict[str, Any]) -> bool:
 
 
 def _pretrained_ladder(p: dict[str, Any]) -> bool:
-    """The run has latent tasks, the probe ladder of :data:`PROBES` and a scratch student."""
+    """The run has latent tasks, the probe ladder of :data:`PROBES`, a scratch student and a
+    pretrained supervisor (the paper's setting: its weak supervisors are smaller pretrained
+    models of the students' family)."""
     strongs = list(p["strong"])
     return (any(str(t).startswith("latent") for t in p["tasks"]) and all(s in strongs for s in PROBES)
-            and any(not s.startswith(("probe-", "tune-")) for s in strongs) and "naive" in p["methods"])
+            and any(not s.startswith(("probe-", "tune-")) for s in strongs) and "naive" in p["methods"]
+            and any(supervisor_kind(w) == "pretrained" for w in p["weak"]))
 
 
 def _real_probes(p: dict[str, Any]) -> bool:
+    """The run has real tasks, the strongest probe and a scratch supervisor (the vision
+    setting: AlexNet trained on the labels supervises probes on pretrained features)."""
     return any(not str(t).startswith(("latent", "synthetic")) for t in p["tasks"]) and \
-        PROBES[-1] in list(p["strong"]) and "naive" in p["methods"]
+        PROBES[-1] in list(p["strong"]) and "naive" in p["methods"] and \
+        any(supervisor_kind(w) == "scratch" for w in p["weak"])
 
 
 CLAIMS = [
@@ -135,41 +157,46 @@ CLAIMS = [
                   published="about 25% -> nearly 80%", when=_paper_confidence_loss,
                   reason=f"a rise of more than 5 points, so that noise between two medians of a few tasks does not "
                          f"count (the paper's is about 55); {SCRATCH}"),
-    # the mechanism: pretrained students (sec. 6 of the paper); fixed before the first full run
-    Claim.ordered("latent-pgr-rises-with-pretraining", "latent tasks: median naive PGR rises along the pretraining "
+    # the mechanism: pretrained students (sec. 6 of the paper). Thresholds fixed before the first full run; the
+    # supervisors these claims read were changed afterwards, from every supervisor to the pretrained ones (the
+    # paper's setup), after an exploratory run had shown their PGR (see the module docstring)
+    Claim.ordered("latent-pgr-rises-with-pretraining", f"{LATENT_SUP}median naive PGR rises along the pretraining "
                   "ladder (probe-p0, -p300, -p1000, -p3000)",
                   f"{BURNS}, sec. 4.2 and 6 (PGR grows with the strong student)",
-                  [Ref("median PGR", "latent tasks: median PGR over (task, supervisor) pairs per student",
+                  [Ref("median PGR", f"{LATENT_SUP}median PGR over (task, supervisor) pairs per student",
                        tasks="latent", strong=s, method="naive") for s in PROBES],
                   published="PGR increases with the student's strength", when=_pretrained_ladder,
                   reason=f"strictly increasing medians over 4 rungs; {LATENT}"),
-    Claim.greater("latent-pretrained-median", "latent tasks: median naive PGR of pretrained students above 20%",
-                  f"{BURNS}, sec. 4.2, Fig. 3", Ref("median PGR, pretrained students", LATENT_PRE, tasks="latent"),
+    Claim.greater("latent-pretrained-median", f"{LATENT_SUP}median naive PGR of pretrained students "
+                  "above 20%",
+                  f"{BURNS}, sec. 4.2, Fig. 3",
+                  Ref("median PGR, pretrained students", LATENT_PRE, tasks="latent", supervisors="pretrained"),
                   0.20,
                   published="above 20% on NLP tasks", when=_pretrained_ladder, reason=LATENT),
-    Claim.greater("latent-strongest-above-half", "latent tasks: median naive PGR of the strongest pretrained "
-                  "student above 50%", f"{BURNS}, sec. 4.2, Fig. 3",
+    Claim.greater("latent-strongest-above-half", f"{LATENT_SUP}median naive PGR of the strongest "
+                  "pretrained student above 50%", f"{BURNS}, sec. 4.2, Fig. 3",
                   Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
                   0.50, published="often above 50% for the largest students", when=_pretrained_ladder,
                   reason=LATENT),
-    Claim.greater("latent-scratch-below-pretrained", "latent tasks: scratch students' median naive PGR more than 10 "
-                  "points below the strongest pretrained student's",
+    Claim.greater("latent-scratch-below-pretrained", f"{LATENT_SUP}scratch students' median naive PGR "
+                  "more than 10 points below the strongest pretrained student's",
                   f"{BURNS}, sec. 6 (the mechanism is pretraining)",
                   Ref("median PGR, strongest pretrained student", LATENT_PRE, tasks="latent", strong=PROBES[-1]),
                   Ref("median PGR, scratch-trained students", LATENT_PRE, tasks="latent"), margin=0.10,
                   published="students without pretraining recover little of the gap", when=_pretrained_ladder,
                   reason=f"10 points, more than the spread of medians between seeds of a few pairs; {LATENT}"),
-    Claim.finding("latent-confidence-largest-gaps", "latent tasks: the confidence loss raises PGR at the largest "
-                  "gaps (paired 95% interval above 0)",
+    Claim.finding("latent-confidence-largest-gaps", f"{LATENT_SUP}the confidence loss raises PGR at "
+                  "the largest gaps (paired 95% interval above 0)",
                   f"{BURNS}, sec. 4.3.2", "yes",
                   Ref("confidence loss raises PGR at the largest gaps",
-                      "latent tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)",
+                      f"{LATENT_SUP}confidence loss minus naive, pretrained students (paired bootstrap over seeds)",
                       tasks="latent", pairs="largest gaps"),
                   when=lambda p: _pretrained_ladder(p) and _paper_confidence_loss(p), reason=LATENT),
-    Claim.value("real-probe-vision", "real data: median naive PGR of the strongest probe, beside the "
-                "paper's vision probes",
+    Claim.value("real-probe-vision", "real data, scratch supervisors: median naive PGR of the strongest "
+                "probe, beside the paper's vision probes",
                 f"{VISION}: DINO ResNet50 58%, ViT-B/8 42%", (0.42, 0.58),
-                Ref("median PGR, strongest pretrained student", REAL_PRE, tasks="real", strong=PROBES[-1]),
+                Ref("median PGR, strongest pretrained student", REAL_PRE, tasks="real", strong=PROBES[-1],
+                    supervisors="scratch"),
                 tolerance=0.10, above=0.0, when=_real_probes,
                 reason="10 points: two published probes 16 points apart on ImageNet with DINO features, against "
                        "autoencoders pretrained on a few hundred small tabular or 8x8 images; the number is the "
@@ -371,42 +398,63 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
     pairs of each method; over the pretrained pairs the median PGR, that of the strongest
     student and that of the scratch students; the confidence loss against naive at the
     largest gaps (paired over seeds) and the pairs where it hurts."""
-    tasks, _, strongs, methods, _ = resolve(params)
+    tasks, weaks, strongs, methods, _ = resolve(params)
     probes, scratch = ladder(strongs)
     if not probes:
         return []
+    out: list[Measure] = []
+    for sup in SUPERVISOR_KINDS:
+        if any(supervisor_kind(w) == sup for w in weaks):
+            out += _pretrained_measures_for(sup, params, records, est, seed, tasks, probes, scratch, methods)
+    return out
+
+
+def supervisor_kind(weak: str) -> str:
+    """``pretrained`` for a weak supervisor on a pretrained encoder (probe-pS, tune-pS), as the
+    paper's smaller pretrained models are; ``scratch`` for the others (trees, logistic
+    regressions, MLPs), as its vision supervisor (AlexNet trained on the labels) is."""
+    return "pretrained" if is_pretrained(weak) else "scratch"
+
+
+def _pretrained_measures_for(sup: str, params: dict[str, Any], records: list[dict], est: dict[Key, PGREstimate],
+                             seed: int, tasks: list[str], probes: list[str], scratch: list[str],
+                             methods: list[str]) -> list[Measure]:
+    """:func:`pretrained_measures` over the pairs whose weak supervisor is of kind ``sup``."""
     strongest = [s for s in probes if s.startswith("probe-")][-1:] or probes[-1:]  # the best-pretrained probe
     boot = {"n_boot": params["n_boot"], "seed": seed, "min_gap": params["min_gap"]}
-    included = {k: e for k, e in est.items() if not e.excluded}
+    included = {k: e for k, e in est.items() if not e.excluded and supervisor_kind(k[1]) == sup}
+    records = [r for r in records if supervisor_kind(r["weak"]) == sup]
     out: list[Measure] = []
     for kind, mine in (("latent", [t for t in tasks if is_latent(t)]), ("real", [t for t in tasks
                                                                               if not is_latent(t)])):
         if not mine:
             continue
-        group = f"{kind} tasks: median PGR over (task, supervisor) pairs per student"
+        where = {"tasks": kind, "supervisors": sup}
+        group = f"{kind} tasks, {sup} supervisors: median PGR over (task, supervisor) pairs per student"
         for s in [*probes, *scratch]:
             ceil = [e.ceiling for k, e in est.items() if k[0] in mine and k[2] == s and k[3] == "naive"]
-            kw = {"setting": {"tasks": kind, "strong": s}, "group": group}
+            kw = {"setting": {**where, "strong": s}, "group": group}
             out.append(Measure("strong ceiling accuracy", _median(ceil), n=len(ceil), unit="%", **kw))
             for m in methods:
                 vals = [e.value for k, e in included.items() if k[0] in mine and k[2] == s and k[3] == m]
                 out.append(Measure("median PGR", _median(vals), n=len(vals), unit="%",
                                    setting={**kw["setting"], "method": m}, group=group))
-        group = f"{kind} tasks: pretrained against scratch-trained students (naive)"
+        group = f"{kind} tasks, {sup} supervisors: pretrained against scratch-trained students (naive)"
         pre = [e.value for k, e in included.items() if k[0] in mine and k[2] in probes and k[3] == "naive"]
         top = [e.value for k, e in included.items() if k[0] in mine and k[2] == strongest[0] and k[3] == "naive"]
         scr = [e.value for k, e in included.items() if k[0] in mine and k[2] in scratch and k[3] == "naive"]
         out += [Measure("median PGR, pretrained students", _median(pre), n=len(pre), unit="%",
-                        setting={"tasks": kind}, group=group),
+                        setting=where, group=group),
                 Measure("median PGR, strongest pretrained student", _median(top), n=len(top), unit="%",
-                        setting={"tasks": kind, "strong": strongest[0]}, group=group)]
+                        setting={**where, "strong": strongest[0]}, group=group)]
         if scratch:
             out.append(Measure("median PGR, scratch-trained students", _median(scr), n=len(scr), unit="%",
-                               setting={"tasks": kind}, group=group))
+                               setting=where, group=group))
         if "confidence" not in methods:
             continue
         # the largest gaps: per task, the strongest pretrained student under each task's weakest supervisor
-        group = f"{kind} tasks: confidence loss minus naive, pretrained students (paired bootstrap over seeds)"
+        group = f"{kind} tasks, {sup} supervisors: confidence loss minus naive, pretrained students (paired " \
+                f"bootstrap over seeds)"
         largest = []
         for t in mine:
             weak_acc = {k[1]: e.weak for k, e in included.items() if k[0] == t and k[2] == strongest[0]
@@ -416,11 +464,14 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
         if largest:
             recs = [r for r in records if (r["task"], r["weak"], r["strong"]) in largest]
             d = paired_pgr_difference(recs, "naive", "confidence", **boot)
-            kw = {"setting": {"tasks": kind, "pairs": "largest gaps"}, "group": group, "n": d.n_pairs}
+            kw = {"setting": {**where, "pairs": "largest gaps"}, "group": group, "n": d.n_pairs}
             out += [Measure("PGR change at the largest gaps", 100 * d.value, (100 * d.low, 100 * d.high),
                             unit="points", digits=1, **kw),
                     Measure("confidence loss raises PGR at the largest gaps",
                             "yes" if d.measurable and d.value > 0 else "no", **kw)]
+        else:  # said, not left out: every pair at the strongest probe was excluded (no gap to recover)
+            out.append(Measure("confidence loss raises PGR at the largest gaps", "no pair (every pair excluded)",
+                               setting={**where, "pairs": "largest gaps"}, group=group, n=0))
         pretrained_pairs = [k for k in sorted(included) if k[0] in mine and k[2] in probes and k[3] == "naive"
                             and (*k[:3], "confidence") in included]
         hurts = 0
@@ -433,7 +484,7 @@ def pretrained_measures(params: dict[str, Any], records: list[dict], est: dict[K
                                    unit="points", digits=1, n=d.n_seeds, group=group,
                                    setting={"task": k[0], "weak": k[1], "strong": k[2]}))
         out.append(Measure("pairs where the confidence loss lowers PGR (interval below 0)", hurts,
-                           n=len(pretrained_pairs), unit="pairs", setting={"tasks": kind}, group=group))
+                           n=len(pretrained_pairs), unit="pairs", setting=where, group=group))
     return out
 
 
@@ -517,8 +568,10 @@ PARAMS = [
     Param("tasks", str, "latent;latent:seed=1;latent:k=3;digits-odd;digits;cancer",
           "tasks separated by ';' (cancer, digits, digits-odd, wine, iris, diabetes-high, synthetic:OPTS, "
           "latent:OPTS)", quick="latent;digits-odd", many=True, sep=";"),
-    Param("weak", str, "lr-f2,lr-f8,tree-d2,tree-d6", "weak supervisors, comma-separated ladder names",
-          quick="lr-f2,tree-d6", many=True),
+    Param("weak", str, "probe-p30,probe-p100,lr-f2,lr-f8,tree-d2,tree-d6", "weak supervisors, comma-separated "
+          "ladder names: pretrained (probe-pS, the students' encoders pretrained fewer steps, as the paper's "
+          "supervisors are smaller pretrained models) and trained from scratch (lr-..., tree-..., ...)",
+          quick="probe-p30,lr-f2,tree-d6", many=True),
     Param("strong", str, "mlp-0,mlp-64-32," + ",".join(PROBES), "strong students, smallest first: scratch-trained "
           "(mlp-...), pretrained probes (probe-pS: encoder pretrained S steps without labels) and fine-tuned "
           "pretrained students (tune-pS); bootstrapping goes through the smaller ones of the same kind",
