@@ -529,9 +529,12 @@ def notes(params: dict[str, Any], est: dict[Key, PGREstimate]) -> list[str]:
         "unlabelled pool, on real data sets to reconstruct the inputs (all of the task's inputs, test split included, "
         "no labels); probe-p0 is the untrained encoder (random features); tune-pS fine-tunes that encoder with a "
         "fresh head.",
-        "Largest gaps (pretrained): per task the strongest probe under the task's weakest supervisor; the confidence "
-        "loss minus naive there is a paired bootstrap over seeds; rows 'lowers PGR here' list every pretrained pair "
-        "whose paired interval lies below zero.",
+        "Supervisors: pretrained (probe-pS, as the paper's smaller pretrained models) and scratch-trained (lr-..., "
+        "tree-..., as its vision supervisor AlexNet) are summarised apart; the latent claims read the pretrained ones, "
+        "the vision analogue the scratch ones.",
+        "Largest gaps (pretrained students): per task and kind of supervisor, the strongest probe under the task's "
+        "weakest supervisor; the confidence loss minus naive there is a paired bootstrap over seeds; rows 'lowers PGR "
+        "here' list every pretrained pair whose paired interval lies below zero.",
         "PGR change against naive: mean over the pairs both methods were run on of PGR(method) - PGR(naive), "
         "seeds resampled jointly; distinguishable from zero when its 95% interval excludes 0.",
     ]
