@@ -249,6 +249,23 @@ def test_same_seed_same_numbers() -> None:
     assert json.dumps(a, sort_keys=True) != json.dumps(c, sort_keys=True)
 
 
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 50))
+def test_hard_weak_labels_are_the_supervisors_classes_and_change_nothing_when_labels_are_already_hard(seed) -> None:
+    # ground-truth labels are one-hot already: hardening them is the identity, so the records agree exactly
+    soft = run_cell("iris", seed, "lr-f1", ["mlp-4"], methods=("naive",), settings=FAST, labels="truth")
+    hard = run_cell("iris", seed, "lr-f1", ["mlp-4"], methods=("naive",), labels="truth",
+                    settings=Settings(steps=25, weak_labels="hard"))
+    assert soft == hard
+    # a supervisor's hardened labels are its predicted classes: its label accuracy is unchanged
+    soft = run_cell("iris", seed, "lr-f1", ["mlp-4"], methods=("naive",), settings=FAST)
+    hard = run_cell("iris", seed, "lr-f1", ["mlp-4"], methods=("naive",),
+                    settings=Settings(steps=25, weak_labels="hard"))
+    assert soft[0]["weak_label_acc"] == hard[0]["weak_label_acc"]
+    with pytest.raises(ValueError, match="weak_labels"):
+        Settings(weak_labels="sharp")
+
+
 def test_confidence_loss_needs_a_controlled_student_and_bad_input_is_named() -> None:
     recs = run_cell("iris", 0, "lr-f1", ["tree-d2"], settings=FAST)
     assert {r["method"] for r in recs} == {"naive"}  # no confidence loss for a tree; no chain

@@ -51,18 +51,22 @@ METHODS = ("naive", "confidence", "bootstrap")
 @dataclass(frozen=True)
 class Settings:
     """Knobs shared by every cell: MLP training steps, the confidence loss's final weight
-    and warm-up fraction, the split fractions."""
+    and warm-up fraction, the split fractions, and whether the student sees the supervisor's
+    predicted probabilities (``weak_labels="soft"``, the paper's cross-entropy against
+    f_w(x)) or its predicted classes (``"hard"``)."""
 
     steps: int = 100
     a_max: float = 0.5
     warmup: float = 0.2
     test_fraction: float = 0.3
+    weak_labels: str = "soft"
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, 1)
         check_float("a_max", self.a_max, 0.0, 1.0)
         check_float("warmup", self.warmup, 0.0, 1.0)
         check_float("test_fraction", self.test_fraction, 0.05, 0.9)
+        check_choice("weak_labels", self.weak_labels, ("soft", "hard"))
 
 
 def accuracy(probs: np.ndarray, y: np.ndarray) -> float:
@@ -140,6 +144,8 @@ def run_cell(task: str, seed: int, weak: str, strongs: tuple[str, ...] | list[st
     Xs, ys = split.part("test")
     sup = weak_supervisor(split, weak, seed, settings)
     weak_probs = sup.predict_proba(Xt) if labels == "weak" else one_hot(yt, split.n_classes)
+    if settings.weak_labels == "hard":
+        weak_probs = one_hot(weak_probs.argmax(axis=1), split.n_classes)
     weak_test = sup.predict_proba(Xs)
     weak_acc = accuracy(weak_test, ys)
     records = []
