@@ -34,7 +34,7 @@ def run_markets(config: dict[str, Any], sessions: int | range, seed: int = 0) ->
     """Sessions of memoryless learners: the engine's outcomes plus each firm's final greedy
     ``prices`` and the period its greedy price last changed (``settled``)."""
     game, learning = split_config(config)
-    out = stateless_q.run_sessions(game.prize, game.share, learning, sessions, seed=seed)
+    out = stateless_q.run_sessions(game.stage, learning, sessions, seed=seed)
     out["prices"] = game.grid[out["actions"]]
     out["settled"] = learning.periods - out["stable"]
     return out
