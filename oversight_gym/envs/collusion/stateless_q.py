@@ -286,6 +286,7 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
     acts = np.empty(n, dtype=np.int64)
     reward = np.empty(n)
     won = np.empty(n)
+    earned = np.empty(k)
     prized = np.empty(n)
     rival = np.zeros(n, dtype=np.int64)
     ties = np.zeros(n, dtype=np.int64)
@@ -338,17 +339,18 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
         for i in range(n):
             g = greedy[i]
             vmax = q[i, g]
-            if synchronous:  # every action moves: one pass updates them and finds the new greedy action
-                best = 0
+            if synchronous:  # every action moves: what each would have earned, the updates, the new greedy action
                 for b in range(k):
-                    if b == acts[i]:
-                        r = reward[i]
-                    else:
-                        s, z = _outcome(rank, prize, share, eligible, lowest_wins, i, b, j, place, acts, rival, ties)
-                        r = s * z
-                    q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (r + gamma * vmax)
-                    if q[i, b] > q[i, best]:
-                        best = b
+                    s, z = _outcome(rank, prize, share, eligible, lowest_wins, i, b, j, place, acts, rival, ties)
+                    earned[b] = s * z
+                earned[acts[i]] = reward[i]
+                for b in range(k):  # a loop without branches, which the compiler vectorises
+                    q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (earned[b] + gamma * vmax)
+                best = 0
+                top = q[i, 0]
+                for b in range(1, k):
+                    if q[i, b] > top:
+                        best, top = b, q[i, b]
             else:  # one action moves: the greedy action changes only through it
                 b = acts[i]
                 old = q[i, b]
