@@ -243,23 +243,14 @@ def _rivals(acts, n, k, lowest_wins, rival, ties):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _outcome(rank, prize, share, eligible, lowest_wins, i, b, j, place, acts, rival, ties):
-    """Player i's (share, prize) if it plays ``b`` against the others' actions: from the joint
-    tables (``j`` the joint action played) or from the rank tables (its best rival's action and
-    their number)."""
-    if rank:
-        r = rival[i]
-        if not eligible[b]:
-            s = 0.0
-        elif b == r:
-            s = 1.0 / (ties[i] + 1)
-        elif (b < r) == lowest_wins:
-            s = 1.0
-        else:
-            s = 0.0
-        return s, prize[b, r]
-    jb = j + (b - acts[i]) * place[i]
-    return share[i, jb], prize[i, jb]
+def _rank_share(b, r, t, ok, lowest_wins):
+    """A rank stage's share for action ``b`` (``ok``: eligible) against the best rival action
+    ``r`` played by ``t`` rivals (scalars only: the compiled loops stay free of calls)."""
+    if not ok:
+        return 0.0
+    if b == r:
+        return 1.0 / (t + 1)
+    return 1.0 if (b < r) == lowest_wins else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -317,8 +308,11 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
                 j += acts[i] * place[i]
         tied = 0
         for i in range(n):
-            won[i], prized[i] = _outcome(rank, prize, share, eligible, lowest_wins, i, acts[i], j, place, acts,
-                                         rival, ties)
+            if rank:
+                won[i] = _rank_share(acts[i], rival[i], ties[i], eligible[acts[i]], lowest_wins)
+                prized[i] = prize[acts[i], rival[i]]
+            else:
+                won[i], prized[i] = share[i, j], prize[i, j]
             if won[i] > 0.0:
                 tied += 1
         if random_ties and tied > 1:
@@ -340,9 +334,14 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
             g = greedy[i]
             vmax = q[i, g]
             if synchronous:  # every action moves: what each would have earned, the updates, the new greedy action
-                for b in range(k):
-                    s, z = _outcome(rank, prize, share, eligible, lowest_wins, i, b, j, place, acts, rival, ties)
-                    earned[b] = s * z
+                if rank:
+                    r, tr = rival[i], ties[i]
+                    for b in range(k):
+                        earned[b] = _rank_share(b, r, tr, eligible[b], lowest_wins) * prize[b, r]
+                else:
+                    base = j - acts[i] * place[i]
+                    for b in range(k):
+                        earned[b] = share[i, base + b * place[i]] * prize[i, base + b * place[i]]
                 earned[acts[i]] = reward[i]
                 for b in range(k):  # a loop without branches, which the compiler vectorises
                     q[i, b] = (1.0 - alpha) * q[i, b] + alpha * (earned[b] + gamma * vmax)
