@@ -101,17 +101,17 @@ def main(argv: list[str] | None = None) -> int:
           f"load average before {os.getloadavg()[0]:.2f}")
     sessions, periods = (100, 2_000) if args.quick else (1000, 20_000)
     base = Learning(q0=optimistic_q0(game, 0.99), periods=periods)
-    run_sessions(game.prize, game.share, Learning(periods=10), 2)  # compile outside the timing
+    run_sessions(game.stage, Learning(periods=10), 2)  # compile outside the timing
     loop = numpy_batch(game, base, sessions, periods)
     started = time.perf_counter()
-    run_sessions(game.prize, game.share, base, sessions, random_ties=True)
+    run_sessions(game.stage, base, sessions, random_ties=True)
     engine = time.perf_counter() - started
     work = sessions * periods
     print(f"(a) {sessions} sessions x {periods:,} periods: numpy batch loop {work / loop:,.0f} session-periods/s, "
           f"compiled engine {work / engine:,.0f} session-periods/s: {loop / engine:.1f}x")
     full_sessions, full_periods = (100, 100_000) if args.quick else (1000, 1_000_000)
     started = time.perf_counter()
-    run_sessions(game.prize, game.share, Learning(q0=optimistic_q0(game, 0.99), periods=full_periods), full_sessions,
+    run_sessions(game.stage, Learning(q0=optimistic_q0(game, 0.99), periods=full_periods), full_sessions,
                  random_ties=True)
     wall = time.perf_counter() - started
     print(f"(b) {full_sessions:,} sessions x {full_periods:,} periods (first price): {wall:.1f} s, "

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import oversight_gym
-from oversight_gym.envs.collusion.auction import AuctionGame, bid_grid, joint_index, stage_outcome
+from oversight_gym.envs.collusion.auction import AuctionGame, bid_grid, joint_index, rank_stage, stage_outcome
 from oversight_gym.envs.collusion.auction_runs import optimistic_q0, run_auctions, split_config
-from oversight_gym.envs.collusion.stateless_q import Learning, reference_session, run_sessions
+from oversight_gym.envs.collusion.stateless_q import JointStage, Learning, reference_session, run_sessions
 
 FEW = settings(max_examples=25, deadline=None)
 
@@ -119,9 +119,9 @@ def test_bad_parameters_are_named() -> None:
 def test_engine_equals_reference(synchronous: bool, tie_rule: str) -> None:
     game = AuctionGame(n_bidders=3, n_bids=5, a=1.25, tie_rule=tie_rule)
     learning = Learning(periods=1500, eps0=0.3, eps_decay=1e-3, q0=0.0, q0_high=2.0, synchronous=synchronous)
-    out = run_sessions(game.prize, game.share, learning, range(2, 5), seed=7, random_ties=tie_rule == "random")
+    out = run_sessions(game.stage, learning, range(2, 5), seed=7, random_ties=tie_rule == "random")
     for row, session in enumerate(range(2, 5)):
-        ref = reference_session(game.prize, game.share, learning, seed=7, session=session,
+        ref = reference_session(game.stage, learning, seed=7, session=session,
                                 random_ties=tie_rule == "random")
         assert ref["stable"] == out["stable"][row] and ref["actions"].tolist() == out["actions"][row].tolist()
 
@@ -129,10 +129,10 @@ def test_engine_equals_reference(synchronous: bool, tie_rule: str) -> None:
 def test_a_session_depends_only_on_seed_and_id() -> None:
     game = AuctionGame()
     learning = Learning(periods=20_000, q0=0.0, q0_high=1.0)
-    whole = run_sessions(game.prize, game.share, learning, 6, seed=3)
-    part = run_sessions(game.prize, game.share, learning, range(4, 6), seed=3)
+    whole = run_sessions(game.stage, learning, 6, seed=3)
+    part = run_sessions(game.stage, learning, range(4, 6), seed=3)
     assert (whole["actions"][4:] == part["actions"]).all()
-    other = run_sessions(game.prize, game.share, learning, 6, seed=4)
+    other = run_sessions(game.stage, learning, 6, seed=4)
     assert (whole["actions"] != other["actions"]).any()
 
 
@@ -146,7 +146,8 @@ def test_a_learner_facing_a_fixed_problem_finds_its_best_bid() -> None:
     prize = np.zeros((2, 81))
     share[0] = grid[own] >= 0.35
     prize[0] = 1.0 - grid[own]
-    out = run_sessions(prize, share, Learning(periods=20_000, gamma=0.0, q0=1.0, eps0=0.1, eps_decay=1e-4), 4, seed=0)
+    learning = Learning(periods=20_000, gamma=0.0, q0=1.0, eps0=0.1, eps_decay=1e-4)
+    out = run_sessions(JointStage(prize, share), learning, 4, seed=0)
     assert grid[out["actions"][:, 0]] == pytest.approx([0.4] * 4)
 
 
@@ -157,3 +158,19 @@ def test_optimistic_start_and_revenue_bookkeeping() -> None:
     assert out["bids"].shape == (3, 2) and out["revenue"].shape == (3,)
     for bids, revenue in zip(out["bids"], out["revenue"], strict=True):
         assert revenue == pytest.approx(stage_outcome(bids, 1.0, 0.0)[1])
+
+
+@FEW
+@given(auctions(), st.booleans(), st.sampled_from(["random", "split"]), st.integers(0, 10**6))
+def test_the_auction_as_a_contest_by_rank_is_its_tables(game: AuctionGame, synchronous: bool, tie_rule: str,
+                                                        seed: int) -> None:
+    """The auction's rules written by rank (own bid, highest rival bid, their number) are its
+    joint tables: equal expected payoffs at every profile and identical learning sessions."""
+    stage = rank_stage(game.n_bidders, game.grid, game.value, game.a, game.reserve)
+    joint = stage.joint()
+    assert (joint.share == game.share).all() and (joint.share * joint.prize == game.expected_payoffs).all()
+    learning = Learning(periods=600, eps0=0.3, eps_decay=1e-3, q0=0.0, q0_high=2.0, synchronous=synchronous)
+    ties = tie_rule == "random"
+    by_rank = run_sessions(stage, learning, 3, seed=seed, random_ties=ties)
+    by_table = run_sessions(game.stage, learning, 3, seed=seed, random_ties=ties)
+    assert (by_rank["actions"] == by_table["actions"]).all() and (by_rank["stable"] == by_table["stable"]).all()

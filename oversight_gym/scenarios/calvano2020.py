@@ -25,6 +25,13 @@ million periods each, about 3 minutes on 2 idle cores (5.7 CPU-minutes), within 
 5-minute budget; the grid claims' tolerance is the sampling error of a cell at that scale.
 The regulator is ours, not the paper's, and is left out of the reproduction.
 
+A second table contrasts the learning protocol at the representative point: the paper's
+asynchronous updating (only the price played) against synchronous, counterfactual updating
+(every price of the state against the rival's realised price: Asker, Fershtman and Pakes 2022's
+protocol, which drives their memoryless learners to the competitive price). It is measured, with
+no published figure for this market; the reproduction runs 100 synchronous sessions (each
+period updates all 15 prices: about 40 seconds more on 2 cores).
+
 Run: ``oversight-gym run calvano2020 [--quick]`` or ``python -m oversight_gym.scenarios.calvano2020``.
 Results are stored session by session (JSON lines): a killed run resumes where it stopped.
 """
@@ -98,6 +105,7 @@ class Study:
     metrics: dict[str, list[float]] | None = None
     heat: dict[str, Any] | None = None
     overseer: dict[str, Any] | None = None
+    synchronous: list[dict[str, Any]] | None = None  # the synchronous sessions' records
     files: list[Any] = field(default_factory=list)
 
 
@@ -133,6 +141,11 @@ def study(params: dict[str, Any], ctx: Context) -> Study:
                 conv[ia, ib] = rate([r["converged"] for r in cell])
         out.heat = {"alphas": alphas, "betas": betas, "delta": heat, "converged": conv}
         out.files.append(plot_delta_heatmap(heat, alphas, betas, ctx.path("heatmap.png")))
+    if params["sync_sessions"] > 0:
+        out.synchronous, _ = run_stored_sessions(_config(params, synchronous=True), params["sync_sessions"], ctx.seed,
+                                                 ctx.path("synchronous.jsonl"), keep_strategies=False,
+                                                 progress=ctx.progress)
+        out.files.append(ctx.path("synchronous.jsonl"))
     if params["overseer_sessions"] > 0:
         threshold = params["audit_threshold"] if params["audit_threshold"] > 0 else None
         cells = []
@@ -165,6 +178,14 @@ def sd_interval(x: np.ndarray, draws: int = 1000) -> tuple[float, float] | None:
     return float(np.quantile(sds, 0.025)), float(np.quantile(sds, 0.975))
 
 
+def mean_delta(deltas: np.ndarray, name: str = "profit gain Delta, mean over sessions", **where: Any) -> Measure:
+    """Delta's mean over sessions with its normal 95% interval (mean +- 1.96 s.e.)."""
+    n = len(deltas)
+    half = 1.96 * float(deltas.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+    mean = float(deltas.mean())
+    return Measure(name, mean, (mean - half, mean + half), n=n, **where)
+
+
 def representative_measures(s: Study) -> list[Measure]:
     """Delta's mean (normal 95% interval) and SD across sessions with the paper's values at its
     point, convergence, the limit cycle's prices, the market's reference prices and profits,
@@ -175,9 +196,7 @@ def representative_measures(s: Study) -> list[Measure]:
     deltas = res.delta
     n = len(deltas)
     sd = float(deltas.std(ddof=1)) if n > 1 else 0.0
-    half = 1.96 * sd / np.sqrt(n)
-    out = [Measure("profit gain Delta, mean over sessions", float(deltas.mean()),
-                   (float(deltas.mean() - half), float(deltas.mean() + half)), n=n, group=group),
+    out = [mean_delta(deltas, group=group),
            Measure("profit gain Delta, SD across sessions", sd, sd_interval(deltas), n=n, group=group),
            Measure.rate("share of sessions converged", rate(res.converged.tolist()), group=group)]
     per = res.periods[res.converged]
@@ -259,6 +278,34 @@ def grid_measures(params: dict[str, Any], s: Study) -> list[Measure]:
     return out
 
 
+def protocol_measures(s: Study) -> list[Measure]:
+    """Per learning protocol at the representative point: Delta's mean (normal interval) and SD,
+    the share converged, the median periods to convergence and the mean price on the limit
+    cycle; and the difference of the two mean Deltas (normal interval)."""
+    if s.synchronous is None:
+        return []
+    group = "learning protocol at the representative point (asynchronous: the paper's)"
+    runs = {"asynchronous": (s.res.delta, s.res.converged, s.res.periods, s.res.cycle_prices.mean(axis=1)),
+            "synchronous": tuple(np.array([np.mean(r[f]) if f == "cycle_prices" else r[f] for r in s.synchronous])
+                                 for f in ("delta", "converged", "periods", "cycle_prices"))}
+    out = []
+    for protocol, (deltas, converged, periods, prices) in runs.items():
+        where = {"setting": {"protocol": protocol}, "group": group}
+        out += [mean_delta(deltas, "Delta by protocol, mean over sessions", **where),
+                Measure("Delta by protocol, SD across sessions", float(deltas.std(ddof=1)) if len(deltas) > 1 else 0.0,
+                        sd_interval(deltas), n=len(deltas), **where),
+                Measure.rate("share of sessions converged", rate(converged.tolist()), **where),
+                Measure("periods to convergence, median", float(np.median(periods[converged]))
+                        if converged.any() else float("nan"), n=int(converged.sum()), digits=0, **where),
+                Measure("mean price on the limit cycle", float(prices.mean()), n=len(prices), **where)]
+    (a, *_), (b, *_) = runs.values()
+    diff = float(a.mean() - b.mean())
+    half = 1.96 * float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))) if min(len(a), len(b)) > 1 else 0.0
+    out.append(Measure("Delta by protocol, difference of the means", diff, (diff - half, diff + half),
+                       n=len(a) + len(b), setting={"protocol": "asynchronous - synchronous"}, group=group))
+    return out
+
+
 def overseer_measures(s: Study) -> list[Measure]:
     """The regulator: its fine threshold, detection without it, the Delta of a cartel just below
     the threshold, and per (audit probability, fine) cell Delta, detection per audit, the mean
@@ -283,7 +330,7 @@ def overseer_measures(s: Study) -> list[Measure]:
 def measures(params: dict[str, Any], s: Study) -> list[Measure]:
     """Every finding of the study as measures (see the functions this one joins)."""
     return representative_measures(s) + impulse_measures(params, s) + grid_measures(params, s) + \
-        overseer_measures(s)
+        protocol_measures(s) + overseer_measures(s)
 
 
 def notes(params: dict[str, Any], s: Study) -> list[str]:
@@ -440,6 +487,8 @@ SCENARIO = Scenario(
               many=True, low=0, high=1),
         Param("heatmap_sessions", int, 100, "sessions per heatmap cell (0: no heatmap)", quick=8, low=0,
               high=100_000),
+        Param("sync_sessions", int, 100, "sessions of synchronous updating at the main point (0: no protocol table)",
+              quick=8, low=0, high=100_000),
         Param("audit_probs", float, "0.01,0.05,0.2,0.5", "overseer: audit probabilities per period", quick="0.05,0.5",
               many=True, **_game_range("audit_prob")),
         Param("fines", float, "0.05,0.2,1.0", "overseer: fines", quick="0.2,1.0", many=True, low=0, high=100),

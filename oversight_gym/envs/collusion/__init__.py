@@ -72,14 +72,15 @@ register(
     "oversight_gym.envs.collusion.homogeneous_pricing:HomogeneousPricingGame",
     "Homogeneous-good Bertrand pricing (Asker, Fershtman and Pakes 2022): the cheapest firm sells one unit; "
     "memoryless learners update asynchronously or synchronously",
-    space={"n_firms": [2, 3], "m": [5, 20], "cost": [0.0, 2.0], "horizon": [1, 12], "payoff": [None, MixedSum(0.5)]},
+    space={"n_firms": [2, 3, 12], "m": [5, 20], "cost": [0.0, 2.0], "horizon": [1, 12],
+           "payoff": [None, MixedSum(0.5)]},
     # memoryless Q-learners, compiled; session by session equal to the readable reference over
-    # the kernel's tables
+    # the kernel's stage game (a contest by rank: any number of firms)
     batch=[BatchEngine(
         "memoryless-q", "memoryless Q-learning firms of Asker, Fershtman and Pakes (2022), compiled",
         "oversight_gym.envs.collusion.memoryless:batch_outcomes",
         "oversight_gym.envs.collusion.memoryless:reference_outcome",
-        space={"n_firms": [2, 3], "m": [5, 20], "periods": [2000], "synchronous": [False, True],
+        space={"n_firms": [2, 3, 7], "m": [5, 20], "periods": [2000], "synchronous": [False, True],
                "alpha": [0.1, 1.0], "eps0": [0.0, 0.1]},
     )],
 )

@@ -19,7 +19,8 @@ the second-price auction, and values between mix the two, as in the paper. The w
 * ``"split"``: the tied bidders share the winner's payoff equally, the lottery's expected
   payoff (another reading of the paper's "ties are split").
 
-The rule functions :func:`bid_grid` and :func:`auction_tables` are shared by the kernel
+The rule functions :func:`bid_grid` and :func:`auction_tables` (and :func:`rank_stage`, the same
+rules as a contest by rank, equal to the tables) are shared by the kernel
 (:class:`AuctionGame`) and the batch learners (:mod:`oversight_gym.envs.collusion.stateless_q`).
 """
 
@@ -36,6 +37,7 @@ from oversight_gym.core.params import PAYOFF, Choice, Estimate, Int, Params, Rea
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
 from oversight_gym.envs.collusion.pricing import joint_index  # bidder i's bid is digit i, as firm i's price
 from oversight_gym.envs.collusion.repeated import RepeatedSimultaneousState
+from oversight_gym.envs.collusion.stateless_q import JointStage, RankStage, joint_digits
 
 ENV_ID = "collusion/auction-v0"
 TIE_RULES = ("split", "random")
@@ -44,12 +46,6 @@ TIE_RULES = ("split", "random")
 def bid_grid(n_bids: int, value: float) -> np.ndarray:
     """The ``n_bids`` bids ``value * b / (n_bids + 1)``, b = 1..n_bids (strictly between 0 and the value)."""
     return value * np.arange(1, n_bids + 1, dtype=np.float64) / (n_bids + 1)
-
-
-def joint_digits(n_bidders: int, n_bids: int) -> np.ndarray:
-    """``digits[i, j]``: bidder i's bid index in joint profile j (shape (n_bidders, n_bids^n_bidders))."""
-    j = np.arange(n_bids**n_bidders)
-    return np.stack([(j // n_bids**i) % n_bids for i in range(n_bidders)])
 
 
 def stage_outcome(bids: np.ndarray, a: float, reserve: float) -> tuple[np.ndarray, float]:
@@ -87,6 +83,14 @@ def auction_tables(n_bidders: int, grid: np.ndarray, value: float, a: float,
             prize[winners, j] = value - p
             price[j] = p
     return prize, share, price
+
+
+def rank_stage(n_bidders: int, grid: np.ndarray, value: float, a: float, reserve: float) -> RankStage:
+    """The same stage game as a contest the highest bid wins (any number of bidders): a bid
+    ``b`` at least the reserve, against the highest rival bid ``r``, wins ``value - price`` with
+    ``price = (2 - a) b + (a - 1) max(r, reserve)`` (at a tie ``r = b``: the price is ``b``)."""
+    price = (2.0 - a) * grid[:, None] + (a - 1.0) * np.maximum(grid[None, :], reserve)
+    return RankStage(value - price, grid >= reserve, n_bidders, lowest_wins=False)
 
 
 class AuctionGame(Game):
@@ -130,6 +134,7 @@ class AuctionGame(Game):
         self.reserve, self.tie_rule, self.horizon = reserve, tie_rule, horizon
         self.grid = bid_grid(n_bids, value)
         self.prize, self.share, self.price = auction_tables(n_bidders, self.grid, value, a, reserve)
+        self.stage = JointStage(self.prize, self.share)  # what the stateless learners play
         self.player_names = tuple(f"bidder_{i}" for i in range(n_bidders))
 
     def num_distinct_actions(self) -> int:

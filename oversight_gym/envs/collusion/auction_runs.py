@@ -49,7 +49,7 @@ def run_auctions(config: dict[str, Any], sessions: int | range, seed: int = 0) -
     ``bids`` (amounts), the ``revenue`` they raise (the price the winner pays; 0 without a sale)
     and the bidders' expected payoffs ``payoffs`` (ties split) at those bids."""
     game, learning = split_config(config)
-    out = run_sessions(game.prize, game.share, learning, sessions, seed=seed, random_ties=stateless_q.random_ties(game))
+    out = run_sessions(game.stage, learning, sessions, seed=seed, random_ties=stateless_q.random_ties(game))
     joint = (out["actions"] * game.n_bids ** np.arange(game.n_bidders)).sum(axis=1)
     out["bids"] = game.grid[out["actions"]]
     out["revenue"] = game.price[joint]

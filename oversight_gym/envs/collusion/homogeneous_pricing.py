@@ -9,9 +9,11 @@ sale. A firm earns ``price - cost`` on what it sells. The static Nash equilibria
 grid prices above the cost at which no firm gains by undercutting (2.0282 and 2.1291 on the
 paper's grid).
 
-The stage game is given to the learners of :mod:`oversight_gym.envs.collusion.stateless_q` as the
-tables :func:`pricing_tables` builds (``prize``: what a firm earns if it makes the sale alone;
-``share``: its share of the sale), the same tables the kernel (:class:`HomogeneousPricingGame`) pays.
+A firm's profit depends only on its own price, the lowest rival price and how many rivals charge
+it, so the stage game is a contest by rank (:func:`pricing_stage`, a
+:class:`~oversight_gym.envs.collusion.stateless_q.RankStage` of ``m^2`` entries): any number of
+firms runs. The kernel (:class:`HomogeneousPricingGame`) pays what that stage game gives, and the
+learners of :mod:`oversight_gym.envs.collusion.stateless_q` play it.
 """
 
 from __future__ import annotations
@@ -22,26 +24,22 @@ import numpy as np
 
 from oversight_gym.core.aec import pettingzoo_factories
 from oversight_gym.core.game import Game
-from oversight_gym.core.params import PAYOFF, Estimate, Int, Params, Real, Rule, validated
+from oversight_gym.core.params import PAYOFF, Int, Params, Real, Rule, validated
 from oversight_gym.core.payoffs import MixedSum, PayoffScheme
-from oversight_gym.envs.collusion.auction import joint_digits
-from oversight_gym.envs.collusion.pricing import joint_index
 from oversight_gym.envs.collusion.repeated import RepeatedSimultaneousState
+from oversight_gym.envs.collusion.stateless_q import RankStage
 
 ENV_ID = "collusion/homogeneous-pricing-v0"
+#: the most firms a market takes (a period costs the learners n_firms * m steps at most)
+MAX_FIRMS = 1000
 
 
-def pricing_tables(n_firms: int, grid: np.ndarray, cost: float, value: float) -> tuple[np.ndarray, np.ndarray]:
-    """``prize[i, j]`` (firm i's profit if it sells the unit at joint prices j) and ``share[i, j]``
-    (its share of the sale: 1/t among the t firms tied at the lowest price, if that price is at
-    most ``value``; else 0)."""
-    digits = joint_digits(n_firms, len(grid))
-    prices = grid[digits]  # (n, J)
-    low = prices.min(axis=0)
-    cheapest = (prices == low[None, :]) & (low[None, :] <= value)
-    share = cheapest / np.maximum(cheapest.sum(axis=0, keepdims=True), 1)
-    prize = np.where(cheapest, prices - cost, 0.0)
-    return prize, share
+def pricing_stage(n_firms: int, grid: np.ndarray, cost: float, value: float) -> RankStage:
+    """The stage game as a contest the lowest price wins: a price ``p`` at most ``value`` sells
+    if no rival is cheaper, the ``t + 1`` firms tied at the lowest price split the sale, and the
+    seller earns ``p - cost`` whatever the rivals charge."""
+    margin = np.repeat((grid - cost)[:, None], len(grid), axis=1)  # [own price, lowest rival price]
+    return RankStage(margin, grid <= value, n_firms, lowest_wins=True)
 
 
 def static_nash(grid: np.ndarray, cost: float, value: float, n_firms: int) -> list[int]:
@@ -68,12 +66,10 @@ class HomogeneousPricingGame(Game):
     simultaneous = True
 
     PARAMS = Params(
-        {"n_firms": Int(2, 8), "m": Int(2, 1000), "p_low": Real(0.0), "p_high": Real(0.0), "cost": Real(0.0),
+        {"n_firms": Int(2, MAX_FIRMS), "m": Int(2, 1000), "p_low": Real(0.0), "p_high": Real(0.0), "cost": Real(0.0),
          "value": Real(0.0, open_low=True), "horizon": Int(1, 10**9), "payoff": PAYOFF},
-        rules=[Rule(("p_low", "p_high"), lambda c: c["p_low"] < c["p_high"], "p_low must be below p_high"),
-               Estimate(("m", "n_firms"), lambda c: 2 * c["n_firms"] * float(c["m"]) ** c["n_firms"], 2**26,
-                        "entries in the tables of joint prices (2 * n_firms * m^n_firms)")],
-        cost=lambda c: float(c["m"]) ** c["n_firms"] + c["horizon"] * c["n_firms"],
+        rules=[Rule(("p_low", "p_high"), lambda c: c["p_low"] < c["p_high"], "p_low must be below p_high")],
+        cost=lambda c: float(c["m"]) ** 2 + c["horizon"] * c["n_firms"] ** 2,
     )
 
     @validated(PARAMS)
@@ -83,13 +79,13 @@ class HomogeneousPricingGame(Game):
         self.n_firms, self.m, self.p_low, self.p_high = n_firms, m, p_low, p_high
         self.cost, self.value, self.horizon = cost, value, horizon
         self.grid = np.linspace(p_low, p_high, m)
-        self.prize, self.share = pricing_tables(n_firms, self.grid, cost, value)
+        self.stage = pricing_stage(n_firms, self.grid, cost, value)  # what the kernel pays and the learners play
         self.player_names = tuple(f"firm_{i}" for i in range(n_firms))
 
-    @property
-    def expected_payoffs(self) -> np.ndarray:
-        """``[i, j]``: firm i's profit at joint prices j (a tie splits the sale)."""
-        return self.share * self.prize
+    def profits(self, actions: Any) -> np.ndarray:
+        """Each firm's profit at the price indices ``actions`` (a tie splits the sale)."""
+        share, prize = self.stage.outcome(actions)
+        return share * prize
 
     @property
     def nash_prices(self) -> np.ndarray:
@@ -130,7 +126,7 @@ class HomogeneousPricingState(RepeatedSimultaneousState):
 
     def _apply_joint(self, actions: list[int]) -> None:
         g = self.game
-        profits = g.expected_payoffs[:, joint_index(actions, g.m)]
+        profits = g.profits(actions)
         self.profit_sum += profits
         self.last = np.asarray(actions, dtype=np.int64)
         self.log(-1, "prices", actions=list(actions), prices=g.grid[self.last].tolist(), profits=profits.tolist())

@@ -34,7 +34,7 @@ def run_markets(config: dict[str, Any], sessions: int | range, seed: int = 0) ->
     """Sessions of memoryless learners: the engine's outcomes plus each firm's final greedy
     ``prices`` and the period its greedy price last changed (``settled``)."""
     game, learning = split_config(config)
-    out = stateless_q.run_sessions(game.prize, game.share, learning, sessions, seed=seed)
+    out = stateless_q.run_sessions(game.stage, learning, sessions, seed=seed)
     out["prices"] = game.grid[out["actions"]]
     out["settled"] = learning.periods - out["stable"]
     return out
@@ -52,19 +52,21 @@ def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[s
     return stateless_q.market_reference(*split_config(config), seed, episode)
 
 
-def plot_protocols(records: list[dict[str, Any]], nash: float, path: Any) -> Any:
+def plot_protocols(records: list[dict[str, Any]], path: Any) -> Any:
     """Histograms of the firms' final prices, one panel per number of firms, one colour per
-    protocol, the highest static Nash price marked (records of the learning-protocols scenario)."""
+    protocol, the highest static Nash price (``top_nash`` of the records) marked (records of the
+    learning-protocols scenario)."""
     from oversight_gym.analysis.plots import pyplot, save_figure
 
     plt = pyplot()
     firms = sorted({r["firms"] for r in records})
-    fig, axes = plt.subplots(1, len(firms), figsize=(4.5 * len(firms), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(firms), figsize=(3.4 * len(firms) + 1.0, 3.4), squeeze=False)
     colours = {"asynchronous": "#36c", "synchronous": "#c33"}
     bins = np.linspace(0.0, 10.0, 41)
     for ax, n in zip(axes[0], firms, strict=True):
         for r in (r for r in records if r["firms"] == n):
             ax.hist(r["prices"], bins=bins, color=colours.get(r["protocol"], "#777"), alpha=0.7, label=r["protocol"])
+            nash = r["top_nash"]
         ax.axvline(nash, ls="--", c="#555", lw=1)
         ax.text(nash, ax.get_ylim()[1] * 0.95, " Nash", fontsize=8, va="top")
         ax.set_title(f"{n} firms", fontsize=9)
