@@ -13,8 +13,9 @@ minutes on two cores. ``--protocol`` chooses the protocol (``all``: each in turn
   estimator verified B leaves and prices the others at 1 - k/N, the lying prover knows half of
   his leaves. Baseline: the readable exact engine
   (:func:`~oversight_gym.envs.debate.prover_estimator.debate_value`, Python), because the
-  PettingZoo view's ``prover-estimator`` protocol is the simplified kernel variant (no coins,
-  bets or payments), a different computation.
+  PettingZoo view's ``prover-estimator`` protocol realises the judge's coins: one run's payoff
+  is a sample, not the expectation whose sign the grid scores (the registry-wide tests hold the
+  view's mean payoff to the batch engine's expectations).
 
 Beside it, the same debaters play sampled cells of the same grid through the PettingZoo AEC
 view (``oversight_gym.make("debate/recursive-v1", ...)``, one ``env.step`` per action,
