@@ -33,6 +33,12 @@ it is. :func:`debate_value` computes it exactly by enumerating every coin outcom
 bets and subclaims that maximise her *subjective* expected payoff (her own leaf beliefs), which
 is exhaustive search over her strategies (dynamic programming over the same tree of choices).
 
+The registered game ``debate/recursive-v1`` (``protocol="prover-estimator"``) plays this protocol
+move by move, realising the coins; with the ``pe-prover`` and ``pe-estimator`` debaters
+(:mod:`~oversight_gym.envs.debate.tree_debaters`, :class:`ProverPlan`) its mean payoff is this
+module's expectation (``tests/test_prover_estimator.py``; exactly when no coin is uncertain), and
+:func:`batch_payoffs` is its registered batch engine.
+
 Open choices, as named options (:class:`Protocol`):
 
 * ``conditioning``: ``"coins"`` (default; the paper's reading: prices conditioned on the coins of

@@ -36,9 +36,12 @@ Protocols (``protocol=``):
   marginals); Alice is **paid** ``w_d * s * (rule(z) - p_v)`` with ``w_d = weight_growth**d``
   (its expectation over the coins is ``w_d * s * (implied - p_v)``, what the children's
   prices imply); then Alice **picks the subclaim** to recurse on, whose price on the drawn
-  coins becomes the current price. At a leaf the judge checks the true leaf ``y`` and Alice's
-  bet is paid ``w_D * s * (y - p_leaf)`` (at the length limit ``max_rounds`` the judge's limit
-  value stands in for the leaf). Returns are **zero-sum payoffs**: Alice's running total and
+  coins becomes the current price. (Alice bets before Bob prices the subclaims: the coins that
+  condition his prices would otherwise show her ``rule(z)`` before she bets. Against an
+  estimator whose pricing she knows, the prover the exact engine assumes, the order changes
+  nothing: her bet is the sign of ``implied - p_v`` either way.) At a leaf the judge checks the
+  true leaf ``y`` and Alice's bet is paid ``w_D * s * (y - p_leaf)`` (at the length limit
+  ``max_rounds`` the judge's limit value stands in for the leaf). Returns are **zero-sum payoffs**: Alice's running total and
   its negative. **Winning is the sign of the expected payoff**, a property of the debaters'
   strategies, not of one run: estimate it by the mean of ``prover_payoff`` over many
   episodes (``outcome()``'s ``claimant_wins`` only says whether this run's realised payoff

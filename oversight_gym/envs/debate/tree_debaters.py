@@ -329,7 +329,30 @@ class GreedyTreeDebater(_TreeDebater):
 
 
 # --- prover-estimator debate as the exact engine scores it ----------------------------------------------------
-class BeliefEstimator(_TreeDebater):
+def _leaf_prior(state: RecursiveDebateState) -> float:
+    """The tree generator's probability that a leaf holds (what a debater believes of a leaf it has not seen)."""
+    return prior_leaf_probability(state.tree.params or state.game.tree_params)
+
+
+class _ExactPlayer(_TreeDebater):
+    """A prover-estimator debater who decides its own ``phases`` by :meth:`decide` and leaves
+    verification, the claim and every other protocol to the tree debater's rules."""
+
+    phases: tuple[int, ...] = ()
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
+        state = self._need_state(state)
+        player = state.current_player()
+        if state.phase not in self.phases or state.game.protocol != "prover-estimator" or \
+                self._wants_to_verify(state, player, action_mask):
+            return super().act(observation, action_mask, state)
+        return self.decide(state, player)
+
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
+        raise NotImplementedError
+
+
+class BeliefEstimator(_ExactPlayer):
     """Prover-estimator debate's estimator ("Bob") pricing from a belief: the one given
     (``belief``: a belief of :mod:`~oversight_gym.envs.debate.prover_estimator`, fixed), or
     independent leaves: those it verified (``budget``, as every tree debater) certain, the
@@ -338,6 +361,7 @@ class BeliefEstimator(_TreeDebater):
     (with ``conditioning="coins"``) and rounded to the game's grid (:class:`GridBelief`)."""
 
     name = "pe-estimator"
+    phases = (OPEN, ESTIMATE)
     description = "prover-estimator debate: prices every claim from its belief, conditioned on the drawn coins"
     classifier = dataclasses.replace(_TreeDebater.classifier, uses_search=False)
 
@@ -354,18 +378,12 @@ class BeliefEstimator(_TreeDebater):
         g = state.game
         inner = self.belief
         if inner is None:
-            q = prior_leaf_probability(state.tree.params or g.tree_params)
             inner = ProductBelief(state.tree.rules, g.branching,
-                                  estimator_leaf_p(state.tree, state.known[player], q, self.estimator))
+                                  estimator_leaf_p(state.tree, state.known[player], _leaf_prior(state), self.estimator))
         return GridBelief(inner, g.levels)
 
-    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
-        state = self._need_state(state)
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
         g = state.game
-        player = state.current_player()
-        if state.phase not in (OPEN, ESTIMATE) or g.protocol != "prover-estimator" or \
-                self._wants_to_verify(state, player, action_mask):
-            return super().act(observation, action_mask, state)
         bob = self.belief_for(state, player)
         ctx = path_context(bob, g.branching, state.path, state.coins, g.pe)
         if state.phase == OPEN:
@@ -376,7 +394,7 @@ class BeliefEstimator(_TreeDebater):
         return g.off_level + int(round(bob.price(child, ctx_i) * (g.levels - 1)))
 
 
-class BeliefProver(_TreeDebater):
+class BeliefProver(_ExactPlayer):
     """Prover-estimator debate's prover ("Alice") playing :class:`~oversight_gym.envs.debate.
     prover_estimator.ProverPlan`: against an estimator whose pricing it knows (``opponent``, a
     :class:`BeliefEstimator`; without one, an estimator who knows only the prior), with its own
@@ -385,6 +403,7 @@ class BeliefProver(_TreeDebater):
     at a leaf) and recurses into the subclaim of largest subjective expected payoff."""
 
     name = "pe-prover"
+    phases = (BET, PROVER_PICK)
     description = "prover-estimator debate: bets and recurses to maximise its expected payoff (exact plan)"
 
     def __init__(self, seed: int | None = None, budget: int | None = None, opponent: BeliefEstimator | None = None,
@@ -400,17 +419,11 @@ class BeliefProver(_TreeDebater):
         bob = self.opponent.belief_for(state, 1 - player)
         mine = self.leaf_p
         if mine is None:
-            mine = posterior_leaf_p(g.num_leaves, prior_leaf_probability(state.tree.params or g.tree_params),
-                                    state.known[player])
+            mine = posterior_leaf_p(g.num_leaves, _leaf_prior(state), state.known[player])
         return ProverPlan(state.tree.rules, g.branching, g.depth, bob, mine, None, g.pe), bob
 
-    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
-        state = self._need_state(state)
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
         g = state.game
-        player = state.current_player()
-        if state.phase not in (BET, PROVER_PICK) or g.protocol != "prover-estimator" or \
-                self._wants_to_verify(state, player, action_mask):
-            return super().act(observation, action_mask, state)
         plan, bob = self.plan(state, player)
         ctx = path_context(bob, g.branching, state.path, state.coins, g.pe)
         node = state.node
