@@ -42,8 +42,8 @@ Protocols (``protocol=``):
   nothing: her bet is the sign of ``implied - p_v`` either way.) At a leaf the judge checks the
   true leaf ``y`` and Alice's bet is paid ``w_D * s * (y - p_leaf)`` (at the length limit
   ``max_rounds`` the judge's limit value stands in for the leaf). Returns are **zero-sum
-  payoffs**: Alice's running total and its negative. **Winning is the sign of the expected payoff**, a property of the debaters'
-  strategies, not of one run: estimate it by the mean of ``prover_payoff`` over many
+  payoffs**: Alice's running total and its negative. **Winning is the sign of the expected
+  payoff**, a property of the debaters' strategies, not of one run: estimate it by the mean of ``prover_payoff`` over many
   episodes (``outcome()``'s ``claimant_wins`` only says whether this run's realised payoff
   exceeded ``margin``). The claim is a label here (which side the prover says is true; an
   honest prover claims the truth); the prices are always of the nodes holding. Versions:
