@@ -29,26 +29,26 @@ Protocols (``protocol=``):
   challenger the estimator ("Bob"), who never chooses where to recurse, he only prices. Bob
   states a price (a probability, on a grid of ``levels`` values) for the root. Then at every
   node ``v`` of depth ``d`` on the path: Alice **bets a direction** ``s`` in {-1, 0, +1} on
-  Bob's price ``p_v`` (too high, about right, too low); Bob **prices the subclaims** one after
-  another, and the judge draws a **trusted coin** ``z_i ~ Bernoulli(p_i)`` for each, which Bob
-  sees before pricing the next (``conditioning="coins"``, the paper's reading and the
-  default; with ``"independent"`` the coins are drawn after his last price, so he states
-  marginals); Alice is **paid** ``w_d * s * (rule(z) - p_v)`` with ``w_d = weight_growth**d``
-  (its expectation over the coins is ``w_d * s * (implied - p_v)``, what the children's
-  prices imply); then Alice **picks the subclaim** to recurse on, whose price on the drawn
-  coins becomes the current price. (Alice bets before Bob prices the subclaims: the coins that
-  condition his prices would otherwise show her ``rule(z)`` before she bets. Against an
-  estimator whose pricing she knows, the prover the exact engine assumes, the order changes
-  nothing: her bet is the sign of ``implied - p_v`` either way.) At a leaf the judge checks the
-  true leaf ``y`` and Alice's bet is paid ``w_D * s * (y - p_leaf)`` (at the length limit
-  ``max_rounds`` the judge's limit value stands in for the leaf). Returns are **zero-sum
-  payoffs**: Alice's running total and its negative. **Winning is the sign of the expected
-  payoff**, a property of the debaters' strategies, not of one run: estimate it by the mean of ``prover_payoff`` over many
-  episodes (``outcome()``'s ``claimant_wins`` only says whether this run's realised payoff
-  exceeded ``margin``). The claim is a label here (which side the prover says is true; an
-  honest prover claims the truth); the prices are always of the nodes holding. Versions:
-  ``v0`` played a simplified variant (a consistency check within a tolerance, one run's
-  side of 1/2 decided), replaced in ``v1``.
+  Bob's price ``p_v`` (too high, about right, too low); Bob **prices the subclaims** one
+  after another, and the judge draws a **trusted coin** ``z_i ~ Bernoulli(p_i)`` for each,
+  which Bob sees before pricing the next (``conditioning="coins"``, the paper's reading and
+  the default; with ``"independent"`` the coins are drawn after his last price, so he states
+  marginals); Alice is **paid** ``w_d * s * (rule(z) - p_v)`` with ``w_d =
+  weight_growth**d`` (its expectation over the coins is ``w_d * s * (implied - p_v)``, what
+  the children's prices imply); then Alice **picks the subclaim** to recurse on, whose price
+  on the drawn coins becomes the current price. (Alice bets before Bob prices the subclaims:
+  the coins that condition his prices would otherwise show her ``rule(z)`` before she bets.
+  Against an estimator whose pricing she knows, the prover the exact engine assumes, the
+  order changes nothing: her bet is the sign of ``implied - p_v`` either way.) At a leaf the
+  judge checks the true leaf ``y`` and Alice's bet is paid ``w_D * s * (y - p_leaf)`` (at
+  the length limit ``max_rounds`` the judge's limit value stands in for the leaf). Returns
+  are **zero-sum payoffs**: Alice's running total and its negative. **Winning is the sign of
+  the expected payoff**, a property of the debaters' strategies, not of one run: estimate it
+  by the mean of ``prover_payoff`` over many episodes (``outcome()``'s ``claimant_wins``
+  only says whether this run's realised payoff exceeded ``margin``). The claim is a label
+  here (which side the prover says is true; an honest prover claims the truth); the prices
+  are always of the nodes holding. Versions: ``v0`` played a simplified variant (a
+  consistency check within a tolerance, one run's side of 1/2 decided), replaced in ``v1``.
 
 Bounded compute is explicit. Both debaters know the root's truth (they know the answer,
 the judge does not), but a debater learns a leaf's truth only by spending one unit of its
