@@ -13,11 +13,12 @@ minutes on two cores. ``--protocol`` chooses the protocol (``all``: each in turn
   estimator verified B leaves and prices the others at 1 - k/N, the lying prover knows half of
   his leaves. Baseline: the readable exact engine
   (:func:`~oversight_gym.envs.debate.prover_estimator.debate_value`, Python), because the
-  PettingZoo view's ``prover-estimator`` protocol is the simplified kernel variant (no coins,
-  bets or payments), a different computation.
+  PettingZoo view's ``prover-estimator`` protocol realises the judge's coins: one run's payoff
+  is a sample, not the expectation whose sign the grid scores (the registry-wide tests hold the
+  view's mean payoff to the batch engine's expectations).
 
 Beside it, the same debaters play sampled cells of the same grid through the PettingZoo AEC
-view (``oversight_gym.make("debate/recursive-v0", ...)``, one ``env.step`` per action,
+view (``oversight_gym.make("debate/recursive-v1", ...)``, one ``env.step`` per action,
 every verification an action). Playing all 800,000 debates that way would take hours, so
 the view runs ``--view-debates`` debates in every budget column at one flaw count, and the
 whole grid's time is EXTRAPOLATED from the time per debate in each column (a debate's cost
@@ -149,7 +150,7 @@ def bench(protocol: str, args: argparse.Namespace) -> None:
             per_debate.append(sec)
             view_rates.append(rate)
             continue
-        env = og.make("debate/recursive-v0", kind="obfuscated", depth=depth, flaws=k_view, claim="dishonest",
+        env = og.make("debate/recursive-v1", kind="obfuscated", depth=depth, flaws=k_view, claim="dishonest",
                       challenger_budget=b, **protocol_kw(protocol, q))
         agents = [ObfuscatingTreeDebater(), HonestTreeDebater()]
         t = time.perf_counter()

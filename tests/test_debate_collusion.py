@@ -46,7 +46,7 @@ def test_zero_sum_payoffs_sum_to_zero_at_lambda_one(condition, amount, n, seed) 
 @given(seed=st.integers(0, 2**31))
 def test_the_knob_works_on_the_recursive_debate_too(seed) -> None:
     """SharedPrize at lambda = 1 on another debate game: still zero-sum."""
-    env = oversight_gym.make("debate/recursive-v0", depth=2, branching=2, payoff=SharedPrize(1.0, "judge_wrong"))
+    env = oversight_gym.make("debate/recursive-v1", depth=2, branching=2, payoff=SharedPrize(1.0, "judge_wrong"))
     ep = rollout(env, RandomAgent(), seed=seed)
     assert abs(sum(ep.returns.values())) < 1e-12
 

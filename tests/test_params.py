@@ -233,7 +233,7 @@ def test_register_params_declares_a_factory_function_and_make_game_checks_it() -
     ("feedback/constitutional-v0", {"noise": float("inf")}, "noise must be a finite number"),
     ("feedback/constitutional-v0", {"tail": float("inf")}, "tail must be a finite number"),
     # this was silently ignored
-    ("debate/recursive-v0", {"kind": "obfuscated", "leaf_p": 0.3},
+    ("debate/recursive-v1", {"kind": "obfuscated", "leaf_p": 0.3},
      "leaf_p applies only when kind is not 'obfuscated'; got leaf_p=0.3 with kind='obfuscated'"),
     # a degenerate market: no trade, and the Nash and monopoly prices coincide
     ("collusion/pricing-v0", {"a": -1}, r"\(a - c - a0\) / mu must be >= -2 .*degenerate market.*got a=-1"),

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oversight_gym.core.episode import play_episode
 from oversight_gym.envs.debate.argument_trees import (
     AND,
     MAJ,
@@ -21,6 +22,7 @@ from oversight_gym.envs.debate.argument_trees import (
     rule_probability,
 )
 from oversight_gym.envs.debate.prover_estimator import (
+    GridBelief,
     JointBelief,
     ProductBelief,
     Protocol,
@@ -35,6 +37,8 @@ from oversight_gym.envs.debate.prover_estimator import (
     stability_report,
     tree_node_probabilities,
 )
+from oversight_gym.envs.debate.recursive import RecursiveDebateGame
+from oversight_gym.envs.debate.tree_debaters import BeliefEstimator, BeliefProver
 
 EXACT = settings(max_examples=25, deadline=None)
 SHAPES = st.sampled_from([(2, 1), (2, 2), (2, 3), (3, 1), (3, 2)])  # (branching, depth): at most 9 leaves
@@ -216,3 +220,87 @@ def test_the_batch_path_equals_the_reference_debate_by_debate(data, protocol):
         assert res["root_price"][g] == pytest.approx(ref.root_price, abs=1e-12)
     with pytest.raises(ValueError, match="same shape"):
         batch_debate_values(tree.rules, tree.branching, tree.depth, truths, bob[:, :1], alice, protocol)
+
+
+# --- the registered game (debate/recursive-v1) plays the protocol the engine scores ---------------------------
+class _TableBelief:
+    """A fixed price per node, whatever the coins (possibly inconsistent): a lying estimator."""
+
+    independent = True
+
+    def __init__(self, prices: np.ndarray) -> None:
+        self.prices = prices
+
+    def root_context(self) -> None:
+        return None
+
+    def price(self, node: int, context: object = None) -> float:
+        return float(self.prices[node])
+
+    def condition(self, context: object, node: int, value: int) -> None:
+        return None
+
+
+def _play(tree: ArgumentTree, bob: object, alice: np.ndarray, protocol: Protocol, seed: int, levels: int = 101,
+          max_rounds: int | None = None) -> float:
+    """One kernel episode on ``tree``: pe-estimator pricing from ``bob``, pe-prover knowing it."""
+    game = RecursiveDebateGame(kind="conjunctive", depth=tree.depth, branching=tree.branching,
+                               protocol="prover-estimator", claim="honest", claimant_budget=0, challenger_budget=0,
+                               levels=levels, conditioning=protocol.conditioning,
+                               weight_growth=protocol.weight_growth, max_rounds=max_rounds)
+    estimator = BeliefEstimator(belief=bob)
+    state = play_episode(game, [BeliefProver(opponent=estimator, leaf_p=alice), estimator], seed=seed, tree=tree)
+    assert state.is_terminal() and state.returns().tolist() == [state.payoff, -state.payoff]
+    return state.outcome()["prover_payoff"]
+
+
+@EXACT
+@given(data=st.data(), protocol=PROTOCOLS, consistent=st.booleans())
+def test_the_registered_game_pays_the_exact_expectation_when_no_coin_is_uncertain(data, protocol, consistent):
+    """Prices of 0 or 1 make every coin certain, so one kernel episode is the whole expectation:
+    its payoff equals :func:`debate_value`'s exactly (integer multiples of the weights). Bob
+    believes one leaf assignment (consistent) or states arbitrary 0/1 prices (inconsistent,
+    so the prover's bets on the gaps are paid); Alice's beliefs are anything."""
+    tree, _ = data.draw(small_trees(("conjunctive", "stable")))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    if consistent:
+        row = (rng.random(tree.num_leaves) < 0.6).astype(np.int8)[None, :]
+        bob = JointBelief(tree.rules, tree.branching, row, np.ones(1))
+    else:
+        bob = _TableBelief((rng.random(tree.num_nodes) < 0.5).astype(float))
+    alice = rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], tree.num_leaves)
+    exact = debate_value(tree, GridBelief(bob, 101), alice, protocol).actual
+    assert _play(tree, bob, alice, protocol, seed=data.draw(st.integers(0, 2**16))) == exact
+
+
+@pytest.mark.parametrize("case", ["one flaw, coins", "one flaw, independent", "independent leaves", "length limit"])
+def test_the_registered_games_mean_payoff_is_the_exact_expectation(case):
+    """The coins make single runs random: over 400 seeded episodes the kernel's mean payoff lies
+    within 4 standard errors of the exact expectation (:func:`debate_value` on Bob's prices on
+    the game's grid). Bob believes exactly one of four leaves false (dependent: conditioning on
+    the coins matters, the reading question the module names) or independent leaves off the
+    grid; Alice believes the truth or the prior."""
+    rules = np.array([AND, AND, AND], np.int8)
+    tree = ArgumentTree(2, 2, rules, np.array([1, 1, 0, 1], np.int8), np.full(7, 0.5))
+    one_flaw = JointBelief(rules, 2, np.array([[0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]]), np.ones(4))
+    protocol = Protocol(conditioning="independent" if "independent" in case else "coins")
+    bob = ProductBelief(rules, 2, np.array([0.83, 0.61, 0.77, 0.9])) if "leaves" in case else one_flaw
+    alice = tree.leaf_truth.astype(float) if case != "one flaw, coins" else np.full(4, 0.75)
+    rounds = 1 if case == "length limit" else None
+    pays = np.array([_play(tree, bob, alice, protocol, seed, max_rounds=rounds) for seed in range(400)])
+    if rounds is None:
+        exact = debate_value(tree, GridBelief(bob, 101), alice, protocol).actual
+        assert abs(pays.mean() - exact) <= 4 * pays.std(ddof=1) / np.sqrt(len(pays)) + 1e-12, (pays.mean(), exact)
+    else:  # the judge's prior (1/2, sampled) stands in for the leaf at the limit: Alice's bet is paid on it
+        assert np.all(np.abs(pays) <= 1 + 2 + 1e-12)
+
+
+def test_the_batch_engine_rounds_prices_as_the_game_states_them():
+    """:func:`batch_debate_values` with ``levels`` equals :func:`debate_value` on :class:`GridBelief`."""
+    tree = ArgumentTree(3, 2, np.full(4, MAJ, np.int8), np.array([1, 0, 1, 1, 1, 0, 0, 1, 1], np.int8),
+                        np.full(13, 0.5))
+    bob, alice = np.linspace(0.13, 0.87, 9), np.linspace(0.9, 0.1, 9)
+    ref = debate_value(tree, GridBelief(ProductBelief(tree.rules, 3, bob), 11), alice)
+    res = batch_debate_values(tree.rules, 3, 2, tree.leaf_truth[None], bob[None], alice[None], levels=11)
+    assert res["actual"][0] == pytest.approx(ref.actual, abs=1e-12)
+    assert res["root_price"][0] == ref.root_price

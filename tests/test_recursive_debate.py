@@ -1,4 +1,4 @@
-"""Recursive debate over argument trees (``debate/recursive-v0``): the kernel, the debaters, the
+"""Recursive debate over argument trees (``debate/recursive-v1``): the kernel, the debaters, the
 exact solver, the closed form and the scenarios. The registry-wide API and determinism tests
 cover the environment itself (tests/test_registry_envs.py)."""
 
@@ -77,31 +77,35 @@ def test_full_information_honest_side_wins_in_either_role(kw, protocol, honest_r
 
 
 @FAST
-@given(kw=KIND_KW, seed=st.integers(0, 2**32 - 1))
-def test_honest_estimator_with_full_information_wins_prover_estimator_debate(kw, seed):
-    """An estimator who knows every leaf states 0/1 probabilities, which are exactly consistent;
-    whatever the prover picks, the checked fact agrees with it."""
-    game = _game(kw, protocol="prover-estimator", claim="dishonest", claimant_budget=None, challenger_budget=None,
-                 tolerance=0.0)
-    state = play_episode(game, [ObfuscatingTreeDebater(), HonestTreeDebater()], seed=seed)
-    assert state.outcome()["honest_wins"]
+@given(kw=KIND_KW, seed=st.integers(0, 2**32 - 1), prover=st.sampled_from(["random", "obfuscator"]))
+def test_honest_estimator_with_full_information_wins_prover_estimator_debate(kw, seed, prover):
+    """An estimator who knows every leaf prices every claim 0 or 1, which is exactly consistent:
+    the coins reproduce the truth, so whatever the prover bets and picks, every payment is 0
+    and the prover's payoff is not positive (soundness, realised in every run)."""
+    game = _game(kw, protocol="prover-estimator", claim="dishonest", claimant_budget=None, challenger_budget=None)
+    first = RandomAgent() if prover == "random" else ObfuscatingTreeDebater()
+    state = play_episode(game, [first, HonestTreeDebater()], seed=seed)
+    assert state.outcome()["prover_payoff"] == 0.0 and state.outcome()["honest_wins"]
 
 
-def test_prover_estimator_is_not_sound_for_an_honest_prover_on_a_conjunction():
-    """Errors accumulate in a conjunction: two subclaims at 0.6 each give the parent 0.36, so a
-    dishonest estimator can put the true root on the wrong side while every subclaim it states
-    is on the right side (the stability condition of Brown-Cohen et al. 2025 fails)."""
+def test_the_kernel_pays_bets_against_the_drawn_coins_and_the_true_leaf():
+    """A doubting estimator on a true conjunction of two leaves: root 0.36, each subclaim 0.6
+    (consistent: 0.6 * 0.6 = 0.36). The honest prover bets 'too low' at the root and is paid
+    w_0 * (z_1 z_2 - 0.36) on the judge's coins (0 in expectation), then 'too low' at a leaf,
+    paid w_1 * (1 - 0.6) = 0.8 against the true leaf; returns are zero-sum."""
     tree = ArgumentTree(2, 1, np.array([0], np.int8), np.array([1, 1], np.int8), np.full(3, 0.5))
     game = RecursiveDebateGame(kind="conjunctive", depth=1, protocol="prover-estimator", claim="honest",
-                               levels=11, tolerance=0.05)
-    state = game.new_initial_state(np.random.default_rng(0), tree=tree)
-    assert solve(state) == 0.0  # the estimator wins against best play by the honest prover
-    state.apply_action(1)  # claim true
-    state.apply_action(game.off_level + 4)  # root 0.4
-    state.apply_action(game.off_level + 6)  # children 0.6 and 0.6: 0.36, within 0.05 of 0.4
-    state.apply_action(game.off_level + 6)
-    state.apply_action(game.off_pick + 0)
-    assert state.is_terminal() and state.winner == CHALLENGER and not state.outcome()["honest_wins"]
+                               claimant_budget=0, challenger_budget=0)
+    for seed in range(8):
+        state = game.new_initial_state(np.random.default_rng(seed), tree=tree)
+        too_low = game.off_bet + 2
+        for a in (1, game.off_level + 36, too_low, game.off_level + 60, game.off_level + 60, game.off_pick + 0,
+                  too_low):
+            state.apply_action(a)
+        z = int(state.coins[1] & state.coins[2])
+        assert state.is_terminal() and state.outcome()["prover_payoff"] == pytest.approx(z - 0.36 + 0.8)
+        assert state.returns().tolist() == [state.payoff, -state.payoff]
+        assert state.outcome()["claimant_wins"] == (state.payoff > 0)
 
 
 @FAST
@@ -153,16 +157,19 @@ def test_returns_are_zero_sum_and_side_payments_reward_wrong_verdicts(kw, protoc
     ret = state.returns()
     extra = 0.5 * 2 if side and state.outcome()["judge_wrong"] else 0.0
     assert abs(ret.sum() - extra) < 1e-12
-    assert sorted(state.raw_returns().tolist()) == [-1.0, 1.0]
+    if protocol == "prover-estimator":  # the realised payments, bounded by one unit of weight per round
+        assert state.raw_returns().tolist() == [state.payoff, -state.payoff]
+        assert abs(state.payoff) <= game.max_payoff()
+    else:
+        assert sorted(state.raw_returns().tolist()) == [-1.0, 1.0]
 
 
 # --- the exact solver -------------------------------------------------------------------------------------------
 @settings(max_examples=10, deadline=None)
-@given(kw=KIND_KW, protocol=st.sampled_from(["standard", "judge-directed", "prover-estimator"]),
+@given(kw=KIND_KW, protocol=st.sampled_from(["standard", "judge-directed"]),
        seed=st.integers(0, 2**32 - 1), rounds=st.sampled_from([None, 1]))
 def test_solver_value_matches_solver_play(kw, protocol, seed, rounds):
-    levels = {"levels": 6} if protocol == "prover-estimator" else {}  # the estimator's scale: its protocol only
-    game = _game(kw, protocol=protocol, max_rounds=rounds, challenger_budget=0, **levels)
+    game = _game(kw, protocol=protocol, max_rounds=rounds, challenger_budget=0)
     state = game.new_initial_state(np.random.default_rng(seed))
     value = solve(state)
     assert 0.0 <= value <= 1.0
@@ -176,6 +183,9 @@ def test_solver_value_matches_solver_play(kw, protocol, seed, rounds):
 def test_solver_refuses_what_it_cannot_solve():
     game = RecursiveDebateGame(depth=2, protocol="cross-examination", queries=2)
     with pytest.raises(ValueError, match="queries=2"):
+        solve(game.new_initial_state(np.random.default_rng(0)))
+    game = RecursiveDebateGame(depth=2, protocol="prover-estimator")
+    with pytest.raises(ValueError, match="debate_value"):
         solve(game.new_initial_state(np.random.default_rng(0)))
 
 
@@ -218,8 +228,11 @@ def test_illegal_moves_explain_themselves():
                      "got queries=2 with protocol='standard'"),
     ({"challenger_budget": 99, "depth": 3}, "challenger_budget must be at most the number of leaves"),
     ({"claim": "maybe"}, "claim must be one of"),
-    ({"levels": 1, "protocol": "prover-estimator"}, r"levels must be in \[2, 101\]"),
+    ({"levels": 1, "protocol": "prover-estimator"}, r"levels must be in \[2, 1001\]"),
     ({"levels": 5}, "levels applies only when protocol is 'prover-estimator'"),
+    ({"conditioning": "none", "protocol": "prover-estimator"}, "conditioning must be one of"),
+    ({"weight_growth": 3.0}, "weight_growth applies only when protocol is 'prover-estimator'"),
+    ({"margin": -1.0, "protocol": "prover-estimator"}, "margin must be"),
     ({"kind": "obfuscated", "leaf_p": 0.3}, "leaf_p applies only when kind is not 'obfuscated'"),
     ({"judge_limit": "vote"}, "judge_limit must be one of"),
     ({"max_rounds": -1}, "max_rounds must be in"),
@@ -274,7 +287,7 @@ def test_judge_directed_debate_lets_a_liar_escape_a_judge_who_cannot_tell_where_
 def test_same_seed_same_transcript_through_the_pettingzoo_view():
     texts = []
     for _ in range(2):
-        env = oversight_gym.make("debate/recursive-v0", depth=3, protocol="cross-examination", queries=2)
+        env = oversight_gym.make("debate/recursive-v1", depth=3, protocol="cross-examination", queries=2)
         env.reset(seed=5)
         agent = RandomAgent(seed=1)
         for _name in env.agent_iter():
@@ -290,7 +303,7 @@ def test_agents_are_registered_and_classified():
     assert names <= {c.name for c in filter_agents(requires_state=True)}
     assert HonestTreeDebater.classifier.honest and not ObfuscatingTreeDebater.classifier.honest
     # they play recursive debate only, so populations for other games leave them out
-    assert "tree-solver" in {c.name for c in filter_agents("debate/recursive-v0")}
+    assert "tree-solver" in {c.name for c in filter_agents("debate/recursive-v1")}
     assert not {c.name for c in filter_agents("debate/pixels-v0")} & names
 
 

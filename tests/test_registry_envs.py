@@ -269,9 +269,10 @@ def test_exact_batch_engines_equal_their_kernels(env_id: str, engine: str, branc
     check_batch_engine(env_id, engine, config, seed=data.draw(seeds(), label="seed"))
 
 
-@pytest.mark.parametrize("env_id,engine,branch", _engine_branches("rate"))
+@pytest.mark.parametrize("env_id,engine,branch", _engine_branches("rate") + _engine_branches("mean"))
 def test_rate_batch_engines_agree_with_their_kernels(env_id: str, engine: str, branch: int) -> None:
-    """Engines with their own random numbers: each outcome's rate, kernel against engine."""
+    """Engines with their own random numbers (each outcome's rate, kernel against engine) or
+    that take expectations over the kernel's chance (each outcome's mean)."""
     space = spec(env_id).batch_engine(engine).space[branch]
     config = {k: v[0] for k, v in space.items()}  # these branches declare one configuration each
     assert all(len(v) == 1 for v in space.values()), "a rate engine's branches are single configurations"
@@ -297,11 +298,16 @@ def test_the_batch_check_catches_an_engine_that_disagrees(monkeypatch: pytest.Mo
     register("test/batch-check-v0", "oversight_gym.envs.debate.pixels:PixelDebateGame", "a test registration",
              batch=[BatchEngine("off", "off by one", off_by_one, kernel, {"shift": [0, 1]}),
                     BatchEngine("biased", "always 1", biased, kernel, {"shift": [0]}, agreement="rate",
-                                episodes=200)])
+                                episodes=200),
+                    BatchEngine("mean", "the expectation 1/2", lambda c, s, m: {"x": np.full(m, 0.5 + c["shift"])},
+                                kernel, {"shift": [0.0, 0.2]}, agreement="mean", episodes=400)])
     check_batch_engine("test/batch-check-v0", "off", {"shift": 0}, seed=4)
     with pytest.raises(AssertionError, match="episode 2: the engine and the kernel differ in 'x'"):
         check_batch_engine("test/batch-check-v0", "off", {"shift": 1}, seed=4)
     with pytest.raises(AssertionError, match="standard errors"):
         check_batch_engine("test/batch-check-v0", "biased", {"shift": 0})
+    check_batch_engine("test/batch-check-v0", "mean", {"shift": 0.0})  # realised 0/1 against their mean 1/2
+    with pytest.raises(AssertionError, match="standard errors"):
+        check_batch_engine("test/batch-check-v0", "mean", {"shift": 0.2})
     with pytest.raises(ValueError, match="agreement must be one of"):
         BatchEngine("bad", "x", biased, kernel, {"shift": [0]}, agreement="close")

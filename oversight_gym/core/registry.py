@@ -85,7 +85,7 @@ def _check_space(id: str, space: Space | list[Space] | tuple[Space, ...] | None)
 
 
 #: how a batch engine's episodes must agree with the kernel's
-AGREEMENTS = ("exact", "rate")
+AGREEMENTS = ("exact", "rate", "mean")
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,10 @@ class BatchEngine:
     include the agents' parameters the engine hard-codes). ``agreement`` is ``"exact"`` (every
     episode's fields equal, byte for byte) or ``"rate"`` (the engine draws its own random
     numbers, so only the distributions can agree: each field's mean over ``episodes``
-    kernel episodes and ``batch_episodes`` engine episodes, within four standard errors).
+    kernel episodes and ``batch_episodes`` engine episodes, within four standard errors) or
+    ``"mean"`` (the engine returns each episode's expected value where the kernel realises its
+    chance moves, so the distributions differ and only the means can agree: within four
+    standard errors of the difference, each side's from its own variance).
     :func:`oversight_gym.testing.checks.check_batch_engine` is the check.
     """
 

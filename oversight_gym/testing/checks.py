@@ -681,7 +681,9 @@ def check_batch_engine(env_id: str, engine: str, config: Mapping[str, Any], seed
     of the engine equals the reference's, byte for byte. ``"rate"`` engines draw their own
     random numbers, so their distributions are compared: each field's mean over the
     reference's episodes and over the engine's (``batch_episodes``, by default ten times as
-    many) must agree within ``sigmas`` standard errors of the difference.
+    many) must agree within ``sigmas`` standard errors of the difference. ``"mean"`` engines
+    return expectations where the kernel realises chance, so only the means are compared, the
+    standard error of the difference from each side's own variance (Welch's).
 
     >>> from oversight_gym.testing import check_batch_engine
     >>> check_batch_engine("collusion/untrusted-monitoring-v1", "simulator",
@@ -710,8 +712,12 @@ def check_batch_engine(env_id: str, engine: str, config: Mapping[str, Any], seed
     for name in refs[0]:
         x = np.asarray([r[name] for r in refs], dtype=float)
         y = np.asarray(batch[name], dtype=float)
-        pooled = np.concatenate([x, y]).var()
-        se = math.sqrt(max(pooled, 1.0 / (n + m)) * (1.0 / n + 1.0 / m))
+        if e.agreement == "mean":
+            se = math.sqrt(x.var(ddof=1) / n + y.var(ddof=1) / m) if n > 1 and m > 1 else 0.0
+            se = max(se, 1e-12)
+        else:
+            pooled = np.concatenate([x, y]).var()
+            se = math.sqrt(max(pooled, 1.0 / (n + m)) * (1.0 / n + 1.0 / m))
         if abs(x.mean() - y.mean()) > sigmas * se:
             raise AssertionError(f"{where}: field {name!r} has mean {x.mean():.4f} over {n} kernel episodes and "
                                  f"{y.mean():.4f} over {m} engine episodes, more than {sigmas} standard errors "

@@ -50,7 +50,7 @@ _RECURSIVE_COMMON = {
 }
 
 register(
-    "debate/recursive-v0",
+    "debate/recursive-v1",
     "oversight_gym.envs.debate.recursive:RecursiveDebateGame",
     "Recursive debate over argument trees: obfuscated arguments, irreducible complexity, prover-estimator debate",
     space=[
@@ -101,6 +101,21 @@ register(
              "challenger": ["obfuscating"], "claimant_budget": [5], "challenger_budget": [5]},
         ],
         agreement="rate", episodes=300, batch_episodes=6000,
+    ), BatchEngine(
+        "prover-estimator", "prover-estimator debates scored by their exact expected payoffs, compiled (numba)",
+        "oversight_gym.envs.debate.prover_estimator:batch_payoffs",
+        "oversight_gym.envs.debate.prover_estimator:reference_payoff",
+        # the kernel realises the judge's coins and the engine takes expectations over them, so
+        # the kernel's mean payoff is held to the engine's (the pe-prover / pe-estimator pair)
+        space=[
+            {"kind": ["conjunctive"], "depth": [2], "claim": ["dishonest"], "claimant_budget": [2],
+             "challenger_budget": [1], "estimator": ["calibrated"]},
+            {"kind": ["conjunctive"], "depth": [1], "branching": [3], "leaf_p": [1.0], "claim": ["honest"],
+             "claimant_budget": [3], "estimator": ["doubting"], "conditioning": ["independent"]},
+            {"kind": ["stable"], "depth": [2], "branching": [3], "claim": ["honest"], "claimant_budget": [4],
+             "challenger_budget": [2], "estimator": ["calibrated"], "weight_growth": [3.0]},
+        ],
+        agreement="mean", episodes=200, batch_episodes=4000,
     )],
 )
 

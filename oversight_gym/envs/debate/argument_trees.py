@@ -35,6 +35,7 @@ batch path (:mod:`oversight_gym.envs.debate.recursive_batch`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,7 @@ def balanced_leaf_probability(rule: int, branching: int, depth: int) -> float:
     return leaf_probability_for_root(rule, branching, depth, 0.5)
 
 
+@lru_cache(maxsize=1024)  # a pure function of its arguments, asked by every debater's belief
 def leaf_probability_for_root(rule: int, branching: int, depth: int, root: float) -> float:
     """The uniform leaf probability ``p`` whose independent tree gives the root probability
     ``root`` (bisection on the rule's probability iterated ``depth`` times; the rule is
@@ -382,6 +384,17 @@ def check_tree_params(kind: str, depth: int, branching: int, flaws: int | None =
     return tree_params(validate(TREE_PARAMS, given, defaults_of(check_tree_params)))
 
 
+def prior_leaf_probability(params: dict[str, Any]) -> float:
+    """The probability that a leaf holds before any is seen, for normalised generator parameters
+    (:func:`tree_params`): ``1 - k/N`` for an obfuscated tree of ``k`` flaws among ``N`` leaves,
+    else ``leaf_p`` or, by default, the balanced value (:func:`balanced_leaf_probability`)."""
+    b, d = params["branching"], params["depth"]
+    if params["kind"] == "obfuscated":
+        return 1.0 - params["flaws"] / b**d
+    q = params.get("leaf_p")
+    return float(q) if q is not None else balanced_leaf_probability(RULES[params["rule"]], b, d)
+
+
 def make_tree(rng: np.random.Generator, kind: str = "obfuscated", depth: int = 4, branching: int = 2,
               flaws: int | None = None, leaf_p: float | None = None, rule: str | None = None,
               truth_depth: int | None = None, prior_strength: float | None = None) -> ArgumentTree:
@@ -410,8 +423,7 @@ def make_tree(rng: np.random.Generator, kind: str = "obfuscated", depth: int = 4
         leaves = np.ones(n, np.int8)
         leaves[rng.choice(n, size=p["flaws"], replace=False)] = 0
     else:
-        q = p["leaf_p"] if p["leaf_p"] is not None else balanced_leaf_probability(rule_code, b, d)
-        leaves = (rng.random(n) < q).astype(np.int8)
+        leaves = (rng.random(n) < prior_leaf_probability(p)).astype(np.int8)
     truth = evaluate_tree(rules, leaves, b)
     prior = judge_prior(truth, node_depths(b, d), p["prior_strength"], p["truth_depth"])
     return ArgumentTree(b, d, rules, leaves, prior, kind, p)

@@ -33,6 +33,12 @@ it is. :func:`debate_value` computes it exactly by enumerating every coin outcom
 bets and subclaims that maximise her *subjective* expected payoff (her own leaf beliefs), which
 is exhaustive search over her strategies (dynamic programming over the same tree of choices).
 
+The registered game ``debate/recursive-v1`` (``protocol="prover-estimator"``) plays this protocol
+move by move, realising the coins; with the ``pe-prover`` and ``pe-estimator`` debaters
+(:mod:`~oversight_gym.envs.debate.tree_debaters`, :class:`ProverPlan`) its mean payoff is this
+module's expectation (``tests/test_prover_estimator.py``; exactly when no coin is uncertain), and
+:func:`batch_payoffs` is its registered batch engine.
+
 Open choices, as named options (:class:`Protocol`):
 
 * ``conditioning``: ``"coins"`` (default; the paper's reading: prices conditioned on the coins of
@@ -59,7 +65,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from oversight_gym.core.errors import check_choice, check_float
+from oversight_gym.core.errors import check_choice, check_float, check_int
 from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.envs.debate import argument_trees
 from oversight_gym.envs.debate.argument_trees import (
@@ -148,6 +154,47 @@ class JointBelief:
         return context & (self.truths[:, node] == value)
 
 
+class GridBelief:
+    """A belief whose prices are rounded to the grid of ``levels`` values that the registered game
+    (``debate/recursive-v1``) takes as actions; conditioning is the inner belief's. Run the exact
+    engine with it to get the expectation of the game an estimator of that belief plays."""
+
+    def __init__(self, inner: Any, levels: int) -> None:
+        self.inner, self.m = inner, levels - 1
+        self.independent = inner.independent
+
+    def root_context(self) -> Any:
+        return self.inner.root_context()
+
+    def price(self, node: int, context: Any = None) -> float:
+        return float(np.rint(self.inner.price(node, context) * self.m)) / self.m
+
+    def condition(self, context: Any, node: int, value: int) -> Any:
+        return self.inner.condition(context, node, value)
+
+
+def sibling_contexts(belief: Any, b: int, node: int, context: Any, coins: np.ndarray, protocol: Protocol
+                     ) -> list[Any]:
+    """The context each child of ``node`` is priced in, given the coins drawn so far (``coins``:
+    one per node, -1 where none): the parent's, conditioned (reading ``"coins"``) on the coins of
+    the earlier siblings, as :func:`child_prices` branches."""
+    out, ctx = [], context
+    for i in range(b):
+        out.append(ctx)
+        c = b * node + 1 + i
+        if protocol.conditioning == "coins" and not belief.independent and coins[c] >= 0:
+            ctx = belief.condition(ctx, c, int(coins[c]))
+    return out
+
+
+def path_context(belief: Any, b: int, path: list[int], coins: np.ndarray, protocol: Protocol) -> Any:
+    """The context the last node of a debate's ``path`` (root first) was priced in."""
+    ctx = belief.root_context()
+    for parent, child in zip(path, path[1:], strict=False):
+        ctx = sibling_contexts(belief, b, parent, ctx, coins, protocol)[child - b * parent - 1]
+    return ctx
+
+
 def all_assignments(n_leaves: int) -> np.ndarray:
     """Every 0/1 assignment of ``n_leaves`` leaves (rows), for :class:`JointBelief`."""
     if n_leaves > _EXACT_LEAVES:
@@ -231,42 +278,73 @@ class DebateValue:
         return self.actual > protocol.margin
 
 
-def debate_value(tree: ArgumentTree, bob: Any, alice_leaf_p: np.ndarray, protocol: Protocol | None = None
-                 ) -> DebateValue:
-    """Exact expected payoffs of one prover-estimator debate on ``tree`` (every coin outcome
-    enumerated): Bob prices from ``bob`` (a belief), Alice bets and picks to maximise her
-    subjective expectation under her leaf beliefs ``alice_leaf_p``; the actual expectation uses
-    the tree's true leaves. Ties between subclaims go to the first."""
-    protocol = protocol or Protocol()
-    rules, b = tree.rules, tree.branching
-    n_int = rules.shape[0]
-    depths = node_depths(b, tree.depth)
-    truth = tree.leaf_truth
-    a = np.asarray(alice_leaf_p, float)
+class ProverPlan:
+    """Alice's play against an estimator whose pricing she knows (``bob``, a belief): from any
+    node, context and stated price, her actual and subjective expected payoffs under the bets
+    and subclaims that maximise the subjective one (her leaf beliefs ``alice_leaf_p``; the
+    actual one uses ``leaf_truth``). The dynamic programme of :func:`debate_value`, kept as an
+    object so that a scripted prover playing the registered game (``debate/recursive-v1``)
+    takes the same decisions: :meth:`bet` and :meth:`pick`. Ties between subclaims go to the
+    first."""
 
-    def value(node: int, context: Any, stated: float) -> tuple[float, float]:
-        w = protocol.weight(int(depths[node]))
-        if node >= n_int:
-            leaf = node - n_int
-            s = float(np.sign(a[leaf] - stated))
-            return w * s * (truth[leaf] - stated), w * s * (a[leaf] - stated)
-        implied, branches = child_prices(bob, rules, b, node, context, protocol)
-        gap = implied - stated
-        pay = w * abs(gap)  # Alice bets sign(gap): deterministic given the prices
+    def __init__(self, rules: np.ndarray, branching: int, depth: int, bob: Any, alice_leaf_p: np.ndarray,
+                 leaf_truth: np.ndarray | None = None, protocol: Protocol | None = None) -> None:
+        self.rules, self.b = rules, branching
+        self.n_int = rules.shape[0]
+        self.depths = node_depths(branching, depth)
+        self.bob, self.protocol = bob, protocol or Protocol()
+        self.a = np.asarray(alice_leaf_p, float)
+        self.truth = self.a if leaf_truth is None else np.asarray(leaf_truth, float)
+
+    def bet(self, node: int, context: Any, stated: float) -> int:
+        """Alice's direction on Bob's price ``stated`` of ``node``: the sign of what his
+        children's prices imply minus it (internal node), or of her belief minus it (leaf)."""
+        if node >= self.n_int:
+            return int(np.sign(self.a[node - self.n_int] - stated))
+        implied, _ = child_prices(self.bob, self.rules, self.b, node, context, self.protocol)
+        return int(np.sign(implied - stated))
+
+    def pick(self, node: int, contexts: list[Any], prices: list[float]) -> int:
+        """The subclaim of ``node`` Alice recurses into, given each child's context and price
+        on the drawn coins: the first of the largest subjective values."""
+        best, best_v = 0, None
+        for i in range(self.b):
+            v = self.value(self.b * node + 1 + i, contexts[i], prices[i])[1]
+            if best_v is None or v > best_v + 1e-12:
+                best, best_v = i, v
+        return best
+
+    def value(self, node: int, context: Any, stated: float) -> tuple[float, float]:
+        """(actual, subjective) expected payoff from ``node`` priced ``stated`` in ``context``."""
+        w = self.protocol.weight(int(self.depths[node]))
+        if node >= self.n_int:
+            leaf = node - self.n_int
+            s = float(np.sign(self.a[leaf] - stated))
+            return w * s * (self.truth[leaf] - stated), w * s * (self.a[leaf] - stated)
+        implied, branches = child_prices(self.bob, self.rules, self.b, node, context, self.protocol)
+        pay = w * abs(implied - stated)  # Alice bets the sign of the gap: deterministic given the prices
         act = sub = 0.0
         for prob, _, prices, ctxs in branches:
             best = None
-            for i in range(b):
-                v = value(b * node + 1 + i, ctxs[i], prices[i])
+            for i in range(self.b):
+                v = self.value(self.b * node + 1 + i, ctxs[i], prices[i])
                 if best is None or v[1] > best[1] + 1e-12:
                     best = v
             act += prob * best[0]
             sub += prob * best[1]
         return pay + act, pay + sub
 
+
+def debate_value(tree: ArgumentTree, bob: Any, alice_leaf_p: np.ndarray, protocol: Protocol | None = None
+                 ) -> DebateValue:
+    """Exact expected payoffs of one prover-estimator debate on ``tree`` (every coin outcome
+    enumerated): Bob prices from ``bob`` (a belief), Alice bets and picks to maximise her
+    subjective expectation under her leaf beliefs ``alice_leaf_p`` (:class:`ProverPlan`); the
+    actual expectation uses the tree's true leaves. Ties between subclaims go to the first."""
+    plan = ProverPlan(tree.rules, tree.branching, tree.depth, bob, alice_leaf_p, tree.leaf_truth, protocol)
     ctx = bob.root_context()
     root = bob.price(0, ctx)
-    act, sub = value(0, ctx, root)
+    act, sub = plan.value(0, ctx, root)
     return DebateValue(act, sub, root)
 
 
@@ -284,21 +362,24 @@ def best_prover_payoff(tree_rules: np.ndarray, branching: int, depth: int, bob: 
 # --- batch path: many debates with independent beliefs -----------------------------------------------------
 @njit(cache=True, parallel=True)
 def _batch_values(rules: np.ndarray, b: int, depths: np.ndarray, truths: np.ndarray, bob: np.ndarray,
-                  alice: np.ndarray, growth: float) -> np.ndarray:
+                  alice: np.ndarray, growth: float, grid: int) -> np.ndarray:
     """Rows (actual, subjective, root price) of :func:`debate_value` for independent beliefs:
-    prices are the nodes' probabilities (coins change nothing), Alice's value is a bottom-up
-    maximum over subclaims, the first of near-ties (within 1e-12) as in the reference."""
+    prices are the nodes' probabilities (coins change nothing), rounded to ``grid`` steps if
+    ``grid`` > 0 (:class:`GridBelief`); Alice's value is a bottom-up maximum over subclaims, the
+    first of near-ties (within 1e-12) as in the reference."""
     m, n = truths.shape
     n_int = rules.shape[0]
     out = np.empty((m, 3))
     for g in prange(m):
         p = np.empty(n_int + n)
+        r = np.empty(n_int + n)  # the stated prices
         sub = np.empty(n_int + n)
         act = np.empty(n_int + n)
         for leaf in range(n):
             v = n_int + leaf
-            q = bob[g, leaf]
-            p[v] = q
+            p[v] = bob[g, leaf]
+            q = np.rint(p[v] * grid) / grid if grid > 0 else p[v]
+            r[v] = q
             w = growth ** depths[v]
             d = alice[g, leaf] - q
             s = 1.0 if d > 0 else (-1.0 if d < 0 else 0.0)
@@ -306,9 +387,10 @@ def _batch_values(rules: np.ndarray, b: int, depths: np.ndarray, truths: np.ndar
             act[v] = w * s * (truths[g, leaf] - q)
         for v in range(n_int - 1, -1, -1):
             p[v] = rule_probability(int(rules[v]), p[b * v + 1:b * v + b + 1])
+            r[v] = np.rint(p[v] * grid) / grid if grid > 0 else p[v]
         for v in range(n_int - 1, -1, -1):
-            implied = rule_probability(int(rules[v]), p[b * v + 1:b * v + b + 1])
-            pay = growth ** depths[v] * abs(implied - p[v])
+            implied = rule_probability(int(rules[v]), r[b * v + 1:b * v + b + 1])
+            pay = growth ** depths[v] * abs(implied - r[v])
             best = b * v + 1
             for i in range(1, b):
                 c = b * v + 1 + i
@@ -318,7 +400,7 @@ def _batch_values(rules: np.ndarray, b: int, depths: np.ndarray, truths: np.ndar
             act[v] = pay + act[best]
         out[g, 0] = act[0]
         out[g, 1] = sub[0]
-        out[g, 2] = p[0]
+        out[g, 2] = r[0]
     return out
 
 
@@ -327,11 +409,14 @@ drop_stale_caches("prover_estimator", [_batch_values], [argument_trees])
 
 
 def batch_debate_values(rules: np.ndarray, branching: int, depth: int, leaf_truth: np.ndarray, bob_leaf_p: np.ndarray,
-                        alice_leaf_p: np.ndarray, protocol: Protocol | None = None) -> dict[str, np.ndarray]:
+                        alice_leaf_p: np.ndarray, protocol: Protocol | None = None, levels: int | None = None
+                        ) -> dict[str, np.ndarray]:
     """:func:`debate_value` for many debates at once when the estimator's beliefs are independent
     (:class:`ProductBelief`; either conditioning reading gives the same prices): one row per
-    debate in each (debates, leaves) array. Returns ``actual``, ``subjective`` and
-    ``root_price``; ``tests/test_prover_estimator.py`` holds it equal to the reference."""
+    debate in each (debates, leaves) array; with ``levels``, his prices are rounded to that grid
+    (:class:`GridBelief`, as the registered game states them). Returns ``actual``,
+    ``subjective`` and ``root_price``; ``tests/test_prover_estimator.py`` holds it equal to the
+    reference."""
     protocol = protocol or Protocol()
     truths = np.atleast_2d(np.asarray(leaf_truth, np.float64))
     bob = np.atleast_2d(np.asarray(bob_leaf_p, np.float64))
@@ -340,9 +425,88 @@ def batch_debate_values(rules: np.ndarray, branching: int, depth: int, leaf_trut
     if not (truths.shape == bob.shape == alice.shape and truths.shape[1] == n):
         raise ValueError(f"leaf_truth, bob_leaf_p and alice_leaf_p must have the same shape (debates, {n}), got "
                          f"{truths.shape}, {bob.shape} and {alice.shape}")
+    grid = 0 if levels is None else check_int("levels", levels, 2) - 1
     out = _batch_values(np.asarray(rules, np.int8), branching, node_depths(branching, depth), truths, bob, alice,
-                        float(protocol.weight_growth))
+                        float(protocol.weight_growth), grid)
     return {"actual": out[:, 0], "subjective": out[:, 1], "root_price": out[:, 2]}
+
+
+# --- the batch engine as registered with debate/recursive-v1 -------------------------------------------------
+#: the estimators of the batch engine: calibrated on the leaves he verified, or doubting the true root
+ESTIMATORS = ("calibrated", "doubting")
+#: the doubting estimator's price of the true root value (completeness: Bob lies about the root)
+DOUBTING_ROOT_PRICE = 0.25
+#: the engine's outcome fields, each compared with the kernel's mean over episodes
+PAYOFF_FIELDS = ("prover_payoff", "root_truth")
+
+
+def estimator_leaf_p(tree: ArgumentTree, known: np.ndarray, prior: float, estimator: str = "calibrated"
+                     ) -> np.ndarray:
+    """Bob's independent leaf probabilities: ``"calibrated"``, his posterior (the leaves he
+    verified, ``known`` 0/1, certain, the others at ``prior``); ``"doubting"``, the uniform leaf
+    probability whose tree prices the true root value at :data:`DOUBTING_ROOT_PRICE` (he knows
+    the answer and spreads his doubt evenly, :func:`doubting_leaf_p`)."""
+    check_choice("estimator", estimator, ESTIMATORS)
+    if estimator == "calibrated":
+        return posterior_leaf_p(tree.num_leaves, prior, known)
+    price = DOUBTING_ROOT_PRICE if tree.truth[0] else 1.0 - DOUBTING_ROOT_PRICE
+    return np.full(tree.num_leaves, doubting_leaf_p(int(tree.rules[0]), tree.branching, tree.depth, price))
+
+
+def _engine_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the game's parameters, the debaters') of a batch-engine configuration."""
+    kw = {"claimant_budget": 0, "challenger_budget": 0, **config, "protocol": "prover-estimator"}
+    agents = {"estimator": kw.pop("estimator", "calibrated")}
+    return kw, agents
+
+
+def batch_payoffs(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
+    """``episodes`` prover-estimator debates of ``debate/recursive-v1`` (``config``: the game's
+    parameters and ``estimator``), each scored by its exact expected payoff (:func:`batch_debate_values`):
+    fresh trees; Alice knows ``claimant_budget`` random leaves, Bob ``challenger_budget`` (or
+    doubts, ``estimator="doubting"``); Bob's prices on the game's grid; Alice best-responds
+    (the ``pe-prover`` / ``pe-estimator`` pair of :mod:`~oversight_gym.envs.debate.tree_debaters`).
+    Every draw from ``numpy.random.default_rng(seed)``."""
+    from oversight_gym.envs.debate.recursive import RecursiveDebateGame
+
+    kw, agents = _engine_config(config)
+    game = RecursiveDebateGame(**kw)
+    rng = np.random.default_rng(seed)
+    n = game.num_leaves
+    prior = argument_trees.prior_leaf_probability(game.tree_params)
+    truths, bob, alice = (np.empty((episodes, n)) for _ in range(3))
+    root = np.empty(episodes, np.int64)
+    rules = None
+    for i in range(episodes):
+        tree = game.make_tree(rng)
+        rules = tree.rules
+        known = np.full((2, n), -1, np.int8)
+        for seat in (0, 1):
+            leaves = rng.permutation(n)[:game.budgets[seat]]
+            known[seat, leaves] = tree.leaf_truth[leaves]
+        truths[i], root[i] = tree.leaf_truth, tree.truth[0]
+        alice[i] = posterior_leaf_p(n, prior, known[0])
+        bob[i] = estimator_leaf_p(tree, known[1], prior, agents["estimator"])
+    if rules is None:
+        return {"prover_payoff": np.zeros(0), "root_truth": np.zeros(0, np.int64)}
+    pay = batch_debate_values(rules, game.branching, game.depth, truths, bob, alice, game.pe, game.levels)
+    return {"prover_payoff": pay["actual"], "root_truth": root}
+
+
+def reference_payoff(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
+    """One debate of :func:`batch_payoffs`' configuration played on the kernel
+    (``debate/recursive-v1``) by ``pe-prover`` against ``pe-estimator``: the realised payoff, with
+    the judge's coins drawn, whose mean over episodes is the engine's expected payoff."""
+    from oversight_gym.core.episode import play_episode
+    from oversight_gym.envs.debate.recursive import RecursiveDebateGame
+    from oversight_gym.envs.debate.tree_debaters import BeliefEstimator, BeliefProver
+
+    kw, agents = _engine_config(config)
+    game = RecursiveDebateGame(**kw)
+    bob = BeliefEstimator(estimator=agents["estimator"])
+    seeds = np.random.SeedSequence([seed, episode]).generate_state(1)
+    out = play_episode(game, [BeliefProver(opponent=bob), bob], seed=int(seeds[0])).outcome()
+    return {"prover_payoff": out["prover_payoff"], "root_truth": out["root_truth"]}
 
 
 # --- stability ---------------------------------------------------------------------------------------------
@@ -377,6 +541,8 @@ def tree_node_probabilities(rules: np.ndarray, branching: int, leaf_p: float, n_
     return mean_field(rules, unknown, float(leaf_p), branching)
 
 
-__all__ = ["CONDITIONING", "DebateValue", "JointBelief", "ProductBelief", "Protocol", "all_assignments",
-           "batch_debate_values", "best_prover_payoff", "child_prices", "debate_value", "doubting_leaf_p",
-           "node_sensitivity", "posterior_leaf_p", "round_payments", "stability_report", "tree_node_probabilities"]
+__all__ = ["CONDITIONING", "DOUBTING_ROOT_PRICE", "DebateValue", "ESTIMATORS", "GridBelief", "JointBelief",
+           "PAYOFF_FIELDS", "ProductBelief", "Protocol", "ProverPlan", "all_assignments", "batch_debate_values",
+           "batch_payoffs", "best_prover_payoff", "child_prices", "debate_value", "doubting_leaf_p", "estimator_leaf_p",
+           "node_sensitivity", "path_context", "posterior_leaf_p", "reference_payoff", "round_payments",
+           "sibling_contexts", "stability_report", "tree_node_probabilities"]

@@ -23,16 +23,32 @@ Protocols (``protocol=``):
   walks to one flaw among N leaves with probability 1/N (with Q = 1). A prior that points the
   right way, or Q = N paths, removes this; ``tests/test_recursive_debate.py`` works the
   two-leaf example.
-* ``"prover-estimator"``: a simplified, playable variant of Brown-Cohen, Irving & Piliouras
-  (2025, arXiv 2506.13609): the challenger (estimator, "Bob") states a probability for the
-  root and then for each subclaim of the current claim, on a grid of ``levels`` values; the
-  judge checks that the subclaims' probabilities give the parent's (under independence,
-  :func:`~oversight_gym.envs.debate.argument_trees.rule_probability`) within ``tolerance``,
-  and the claimant (prover, "Alice") chooses where to recurse. One run's outcome decides: the
-  estimator wins if its probability is on the right side of 1/2 for the judge's value of the
-  final claim. It has no trusted coins, bets or depth-weighted payments, so its win rates are
-  not the paper's theorems; the protocol as the paper defines it, with exact expected
-  payoffs, is :mod:`oversight_gym.envs.debate.prover_estimator`.
+* ``"prover-estimator"``: Brown-Cohen, Irving & Piliouras (2025, arXiv 2506.13609), played
+  as :mod:`oversight_gym.envs.debate.prover_estimator` defines it (that module computes the
+  same debate's expected payoffs exactly). The claimant is the prover ("Alice"), the
+  challenger the estimator ("Bob"), who never chooses where to recurse, he only prices. Bob
+  states a price (a probability, on a grid of ``levels`` values) for the root. Then at every
+  node ``v`` of depth ``d`` on the path: Alice **bets a direction** ``s`` in {-1, 0, +1} on
+  Bob's price ``p_v`` (too high, about right, too low); Bob **prices the subclaims** one
+  after another, and the judge draws a **trusted coin** ``z_i ~ Bernoulli(p_i)`` for each,
+  which Bob sees before pricing the next (``conditioning="coins"``, the paper's reading and
+  the default; with ``"independent"`` the coins are drawn after his last price, so he states
+  marginals); Alice is **paid** ``w_d * s * (rule(z) - p_v)`` with ``w_d =
+  weight_growth**d`` (its expectation over the coins is ``w_d * s * (implied - p_v)``, what
+  the children's prices imply); then Alice **picks the subclaim** to recurse on, whose price
+  on the drawn coins becomes the current price. (Alice bets before Bob prices the subclaims:
+  the coins that condition his prices would otherwise show her ``rule(z)`` before she bets.
+  Against an estimator whose pricing she knows, the prover the exact engine assumes, the
+  order changes nothing: her bet is the sign of ``implied - p_v`` either way.) At a leaf the
+  judge checks the true leaf ``y`` and Alice's bet is paid ``w_D * s * (y - p_leaf)`` (at
+  the length limit ``max_rounds`` the judge's limit value stands in for the leaf). Returns
+  are **zero-sum payoffs**: Alice's running total and its negative. **Winning is the sign of
+  the expected payoff**, a property of the debaters' strategies, not of one run: estimate it
+  by the mean of ``prover_payoff`` over many episodes (``outcome()``'s ``claimant_wins``
+  only says whether this run's realised payoff exceeded ``margin``). The claim is a label
+  here (which side the prover says is true; an honest prover claims the truth); the prices
+  are always of the nodes holding. Versions: ``v0`` played a simplified variant (a
+  consistency check within a tolerance, one run's side of 1/2 decided), replaced in ``v1``.
 
 Bounded compute is explicit. Both debaters know the root's truth (they know the answer,
 the judge does not), but a debater learns a leaf's truth only by spending one unit of its
@@ -47,7 +63,7 @@ the game's payoff scheme (zero-sum by default): +1 to the winner, -1 to the lose
 Actions (one flat space; the mask shows which apply): ``0/1`` claim false/true; ``2/3``
 concede/dispute; ``4`` stop questioning; then ``2**b`` assertion patterns (bit ``i`` is
 child ``i``'s asserted value); ``b`` subclaim choices; ``depth`` reopen-at-depth choices;
-``levels`` probability levels; ``N`` verify-leaf actions.
+``levels`` probability levels; ``3`` bets (too high, about right, too low); ``N`` verify-leaf actions.
 """
 
 from __future__ import annotations
@@ -70,20 +86,23 @@ from oversight_gym.envs.debate.argument_trees import (
     make_tree,
     node_depths,
     pattern_consistent,
-    rule_probability,
+    rule_value,
     tree_params,
 )
+from oversight_gym.envs.debate.prover_estimator import CONDITIONING, Protocol
 
 CLAIMANT, CHALLENGER = 0, 1
 PROTOCOLS = ("standard", "cross-examination", "judge-directed", "prover-estimator")
 CLAIM_MODES = ("choose", "honest", "dishonest")
 JUDGE_LIMIT_RULES = ("sample", "threshold")
 # phases
-CLAIM, OPEN, ASSERT, PICK, ESTIMATE, PROVER_PICK, REOPEN, DONE = range(8)
-PHASE_NAMES = ("claim", "open", "assert", "pick", "estimate", "prover-pick", "reopen", "done")
-PHASE_PLAYER = (CLAIMANT, CHALLENGER, CLAIMANT, CHALLENGER, CHALLENGER, CLAIMANT, CHALLENGER, TERMINAL)
+CLAIM, OPEN, ASSERT, PICK, ESTIMATE, PROVER_PICK, REOPEN, BET, DONE = range(9)
+PHASE_NAMES = ("claim", "open", "assert", "pick", "estimate", "prover-pick", "reopen", "bet", "done")
+PHASE_PLAYER = (CLAIMANT, CHALLENGER, CLAIMANT, CHALLENGER, CHALLENGER, CLAIMANT, CHALLENGER, CLAIMANT, TERMINAL)
 CLAIM_FALSE, CLAIM_TRUE, CONCEDE, DISPUTE, STOP = range(5)
-_EPS = 1e-9
+#: the prover's bets on the estimator's price, in action order: too high, about right, too low
+BETS = (-1, 0, 1)
+_PE_DEFAULT = Protocol()
 
 
 def judge_limit_value(prior: float, rule: str, u: float) -> int:
@@ -95,11 +114,6 @@ def judge_limit_value(prior: float, rule: str, u: float) -> int:
     return int(limit_value(prior, rule == "sample", u))
 
 
-def estimator_right(p: float, value: int) -> bool:
-    """Whether an estimate ``p`` is on the right side of 1/2 for a 0/1 ``value``."""
-    return abs(p - value) < 0.5
-
-
 class RecursiveDebateGame(Game):
     """Recursive debate over a random argument tree; see the module docstring.
 
@@ -107,11 +121,15 @@ class RecursiveDebateGame(Game):
     ``kind``, ``depth``, ``branching``, ``flaws``, ``leaf_p``, ``rule``, ``truth_depth``,
     ``prior_strength``. Protocol parameters: ``protocol``, ``claim``, ``max_rounds`` (L;
     None: the tree depth, no limit), ``queries`` (Q), ``claimant_budget`` and
-    ``challenger_budget`` (B; None: every leaf), ``levels`` and ``tolerance`` (prover-
-    estimator), ``judge_limit`` (``"sample"`` or ``"threshold"``).
+    ``challenger_budget`` (B; None: every leaf), ``judge_limit`` (``"sample"`` or
+    ``"threshold"``). Prover-estimator only: ``levels`` (the price grid, default 101: steps of
+    0.01), ``conditioning`` (``"coins"``, default, or ``"independent"``), ``weight_growth``
+    (the ratio of successive depth weights, default 2; the paper fixes only that they grow
+    geometrically) and ``margin`` (the realised payoff above which ``claimant_wins``, default
+    0), the options of :class:`~oversight_gym.envs.debate.prover_estimator.Protocol`.
     """
 
-    name = "debate/recursive-v0"
+    name = "debate/recursive-v1"
     player_names = ("claimant", "challenger")
     reset_options = ("tree",)
 
@@ -124,8 +142,10 @@ class RecursiveDebateGame(Game):
             "queries": Int(1, 1024, when=is_("protocol", "cross-examination", "judge-directed")),
             "claimant_budget": Int(0, none=True),
             "challenger_budget": Int(0, none=True),
-            "levels": Int(2, 101, when=is_("protocol", "prover-estimator")),
-            "tolerance": Real(0.0, 1.0, when=is_("protocol", "prover-estimator")),
+            "levels": Int(2, 1001, when=is_("protocol", "prover-estimator")),
+            "conditioning": Choice(*CONDITIONING, when=is_("protocol", "prover-estimator")),
+            "weight_growth": Real(1e-6, 1e6, when=is_("protocol", "prover-estimator")),
+            "margin": Real(0.0, None, when=is_("protocol", "prover-estimator")),
             "judge_limit": Choice(*JUDGE_LIMIT_RULES),
             "payoff": PAYOFF,
         },
@@ -140,7 +160,8 @@ class RecursiveDebateGame(Game):
                  leaf_p: float | None = None, rule: str | None = None, truth_depth: int | None = None,
                  prior_strength: float | None = None, protocol: str = "standard", claim: str = "choose",
                  max_rounds: int | None = None, queries: int = 1, claimant_budget: int | None = 0,
-                 challenger_budget: int | None = None, levels: int = 10, tolerance: float = 0.1,
+                 challenger_budget: int | None = None, levels: int = 101, conditioning: str = _PE_DEFAULT.conditioning,
+                 weight_growth: float = _PE_DEFAULT.weight_growth, margin: float = _PE_DEFAULT.margin,
                  judge_limit: str = "sample", payoff: PayoffScheme | None = None) -> None:
         super().__init__(payoff)
         self.tree_params = tree_params({"kind": kind, "depth": depth, "branching": branching, "flaws": flaws,
@@ -157,14 +178,16 @@ class RecursiveDebateGame(Game):
         n = self.num_leaves
         self.budgets = (n if claimant_budget is None else claimant_budget,
                         n if challenger_budget is None else challenger_budget)
-        self.levels, self.tolerance, self.judge_limit = levels, tolerance, judge_limit
+        self.levels, self.judge_limit = levels, judge_limit
+        self.pe = Protocol(conditioning, weight_growth, margin)
         self.depths = node_depths(self.branching, self.depth)
         b, d = self.branching, self.depth
         self.off_assert = 5
         self.off_pick = self.off_assert + 2**b
         self.off_reopen = self.off_pick + b
         self.off_level = self.off_reopen + d
-        self.off_verify = self.off_level + self.levels
+        self.off_bet = self.off_level + self.levels
+        self.off_verify = self.off_bet + len(BETS)
         self._n_actions = self.off_verify + n
 
     # --- description ----------------------------------------------------------------------
@@ -172,23 +195,28 @@ class RecursiveDebateGame(Game):
         return self._n_actions
 
     def observation_shape(self, player: int) -> tuple[int, ...]:
-        return (2 + len(PHASE_NAMES) + 6 + 6 * self.num_nodes + self.num_leaves,)
+        return (2 + len(PHASE_NAMES) + 7 + 8 * self.num_nodes + self.num_leaves,)
 
     def observation_bounds(self, player: int) -> tuple[float, float]:
         return (-1.0, 1.0)
 
     def max_game_length(self) -> int:
-        per_path = self.depth * (self.branching + 1) + 1
+        per_path = self.depth * (self.branching + 2) + 1  # prover-estimator: bet, prices, pick; the leaf's bet
         return 3 + self.queries * per_path + sum(self.budgets)
 
     def config(self) -> dict[str, Any]:
         return {**self.tree_params, "protocol": self.protocol, "claim": self.claim, "max_rounds": self.max_rounds,
                 "queries": self.queries, "claimant_budget": self.budgets[0], "challenger_budget": self.budgets[1],
-                "levels": self.levels, "tolerance": self.tolerance, "judge_limit": self.judge_limit,
+                "levels": self.levels, "conditioning": self.pe.conditioning, "weight_growth": self.pe.weight_growth,
+                "margin": self.pe.margin, "judge_limit": self.judge_limit,
                 "payoff": self.payoff.config()}
 
     def level_value(self, level: int) -> float:
         return level / (self.levels - 1)
+
+    def max_payoff(self) -> float:
+        """The largest prover payoff in absolute value: one unit of weight per round."""
+        return float(sum(self.pe.weight(d) for d in range(min(self.max_rounds, self.depth) + 1)))
 
     def make_tree(self, rng: np.random.Generator) -> ArgumentTree:
         p = self.tree_params
@@ -214,7 +242,10 @@ class RecursiveDebateState(State):
         self.rng = rng  # the judge's chance: tie-breaks and prior draws
         n_nodes, n = game.num_nodes, game.num_leaves
         self.assertion = np.full(n_nodes, -1, np.int8)  # the claimant's asserted values
-        self.estimate = np.full(n_nodes, np.nan)  # the estimator's probabilities (prover-estimator)
+        self.estimate = np.full(n_nodes, np.nan)  # the estimator's prices (prover-estimator)
+        self.coins = np.full(n_nodes, -1, np.int8)  # the judge's trusted coins, one per priced subclaim
+        self.bets = np.zeros(n_nodes, np.int8)  # the prover's bet on each price on the path
+        self.payoff = 0.0  # the prover's realised payoff so far (the estimator's is its negative)
         self.known = np.full((2, n), -1, np.int8)  # leaves each debater knows
         self.budget_left = list(game.budgets)
         self.node = 0
@@ -286,8 +317,10 @@ class RecursiveDebateState(State):
             last = self.paths[-1]
             for j in range(min(len(last) - 1, g.max_rounds)):
                 mask[g.off_reopen + j] = 1
-        elif ph in (ESTIMATE, OPEN):  # the estimator's probabilities
+        elif ph in (ESTIMATE, OPEN):  # the estimator's prices
             mask[g.off_level:g.off_level + g.levels] = 1
+        elif ph == BET:
+            mask[g.off_bet:g.off_bet + len(BETS)] = 1
         if self.budget_left[player] > 0:
             mask[g.off_verify:] = self.known[player] < 0
         return mask
@@ -328,10 +361,9 @@ class RecursiveDebateState(State):
             p = g.level_value(action - g.off_level)
             self.estimate[0] = p
             self.log(player, "estimate", node=0, p=p)
-            if p != 0.5 and (p > 0.5) == (self.root_claim == 1):
-                self._finish(CLAIMANT, "concede")
-            else:
-                self._enter(0)
+            self._enter(0)
+        elif ph == BET:
+            self._bet(player, BETS[action - g.off_bet])
         elif ph == ASSERT:
             pat = action - g.off_assert
             kids = self.children(self.node)
@@ -344,20 +376,21 @@ class RecursiveDebateState(State):
             self.log(player, "pick", node=child)
             self._enter(child)
         elif ph == ESTIMATE:
-            child = self.children(self.node)[self.next_estimate]
+            kids = self.children(self.node)
+            child = kids[self.next_estimate]
             p = g.level_value(action - g.off_level)
             self.estimate[child] = p
             self.log(player, "estimate", node=child, p=p)
             self.next_estimate += 1
+            if g.pe.conditioning == "coins":  # Bob sees this coin before pricing the next subclaim
+                self._draw_coin(child)
             if self.next_estimate == g.branching:
-                kids = self.children(self.node)
-                implied = rule_probability(int(self.tree.rules[self.node]), self.estimate[kids.start:kids.stop])
-                if abs(implied - self.estimate[self.node]) > g.tolerance + _EPS:
-                    self.log(-1, "inconsistent", node=self.node, implied=float(implied),
-                             stated=float(self.estimate[self.node]))
-                    self._finish(CLAIMANT, "inconsistent")
-                else:
-                    self.phase = PROVER_PICK
+                if g.pe.conditioning == "independent":
+                    for c in kids:
+                        self._draw_coin(c)
+                z = self.coins[kids.start:kids.stop].astype(np.int64)
+                self._pay(self.node, float(rule_value(int(self.tree.rules[self.node]), z)), "coins")
+                self.phase = PROVER_PICK
         elif ph == REOPEN:
             if action == STOP:
                 self.log(player, "stop")
@@ -375,13 +408,12 @@ class RecursiveDebateState(State):
         self.node = node
         self.path.append(node)
         self.visits[node] += 1
-        if self.is_leaf(node):
+        if g.protocol == "prover-estimator":
+            self.phase = BET  # the prover bets on the node's price first, at every node and leaf
+        elif self.is_leaf(node):
             self._resolve("leaf")
         elif g.depths[node] >= g.max_rounds:
             self._resolve("limit")
-        elif g.protocol == "prover-estimator":
-            self.next_estimate = 0
-            self.phase = ESTIMATE
         elif self.assertion[self.children(node).start] < 0:
             self.phase = ASSERT
         else:
@@ -403,19 +435,10 @@ class RecursiveDebateState(State):
     def _resolve(self, how: str) -> None:
         g = self.game
         node = self.node
-        if how == "leaf":
-            leaf = self.leaf_index(node)
-            value = int(self.tree.leaf_truth[leaf])
-            self.known[:, leaf] = value
-        else:
-            value = judge_limit_value(float(self.tree.prior[node]), g.judge_limit, float(self.rng.random()))
+        value = self._judge_value(how)
         self.queries_used += 1
         self.paths.append(list(self.path))
-        if g.protocol == "prover-estimator":
-            p = float(self.estimate[node])
-            claimant_survives = not estimator_right(p, value)
-        else:
-            claimant_survives = int(self.assertion[node]) == value
+        claimant_survives = int(self.assertion[node]) == value
         self.log(-1, "check" if how == "leaf" else "prior", node=node, value=value,
                  claimant_survives=claimant_survives)
         self.ended_by_last = how
@@ -429,8 +452,52 @@ class RecursiveDebateState(State):
             self.path = []
             self._enter(0)
 
+    def _judge_value(self, how: str) -> int:
+        """The judge's value of the current node: the checked leaf (then public), or at the length
+        limit its decision on its prior."""
+        g = self.game
+        if how == "leaf":
+            leaf = self.leaf_index(self.node)
+            value = int(self.tree.leaf_truth[leaf])
+            self.known[:, leaf] = value
+            return value
+        return judge_limit_value(float(self.tree.prior[self.node]), g.judge_limit, float(self.rng.random()))
+
+    # --- prover-estimator ------------------------------------------------------------------------
+    def _bet(self, player: int, s: int) -> None:
+        """Alice's bet on the current node's price; at a leaf or the length limit the judge's value
+        decides it and the debate ends, otherwise Bob prices the subclaims."""
+        g, node = self.game, self.node
+        self.bets[node] = s
+        self.log(player, "bet", node=node, direction=s)
+        how = "leaf" if self.is_leaf(node) else ("limit" if g.depths[node] >= g.max_rounds else "")
+        if not how:
+            self.next_estimate = 0
+            self.phase = ESTIMATE
+            return
+        value = self._judge_value(how)
+        self.queries_used += 1
+        self.paths.append(list(self.path))
+        self.log(-1, "check" if how == "leaf" else "prior", node=node, value=value)
+        self._pay(node, float(value), how)
+        self._finish(CLAIMANT if self.payoff > g.pe.margin else CHALLENGER, how)
+
+    def _draw_coin(self, child: int) -> None:
+        z = int(self.rng.random() < self.estimate[child])
+        self.coins[child] = z
+        self.log(-1, "coin", node=child, value=z)
+
+    def _pay(self, node: int, outcome: float, against: str) -> None:
+        """Alice's payment for her bet on ``node``: ``w_d * s * (outcome - p)``."""
+        w = self.game.pe.weight(int(self.game.depths[node]))
+        amount = w * int(self.bets[node]) * (outcome - float(self.estimate[node]))
+        self.payoff += amount
+        self.log(-1, "payment", node=node, against=against, amount=amount, total=self.payoff)
+
     # --- outcomes --------------------------------------------------------------------------------
     def raw_returns(self) -> np.ndarray:
+        if self.game.protocol == "prover-estimator":
+            return np.array([self.payoff, -self.payoff])
         if self.winner is None:
             return np.zeros(2)
         return np.array([1.0, -1.0]) if self.winner == CLAIMANT else np.array([-1.0, 1.0])
@@ -445,7 +512,7 @@ class RecursiveDebateState(State):
                 "claimant_wins": self.winner == CLAIMANT, "honest_role": honest_role,
                 "honest_wins": verdict == truth, "judge_correct": verdict == truth, "judge_wrong": verdict != truth,
                 "ended_by": self.ended_by, "depth_reached": int(self.game.depths[self.node]),
-                "queries_used": self.queries_used,
+                "queries_used": self.queries_used, "prover_payoff": self.payoff,
                 "budget_used": [self.game.budgets[i] - self.budget_left[i] for i in range(2)]}
 
     # --- information -----------------------------------------------------------------------------
@@ -462,7 +529,8 @@ class RecursiveDebateState(State):
         obs[i + 3] = (g.queries - self.queries_used) / g.queries
         obs[i + 4] = g.depths[self.node] / g.depth
         obs[i + 5] = min(1.0, g.max_rounds / g.depth)
-        i += 6
+        obs[i + 6] = self.payoff / g.max_payoff()
+        i += 7
         obs[i + self.node] = 1.0
         i += n_nodes
         obs[[i + v for v in self.path]] = 1.0
@@ -475,6 +543,9 @@ class RecursiveDebateState(State):
         i += 2 * n_nodes
         obs[i:i + n_nodes] = 2.0 * self.tree.prior - 1.0
         i += n_nodes
+        obs[i:i + n_nodes] = np.where(self.coins < 0, 0.0, 2.0 * self.coins - 1.0)
+        obs[i + n_nodes:i + 2 * n_nodes] = self.bets
+        i += 2 * n_nodes
         k = self.known[player]
         obs[i:i + g.num_leaves] = np.where(k < 0, 0.0, 2.0 * k - 1.0)
         return obs
@@ -490,8 +561,11 @@ class RecursiveDebateState(State):
             return f"recurse into subclaim {action - g.off_pick}"
         if action < g.off_level:
             return f"question the claim at depth {action - g.off_reopen}"
-        if action < g.off_verify:
+        if action < g.off_bet:
             return f"probability {g.level_value(action - g.off_level):.3g}"
+        if action < g.off_verify:
+            return ("bet: the price is too high", "bet: the price is about right",
+                    "bet: the price is too low")[action - g.off_bet]
         return f"verify leaf {action - g.off_verify}"
 
     def render_text(self) -> str:
@@ -501,6 +575,8 @@ class RecursiveDebateState(State):
                  f"{bool(self.tree.truth[0])}, claim {claim}; phase {PHASE_NAMES[self.phase]}; node {self.node} "
                  f"(depth {g.depths[self.node]}); queries {self.queries_used}/{g.queries}; budgets left "
                  f"{self.budget_left}"]
+        if g.protocol == "prover-estimator":
+            lines.append(f"prover's payoff so far {self.payoff:+.4g}")
         if self.winner is not None:
             lines.append(f"winner: {g.player_names[self.winner]} ({self.ended_by})")
         return "\n".join(lines)
@@ -511,6 +587,8 @@ class RecursiveDebateState(State):
         new.rng = copy.deepcopy(self.rng)
         new.assertion = self.assertion.copy()
         new.estimate = self.estimate.copy()
+        new.coins = self.coins.copy()
+        new.bets = self.bets.copy()
         new.known = self.known.copy()
         new.budget_left = list(self.budget_left)
         new.path = list(self.path)
@@ -529,12 +607,13 @@ class RecursiveDebateState(State):
                 "root_truth": int(self.tree.truth[0]), "root_claim": int(self.root_claim),
                 "rules": self.tree.rules, "prior": self.tree.prior, "assertion": self.assertion,
                 "estimate": self.estimate, "known": self.known[player], "budget_left": self.budget_left[player],
-                "paths": self.paths, "visits": self.visits, "next_estimate": self.next_estimate}
+                "paths": self.paths, "visits": self.visits, "next_estimate": self.next_estimate,
+                "coins": self.coins, "bets": self.bets}
 
 
 # PettingZoo's module-level factories: env(), raw_env(), parallel_env()
 env, raw_env, parallel_env = pettingzoo_factories(RecursiveDebateGame)
 
 
-__all__ = ["CHALLENGER", "CLAIMANT", "KINDS", "PROTOCOLS", "RecursiveDebateGame", "RecursiveDebateState",
-           "env", "estimator_right", "judge_limit_value", "parallel_env", "raw_env"]
+__all__ = ["BETS", "CHALLENGER", "CLAIMANT", "KINDS", "PROTOCOLS", "RecursiveDebateGame", "RecursiveDebateState",
+           "env", "judge_limit_value", "parallel_env", "raw_env"]

@@ -339,7 +339,7 @@ def simulate(n: int, rng: np.random.Generator, *, protocol: str = "standard", qu
     ``protocol``: ``"standard"`` (one path, the challenger picks), ``"cross-examination"``
     (after a surviving path the challenger reopens an earlier claim, up to ``queries`` paths) or
     ``"judge-directed"`` (the judge picks by its prior, ``queries`` paths from the root), as in
-    ``debate/recursive-v0``. Returns arrays ``claimant_wins``, ``root_truth``, ``root_claim``,
+    ``debate/recursive-v1``. Returns arrays ``claimant_wins``, ``root_truth``, ``root_claim``,
     ``honest_wins`` (the verdict equals the root's truth), ``ended_by`` (codes of
     :data:`ENDED_BY`), ``depth_reached`` and ``queries_used``. The claim is fixed by the
     claimant's honesty; the other parameters are the game's.
@@ -395,13 +395,13 @@ OUTCOME_FIELDS = ("claimant_wins", "root_truth", "root_claim", "honest_wins", "d
 
 def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
     """``episodes`` debates by :func:`simulate` (the batch engines registered with
-    ``debate/recursive-v0``, one per protocol), drawing from ``numpy.random.default_rng(seed)``."""
+    ``debate/recursive-v1``, one per protocol), drawing from ``numpy.random.default_rng(seed)``."""
     res = simulate(episodes, np.random.default_rng(seed), **config)
     return {f: res[f] for f in OUTCOME_FIELDS}
 
 
 def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
-    """One debate on the kernel (``debate/recursive-v0``, the configuration's protocol) played by the
+    """One debate on the kernel (``debate/recursive-v1``, the configuration's protocol) played by the
     scripted debaters the batch path hard-codes (:mod:`~oversight_gym.envs.debate.tree_debaters`):
     the claimant is honest or obfuscating, the challenger honest, obfuscating or a random
     searcher. Its own random numbers, so only the rates can agree with :func:`batch_outcomes`."""

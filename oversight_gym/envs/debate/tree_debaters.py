@@ -1,4 +1,4 @@
-"""Scripted debaters for recursive debate over argument trees (``debate/recursive-v0``).
+"""Scripted debaters for recursive debate over argument trees (``debate/recursive-v1``).
 
 Every debater here plays either seat and every protocol of
 :mod:`oversight_gym.envs.debate.recursive`, and decides only from what its seat knows
@@ -23,6 +23,22 @@ Laplace-smoothed share of true leaves it saw; children independent).
   :func:`oversight_gym.envs.debate.metrics.random_search_win_probability`.
 * ``tree-greedy``: greedy on the judge: never verifies; claims what the judge finds
   plausible, asserts the most plausible consistent subclaims, disputes the least plausible.
+
+In prover-estimator debate these debaters price by their beliefs (the estimator shifts its
+subclaims' prices in log-odds until they imply its price of the parent) and, as prover, bet the
+sign of their belief minus the price and recurse where the price is furthest from their belief;
+a bet has no side, so the side shows only in the claim and the estimator's root price. Two
+debaters play that protocol exactly as the exact engine
+(:mod:`oversight_gym.envs.debate.prover_estimator`) scores it, so that the mean payoff of the
+registered game can be held to the engine's expectation:
+
+* ``pe-estimator``: prices every claim from a belief (:class:`~oversight_gym.envs.debate.
+  prover_estimator.ProductBelief` over the leaves it verified, the others at the generator's
+  prior; or any belief given), conditioned on the coins already drawn, rounded to the grid.
+* ``pe-prover``: bets and recurses as :class:`~oversight_gym.envs.debate.prover_estimator.
+  ProverPlan`: the plan that maximises its subjective expected payoff against an estimator
+  whose pricing it knows (``opponent``: the ``pe-estimator`` it faces; without one, an
+  estimator who knows only the prior), with its leaf beliefs from the leaves it verified.
 """
 
 from __future__ import annotations
@@ -33,17 +49,30 @@ from typing import Any
 import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
-from oversight_gym.core.errors import check_int
+from oversight_gym.core.errors import check_choice, check_int
 from oversight_gym.core.protocols import Classifier
 from oversight_gym.envs.debate.argument_trees import (
     base_rate,
     kleene_evaluate,
     mean_field,
     pattern_consistent,
+    prior_leaf_probability,
     rule_probability,
+)
+from oversight_gym.envs.debate.prover_estimator import (
+    ESTIMATORS,
+    GridBelief,
+    ProductBelief,
+    ProverPlan,
+    estimator_leaf_p,
+    path_context,
+    posterior_leaf_p,
+    sibling_contexts,
 )
 from oversight_gym.envs.debate.recursive import (
     ASSERT,
+    BET,
+    BETS,
     CLAIM,
     CLAIM_FALSE,
     CONCEDE,
@@ -67,12 +96,15 @@ def beliefs(view: dict[str, Any], branching: int) -> tuple[np.ndarray, np.ndarra
             kleene_evaluate(view["rules"], known, branching))
 
 
-def consistent_estimates(q: np.ndarray, target: float, rule: int, levels: int, tol: float) -> np.ndarray:
+def consistent_estimates(q: np.ndarray, target: float, rule: int, levels: int, tol: float,
+                         frozen: int = 0) -> np.ndarray:
     """Grid levels for children believed to hold with ``q`` whose implied parent probability
     is within ``tol`` of ``target``: the beliefs are shifted in log-odds (by bisection) to
     the nearest point of the tolerance band, rounded to the grid and repaired one level at
-    a time if rounding broke consistency."""
+    a time if rounding broke consistency. The first ``frozen`` entries (prices already stated)
+    stay as they are."""
     qc = np.clip(q, 1e-9, 1 - 1e-9)
+    free = np.arange(len(q)) >= frozen
     logit = np.log(qc / (1 - qc))
     implied = rule_probability(rule, qc)
     if abs(implied - target) <= tol + 1e-6:
@@ -82,18 +114,18 @@ def consistent_estimates(q: np.ndarray, target: float, rule: int, levels: int, t
         lo, hi = -60.0, 60.0
         for _ in range(80):
             mid = 0.5 * (lo + hi)
-            if rule_probability(rule, 1 / (1 + np.exp(-(logit + mid)))) < goal:
+            if rule_probability(rule, np.where(free, 1 / (1 + np.exp(-(logit + mid))), qc)) < goal:
                 lo = mid
             else:
                 hi = mid
-        p = 1 / (1 + np.exp(-(logit + 0.5 * (lo + hi))))
+        p = np.where(free, 1 / (1 + np.exp(-(logit + 0.5 * (lo + hi)))), q)
     lv = np.rint(p * (levels - 1)).astype(np.int64)
     for _ in range(4 * levels * len(q)):
         err = rule_probability(rule, lv / (levels - 1)) - target
         if abs(err) <= tol + 1e-9:
             break
         best, best_err = None, abs(err)
-        for i in range(len(q)):
+        for i in range(frozen, len(q)):
             for step in (-1, 1):
                 if 0 <= lv[i] + step < levels:
                     lv[i] += step
@@ -110,7 +142,7 @@ def consistent_estimates(q: np.ndarray, target: float, rule: int, levels: int, t
 class _TreeDebater(BaseAgent):
     """Shared machinery: budgeted verification, then a decision per phase."""
 
-    games = ("debate/recursive-v0",)
+    games = ("debate/recursive-v1",)
     honest_side = True
     search = "belief"  # "belief", "random" or "prior"
     classifier = Classifier(honest=True, uses_search=True)
@@ -176,10 +208,16 @@ class _TreeDebater(BaseAgent):
             if self.search == "random":
                 return g.off_pick + self._pick_random(np.arange(len(kids)))
             return g.off_pick + self._argbest(err)
+        if ph == BET:  # the sign of belief minus price (a bet has no side)
+            gap = float(prob[node] - view["estimate"][node])
+            return g.off_bet + BETS.index(0 if abs(gap) <= 1e-9 else int(np.sign(gap)))
         if ph == ESTIMATE:
-            lv = consistent_estimates(prob[kids], float(view["estimate"][node]), int(view["rules"][node]),
-                                      g.levels, g.tolerance)
-            return g.off_level + int(lv[view["next_estimate"]])
+            i = view["next_estimate"]
+            # the earlier subclaims' prices are stated: consistency asks only the rest to adjust
+            fixed = view["estimate"][kids[:i]]
+            lv = consistent_estimates(np.concatenate([fixed, prob[kids[i:]]]), float(view["estimate"][node]),
+                                      int(view["rules"][node]), g.levels, 0.5 / (g.levels - 1), frozen=i)
+            return g.off_level + int(lv[i])
         if ph == REOPEN:
             return self._reopen(view, prob, decided, action_mask, g)
         raise ValueError(f"{type(self).__name__}: no decision for phase {ph}")
@@ -290,5 +328,111 @@ class GreedyTreeDebater(_TreeDebater):
     classifier = dataclasses.replace(_TreeDebater.classifier, honest=False, uses_search=False)
 
 
-__all__ = ["GreedyTreeDebater", "HonestTreeDebater", "ObfuscatingTreeDebater", "RandomSearchTreeDebater",
-           "consistent_estimates"]
+# --- prover-estimator debate as the exact engine scores it ----------------------------------------------------
+def _leaf_prior(state: RecursiveDebateState) -> float:
+    """The tree generator's probability that a leaf holds (what a debater believes of a leaf it has not seen)."""
+    return prior_leaf_probability(state.tree.params or state.game.tree_params)
+
+
+class _ExactPlayer(_TreeDebater):
+    """A prover-estimator debater who decides its own ``phases`` by :meth:`decide` and leaves
+    verification, the claim and every other protocol to the tree debater's rules."""
+
+    phases: tuple[int, ...] = ()
+
+    def act(self, observation: np.ndarray, action_mask: np.ndarray, state: Any = None) -> int:
+        state = self._need_state(state)
+        player = state.current_player()
+        if state.phase not in self.phases or state.game.protocol != "prover-estimator" or \
+                self._wants_to_verify(state, player, action_mask):
+            return super().act(observation, action_mask, state)
+        return self.decide(state, player)
+
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
+        raise NotImplementedError
+
+
+class BeliefEstimator(_ExactPlayer):
+    """Prover-estimator debate's estimator ("Bob") pricing from a belief: the one given
+    (``belief``: a belief of :mod:`~oversight_gym.envs.debate.prover_estimator`, fixed), or
+    independent leaves: those it verified (``budget``, as every tree debater) certain, the
+    others at the tree generator's prior (:func:`~oversight_gym.envs.debate.argument_trees.
+    prior_leaf_probability`). Prices are conditioned on the coins drawn for earlier siblings
+    (with ``conditioning="coins"``) and rounded to the game's grid (:class:`GridBelief`)."""
+
+    name = "pe-estimator"
+    phases = (OPEN, ESTIMATE)
+    description = "prover-estimator debate: prices every claim from its belief, conditioned on the drawn coins"
+    classifier = dataclasses.replace(_TreeDebater.classifier, uses_search=False)
+
+    def __init__(self, seed: int | None = None, budget: int | None = None, belief: Any = None,
+                 estimator: str = "calibrated") -> None:
+        super().__init__(seed, budget)
+        self.belief = belief
+        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
+
+    def belief_for(self, state: RecursiveDebateState, player: int) -> GridBelief:
+        """The belief this estimator prices from in ``state`` (seat ``player``), on the grid:
+        the one given, or :func:`~oversight_gym.envs.debate.prover_estimator.estimator_leaf_p`'s
+        (``estimator``: ``"calibrated"`` on its verified leaves, or ``"doubting"`` the true root)."""
+        g = state.game
+        inner = self.belief
+        if inner is None:
+            inner = ProductBelief(state.tree.rules, g.branching,
+                                  estimator_leaf_p(state.tree, state.known[player], _leaf_prior(state), self.estimator))
+        return GridBelief(inner, g.levels)
+
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
+        g = state.game
+        bob = self.belief_for(state, player)
+        ctx = path_context(bob, g.branching, state.path, state.coins, g.pe)
+        if state.phase == OPEN:
+            return g.off_level + int(round(bob.price(0, ctx) * (g.levels - 1)))
+        i = state.next_estimate
+        child = g.branching * state.node + 1 + i
+        ctx_i = sibling_contexts(bob, g.branching, state.node, ctx, state.coins, g.pe)[i]
+        return g.off_level + int(round(bob.price(child, ctx_i) * (g.levels - 1)))
+
+
+class BeliefProver(_ExactPlayer):
+    """Prover-estimator debate's prover ("Alice") playing :class:`~oversight_gym.envs.debate.
+    prover_estimator.ProverPlan`: against an estimator whose pricing it knows (``opponent``, a
+    :class:`BeliefEstimator`; without one, an estimator who knows only the prior), with its own
+    leaf beliefs (``leaf_p``, or the leaves it verified certain and the others at the prior), it
+    bets the sign of the gap between the price and what the children's prices imply (its belief
+    at a leaf) and recurses into the subclaim of largest subjective expected payoff."""
+
+    name = "pe-prover"
+    phases = (BET, PROVER_PICK)
+    description = "prover-estimator debate: bets and recurses to maximise its expected payoff (exact plan)"
+
+    def __init__(self, seed: int | None = None, budget: int | None = None, opponent: BeliefEstimator | None = None,
+                 leaf_p: np.ndarray | None = None, honest: bool = True) -> None:
+        super().__init__(seed, budget)
+        self.opponent = BeliefEstimator(budget=0) if opponent is None else opponent
+        self.leaf_p = leaf_p
+        self.honest_side = bool(honest)
+
+    def plan(self, state: RecursiveDebateState, player: int) -> tuple[ProverPlan, Any]:
+        """Its plan in ``state`` (seat ``player``) and its model of the estimator's belief."""
+        g = state.game
+        bob = self.opponent.belief_for(state, 1 - player)
+        mine = self.leaf_p
+        if mine is None:
+            mine = posterior_leaf_p(g.num_leaves, _leaf_prior(state), state.known[player])
+        return ProverPlan(state.tree.rules, g.branching, g.depth, bob, mine, None, g.pe), bob
+
+    def decide(self, state: RecursiveDebateState, player: int) -> int:
+        g = state.game
+        plan, bob = self.plan(state, player)
+        ctx = path_context(bob, g.branching, state.path, state.coins, g.pe)
+        node = state.node
+        if state.phase == BET:
+            return g.off_bet + BETS.index(plan.bet(node, ctx, float(state.estimate[node])))
+        kids = state.children(node)
+        ctxs = sibling_contexts(bob, g.branching, node, ctx, state.coins, g.pe)
+        return g.off_pick + plan.pick(node, ctxs, [float(state.estimate[c]) for c in kids])
+
+
+__all__ = ["BeliefEstimator", "BeliefProver", "GreedyTreeDebater", "HonestTreeDebater", "ObfuscatingTreeDebater",
+           "RandomSearchTreeDebater", "consistent_estimates"]

@@ -14,18 +14,15 @@ Values (claimant's win probability):
   the judge's prior accepts ``a``; otherwise the claimant maximises over the consistent
   assertion patterns the minimum over children (standard: the challenger picks) or the
   average over the judge's tied least-plausible children (judge-directed).
-* prover-estimator: ``U(v, p)`` for the estimator's probability ``p`` at ``v``: at the end,
-  whether ``p`` is on the wrong side of the judge's value; otherwise the estimator minimises,
-  over the grid vectors consistent with ``p`` within the tolerance, the prover's maximum
-  over children.
-
 Cross-examination and judge-directed debates with ``queries > 1`` are not solved (their
-state includes the earlier paths): the solver raises a ``ValueError`` there.
+state includes the earlier paths), nor is prover-estimator debate, whose payoffs are
+expectations over the judge's coins: its exact values, and the prover's best response to a
+given estimator, are :mod:`oversight_gym.envs.debate.prover_estimator`'s. The solver raises a
+``ValueError`` there.
 """
 
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from typing import Any
 
@@ -33,7 +30,7 @@ import numpy as np
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.protocols import Classifier
-from oversight_gym.envs.debate.argument_trees import pattern_consistent, rule_probability
+from oversight_gym.envs.debate.argument_trees import pattern_consistent
 from oversight_gym.envs.debate.recursive import (
     ASSERT,
     CLAIM,
@@ -41,12 +38,9 @@ from oversight_gym.envs.debate.recursive import (
     CLAIMANT,
     CONCEDE,
     DISPUTE,
-    ESTIMATE,
     OPEN,
     PICK,
-    PROVER_PICK,
     RecursiveDebateState,
-    estimator_right,
 )
 
 #: the largest tree (nodes) the solver accepts
@@ -61,6 +55,9 @@ class TreeSolution:
         if g.num_nodes > MAX_NODES:
             raise ValueError(f"tree-solver: the tree has {g.num_nodes} nodes; the exact solver takes at most "
                              f"{MAX_NODES}")
+        if g.protocol == "prover-estimator":
+            raise ValueError("tree-solver: protocol='prover-estimator' is not solved here: its exact expected "
+                             "payoffs are oversight_gym.envs.debate.prover_estimator.debate_value's")
         if g.queries > 1:
             raise ValueError(f"tree-solver: queries={g.queries}: the exact solver handles one path "
                              f"(queries=1) only")
@@ -68,8 +65,6 @@ class TreeSolution:
         self.tree = state.tree
         self.b = g.branching
         self.value = lru_cache(maxsize=None)(self._value)
-        self.pe_value = lru_cache(maxsize=None)(self._pe_value)
-        self.pe_best = lru_cache(maxsize=None)(self._pe_best)
 
     def kids(self, v: int) -> range:
         return range(self.b * v + 1, self.b * v + self.b + 1)
@@ -112,51 +107,13 @@ class TreeSolution:
 
     def open_value(self, claim: int) -> float:
         """Claimant's value after claiming ``claim`` at the root (the challenger to move)."""
-        if self.g.protocol == "prover-estimator":
-            return min(self.pe_open(claim, lv) for lv in range(self.g.levels))
         return min(1.0, self.value(0, claim))  # conceding gives the claimant 1
-
-    # --- prover-estimator ----------------------------------------------------------------------
-    def pe_open(self, claim: int, level: int) -> float:
-        p = level / (self.g.levels - 1)
-        if p != 0.5 and (p > 0.5) == (claim == 1):
-            return 1.0
-        return self.pe_value(0, level)
-
-    def _pe_value(self, v: int, level: int) -> float:
-        p = level / (self.g.levels - 1)
-        end = self._end(v)
-        if end == "leaf":
-            return float(not estimator_right(p, int(self.tree.truth[v])))
-        if end == "limit":
-            p1 = self.accept_probability(v, 1)
-            return p1 * float(not estimator_right(p, 1)) + (1 - p1) * float(not estimator_right(p, 0))
-        return self.pe_best(v, level, ())[0]
-
-    def _pe_best(self, v: int, level: int, prefix: tuple[int, ...]) -> tuple[float, tuple[int, ...]]:
-        """The estimator's best consistent vector at ``v`` extending ``prefix``: (claimant's value, levels)."""
-        g = self.g
-        target = level / (g.levels - 1)
-        rule = int(self.tree.rules[v])
-        kids = list(self.kids(v))
-        best, best_vec = 1.0, ()  # no consistent vector: the estimator is caught (claimant wins)
-        child_vals = [[self.pe_value(c, lv) for lv in range(g.levels)] for c in kids]
-        for rest in itertools.product(range(g.levels), repeat=self.b - len(prefix)):
-            vec = prefix + rest
-            probs = np.array(vec, float) / (g.levels - 1)
-            if abs(rule_probability(rule, probs) - target) > g.tolerance + 1e-9:
-                continue
-            val = max(child_vals[i][lv] for i, lv in enumerate(vec))
-            if not best_vec or val < best - 1e-12:
-                best, best_vec = val, vec
-        return best, best_vec
 
 
 def solve(state: RecursiveDebateState) -> float:
     """The claimant's win probability from ``state`` under optimal play by both debaters
     (full information; chance averaged). Supports the phases before and during one path."""
     sol = TreeSolution(state)
-    g = state.game
     ph = state.phase
     if state.is_terminal():
         return 1.0 if state.winner == CLAIMANT else 0.0
@@ -171,11 +128,6 @@ def solve(state: RecursiveDebateState) -> float:
     if ph == PICK:
         vals = [sol.value(c, int(state.assertion[c])) for c in sol.kids(v)]
         return min(vals)
-    if ph == PROVER_PICK:
-        return max(sol.pe_value(c, int(round(state.estimate[c] * (g.levels - 1)))) for c in sol.kids(v))
-    if ph == ESTIMATE:
-        prefix = tuple(int(round(state.estimate[c] * (g.levels - 1))) for c in list(sol.kids(v))[:state.next_estimate])
-        return sol.pe_best(v, int(round(state.estimate[v] * (g.levels - 1))), prefix)[0]
     raise ValueError(f"tree-solver: cannot solve phase {ph} (cross-examination is not supported)")
 
 
@@ -184,7 +136,7 @@ class TreeSolverAgent(BaseAgent):
 
     name = "tree-solver"
     description = "recursive debate: exact backward induction with full information (small trees)"
-    games = ("debate/recursive-v0",)
+    games = ("debate/recursive-v1",)
     classifier = Classifier(deterministic=True, uses_search=True)
     requires_state = True
 
@@ -195,26 +147,15 @@ class TreeSolverAgent(BaseAgent):
         sign = 1.0 if player == CLAIMANT else -1.0
         sol = TreeSolution(state)
         ph, v = state.phase, state.node
-        if ph == ESTIMATE:
-            prefix = tuple(int(round(state.estimate[c] * (g.levels - 1)))
-                           for c in list(sol.kids(v))[:state.next_estimate])
-            _, vec = sol.pe_best(v, int(round(state.estimate[v] * (g.levels - 1))), prefix)
-            lv = vec[state.next_estimate] if vec else 0
-            return g.off_level + int(lv)
         options: list[tuple[int, float]] = []
         if ph == CLAIM:
             options = [(CLAIM_FALSE + c, sol.open_value(c)) for c in (0, 1) if action_mask[CLAIM_FALSE + c]]
-        elif ph == OPEN and g.protocol != "prover-estimator":
-            options = [(CONCEDE, 1.0), (DISPUTE, sol.value(0, int(state.root_claim)))]
         elif ph == OPEN:
-            options = [(g.off_level + lv, sol.pe_open(int(state.root_claim), lv)) for lv in range(g.levels)]
+            options = [(CONCEDE, 1.0), (DISPUTE, sol.value(0, int(state.root_claim)))]
         elif ph == ASSERT:
             options = [(g.off_assert + p, sol.pattern_value(v, p)) for p in sol.patterns(v, int(state.assertion[v]))]
         elif ph == PICK:
             options = [(g.off_pick + i, sol.value(c, int(state.assertion[c]))) for i, c in enumerate(sol.kids(v))]
-        elif ph == PROVER_PICK:
-            options = [(g.off_pick + i, sol.pe_value(c, int(round(state.estimate[c] * (g.levels - 1)))))
-                       for i, c in enumerate(sol.kids(v))]
         else:
             raise ValueError(f"tree-solver: cannot play phase {ph} (cross-examination is not supported)")
         best = max(options, key=lambda o: (sign * o[1], -o[0]))
