@@ -30,6 +30,8 @@ import numpy as np
 from oversight_gym.analysis.report import mean_interval
 
 DIRECTIONS = ("compete", "collude")
+#: where a retrained agent's values start: its engine's initialisation, or what it had learned
+RETRAIN_STARTS = ("fresh", "learned")
 
 
 class FrozenMarket(Protocol):

@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.agents.learning.qlearning import QLearningAgent
+from oversight_gym.analysis.detection import RETRAIN_STARTS
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.pricing import PricingGame
@@ -447,10 +448,6 @@ def _run(config: CalvanoConfig, ids: list[int], seed: int, q_init: np.ndarray, f
 def _rows(tables: int, size: int) -> np.ndarray:
     """Which of ``tables`` tables each of ``size`` sessions uses: one for all, or one each."""
     return np.zeros(size, dtype=np.int64) if tables == 1 else np.arange(size, dtype=np.int64)
-
-
-#: where a retrained firm's Q starts: the paper's initialisation, or the Q it learned
-RETRAIN_STARTS = ("fresh", "learned")
 
 
 def retrain_sessions(config: CalvanoConfig, strategies: np.ndarray, learner: int = 0, seed: int = 0, *,

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from oversight_gym.analysis.detection import RETRAIN_STARTS
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
@@ -82,27 +83,31 @@ class Learning:
         if self.q0_high is not None and check_float("q0_high", self.q0_high) <= self.q0:
             raise ValueError(f"q0_high must be above q0 (initial values drawn from [q0, q0_high)) or None "
                              f"(every value q0), got q0={self.q0!r}, q0_high={self.q0_high!r}")
+        if not isinstance(self.synchronous, bool | np.bool_):
+            raise ValueError(f"synchronous must be True or False, got {self.synchronous!r}")
 
     @property
     def q0_range(self) -> tuple[float, float]:
         """``(low, high)`` of the initial values (equal: no draw)."""
         return float(self.q0), float(self.q0 if self.q0_high is None else self.q0_high)
-        if not isinstance(self.synchronous, bool | np.bool_):
-            raise ValueError(f"synchronous must be True or False, got {self.synchronous!r}")
 
 
 # --- the compiled engine ------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
 def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window, q0_low, q0_high, synchronous,
-             random_ties, key, greedy_out):
-    """One session; writes the final greedy actions into ``greedy_out`` and returns the number
-    of periods since a greedy action last changed."""
+             random_ties, key, q_given, fixed, greedy_out, q_out):
+    """One session; writes the final greedy actions into ``greedy_out`` and the final values into
+    ``q_out``, and returns the number of periods since a greedy action last changed. The values
+    start at ``q_given`` (n, k) if it has rows (no draws), else at ``q0`` or its draws; a player
+    with ``fixed[i] >= 0`` plays that action and neither explores nor learns."""
     q = np.empty((n, k))
     rng = key
     for i in range(n):
         for b in range(k):
-            if q0_high > q0_low:
+            if q_given.shape[0] > 0:
+                q[i, b] = q_given[i, b]
+            elif q0_high > q0_low:
                 rng += _GAMMA
                 q[i, b] = q0_low + (q0_high - q0_low) * _uniform(rng)
             else:
@@ -113,7 +118,7 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
         for b in range(1, k):
             if q[i, b] > q[i, best]:
                 best = b
-        greedy[i] = best
+        greedy[i] = best if fixed[i] < 0 else fixed[i]
     acts = np.empty(n, dtype=np.int64)
     reward = np.empty(n)
     place = np.empty(n, dtype=np.int64)
@@ -129,7 +134,7 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
             exploring = False
         for i in range(n):
             acts[i] = greedy[i]
-            if exploring:
+            if exploring and fixed[i] < 0:
                 rng += _GAMMA
                 if _uniform(rng) < eps:
                     rng += _GAMMA
@@ -157,6 +162,8 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
                 reward[i] = share[i, j] * prize[i, j]
         changed = False
         for i in range(n):
+            if fixed[i] >= 0:
+                continue
             g = greedy[i]
             vmax = q[i, g]
             if synchronous:  # every bid moves: one pass updates them and finds the new greedy bid
@@ -188,15 +195,16 @@ def _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window,
         stable = 0 if changed else stable + 1
     for i in range(n):
         greedy_out[i] = greedy[i]
+    q_out[:] = q
     return stable
 
 
 @njit(cache=True, parallel=True)
 def _batch(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window, q0_low, q0_high, synchronous,
-           random_ties, keys, stable, greedy):
+           random_ties, keys, q_given, fixed, stable, greedy, q_out):
     for s in prange(keys.shape[0]):
         stable[s] = _session(prize, share, n, k, alpha, gamma, eps0, eps_decay, periods, window, q0_low, q0_high,
-                             synchronous, random_ties, keys[s], greedy[s])
+                             synchronous, random_ties, keys[s], q_given[s], fixed[s], greedy[s], q_out[s])
 
 
 def _check_tables(prize: np.ndarray, share: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -217,34 +225,89 @@ drop_stale_caches("stateless_q", [_session, _batch], [calvano._mix, calvano._uni
 
 
 def run_sessions(prize: np.ndarray, share: np.ndarray, learning: Learning, sessions: int | range,
-                 seed: int = 0, random_ties: bool = False) -> dict[str, np.ndarray]:
+                 seed: int = 0, random_ties: bool = False, *, fixed: np.ndarray | None = None,
+                 q_start: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Sessions (a count, or a range of session ids) of stateless Q-learning on the stage game
     (``prize``, ``share``): per session ``converged``, ``stable`` (periods since a greedy action
-    last changed) and ``actions`` (the final greedy actions, shape (sessions, players))."""
+    last changed), ``actions`` (the final greedy actions, shape (sessions, players)) and ``q``
+    (the final values, (sessions, players, actions)).
+
+    ``fixed`` (sessions, players): where not -1, that player plays this action throughout and
+    neither explores nor learns (a frozen rival). ``q_start`` (sessions, players, actions): the
+    values to start from instead of ``q0`` (no initial draws).
+    """
     prize, share, n, k = _check_tables(prize, share)
     ids = range(check_int("sessions", sessions, 1)) if isinstance(sessions, int) else sessions
     if len(ids) == 0:
         raise ValueError("sessions: no session ids given")
+    size = len(ids)
     keys = session_keys(seed, ids.start, ids.stop)
-    stable = np.zeros(len(keys), dtype=np.int64)
-    greedy = np.zeros((len(keys), n), dtype=np.int64)
+    fixed = np.full((size, n), -1, dtype=np.int64) if fixed is None else np.asarray(fixed, dtype=np.int64)
+    if fixed.shape != (size, n) or (fixed >= k).any():
+        raise ValueError(f"fixed must have shape (sessions, players) = ({size}, {n}) with actions below {k} "
+                         f"(or -1: learns), got shape {fixed.shape}")
+    if q_start is None:
+        q_given = np.zeros((size, 0, k))
+    else:
+        q_given = np.ascontiguousarray(q_start, dtype=np.float64)
+        if q_given.shape != (size, n, k):
+            raise ValueError(f"q_start must have shape (sessions, players, actions) = ({size}, {n}, {k}), "
+                             f"got {q_given.shape}")
+    stable = np.zeros(size, dtype=np.int64)
+    greedy = np.zeros((size, n), dtype=np.int64)
+    q_out = np.zeros((size, n, k))
     lr = learning
     _batch(prize, share, n, k, lr.alpha, lr.gamma, lr.eps0, lr.eps_decay, lr.periods, lr.window, *lr.q0_range,
-           bool(lr.synchronous), bool(random_ties), keys, stable, greedy)
-    return {"converged": stable >= lr.window, "stable": stable, "actions": greedy}
+           bool(lr.synchronous), bool(random_ties), keys, q_given, fixed, stable, greedy, q_out)
+    return {"converged": stable >= lr.window, "stable": stable, "actions": greedy, "q": q_out}
+
+
+def retrain_sessions(prize: np.ndarray, share: np.ndarray, learning: Learning, actions: np.ndarray, learner: int = 0,
+                     seed: int = 0, random_ties: bool = False, *, start: str = "fresh",
+                     q: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Retrain one player against rivals frozen at their learned actions (Courthoud 2021).
+
+    ``actions`` (B, players) are converged sessions' greedy actions. Player ``learner`` learns
+    again under ``learning`` (its exploration schedule restarts at ``eps0``) while every other
+    player keeps its action without exploring or learning; retraining b is session b of master
+    ``seed``. Its values start ``"fresh"`` (default: ``learning``'s ``q0`` or draws) or at its
+    ``"learned"`` values ``q`` (B, players, actions: :func:`run_sessions`'s ``q``).
+
+    What it tests: whether the learner's action is a best response to the rivals' (a stateless
+    rival cannot punish, so the learner converges to a best response to a fixed action when it
+    explores enough).
+    """
+    prize, share, n, k = _check_tables(prize, share)
+    actions = np.asarray(actions, dtype=np.int64)
+    if actions.ndim != 2 or actions.shape[1] != n:
+        raise ValueError(f"actions must have shape (sessions, players) = (B, {n}), got {actions.shape}")
+    check_int("learner", learner, 0, n - 1)
+    if start not in RETRAIN_STARTS:
+        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
+    if start == "learned" and q is None:
+        raise ValueError("start='learned' needs q, the sessions' final values (run_sessions(...)['q'])")
+    fixed = actions.copy()
+    fixed[:, learner] = -1
+    return run_sessions(prize, share, learning, len(actions), seed, random_ties, fixed=fixed,
+                        q_start=q if start == "learned" else None)
 
 
 # --- the readable reference ---------------------------------------------------------------
 
 def reference_session(prize: np.ndarray, share: np.ndarray, learning: Learning, seed: int = 0, session: int = 0,
-                      random_ties: bool = False) -> dict[str, object]:
+                      random_ties: bool = False, frozen: dict[int, int] | None = None,
+                      q_start: np.ndarray | None = None) -> dict[str, object]:
     """One session of the algorithm, written for reading rather than speed: the same
-    ``converged``, ``stable`` and ``actions`` as :func:`run_sessions` gives for (seed, session)."""
+    ``converged``, ``stable`` and ``actions`` as :func:`run_sessions` gives for (seed, session),
+    with players ``frozen`` (player -> its fixed action) and values starting at ``q_start``."""
     prize, share, n, k = _check_tables(prize, share)
     lr = learning
+    frozen = frozen or {}
     rng = SplitMix64(int(session_keys(seed, session, session + 1)[0]))
     low, high = lr.q0_range
-    if high > low:
+    if q_start is not None:
+        q = np.array(q_start, dtype=np.float64)
+    elif high > low:
         q = np.array([[low + (high - low) * rng.uniform() for _ in range(k)] for _ in range(n)])
     else:
         q = np.full((n, k), low)
@@ -255,6 +318,9 @@ def reference_session(prize: np.ndarray, share: np.ndarray, learning: Learning, 
         exploring = exploring and eps >= EPS_OFF
         actions = []
         for i in range(n):
+            if i in frozen:
+                actions.append(int(frozen[i]))
+                continue
             explore = exploring and rng.uniform() < eps
             actions.append(int(rng.uniform() * k) if explore else int(np.argmax(q[i])))
         joint = sum(b * k**i for i, b in enumerate(actions))
@@ -264,16 +330,20 @@ def reference_session(prize: np.ndarray, share: np.ndarray, learning: Learning, 
             rewards = [prize[i, joint] if i == lucky else 0.0 for i in range(n)]
         else:
             rewards = [share[i, joint] * prize[i, joint] for i in range(n)]
-        before = q.argmax(axis=1)
+        learners = [i for i in range(n) if i not in frozen]
+        before = q.argmax(axis=1)[learners]
         best_values = q.max(axis=1)
-        for i in range(n):
+        for i in learners:
             targets = [actions[i]] if not lr.synchronous else range(k)
             for b in targets:
                 other = joint + (b - actions[i]) * k**i
                 r = rewards[i] if b == actions[i] else share[i, other] * prize[i, other]
                 q[i, b] = (1.0 - lr.alpha) * q[i, b] + lr.alpha * (r + lr.gamma * best_values[i])
-        stable = stable + 1 if (q.argmax(axis=1) == before).all() else 0
-    return {"converged": stable >= lr.window, "stable": stable, "actions": q.argmax(axis=1)}
+        stable = stable + 1 if (q.argmax(axis=1)[learners] == before).all() else 0
+    actions = q.argmax(axis=1)
+    for i, b in frozen.items():
+        actions[i] = b
+    return {"converged": stable >= lr.window, "stable": stable, "actions": actions, "q": q}
 
 
 
