@@ -15,8 +15,13 @@ one small interface, :class:`FrozenMarket` (the collusion family adapts its mark
   new pairs reach with what the original pairs did; collusion built on a pair's own conventions
   falls sharply when agents are re-paired (Eschenbaum, Mellgren and Zahn 2022, arXiv 2201.00345).
 
-Retraining one agent against a frozen rival (Courthoud 2021) needs the learning engine itself,
-so it lives with each engine.
+* :func:`retraining_test`: let one agent learn again against rivals frozen at their learned
+  strategies and compare what it converges to with what it played (Courthoud 2021, "Algorithmic
+  collusion detection"): is its collusive price a best response to the rivals' learned
+  strategies? The learning itself is the engine's (a market offers it as
+  :meth:`Retrainable.retrained`); the test reads the outcome;
+* :class:`PricePathDetector`: a learned detector of collusion from the price path alone, which
+  :func:`held_out_evaluation` trains on some markets and tests on another.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ class FrozenMarket(Protocol):
     def payoffs(self, actions: np.ndarray) -> np.ndarray: ...
 
     def prices(self, actions: np.ndarray) -> np.ndarray: ...
+
+
+class Retrainable(FrozenMarket, Protocol):
+    """A frozen market whose engine can retrain one agent: ``retrained(agent, seed, start)`` is
+    the market in which ``agent`` has learned again (its values starting ``"fresh"`` or at what
+    it had ``"learned"``, :data:`RETRAIN_STARTS`) against the others frozen at their policies."""
+
+    def retrained(self, agent: int, seed: int = 0, start: str = "fresh") -> FrozenMarket: ...
 
 
 def replay(market: FrozenMarket, periods: int, forced: dict[int, int] | None = None,
@@ -152,6 +165,49 @@ def cycle_mean(market: FrozenMarket, periods: int = 200, burn: int = 100,
     path = replay(market, periods)[burn + 1:]
     f = measure if measure is not None else (lambda a: float(np.mean(market.payoffs(a))))
     return float(np.mean([f(a) for a in path]))
+
+
+def retraining_test(market: Retrainable, agent: int = 0, seed: int = 0, start: str = "fresh",
+                    competitive_price: float | None = None, periods: int = 200, burn: int = 100,
+                    tol: float = 1e-9) -> dict[str, Any]:
+    """Retrain ``agent`` against its rivals frozen at their learned strategies and compare
+    (Courthoud 2021).
+
+    What it tests: whether the agent's learned (collusive) price is a best response to the
+    rivals' learned strategies. Against rivals whose strategies reward and punish, a learner that
+    starts again relearns the collusive price (no better reply exists); if it learns to earn more
+    (``exploits``), the rivals' strategies left a profitable deviation unanswered, which a
+    reward-punishment scheme would not; if it settles at a lower price and earns no more, the
+    collusive price was sustained by the pair's learning, not by the rivals' threats alone.
+
+    Returns the agent's mean price and payoff (over periods ``burn..periods`` of a replay) before
+    (``price_before``, ``payoff_before``) and after retraining, the rivals' mean payoff before and
+    after, ``exploits`` (payoff after above before by more than ``tol``), ``toward_competition``
+    (the price moved in the competitive direction) and, given ``competitive_price`` (the static
+    Nash price or bid), ``price_share``: ``(after - competitive) / (before - competitive)`` (1: it
+    kept its price; 0: it went competitive; nan when it played the competitive price before).
+    """
+    if start not in RETRAIN_STARTS:
+        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
+    if not 0 <= agent < market.n_agents:
+        raise ValueError(f"agent must be in [0, {market.n_agents}), got {agent}")
+    after = market.retrained(agent, seed, start)
+    rivals = [i for i in range(market.n_agents) if i != agent]
+
+    def mean(m: FrozenMarket, f: Callable[[np.ndarray], float]) -> float:
+        return cycle_mean(m, periods, burn, f)
+
+    out: dict[str, Any] = {"market": after}
+    for name, m in (("before", market), ("after", after)):
+        out[f"price_{name}"] = mean(m, lambda a, m=m: float(m.prices(a)[agent]))
+        out[f"payoff_{name}"] = mean(m, lambda a, m=m: float(m.payoffs(a)[agent]))
+        out[f"rivals_payoff_{name}"] = mean(m, lambda a, m=m: float(np.mean(m.payoffs(a)[rivals])))
+    out["exploits"] = bool(out["payoff_after"] > out["payoff_before"] + tol)
+    out["toward_competition"] = bool(market.competitive * (out["price_after"] - out["price_before"]) > tol)
+    if competitive_price is not None:
+        gap = out["price_before"] - competitive_price
+        out["price_share"] = (out["price_after"] - competitive_price) / gap if abs(gap) > tol else float("nan")
+    return out
 
 
 def repairing_test(agents: Sequence[Sequence[Any]], make_market: Callable[[Sequence[Any]], FrozenMarket],

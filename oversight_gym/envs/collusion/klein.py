@@ -284,12 +284,14 @@ def classify(config: KleinConfig, policies: np.ndarray, prices: np.ndarray, peri
 def batch_outcomes(config: dict[str, Any], seed: int, episodes: int) -> dict[str, np.ndarray]:
     """Runs ``0..episodes-1`` of master ``seed`` (the batch engine registered with
     ``collusion/sequential-pricing-v0``); ``config`` holds :class:`KleinConfig`'s fields."""
-    return run_runs(KleinConfig(**config), episodes, seed=seed)
+    out = run_runs(KleinConfig(**config), episodes, seed=seed)
+    return {f: out[f] for f in OUTCOME_FIELDS}
 
 
 def reference_outcome(config: dict[str, Any], seed: int, episode: int) -> dict[str, Any]:
     """Run ``episode`` of master ``seed`` by the readable :func:`reference_run`."""
-    return reference_run(KleinConfig(**config), seed=seed, run=episode)
+    ref = reference_run(KleinConfig(**config), seed=seed, run=episode)
+    return {f: ref[f] for f in OUTCOME_FIELDS}
 
 
 def deviation_path(config: KleinConfig, policies: np.ndarray, prices: np.ndarray, periods: int,
