@@ -74,6 +74,29 @@ class Retrainable(FrozenMarket, Protocol):
     def retrained(self, agent: int, seed: int = 0, start: str = "fresh") -> FrozenMarket: ...
 
 
+def symmetric_static_nash(market: FrozenMarket) -> list[int]:
+    """The actions a such that every agent playing a every period is a static (stage-game) Nash
+    equilibrium of ``market``'s per-period payoffs: no agent earns strictly more by playing
+    another action alone. The benchmark of competitive play for the tests' false-positive rates."""
+    out = []
+    for a in range(market.n_actions):
+        profile = np.full(market.n_agents, a, dtype=np.int64)
+        base = market.payoffs(profile)
+        stable = True
+        for i in range(market.n_agents):
+            for b in range(market.n_actions):
+                dev = profile.copy()
+                dev[i] = b
+                if market.payoffs(dev)[i] > base[i] + 1e-12:
+                    stable = False
+                    break
+            if not stable:
+                break
+        if stable:
+            out.append(a)
+    return out
+
+
 def replay(market: FrozenMarket, periods: int, forced: dict[int, int] | None = None,
            history: np.ndarray | None = None) -> np.ndarray:
     """Standing action vectors (periods + 1, n): row 0 the last of ``history`` (default
@@ -315,6 +338,22 @@ def path_features(prices: Any, competitive: float, collusive: float) -> np.ndarr
                      float(change[moved].mean()) if moved.any() else 0.0, followed])
 
 
+def observed_path(market: FrozenMarket, periods: int, tremble: float, rng: np.random.Generator) -> np.ndarray:
+    """Prices (periods, n) a regulator would observe: the frozen agents' replay in which each agent
+    that moves plays a uniformly random action with probability ``tremble`` (so the path shows how
+    rivals answer a change, which a path stuck on its cycle would not)."""
+    if not 0.0 <= tremble <= 1.0:
+        raise ValueError(f"tremble must be in [0, 1], got {tremble!r}")
+    h = np.array(market.start(), dtype=np.int64)
+    rows = []
+    for _ in range(periods):
+        forced = {i: int(rng.integers(market.n_actions)) for i in market.movers(h) if rng.random() < tremble}
+        nxt = np.asarray(market.step(h, forced), dtype=np.int64)
+        h = np.vstack([h, nxt[None, :]])
+        rows.append(market.prices(nxt))
+    return np.stack(rows)
+
+
 @dataclass
 class DetectorReport:
     """A detector's power (colluding sessions flagged) and false-positive rate (competitive
@@ -373,3 +412,38 @@ class PricePathDetector:
         y = np.asarray(labels).astype(bool)
         flagged = self.flags(features)
         return DetectorReport(Rate(int(flagged[y].sum()), int(y.sum())), Rate(int(flagged[~y].sum()), int((~y).sum())))
+
+
+def held_out_evaluation(features: Any, labels: Any, groups: Sequence[str], false_positive_rate: float = 0.05,
+                        regularisation: float = 1.0) -> dict[str, Any]:
+    """Evaluate :class:`PricePathDetector` on held-out market rules: for each group (a market,
+    or a market's rules), train on the sessions of every other group, set the threshold on their
+    competitive sessions to ``false_positive_rate``, and flag the held-out group's sessions. A
+    detector that learned what collusion looks like rather than what one market looks like keeps
+    its power and its false-positive rate on rules it never saw.
+
+    Sessions labelled -1 (neither known to collude nor to compete) are never trained on but are
+    flagged. Returns ``flags`` and ``probability`` per session (each from the detector that did
+    not see its group) and ``reports``: per group, the power and false-positive rate on its
+    labelled sessions (:class:`DetectorReport`; a rate over no sessions is nan)."""
+    x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(int)
+    g = np.asarray(list(groups))
+    if not len(x) == len(y) == len(g):
+        raise ValueError(f"features, labels and groups must have one row per session, got {len(x)}, {len(y)}, {len(g)}")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("labels must be 1 (colluding), 0 (competitive) or -1 (unlabelled: flagged, never trained on)")
+    flags = np.zeros(len(x), dtype=bool)
+    prob = np.zeros(len(x))
+    reports = {}
+    for name in dict.fromkeys(g.tolist()):
+        held = g == name
+        train = ~held & (y >= 0)
+        if set(np.unique(y[train])) != {0, 1}:
+            raise ValueError(f"groups: without {name!r} the training sessions lack colluding or competitive ones")
+        det = PricePathDetector(regularisation=regularisation).fit(x[train], y[train])
+        det.calibrate(x[train & (y == 0)], false_positive_rate)
+        prob[held] = det.probability(x[held])
+        flags[held] = det.flags(x[held])
+        labelled = held & (y >= 0)
+        reports[name] = det.evaluate(x[labelled], y[labelled])
+    return {"flags": flags, "probability": prob, "reports": reports}
