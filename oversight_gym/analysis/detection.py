@@ -190,6 +190,20 @@ def cycle_mean(market: FrozenMarket, periods: int = 200, burn: int = 100,
     return float(np.mean([f(a) for a in path]))
 
 
+def frozen_rivals(policies: Any, learner: int, start: str, q: Any, where: str) -> tuple[np.ndarray, Any]:
+    """What an engine needs to retrain ``learner`` against the others frozen: their policies
+    (sessions, agents, ...) with the learner's rows set to -1 (it learns), and the values to start
+    from (``q`` for ``start="learned"``, None for ``"fresh"``). ``where`` says where ``q`` comes
+    from, for the error when it is missing."""
+    if start not in RETRAIN_STARTS:
+        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
+    if start == "learned" and q is None:
+        raise ValueError(f"start='learned' needs q, {where}")
+    fixed = np.array(policies, dtype=np.int64)
+    fixed[:, learner] = -1
+    return fixed, (q if start == "learned" else None)
+
+
 def retraining_test(market: Retrainable, agent: int = 0, seed: int = 0, start: str = "fresh",
                     competitive_price: float | None = None, periods: int = 200, burn: int = 100,
                     tol: float = 1e-9) -> dict[str, Any]:
@@ -210,10 +224,9 @@ def retraining_test(market: Retrainable, agent: int = 0, seed: int = 0, start: s
     Nash price or bid), ``price_share``: ``(after - competitive) / (before - competitive)`` (1: it
     kept its price; 0: it went competitive; nan when it played the competitive price before).
     """
-    if start not in RETRAIN_STARTS:
-        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
     if not 0 <= agent < market.n_agents:
         raise ValueError(f"agent must be in [0, {market.n_agents}), got {agent}")
+    frozen_rivals(np.zeros((1, market.n_agents)), agent, start, (), "")  # checks start before any learning
     after = market.retrained(agent, seed, start)
     rivals = [i for i in range(market.n_agents) if i != agent]
 

@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.agents.learning.qlearning import QLearningAgent
-from oversight_gym.analysis.detection import RETRAIN_STARTS
+from oversight_gym.analysis.detection import frozen_rivals
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.pricing import PricingGame
@@ -476,17 +476,14 @@ def retrain_sessions(config: CalvanoConfig, strategies: np.ndarray, learner: int
         raise ValueError(f"strategies must have shape (sessions, n_firms, states) = (B, {n}, {n_states}), "
                          f"got {strategies.shape}")
     check_int("learner", learner, 0, n - 1)
-    if start not in RETRAIN_STARTS:
-        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
     size = len(strategies)
-    fixed = strategies.copy()
-    fixed[:, learner] = -1
-    if start == "learned":
-        if q is None or np.shape(q) != (size, n, n_states, config.m):
-            raise ValueError(f"start='learned' needs q, the sessions' final Q tables of shape (B, n, S, m) = "
-                             f"({size}, {n}, {n_states}, {config.m}) (run_sessions(..., keep_q=True)), "
-                             f"got {None if q is None else np.shape(q)}")
-        q_init = np.asarray(q, dtype=np.float64)
+    shape = (size, n, n_states, config.m)
+    fixed, q_start = frozen_rivals(strategies, learner, start, q, f"the sessions' final Q tables of shape (B, n, S, m) "
+                                   f"= {shape} (run_sessions(..., keep_q=True))")
+    if q_start is not None:
+        if np.shape(q_start) != shape:
+            raise ValueError(f"q must have shape (B, n, S, m) = {shape}, got {np.shape(q_start)}")
+        q_init = np.asarray(q_start, dtype=np.float64)
     else:
         q_init = np.broadcast_to(initial_q(game, config.delta)[:, None, :], (n, n_states, config.m))[None]
     cfg = config if beta is None else replace(config, beta=beta)

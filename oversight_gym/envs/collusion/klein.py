@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from oversight_gym.analysis.detection import RETRAIN_STARTS
+from oversight_gym.analysis.detection import frozen_rivals
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
@@ -199,13 +199,8 @@ def retrain_runs(config: KleinConfig, policies: np.ndarray, learner: int = 0, se
     if policies.ndim != 3 or policies.shape[1:] != (2, m):
         raise ValueError(f"policies must have shape (runs, 2, k + 1) = (B, 2, {m}), got {policies.shape}")
     check_int("learner", learner, 0, 1)
-    if start not in RETRAIN_STARTS:
-        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
-    if start == "learned" and q is None:
-        raise ValueError("start='learned' needs q, the runs' final Q tables (run_runs(...)['q'])")
-    fixed = policies.copy()
-    fixed[:, learner] = -1
-    return run_runs(config, len(policies), seed, fixed=fixed, q_start=q if start == "learned" else None)
+    fixed, q_start = frozen_rivals(policies, learner, start, q, "the runs' final Q tables (run_runs(...)['q'])")
+    return run_runs(config, len(policies), seed, fixed=fixed, q_start=q_start)
 
 
 def reference_run(config: KleinConfig, seed: int = 0, run: int = 0, frozen: dict[int, np.ndarray] | None = None,

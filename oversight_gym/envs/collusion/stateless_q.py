@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from oversight_gym.analysis.detection import RETRAIN_STARTS
+from oversight_gym.analysis.detection import frozen_rivals
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
@@ -282,14 +282,8 @@ def retrain_sessions(prize: np.ndarray, share: np.ndarray, learning: Learning, a
     if actions.ndim != 2 or actions.shape[1] != n:
         raise ValueError(f"actions must have shape (sessions, players) = (B, {n}), got {actions.shape}")
     check_int("learner", learner, 0, n - 1)
-    if start not in RETRAIN_STARTS:
-        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
-    if start == "learned" and q is None:
-        raise ValueError("start='learned' needs q, the sessions' final values (run_sessions(...)['q'])")
-    fixed = actions.copy()
-    fixed[:, learner] = -1
-    return run_sessions(prize, share, learning, len(actions), seed, random_ties, fixed=fixed,
-                        q_start=q if start == "learned" else None)
+    fixed, q_start = frozen_rivals(actions, learner, start, q, "the sessions' final values (run_sessions(...)['q'])")
+    return run_sessions(prize, share, learning, len(actions), seed, random_ties, fixed=fixed, q_start=q_start)
 
 
 # --- the readable reference ---------------------------------------------------------------
