@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oversight_gym.analysis.detection import (
     PricePathDetector,
@@ -15,6 +17,7 @@ from oversight_gym.analysis.detection import (
     path_features,
     repairing_test,
     replay,
+    retraining_test,
     reward_punishment,
 )
 from oversight_gym.envs.collusion.auction import AuctionGame
@@ -202,3 +205,145 @@ def test_the_detector_learns_collusion_and_holds_its_false_positive_rate() -> No
     assert report.power.value > 0.9 and report.false_positive_rate.value <= 0.1
     with pytest.raises(ValueError, match="both colluding"):
         PricePathDetector().fit(feats[:10], np.ones(10))
+
+
+# --- retraining one agent against frozen rivals -------------------------------------------------
+def test_each_engine_retrains_as_its_reference_does() -> None:
+    """Retraining runs in the compiled engines; the readable references, given the same frozen
+    rival and starting values, give the same sessions (Calvano, the stateless learners, Klein)."""
+    from oversight_gym.envs.collusion import auction_runs, stateless_q
+    from oversight_gym.envs.collusion.calvano import reference_session, retrain_sessions
+    from oversight_gym.envs.collusion.klein import reference_run, retrain_runs
+
+    cfg = CalvanoConfig(m=5, beta=5e-4, window=500, max_periods=100_000)
+    res = run_sessions(cfg, 2, seed=0, keep_q=True)
+    for start in ("fresh", "learned"):
+        again = retrain_sessions(cfg, res.strategies, 1, seed=3, start=start, q=res.q)
+        for b in range(2):
+            ref = reference_session(cfg, 3, b, q_init=res.q[b] if start == "learned" else None,
+                                    frozen={0: res.strategies[b, 0].astype(int)})
+            assert (ref["strategies"] == again.strategies[b]).all() and ref["periods"] == again.periods[b]
+            assert (again.strategies[b, 0] == res.strategies[b, 0]).all()  # the rival stayed frozen
+    game, learning = auction_runs.split_config({"a": 1.0, "periods": 3000})
+    out = stateless_q.run_sessions(game.stage, learning, 2, seed=0, random_ties=True)
+    again = stateless_q.retrain_sessions(game.stage, learning, out["actions"], 0, seed=4, random_ties=True,
+                                         start="learned", q=out["q"])
+    for b in range(2):
+        ref = stateless_q.reference_session(game.stage, learning, 4, b, True,
+                                            frozen={1: int(out["actions"][b, 1])}, q_start=out["q"][b])
+        assert (ref["actions"] == again["actions"][b]).all() and ref["stable"] == again["stable"][b]
+    kcfg = KleinConfig(periods=5000)
+    kout = run_runs(kcfg, 2, seed=0)
+    kagain = retrain_runs(kcfg, kout["policies"], 0, seed=2)
+    for r in range(2):
+        ref = reference_run(kcfg, 2, r, frozen={1: kout["policies"][r, 1]})
+        assert (ref["policies"] == kagain["policies"][r]).all() and np.allclose(ref["profits"], kagain["profits"][r])
+
+
+def test_retraining_options_are_checked_by_name() -> None:
+    from oversight_gym.envs.collusion.calvano import retrain_sessions
+
+    cfg = CalvanoConfig(m=3)
+    strategies = np.zeros((1, 2, 9), dtype=np.int64)
+    with pytest.raises(ValueError, match="start must be one of"):
+        retrain_sessions(cfg, strategies, start="warm")
+    with pytest.raises(ValueError, match="start='learned' needs q"):
+        retrain_sessions(cfg, strategies, start="learned")
+    with pytest.raises(ValueError, match="strategies must have shape"):
+        retrain_sessions(cfg, strategies[:, :, :4])
+    with pytest.raises(ValueError, match="learning: retraining needs"):
+        AuctionMarket(AuctionGame(), [3, 3]).retrained(0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(m=st.integers(4, 12), cost=st.sampled_from([0.0, 1.0, 2.0, 3.5]), rival=st.integers(0, 11),
+       seed=st.integers(0, 2**16), nash=st.booleans())
+def test_retraining_against_a_fixed_rival_price_ends_at_a_best_response(m: int, cost: float, rival: int, seed: int,
+                                                                        nash: bool) -> None:
+    """Against a rival frozen at one price (a static-Nash price, or any price), the market is a
+    one-player decision: Asker et al.'s learner (no discounting, greedy, values starting above any
+    profit) keeps trying the price it values most until every value is near its profit, so it
+    ends at a best response to the rival's price."""
+    from oversight_gym.envs.collusion.frozen import MemorylessMarket
+    from oversight_gym.envs.collusion.homogeneous_pricing import static_nash
+    from oversight_gym.envs.collusion.memoryless import split_config
+
+    game, learning = split_config({"n_firms": 2, "m": m, "cost": cost, "periods": 20_000})
+    if nash:
+        rival = static_nash(game.grid, cost, game.value, 2)[-1]
+    rival = min(rival, m - 1)
+    market = MemorylessMarket(game, [0, rival], learning)
+    out = retraining_test(market, agent=0, seed=seed)
+    best = max(float(market.payoffs(np.array([a, rival]))[0]) for a in range(m))
+    assert out["payoff_after"] == pytest.approx(best)
+
+
+def test_a_learner_retrained_against_a_static_nash_rival_prices_at_nash() -> None:
+    """With memory, a Calvano learner facing a rival frozen at the grid's static Nash price cannot
+    move the rival, so its best reply is the static best response, the same Nash price."""
+    from oversight_gym.analysis.detection import symmetric_static_nash
+
+    cfg = CalvanoConfig(m=7, beta=5e-5, window=5000, max_periods=2_000_000)
+    template = CalvanoMarket(cfg, np.zeros((2, 49), dtype=np.int64))
+    nash = max(symmetric_static_nash(template))
+    market = CalvanoMarket(cfg, np.full((2, 49), nash), start_state=nash * 7 + nash)
+    out = retraining_test(market, agent=0, seed=1, competitive_price=float(market.game.p_nash[0]))
+    assert out["price_after"] == pytest.approx(out["price_before"]) and not out["exploits"]
+    assert out["price_share"] == pytest.approx(1.0)
+
+
+# --- the detector on held-out market rules -------------------------------------------------------
+def test_the_detector_is_evaluated_on_market_rules_it_never_saw() -> None:
+    from oversight_gym.analysis.detection import held_out_evaluation
+
+    rng = np.random.default_rng(1)
+    feats, labels, groups = [], [], []
+    for market, level in (("a", 0.0), ("b", -0.15), ("c", 0.1)):  # the markets' cartels price differently
+        for y in (1, 0) * 30:
+            path = _paths(rng, bool(y)) + level * y
+            feats.append(path_features(path, 0.0, 1.0))
+            labels.append(y)
+            groups.append(market)
+    feats.append(path_features(_paths(rng, True), 0.0, 1.0))  # an unlabelled session: flagged, never trained on
+    labels.append(-1)
+    groups.append("c")
+    out = held_out_evaluation(feats, labels, groups, false_positive_rate=0.05)
+    assert set(out["reports"]) == {"a", "b", "c"} and out["flags"].shape == (len(labels),)
+    for rep in out["reports"].values():
+        assert rep.power.value > 0.9 and rep.false_positive_rate.value <= 0.1 and rep.power.n == 30
+    with pytest.raises(ValueError, match="lack colluding or competitive"):
+        held_out_evaluation(feats[:60], labels[:60], ["a", "b"] * 30)  # a colludes, b competes: alone, neither
+    with pytest.raises(ValueError, match="labels must be"):
+        held_out_evaluation(feats[:2], [2, 0], ["a", "b"])
+
+
+def test_the_observed_path_trembles_and_rivals_answer() -> None:
+    from oversight_gym.analysis.detection import observed_path
+
+    market = ToyMarket(grim)
+    path = observed_path(market, 30, 0.0, np.random.default_rng(0))
+    assert path.shape == (30, 2) and (path == 2.0).all()  # no tremble: the cartel holds
+    shaken = observed_path(market, 200, 0.3, np.random.default_rng(0))
+    assert (shaken == 1.6).any()
+    with pytest.raises(ValueError, match="tremble must be in"):
+        observed_path(market, 5, 1.5, np.random.default_rng(0))
+
+
+def test_the_collusion_detection_scenario_runs_quickly_and_resumes(tmp_path) -> None:
+    from oversight_gym.runner.scenario import get_scenario
+
+    sc = get_scenario("collusion-detection")
+    given = {"markets": "Klein,memoryless", "sessions": 4, "klein_periods": 20_000, "memoryless_periods": 20_000,
+             "path_periods": 20}
+    res = sc.execute(given, quick=True, out=tmp_path, progress=False)
+    names = {m.name for m in res.measures}
+    assert {"forced cut answered", "retrained agent exploits rivals", "profit falls when re-paired",
+            "price-path detector (held out)"} <= names
+    truths = {m.setting["truth"] for m in res.measures}
+    assert truths == {"colluding", "competitive"}
+    assert all(len(line) <= 120 for line in res.table().splitlines())
+    assert (tmp_path / "collusion_detection.png").exists()
+    again = sc.execute(given, quick=True, out=tmp_path, progress=False)  # resumed from the records
+    assert [m.value for m in again.measures] == [m.value for m in res.measures]
+    with pytest.raises(ValueError, match="--markets"):
+        sc.execute({"markets": "Klein"}, quick=True, out=tmp_path / "one", progress=False)

@@ -15,8 +15,13 @@ one small interface, :class:`FrozenMarket` (the collusion family adapts its mark
   new pairs reach with what the original pairs did; collusion built on a pair's own conventions
   falls sharply when agents are re-paired (Eschenbaum, Mellgren and Zahn 2022, arXiv 2201.00345).
 
-Retraining one agent against a frozen rival (Courthoud 2021) needs the learning engine itself,
-so it lives with each engine.
+* :func:`retraining_test`: let one agent learn again against rivals frozen at their learned
+  strategies and compare what it converges to with what it played (Courthoud 2021, "Algorithmic
+  collusion detection"): is its collusive price a best response to the rivals' learned
+  strategies? The learning itself is the engine's (a market offers it as
+  :meth:`Retrainable.retrained`); the test reads the outcome;
+* :class:`PricePathDetector`: a learned detector of collusion from the price path alone, which
+  :func:`held_out_evaluation` trains on some markets and tests on another.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import numpy as np
 from oversight_gym.analysis.report import mean_interval
 
 DIRECTIONS = ("compete", "collude")
+#: where a retrained agent's values start: its engine's initialisation, or what it had learned
+RETRAIN_STARTS = ("fresh", "learned")
 
 
 class FrozenMarket(Protocol):
@@ -57,6 +64,37 @@ class FrozenMarket(Protocol):
     def payoffs(self, actions: np.ndarray) -> np.ndarray: ...
 
     def prices(self, actions: np.ndarray) -> np.ndarray: ...
+
+
+class Retrainable(FrozenMarket, Protocol):
+    """A frozen market whose engine can retrain one agent: ``retrained(agent, seed, start)`` is
+    the market in which ``agent`` has learned again (its values starting ``"fresh"`` or at what
+    it had ``"learned"``, :data:`RETRAIN_STARTS`) against the others frozen at their policies."""
+
+    def retrained(self, agent: int, seed: int = 0, start: str = "fresh") -> FrozenMarket: ...
+
+
+def symmetric_static_nash(market: FrozenMarket) -> list[int]:
+    """The actions a such that every agent playing a every period is a static (stage-game) Nash
+    equilibrium of ``market``'s per-period payoffs: no agent earns strictly more by playing
+    another action alone. The benchmark of competitive play for the tests' false-positive rates."""
+    out = []
+    for a in range(market.n_actions):
+        profile = np.full(market.n_agents, a, dtype=np.int64)
+        base = market.payoffs(profile)
+        stable = True
+        for i in range(market.n_agents):
+            for b in range(market.n_actions):
+                dev = profile.copy()
+                dev[i] = b
+                if market.payoffs(dev)[i] > base[i] + 1e-12:
+                    stable = False
+                    break
+            if not stable:
+                break
+        if stable:
+            out.append(a)
+    return out
 
 
 def replay(market: FrozenMarket, periods: int, forced: dict[int, int] | None = None,
@@ -150,6 +188,62 @@ def cycle_mean(market: FrozenMarket, periods: int = 200, burn: int = 100,
     path = replay(market, periods)[burn + 1:]
     f = measure if measure is not None else (lambda a: float(np.mean(market.payoffs(a))))
     return float(np.mean([f(a) for a in path]))
+
+
+def frozen_rivals(policies: Any, learner: int, start: str, q: Any, where: str) -> tuple[np.ndarray, Any]:
+    """What an engine needs to retrain ``learner`` against the others frozen: their policies
+    (sessions, agents, ...) with the learner's rows set to -1 (it learns), and the values to start
+    from (``q`` for ``start="learned"``, None for ``"fresh"``). ``where`` says where ``q`` comes
+    from, for the error when it is missing."""
+    if start not in RETRAIN_STARTS:
+        raise ValueError(f"start must be one of {list(RETRAIN_STARTS)}, got {start!r}")
+    if start == "learned" and q is None:
+        raise ValueError(f"start='learned' needs q, {where}")
+    fixed = np.array(policies, dtype=np.int64)
+    fixed[:, learner] = -1
+    return fixed, (q if start == "learned" else None)
+
+
+def retraining_test(market: Retrainable, agent: int = 0, seed: int = 0, start: str = "fresh",
+                    competitive_price: float | None = None, periods: int = 200, burn: int = 100,
+                    tol: float = 1e-9) -> dict[str, Any]:
+    """Retrain ``agent`` against its rivals frozen at their learned strategies and compare
+    (Courthoud 2021).
+
+    What it tests: whether the agent's learned (collusive) price is a best response to the
+    rivals' learned strategies. Against rivals whose strategies reward and punish, a learner that
+    starts again relearns the collusive price (no better reply exists); if it learns to earn more
+    (``exploits``), the rivals' strategies left a profitable deviation unanswered, which a
+    reward-punishment scheme would not; if it settles at a lower price and earns no more, the
+    collusive price was sustained by the pair's learning, not by the rivals' threats alone.
+
+    Returns the agent's mean price and payoff (over periods ``burn..periods`` of a replay) before
+    (``price_before``, ``payoff_before``) and after retraining, the rivals' mean payoff before and
+    after, ``exploits`` (payoff after above before by more than ``tol``), ``toward_competition``
+    (the price moved in the competitive direction) and, given ``competitive_price`` (the static
+    Nash price or bid), ``price_share``: ``(after - competitive) / (before - competitive)`` (1: it
+    kept its price; 0: it went competitive; nan when it played the competitive price before).
+    """
+    if not 0 <= agent < market.n_agents:
+        raise ValueError(f"agent must be in [0, {market.n_agents}), got {agent}")
+    frozen_rivals(np.zeros((1, market.n_agents)), agent, start, (), "")  # checks start before any learning
+    after = market.retrained(agent, seed, start)
+    rivals = [i for i in range(market.n_agents) if i != agent]
+
+    def mean(m: FrozenMarket, f: Callable[[np.ndarray], float]) -> float:
+        return cycle_mean(m, periods, burn, f)
+
+    out: dict[str, Any] = {"market": after}
+    for name, m in (("before", market), ("after", after)):
+        out[f"price_{name}"] = mean(m, lambda a, m=m: float(m.prices(a)[agent]))
+        out[f"payoff_{name}"] = mean(m, lambda a, m=m: float(m.payoffs(a)[agent]))
+        out[f"rivals_payoff_{name}"] = mean(m, lambda a, m=m: float(np.mean(m.payoffs(a)[rivals])))
+    out["exploits"] = bool(out["payoff_after"] > out["payoff_before"] + tol)
+    out["toward_competition"] = bool(market.competitive * (out["price_after"] - out["price_before"]) > tol)
+    if competitive_price is not None:
+        gap = out["price_before"] - competitive_price
+        out["price_share"] = (out["price_after"] - competitive_price) / gap if abs(gap) > tol else float("nan")
+    return out
 
 
 def repairing_test(agents: Sequence[Sequence[Any]], make_market: Callable[[Sequence[Any]], FrozenMarket],
@@ -257,6 +351,22 @@ def path_features(prices: Any, competitive: float, collusive: float) -> np.ndarr
                      float(change[moved].mean()) if moved.any() else 0.0, followed])
 
 
+def observed_path(market: FrozenMarket, periods: int, tremble: float, rng: np.random.Generator) -> np.ndarray:
+    """Prices (periods, n) a regulator would observe: the frozen agents' replay in which each agent
+    that moves plays a uniformly random action with probability ``tremble`` (so the path shows how
+    rivals answer a change, which a path stuck on its cycle would not)."""
+    if not 0.0 <= tremble <= 1.0:
+        raise ValueError(f"tremble must be in [0, 1], got {tremble!r}")
+    h = np.array(market.start(), dtype=np.int64)
+    rows = []
+    for _ in range(periods):
+        forced = {i: int(rng.integers(market.n_actions)) for i in market.movers(h) if rng.random() < tremble}
+        nxt = np.asarray(market.step(h, forced), dtype=np.int64)
+        h = np.vstack([h, nxt[None, :]])
+        rows.append(market.prices(nxt))
+    return np.stack(rows)
+
+
 @dataclass
 class DetectorReport:
     """A detector's power (colluding sessions flagged) and false-positive rate (competitive
@@ -315,3 +425,38 @@ class PricePathDetector:
         y = np.asarray(labels).astype(bool)
         flagged = self.flags(features)
         return DetectorReport(Rate(int(flagged[y].sum()), int(y.sum())), Rate(int(flagged[~y].sum()), int((~y).sum())))
+
+
+def held_out_evaluation(features: Any, labels: Any, groups: Sequence[str], false_positive_rate: float = 0.05,
+                        regularisation: float = 1.0) -> dict[str, Any]:
+    """Evaluate :class:`PricePathDetector` on held-out market rules: for each group (a market,
+    or a market's rules), train on the sessions of every other group, set the threshold on their
+    competitive sessions to ``false_positive_rate``, and flag the held-out group's sessions. A
+    detector that learned what collusion looks like rather than what one market looks like keeps
+    its power and its false-positive rate on rules it never saw.
+
+    Sessions labelled -1 (neither known to collude nor to compete) are never trained on but are
+    flagged. Returns ``flags`` and ``probability`` per session (each from the detector that did
+    not see its group) and ``reports``: per group, the power and false-positive rate on its
+    labelled sessions (:class:`DetectorReport`; a rate over no sessions is nan)."""
+    x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(int)
+    g = np.asarray(list(groups))
+    if not len(x) == len(y) == len(g):
+        raise ValueError(f"features, labels and groups must have one row per session, got {len(x)}, {len(y)}, {len(g)}")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("labels must be 1 (colluding), 0 (competitive) or -1 (unlabelled: flagged, never trained on)")
+    flags = np.zeros(len(x), dtype=bool)
+    prob = np.zeros(len(x))
+    reports = {}
+    for name in dict.fromkeys(g.tolist()):
+        held = g == name
+        train = ~held & (y >= 0)
+        if set(np.unique(y[train])) != {0, 1}:
+            raise ValueError(f"groups: without {name!r} the training sessions lack colluding or competitive ones")
+        det = PricePathDetector(regularisation=regularisation).fit(x[train], y[train])
+        det.calibrate(x[train & (y == 0)], false_positive_rate)
+        prob[held] = det.probability(x[held])
+        flags[held] = det.flags(x[held])
+        labelled = held & (y >= 0)
+        reports[name] = det.evaluate(x[labelled], y[labelled])
+    return {"flags": flags, "probability": prob, "reports": reports}

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numba
@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from oversight_gym.agents.learning.qlearning import QLearningAgent
+from oversight_gym.analysis.detection import frozen_rivals
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion.pricing import PricingGame
@@ -158,26 +159,25 @@ def _first_best(q, i, s, m):
 
 
 @njit(cache=True, nogil=True)
-def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous, key,
-             strategy):
-    """One session; writes the greedy strategies into ``strategy`` (n, S) and returns
-    (converged, periods, state at the end)."""
+def _session(profits, fines, q_init, fixed, n, m, k, alpha, delta, beta, window, max_periods, audit_prob,
+             synchronous, key, strategy, q_out, slot):
+    """One session from Q tables ``q_init`` (n, S, m); a firm whose row ``fixed[i]`` (n, S) is not
+    -1 plays that strategy and neither explores nor learns. Writes the greedy strategies into
+    ``strategy`` (n, S), the final Q into ``q_out[slot]`` if ``q_out`` has rows, and returns (converged,
+    periods, state at the end)."""
     big_m = m**n
     n_states = big_m**k
     keep = n_states // big_m
-    q = np.empty((n, n_states, m))
+    q = q_init.copy()
     greedy = np.empty((n, n_states), dtype=np.int64)
     vmax = np.empty((n, n_states))
+    learns = np.empty(n, dtype=np.bool_)
     for i in range(n):
-        g0 = 0
-        for a in range(1, m):
-            if q0[i, a] > q0[i, g0]:
-                g0 = a
+        learns[i] = fixed[i, 0] < 0
         for s in range(n_states):
-            for a in range(m):
-                q[i, s, a] = q0[i, a]
+            g0 = _first_best(q, i, s, m) if learns[i] else fixed[i, s]
             greedy[i, s] = g0
-            vmax[i, s] = q0[i, g0]
+            vmax[i, s] = q[i, s, g0]
     rng = key
     s = 0
     place = 1
@@ -193,12 +193,12 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
     while t < max_periods:
         eps = math.exp(-beta * t)
         for i in range(n):
-            rng += _GAMMA
-            if _uniform(rng) < eps:
+            acts[i] = greedy[i, s]
+            if learns[i]:
                 rng += _GAMMA
-                acts[i] = int(_uniform(rng) * m)
-            else:
-                acts[i] = greedy[i, s]
+                if _uniform(rng) < eps:
+                    rng += _GAMMA
+                    acts[i] = int(_uniform(rng) * m)
         j = 0
         for i in range(n - 1, -1, -1):
             j = j * m + acts[i]
@@ -209,6 +209,8 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
             audited = _uniform(rng) < audit_prob
         changed = False
         for i in range(n):
+            if not learns[i]:
+                continue
             if synchronous:  # every price of this state, against the rivals' realised prices
                 place = m**i
                 for b in range(m):
@@ -259,15 +261,18 @@ def _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_period
     for i in range(n):
         for x in range(n_states):
             strategy[i, x] = greedy[i, x]
+    if q_out.shape[0] > 0:
+        q_out[slot] = q
     return converged, t, s
 
 
 @njit(cache=True, parallel=True)
-def _batch(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous, keys,
-           converged, periods, final_state, strategies):
+def _batch(profits, fines, q_init, fixed, n, m, k, alpha, delta, beta, window, max_periods, audit_prob, synchronous,
+           keys, q_row, fixed_row, converged, periods, final_state, strategies, q_out):
+    """Sessions ``keys``; session b starts from ``q_init[q_row[b]]`` with ``fixed[fixed_row[b]]``."""
     for b in prange(keys.shape[0]):
-        c, t, s = _session(profits, fines, q0, n, m, k, alpha, delta, beta, window, max_periods, audit_prob,
-                           synchronous, keys[b], strategies[b])
+        c, t, s = _session(profits, fines, q_init[q_row[b]], fixed[fixed_row[b]], n, m, k, alpha, delta, beta, window,
+                           max_periods, audit_prob, synchronous, keys[b], strategies[b], q_out, b)
         converged[b] = c
         periods[b] = t
         final_state[b] = s
@@ -324,6 +329,7 @@ class BatchResult:
     cycle_prices: np.ndarray = field(default=None)  # type: ignore[assignment]  # (B, n) mean price on the cycle
     delta: np.ndarray = field(default=None)  # type: ignore[assignment]  # (B,) profit gain, mean over firms
     seconds: float = 0.0
+    q: np.ndarray | None = None  # (B, n, S, m) final Q tables, if kept
 
     def __len__(self) -> int:
         return len(self.converged)
@@ -342,7 +348,8 @@ class BatchResult:
         cat = {name: np.concatenate([getattr(p, name) for p in parts])
                for name in ("session_ids", "converged", "periods", "final_state", "strategies", "cycle_length",
                             "cycle_start", "cycle_profits", "cycle_prices", "delta")}
-        return BatchResult(first.config, first.seed, seconds=sum(p.seconds for p in parts), **cat)
+        q = np.concatenate([p.q for p in parts]) if all(p.q is not None for p in parts) else None
+        return BatchResult(first.config, first.seed, seconds=sum(p.seconds for p in parts), q=q, **cat)
 
 
 def _strategy_dtype(m: int) -> type:
@@ -370,19 +377,32 @@ def _summarise(config: CalvanoConfig, game: PricingGame, res: BatchResult) -> Ba
 
 
 def run_sessions(config: CalvanoConfig, sessions: int | range | list[int], seed: int = 0, *, chunk: int = 64,
-                 progress: bool = False, on_chunk: Callable[[BatchResult], None] | None = None) -> BatchResult:
+                 progress: bool = False, on_chunk: Callable[[BatchResult], None] | None = None,
+                 keep_q: bool = False) -> BatchResult:
     """Run sessions (a count, or the session ids to run) of Q-learning to convergence.
 
     Sessions run ``chunk`` at a time in parallel (numba threads); ``on_chunk`` receives each
     finished chunk (to store it: a killed run then loses at most one chunk). The result of a
-    session depends only on ``config``, ``seed`` and its id.
+    session depends only on ``config``, ``seed`` and its id. ``keep_q`` keeps each session's
+    final Q tables (``BatchResult.q``, (B, n, S, m)).
     """
     ids = list(range(check_int("sessions", sessions, 1))) if isinstance(sessions, int) else [int(i) for i in sessions]
     if not ids:
         raise ValueError("sessions: no session ids given")
+    game = config.game()
+    q_init = np.broadcast_to(initial_q(game, config.delta)[:, None, :], (config.n_firms, game.num_states, config.m))
+    fixed = np.full((1, config.n_firms, 1), -1, dtype=np.int64)
+    return _run(config, ids, seed, q_init[None], fixed, chunk=chunk, progress=progress, on_chunk=on_chunk,
+                keep_q=keep_q)
+
+
+def _run(config: CalvanoConfig, ids: list[int], seed: int, q_init: np.ndarray, fixed: np.ndarray, *, chunk: int = 64,
+         progress: bool = False, on_chunk: Callable[[BatchResult], None] | None = None,
+         keep_q: bool = False) -> BatchResult:
+    """Sessions ``ids`` from Q tables ``q_init`` (1 or len(ids), n, S, m) with firms frozen
+    where ``fixed`` (1 or len(ids), n, S) is not -1."""
     check_int("chunk", chunk, 1)
     game = config.game()
-    q0 = initial_q(game, config.delta)
     fines = fine_table(game)
     n, m, k = config.n_firms, config.m, config.k
     n_states = game.num_states
@@ -401,13 +421,19 @@ def run_sessions(config: CalvanoConfig, sessions: int | range | list[int], seed:
             periods = np.zeros(size, dtype=np.int64)
             final = np.zeros(size, dtype=np.int64)
             strategies = np.zeros((size, n, n_states), dtype=_strategy_dtype(m))
+            q_out = np.zeros((size if keep_q else 0, n, n_states, m))
+            qi = q_init[lo:lo + chunk] if q_init.shape[0] > 1 else q_init
+            fx = fixed[lo:lo + chunk] if fixed.shape[0] > 1 else fixed
             started = time.perf_counter()
-            _batch(game.profits, fines, q0, n, m, k, float(config.alpha), float(config.delta), float(config.beta),
-                   int(config.window), int(config.max_periods), float(config.audit_prob), bool(config.synchronous),
-                   keys, converged, periods, final, strategies)
+            _batch(game.profits, fines, np.ascontiguousarray(qi, dtype=np.float64), np.ascontiguousarray(fx, np.int64),
+                   n, m, k, float(config.alpha), float(config.delta), float(config.beta), int(config.window),
+                   int(config.max_periods), float(config.audit_prob), bool(config.synchronous), keys,
+                   _rows(len(qi), size), _rows(len(fx), size), converged, periods, final, strategies, q_out)
             part = BatchResult(config, seed, np.asarray(sub, dtype=np.int64), converged, periods, final,
                                strategies, seconds=time.perf_counter() - started)
             part = _summarise(config, game, part)
+            if keep_q:
+                part.q = q_out
             parts.append(part)
             if on_chunk is not None:
                 on_chunk(part)
@@ -417,6 +443,51 @@ def run_sessions(config: CalvanoConfig, sessions: int | range | list[int], seed:
         if bar is not None:
             bar.close()
     return BatchResult.concat(parts)
+
+
+def _rows(tables: int, size: int) -> np.ndarray:
+    """Which of ``tables`` tables each of ``size`` sessions uses: one for all, or one each."""
+    return np.zeros(size, dtype=np.int64) if tables == 1 else np.arange(size, dtype=np.int64)
+
+
+def retrain_sessions(config: CalvanoConfig, strategies: np.ndarray, learner: int = 0, seed: int = 0, *,
+                     start: str = "fresh", q: np.ndarray | None = None, beta: float | None = None,
+                     chunk: int = 64) -> BatchResult:
+    """Retrain one firm against rivals frozen at their learned strategies (Courthoud 2021).
+
+    ``strategies`` (B, n, S) are converged sessions' strategies. Firm ``learner`` learns again
+    by the engine's rules while every other firm plays its strategy without exploring or
+    learning; session b of the result is retraining b (master ``seed``, session id b: use
+    another seed than the original sessions'). The learner's exploration restarts at 1 and
+    decays as ``exp(-beta t)`` (``beta`` defaults to ``config.beta``); its Q starts at
+    ``start="fresh"`` (default: the paper's initialisation, payoff against random rivals) or
+    ``"learned"`` (its own final Q, ``q`` of shape (B, n, S, m), from
+    ``run_sessions(..., keep_q=True)``). The session converges when the learner's greedy
+    strategy has not changed for ``config.window`` periods.
+
+    What it tests: whether the learner's collusive strategy is a best response to the rival's
+    learned strategy. If the rival's strategy punishes deviations, a learner that starts afresh
+    relearns to price high; if it is exploitable, the learner learns to exploit it.
+    """
+    strategies = np.asarray(strategies, dtype=np.int64)
+    game = config.game()
+    n, n_states = config.n_firms, game.num_states
+    if strategies.ndim != 3 or strategies.shape[1:] != (n, n_states):
+        raise ValueError(f"strategies must have shape (sessions, n_firms, states) = (B, {n}, {n_states}), "
+                         f"got {strategies.shape}")
+    check_int("learner", learner, 0, n - 1)
+    size = len(strategies)
+    shape = (size, n, n_states, config.m)
+    fixed, q_start = frozen_rivals(strategies, learner, start, q, f"the sessions' final Q tables of shape (B, n, S, m) "
+                                   f"= {shape} (run_sessions(..., keep_q=True))")
+    if q_start is not None:
+        if np.shape(q_start) != shape:
+            raise ValueError(f"q must have shape (B, n, S, m) = {shape}, got {np.shape(q_start)}")
+        q_init = np.asarray(q_start, dtype=np.float64)
+    else:
+        q_init = np.broadcast_to(initial_q(game, config.delta)[:, None, :], (n, n_states, config.m))[None]
+    cfg = config if beta is None else replace(config, beta=beta)
+    return _run(cfg, list(range(size)), seed, q_init, fixed, chunk=chunk)
 
 
 def summarise_strategies(config: CalvanoConfig, seed: int, session_ids: np.ndarray, converged: np.ndarray,
@@ -450,11 +521,14 @@ class SplitMix64:
         return (z >> 11) * _TWO53
 
 
-def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) -> dict[str, Any]:
+def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0, q_init: np.ndarray | None = None,
+                      frozen: dict[int, np.ndarray] | None = None) -> dict[str, Any]:
     """One session of the paper's algorithm, written for reading rather than speed.
 
     Returns ``converged``, ``periods``, ``final_state`` and ``strategies`` (n, S): the same
-    values :func:`run_sessions` gives for this (seed, session).
+    values :func:`run_sessions` gives for this (seed, session), or, with ``frozen`` (firm ->
+    strategy (S,): that firm plays it, never exploring or learning) and ``q_init`` (n, S, m;
+    default the paper's), what :func:`retrain_sessions` gives.
     """
     game = config.game()
     n, m, k = config.n_firms, config.m, config.k
@@ -462,19 +536,25 @@ def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) ->
     n_states = game.num_states
     q0 = initial_q(game, config.delta)
     fines = fine_table(game)
+    frozen = frozen or {}
     # Q_i(s, a) starts at the payoff against random rivals, in every state
-    q = np.repeat(q0[:, None, :], n_states, axis=1)
+    q = np.repeat(q0[:, None, :], n_states, axis=1) if q_init is None else np.array(q_init, dtype=np.float64)
     rng = SplitMix64(int(session_keys(seed, session, session + 1)[0]))
     # random initial memory: k periods of n prices, digit p = period * n + firm
     state = sum(int(rng.uniform() * m) * m**p for p in range(n * k))
+    learners = [i for i in range(n) if i not in frozen]
     greedy = q.argmax(axis=2)
+    for i, strategy in frozen.items():
+        greedy[i] = strategy
     targets = np.empty(m)
     stable, t = 0, 0
     while t < config.max_periods:
         eps = math.exp(-config.beta * t)
         actions = []
         for i in range(n):
-            if rng.uniform() < eps:
+            if i in frozen:
+                actions.append(int(frozen[i][state]))  # a frozen firm plays its strategy
+            elif rng.uniform() < eps:
                 actions.append(int(rng.uniform() * m))  # explore
             else:
                 actions.append(int(np.argmax(q[i, state])))  # exploit
@@ -482,6 +562,8 @@ def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) ->
         next_state = joint + n_joint * (state % (n_states // n_joint))
         audited = config.audit_prob > 0 and rng.uniform() < config.audit_prob
         for i, a in enumerate(actions):
+            if i in frozen:
+                continue
             # asynchronous: the price played; synchronous: every price, against the rivals' realised prices
             for b in range(m) if config.synchronous else (a,):
                 jb = joint + (b - a) * m**i
@@ -493,9 +575,9 @@ def reference_session(config: CalvanoConfig, seed: int = 0, session: int = 0) ->
                     q[i, state, a] = (1.0 - config.alpha) * q[i, state, a] + config.alpha * target
             if config.synchronous:
                 q[i, state] = (1.0 - config.alpha) * q[i, state] + config.alpha * targets
-        new_greedy = q[:, state].argmax(axis=1)
-        changed = bool((new_greedy != greedy[:, state]).any())
-        greedy[:, state] = new_greedy
+        new_greedy = q[learners, state].argmax(axis=1)
+        changed = bool((new_greedy != greedy[learners, state]).any())
+        greedy[learners, state] = new_greedy
         t += 1
         state = next_state
         stable = 0 if changed else stable + 1

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from oversight_gym.analysis.detection import frozen_rivals
 from oversight_gym.core.errors import check_float, check_int
 from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
@@ -255,14 +256,18 @@ def _rank_share(b, r, t, ok, lowest_wins):
 
 @njit(cache=True, nogil=True)
 def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0, eps_decay, periods, window, q0_low,
-             q0_high, synchronous, random_ties, key, greedy_out):
-    """One session; writes the final greedy actions into ``greedy_out`` and returns the number
-    of periods since a greedy action last changed."""
+             q0_high, synchronous, random_ties, key, q_given, fixed, greedy_out, q_out):
+    """One session; writes the final greedy actions into ``greedy_out`` and the final values into
+    ``q_out``, and returns the number of periods since a greedy action last changed. The values
+    start at ``q_given`` (n, k) if it has rows (no draws), else at ``q0`` or its draws; a player
+    with ``fixed[i] >= 0`` plays that action and neither explores nor learns."""
     q = np.empty((n, k))
     rng = key
     for i in range(n):
         for b in range(k):
-            if q0_high > q0_low:
+            if q_given.shape[0] > 0:
+                q[i, b] = q_given[i, b]
+            elif q0_high > q0_low:
                 rng += _GAMMA
                 q[i, b] = q0_low + (q0_high - q0_low) * _uniform(rng)
             else:
@@ -273,7 +278,7 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
         for b in range(1, k):
             if q[i, b] > q[i, best]:
                 best = b
-        greedy[i] = best
+        greedy[i] = best if fixed[i] < 0 else fixed[i]
     acts = np.empty(n, dtype=np.int64)
     reward = np.empty(n)
     won = np.empty(n)
@@ -295,7 +300,7 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
             exploring = False
         for i in range(n):
             acts[i] = greedy[i]
-            if exploring:
+            if exploring and fixed[i] < 0:
                 rng += _GAMMA
                 if _uniform(rng) < eps:
                     rng += _GAMMA
@@ -331,6 +336,8 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
                 reward[i] = won[i] * prized[i]
         changed = False
         for i in range(n):
+            if fixed[i] >= 0:
+                continue
             g = greedy[i]
             vmax = q[i, g]
             if synchronous:  # every action moves: what each would have earned, the updates, the new greedy action
@@ -370,15 +377,17 @@ def _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0
         stable = 0 if changed else stable + 1
     for i in range(n):
         greedy_out[i] = greedy[i]
+    q_out[:] = q
     return stable
 
 
 @njit(cache=True, parallel=True)
 def _batch(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0, eps_decay, periods, window, q0_low,
-           q0_high, synchronous, random_ties, keys, stable, greedy):
+           q0_high, synchronous, random_ties, keys, q_given, fixed, stable, greedy, q_out):
     for s in prange(keys.shape[0]):
         stable[s] = _session(rank, prize, share, eligible, lowest_wins, n, k, alpha, gamma, eps0, eps_decay, periods,
-                             window, q0_low, q0_high, synchronous, random_ties, keys[s], greedy[s])
+                             window, q0_low, q0_high, synchronous, random_ties, keys[s], q_given[s], fixed[s],
+                             greedy[s], q_out[s])
 
 
 # the engine inlines the random-number functions of the Calvano engine: its cache follows their source
@@ -386,19 +395,38 @@ drop_stale_caches("stateless_q", [_session, _batch], [calvano._mix, calvano._uni
 
 
 def run_sessions(stage: Stage, learning: Learning, sessions: int | range, seed: int = 0,
-                 random_ties: bool = False) -> dict[str, np.ndarray]:
+                 random_ties: bool = False, *, fixed: np.ndarray | None = None,
+                 q_start: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Sessions (a count, or a range of session ids) of stateless Q-learning on the stage game
     (a :class:`JointStage` or a :class:`RankStage`): per session ``converged``, ``stable``
-    (periods since a greedy action last changed) and ``actions`` (the final greedy actions,
-    shape (sessions, players))."""
+    (periods since a greedy action last changed), ``actions`` (the final greedy actions, shape
+    (sessions, players)) and ``q`` (the final values, (sessions, players, actions)).
+
+    ``fixed`` (sessions, players): where not -1, that player plays this action throughout and
+    neither explores nor learns (a frozen rival). ``q_start`` (sessions, players, actions): the
+    values to start from instead of ``q0`` (no initial draws).
+    """
     stage = as_stage(stage)
     n, k = stage.n_players, stage.n_actions
     ids = range(check_int("sessions", sessions, 1)) if isinstance(sessions, int) else sessions
     if len(ids) == 0:
         raise ValueError("sessions: no session ids given")
+    size = len(ids)
     keys = session_keys(seed, ids.start, ids.stop)
-    stable = np.zeros(len(keys), dtype=np.int64)
-    greedy = np.zeros((len(keys), n), dtype=np.int64)
+    fixed = np.full((size, n), -1, dtype=np.int64) if fixed is None else np.asarray(fixed, dtype=np.int64)
+    if fixed.shape != (size, n) or (fixed >= k).any():
+        raise ValueError(f"fixed must have shape (sessions, players) = ({size}, {n}) with actions below {k} "
+                         f"(or -1: learns), got shape {fixed.shape}")
+    if q_start is None:
+        q_given = np.zeros((size, 0, k))
+    else:
+        q_given = np.ascontiguousarray(q_start, dtype=np.float64)
+        if q_given.shape != (size, n, k):
+            raise ValueError(f"q_start must have shape (sessions, players, actions) = ({size}, {n}, {k}), "
+                             f"got {q_given.shape}")
+    stable = np.zeros(size, dtype=np.int64)
+    greedy = np.zeros((size, n), dtype=np.int64)
+    q_out = np.zeros((size, n, k))
     rank = isinstance(stage, RankStage)
     if rank:  # the unused layout's tables are empty
         tables = (stage.prize, np.zeros((0, 0)), stage.eligible, bool(stage.lowest_wins))
@@ -406,23 +434,53 @@ def run_sessions(stage: Stage, learning: Learning, sessions: int | range, seed: 
         tables = (stage.prize, stage.share, np.zeros(0, dtype=np.bool_), True)
     lr = learning
     _batch(rank, *tables, n, k, lr.alpha, lr.gamma, lr.eps0, lr.eps_decay, lr.periods, lr.window, *lr.q0_range,
-           bool(lr.synchronous), bool(random_ties), keys, stable, greedy)
-    return {"converged": stable >= lr.window, "stable": stable, "actions": greedy}
+           bool(lr.synchronous), bool(random_ties), keys, q_given, fixed, stable, greedy, q_out)
+    return {"converged": stable >= lr.window, "stable": stable, "actions": greedy, "q": q_out}
+
+
+def retrain_sessions(stage: Stage, learning: Learning, actions: np.ndarray, learner: int = 0, seed: int = 0,
+                     random_ties: bool = False, *, start: str = "fresh",
+                     q: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Retrain one player against rivals frozen at their learned actions (Courthoud 2021).
+
+    ``actions`` (B, players) are converged sessions' greedy actions. Player ``learner`` learns
+    again under ``learning`` (its exploration schedule restarts at ``eps0``) while every other
+    player keeps its action without exploring or learning; retraining b is session b of master
+    ``seed``. Its values start ``"fresh"`` (default: ``learning``'s ``q0`` or draws) or at its
+    ``"learned"`` values ``q`` (B, players, actions: :func:`run_sessions`'s ``q``).
+
+    What it tests: whether the learner's action is a best response to the rivals' (a stateless
+    rival cannot punish, so the learner converges to a best response to a fixed action when it
+    explores enough).
+    """
+    stage = as_stage(stage)
+    n = stage.n_players
+    actions = np.asarray(actions, dtype=np.int64)
+    if actions.ndim != 2 or actions.shape[1] != n:
+        raise ValueError(f"actions must have shape (sessions, players) = (B, {n}), got {actions.shape}")
+    check_int("learner", learner, 0, n - 1)
+    fixed, q_start = frozen_rivals(actions, learner, start, q, "the sessions' final values (run_sessions(...)['q'])")
+    return run_sessions(stage, learning, len(actions), seed, random_ties, fixed=fixed, q_start=q_start)
 
 
 # --- the readable reference ---------------------------------------------------------------
 
 def reference_session(stage: Stage, learning: Learning, seed: int = 0, session: int = 0,
-                      random_ties: bool = False) -> dict[str, object]:
+                      random_ties: bool = False, frozen: dict[int, int] | None = None,
+                      q_start: np.ndarray | None = None) -> dict[str, object]:
     """One session of the algorithm, written for reading rather than speed, on the stage game's
     own :meth:`outcome` (what the kernel pays): the same ``converged``, ``stable`` and
-    ``actions`` as :func:`run_sessions` gives for (seed, session)."""
+    ``actions`` as :func:`run_sessions` gives for (seed, session), with players ``frozen``
+    (player -> its fixed action) and values starting at ``q_start``."""
     stage = as_stage(stage)
     n, k = stage.n_players, stage.n_actions
     lr = learning
+    frozen = frozen or {}
     rng = SplitMix64(int(session_keys(seed, session, session + 1)[0]))
     low, high = lr.q0_range
-    if high > low:
+    if q_start is not None:
+        q = np.array(q_start, dtype=np.float64)
+    elif high > low:
         q = np.array([[low + (high - low) * rng.uniform() for _ in range(k)] for _ in range(n)])
     else:
         q = np.full((n, k), low)
@@ -433,6 +491,9 @@ def reference_session(stage: Stage, learning: Learning, seed: int = 0, session: 
         exploring = exploring and eps >= EPS_OFF
         actions = []
         for i in range(n):
+            if i in frozen:
+                actions.append(int(frozen[i]))
+                continue
             explore = exploring and rng.uniform() < eps
             actions.append(int(rng.uniform() * k) if explore else int(np.argmax(q[i])))
         share, prize = stage.outcome(actions)
@@ -442,9 +503,10 @@ def reference_session(stage: Stage, learning: Learning, seed: int = 0, session: 
             rewards = [prize[i] if i == lucky else 0.0 for i in range(n)]
         else:
             rewards = [share[i] * prize[i] for i in range(n)]
-        before = q.argmax(axis=1)
+        learners = [i for i in range(n) if i not in frozen]
+        before = q.argmax(axis=1)[learners]
         best_values = q.max(axis=1)
-        for i in range(n):
+        for i in learners:
             targets = [actions[i]] if not lr.synchronous else range(k)
             for b in targets:
                 if b == actions[i]:
@@ -453,8 +515,11 @@ def reference_session(stage: Stage, learning: Learning, seed: int = 0, session: 
                     s, z = stage.outcome(actions[:i] + [b] + actions[i + 1:])
                     r = s[i] * z[i]
                 q[i, b] = (1.0 - lr.alpha) * q[i, b] + lr.alpha * (r + lr.gamma * best_values[i])
-        stable = stable + 1 if (q.argmax(axis=1) == before).all() else 0
-    return {"converged": stable >= lr.window, "stable": stable, "actions": q.argmax(axis=1)}
+        stable = stable + 1 if (q.argmax(axis=1)[learners] == before).all() else 0
+    actions = q.argmax(axis=1)
+    for i, b in frozen.items():
+        actions[i] = b
+    return {"converged": stable >= lr.window, "stable": stable, "actions": actions, "q": q}
 
 
 # --- markets as configured by a flat dictionary (what the registry's batch check draws) ---------
