@@ -49,7 +49,8 @@ VIEW = TextObservation(seat="s", system="", prompt="", actions={0: "honest", 1: 
 @pytest.mark.parametrize(("reply", "action"), [
     ("ACTION: attack", 1), ("action:attack+signal", 2), ("I choose attack+signal.", 2), ("**ACTION:** 10", 10),
     ("Honest is safer. Attack is risky.\nACTION: honest", 0), ("Set p=1.4277 this round.", 3),
-    ("verify leaf 1", 10), ("3", 3), ("ACTION: 2 (attack+signal)", 2), ("Thinking: 1, 2, 3...\nAction: 0", 0),
+    ("verify leaf 1", 10), ("3", 3), ("I will charge 1.4277 this period", 3),
+    ("ACTION: 1.42770", 3), ("ACTION: 2 (attack+signal)", 2), ("Thinking: 1, 2, 3...\nAction: 0", 0),
 ])
 def test_replies_read_as_intended(reply: str, action: int) -> None:
     assert VIEW.parse(reply) == action

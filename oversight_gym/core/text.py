@@ -15,7 +15,9 @@ A reply is read by :meth:`TextObservation.parse`, tolerant of prose around the c
 language models write it (the answer-extraction step of chat evaluations, e.g. Khan et al.
 2024, "Debating with more persuasive LLMs leads to more truthful answers", ICML): a line
 ``ACTION: <name or number>`` decides; without one, the reply must mention exactly one legal
-action, by its name or its number. A reply that names none, or several, raises
+action, by its name or its number. An action whose name holds one decimal value that no
+other legal action's name holds (a price ``p=1.5440``, a bid) may also be named by that value
+alone (``1.544``). A reply that names none, or several, raises
 :class:`ReplyError` whose message tells the seat what to answer instead.
 """
 
@@ -31,6 +33,8 @@ MARKER = "ACTION:"
 _MARKER_RE = re.compile(r"\baction\s*:", re.IGNORECASE)
 # a whole number standing alone: not part of a word, a decimal or a longer number
 _NUMBER_RE = re.compile(r"(?<![\w.])(\d+)(?![\w]|\.\d)")
+# a decimal standing alone (a price, a bid, a probability)
+_DECIMAL_RE = re.compile(r"(?<![\w.])(-?\d+\.\d+)(?![\w]|\.\d)")
 
 
 class ReplyError(ValueError):
@@ -93,7 +97,21 @@ class TextObservation:
         for m in _NUMBER_RE.finditer(lowered):
             if not any(taken[m.start():m.end()]) and int(m.group(1)) in self.actions:
                 found.append((m.start(), int(m.group(1))))
+        values = self.value_aliases()
+        for m in _DECIMAL_RE.finditer(lowered):
+            if not any(taken[m.start():m.end()]) and float(m.group(1)) in values:
+                found.append((m.start(), values[float(m.group(1))]))
         return [action for _, action in sorted(found)]
+
+    def value_aliases(self) -> dict[float, int]:
+        """``{value: action}`` for the actions whose name holds exactly one decimal value that no
+        other legal action's name holds."""
+        seen: dict[float, list[int]] = {}
+        for action, name in self.actions.items():
+            decimals = _DECIMAL_RE.findall(name)
+            if len(decimals) == 1:
+                seen.setdefault(float(decimals[0]), []).append(action)
+        return {v: acts[0] for v, acts in seen.items() if len(acts) == 1}
 
 
 def action_names(state: State, player: int) -> dict[int, str]:

@@ -934,6 +934,8 @@ def check_text_view(game: Any, seed: int = 0, max_decisions: int = 40, **options
                            f"Given what I know, {name} is best."]
                 if str(action) not in lowered:
                     replies.append(str(action))
+                value = view.value_aliases()
+                replies += [f"{MARKER} {v}" for v, a in value.items() if a == action]
                 for reply in replies:
                     got = view.parse(reply)
                     assert got == action, f"{where}: reply {reply!r} read as {got}, expected {action} ({name!r})"
