@@ -16,7 +16,6 @@ import oversight_gym
 from oversight_gym.agents import RandomAgent
 from oversight_gym.agents.llm import (
     HOW_TO_CONFIGURE,
-    Forfeit,
     LLMAgent,
     ModelError,
     NotConfigured,
@@ -24,6 +23,7 @@ from oversight_gym.agents.llm import (
     ResponseCache,
 )
 from oversight_gym.core.episode import play_episode
+from oversight_gym.core.errors import Forfeit
 from oversight_gym.testing.fake_chat import FakeChatServer, FakeReply, legal_actions
 
 DEBATE = "collusion/feature-debate-v0"

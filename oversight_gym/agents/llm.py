@@ -6,8 +6,8 @@ knows, the transcript it has seen and the legal actions by name as the user mess
 reads the reply back as a move. A reply that names no legal action is answered with the
 view's message saying how to answer, up to ``max_attempts`` replies in all; then the agent
 takes its declared ``fallback``: a uniformly random legal action (``"random"``) or a forfeit
-(``"forfeit"``: :class:`Forfeit` is raised and the caller scores the game as the seat's
-loss). What happened at each decision (replies, refusals, errors, fallback, tokens) is
+(``"forfeit"``: :class:`~oversight_gym.core.errors.Forfeit` is raised, and the caller decides
+what it scores). What happened at each decision (replies, refusals, errors, fallback, tokens) is
 recorded in the game's transcript as a ``"model"`` event of the seat.
 
 Backends (anything with ``model`` and ``complete(messages, params) -> ChatReply``):
@@ -49,10 +49,10 @@ from typing import Any, ClassVar, Protocol
 
 from oversight_gym.agents.base import BaseAgent
 from oversight_gym.core.disk_cache import atomic_write_text
-from oversight_gym.core.errors import check_choice, check_float, check_int
+from oversight_gym.core.errors import Forfeit, check_choice, check_float, check_int
 from oversight_gym.core.game import SIMULTANEOUS, State
 from oversight_gym.core.protocols import Classifier
-from oversight_gym.core.text import ReplyError, observe_text
+from oversight_gym.core.text import ReplyError, TextObservation, observe_text
 
 #: the environment variables that configure a model when none is given
 ENV_BASE_URL = "OVERSIGHT_GYM_LLM_BASE_URL"
@@ -75,16 +75,6 @@ class ModelError(RuntimeError):
 
 class NotConfigured(ModelError):
     """No model is configured; the message says how to configure one."""
-
-
-class Forfeit(Exception):  # noqa: N818 - a move of the game, not a failure of the program
-    """A seat gave up: its model named no legal action in ``max_attempts`` replies and its
-    fallback is ``"forfeit"``. ``state`` is the game as it stood (a copy, with the seat's
-    ``"model"`` event recorded), ``player`` the seat that forfeits."""
-
-    def __init__(self, player: int, seat: str, state: State, reason: str) -> None:
-        super().__init__(f"{seat} forfeits: {reason}")
-        self.player, self.seat, self.state, self.reason = player, seat, state, reason
 
 
 @dataclass(frozen=True)
@@ -127,6 +117,10 @@ def _priced(price: float, name: str) -> float:
     return check_float(name, price, 0.0)
 
 
+_SHARED: dict[str, OpenAIChat] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class OpenAIChat:
     """An OpenAI-compatible chat endpoint (``POST {base_url}/chat/completions``).
 
@@ -163,11 +157,16 @@ class OpenAIChat:
     @classmethod
     def from_env(cls, **kwargs: Any) -> OpenAIChat:
         """The endpoint named by ``$OVERSIGHT_GYM_LLM_BASE_URL`` and ``$OVERSIGHT_GYM_LLM_MODEL``;
-        :class:`NotConfigured` (saying how to set them) if either is unset."""
+        :class:`NotConfigured` (saying how to set them) if either is unset. Agents built from
+        the same settings in one process share one backend, hence one concurrency limit."""
         base_url, model = os.environ.get(ENV_BASE_URL, ""), os.environ.get(ENV_MODEL, "")
         if not base_url or not model:
             raise NotConfigured(f"no language model is configured: {HOW_TO_CONFIGURE}")
-        return cls(base_url, model, **kwargs)
+        key = json.dumps([base_url, model, kwargs], sort_keys=True, default=str)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls(base_url, model, **kwargs)
+            return _SHARED[key]
 
     def cost(self, reply: ChatReply) -> float:
         return (reply.prompt_tokens * self.price_in + reply.completion_tokens * self.price_out) / 1e6
@@ -310,7 +309,8 @@ class LLMAgent(BaseAgent):
     Parameters
     ----------
     backend: an :class:`OpenAIChat`, an :class:`InspectChat` or any object with ``model``,
-        ``complete(messages, params)`` and ``cost(reply)``; ``None``: ``OpenAIChat.from_env()``.
+        ``complete(messages, params)`` and ``cost(reply)``; ``None``: the model the environment
+        names, ``OpenAIChat.from_env(**backend_options)`` (``timeout``, ``max_concurrency``, ...).
     seat: the seat's name; needed at a simultaneous move (all seats choose at once, so the
         state does not say whose decision it is), otherwise the player to move.
     cache: a :class:`ResponseCache` or a folder for one; ``None``: no cache.
@@ -318,7 +318,8 @@ class LLMAgent(BaseAgent):
     temperature, max_tokens: sampling parameters sent with every request (with a ``seed``
         drawn from the agent's generator, so a seeded episode asks the same questions).
     max_attempts: replies asked for at one decision before the fallback.
-    fallback: ``"random"`` (a uniformly random legal action) or ``"forfeit"`` (:class:`Forfeit`).
+    fallback: ``"random"`` (a uniformly random legal action) or ``"forfeit"``
+        (:class:`~oversight_gym.core.errors.Forfeit`).
     instructions: text added to the system message (a persona, a prompt prefix).
     """
 
@@ -330,9 +331,9 @@ class LLMAgent(BaseAgent):
     def __init__(self, backend: ChatBackend | None = None, seat: str | None = None,
                  cache: ResponseCache | str | Path | None = None, replay: bool = False, temperature: float = 0.0,
                  max_tokens: int = 512, max_attempts: int = 3, fallback: str = "random", instructions: str = "",
-                 seed: int | None = None) -> None:
+                 backend_options: dict[str, Any] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        self.backend = backend if backend is not None else OpenAIChat.from_env()
+        self.backend = backend if backend is not None else OpenAIChat.from_env(**(backend_options or {}))
         self.seat = seat
         self.cache = ResponseCache(cache) if isinstance(cache, str | Path) else cache
         if replay and self.cache is None:
@@ -389,7 +390,18 @@ class LLMAgent(BaseAgent):
     def act(self, observation: Any, action_mask: Any, state: Any = None) -> int:
         state = self._need_state(state)
         player = self._player(state)
-        view = observe_text(state, player)
+        try:
+            return self.choose(observe_text(state, player))
+        except Forfeit as e:
+            for kind, data in self.pop_events():  # the forfeiting decision, in the copy the caller gets
+                state.log(player, kind, **data)
+            raise Forfeit(player, e.seat, state, e.reason) from None
+
+    def choose(self, view: TextObservation) -> int:
+        """The action the model chooses in ``view`` (any text decision: a seat's move, or a
+        judgement a family writes as a view): replies are asked for and read until one names
+        a legal action, up to ``max_attempts``, then the fallback. What happened is kept for
+        :meth:`pop_events`; :class:`~oversight_gym.core.errors.Forfeit` is raised for a forfeit."""
         system = view.system + (f"\n\n{self.instructions.strip()}" if self.instructions.strip() else "")
         messages: Messages = [{"role": "system", "content": system}, {"role": "user", "content": view.prompt}]
         params = {**self.params, "seed": int(self.rng.integers(2**31))}
@@ -420,10 +432,8 @@ class LLMAgent(BaseAgent):
         self._events.append(("model", {"model": self.backend.model, "attempts": len(note.replies) + len(note.errors),
                                        "action": action, **asdict(note)}))
         if action is None:  # the forfeit
-            for kind, data in self.pop_events():
-                state.log(player, kind, **data)
             reason = (note.refusals or note.errors or ["no reply"])[-1]
-            raise Forfeit(player, view.seat, state, f"no legal action in {self.max_attempts} attempt(s): {reason}")
+            raise Forfeit(-1, view.seat, None, f"no legal action in {self.max_attempts} attempt(s): {reason}")
         return action
 
     def __repr__(self) -> str:

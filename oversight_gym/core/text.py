@@ -136,6 +136,18 @@ def transcript_text(state: State, player: int) -> list[str]:
     return lines
 
 
+def text_decision(seat: str, system: str, parts: list[str], actions: dict[int, str]) -> TextObservation:
+    """A decision as text: ``parts`` (what the seat knows, what happened) followed by the legal
+    ``actions`` listed as ``number: name`` and how to answer. :func:`observe_text` builds every
+    seat's decisions with it; a family builds other decisions with it (a judge's verdict)."""
+    if not actions:
+        raise ValueError(f"actions: {seat!r} has no legal action to choose")
+    listing = "\n".join(f"{a}: {name}" for a, name in actions.items())
+    body = [p for p in parts if p] + [f"Your legal actions (number: name):\n{listing}",
+                                      f"Choose one. End your reply with '{MARKER} <name or number>'."]
+    return TextObservation(seat=seat, system=system, prompt="\n\n".join(body), actions=dict(actions))
+
+
 def observe_text(state: State, player: int) -> TextObservation:
     """``player``'s decision in ``state`` as text (the player must have a legal action)."""
     game = state.game
@@ -147,9 +159,5 @@ def observe_text(state: State, player: int) -> TextObservation:
               f"At each decision you are shown what you know and the legal actions; think if you need to, then end "
               f"your reply with one line '{MARKER} <name or number>'.")
     seen = transcript_text(state, player)
-    parts = [state.observation_text(player).strip()]
-    parts.append("What has happened so far:\n" + ("\n".join(f"- {line}" for line in seen) if seen else "- nothing yet"))
-    listing = "\n".join(f"{a}: {name}" for a, name in actions.items())
-    parts.append(f"Your legal actions (number: name):\n{listing}")
-    parts.append(f"Choose one. End your reply with '{MARKER} <name or number>'.")
-    return TextObservation(seat=seat, system=system, prompt="\n\n".join(p for p in parts if p), actions=actions)
+    happened = "What has happened so far:\n" + ("\n".join(f"- {line}" for line in seen) if seen else "- nothing yet")
+    return text_decision(seat, system, [state.observation_text(player).strip(), happened], actions)
