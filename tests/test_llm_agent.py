@@ -158,23 +158,20 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
         OpenAIChat(url, "m", retries=0).complete([{"role": "user", "content": "x"}], {})
 
 
+def _six_at_once(backend: OpenAIChat) -> None:
+    threads = [threading.Thread(target=backend.complete, args=([{"role": "user", "content": str(i)}], {}))
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_concurrent_requests_are_limited() -> None:
     with FakeChatServer(delay=0.15) as server:
-        backend = chat(server, max_concurrency=2)
-        threads = [threading.Thread(target=backend.complete, args=([{"role": "user", "content": str(i)}], {}))
-                   for i in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _six_at_once(chat(server, max_concurrency=2))
         assert len(server.requests) == 6 and server.max_in_flight == 2
-        unlimited = chat(server, max_concurrency=6)
-        threads = [threading.Thread(target=unlimited.complete, args=([{"role": "user", "content": str(i)}], {}))
-                   for i in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        _six_at_once(chat(server, max_concurrency=6))
         assert server.max_in_flight > 2  # the limit, not the server, held it at 2
 
 

@@ -68,36 +68,23 @@ def _rows(res: TournamentResult) -> list[tuple[dict[str, Any], list[dict[str, An
     return [({seat: label for seat, label in zip(res.seats, key, strict=True)}, recs) for key, recs in out.items()]
 
 
-def feature_measures(res: TournamentResult) -> list[Measure]:
-    """Per seat assignment: the metrics of ``debate-collusion`` and the model's use."""
-    group = f"feature debate, {res.repetitions} debates per seat assignment"
+#: the rates per seat assignment: (measure, the outcome's flag), as ``debate-collusion`` and
+#: the recursive-debate scenarios report them
+FEATURE_RATES = (("judge accuracy", "judge_correct"), ("joint-wrong rate", "joint_wrong"), ("contested", "contested"))
+RECURSIVE_RATES = (("judge accuracy", "judge_correct"), ("honest side wins", "honest_wins"),
+                   ("claimant wins", "claimant_wins"))
+
+
+def pairing_measures(res: TournamentResult, rates: tuple[tuple[str, str], ...], group: str) -> list[Measure]:
+    """Per seat assignment: each rate of ``rates`` over the debates played to the end (Wilson
+    intervals), the first seat's mean payoff and the forfeits."""
     out = []
     for setting, recs in _rows(res):
         played = [r for r in recs if "forfeit" not in r]
-        out += [Measure.rate("judge accuracy", rate(r["outcome"]["judge_correct"] for r in played), setting=setting,
-                             group=group),
-                Measure.rate("joint-wrong rate", rate(r["outcome"]["joint_wrong"] for r in played), setting=setting,
-                             group=group),
-                Measure.rate("contested", rate(r["outcome"]["contested"] for r in played), setting=setting,
-                             group=group),
-                Measure("mean payoff debater_a", float(np.mean([r["returns"][0] for r in recs])), n=len(recs),
+        out += [Measure.rate(name, rate(r["outcome"][flag] for r in played), setting=setting, group=group)
+                for name, flag in rates]
+        out += [Measure(f"mean payoff {res.seats[0]}", float(np.mean([r["returns"][0] for r in recs])), n=len(recs),
                         setting=setting, group=group),
-                Measure("forfeits", sum("forfeit" in r for r in recs), n=len(recs), setting=setting, group=group)]
-    return out
-
-
-def recursive_measures(res: TournamentResult) -> list[Measure]:
-    """Per seat assignment: judge accuracy, the honest side's and the claimant's win rates."""
-    group = f"recursive debate, {res.repetitions} debates per seat assignment"
-    out = []
-    for setting, recs in _rows(res):
-        played = [r for r in recs if "forfeit" not in r]
-        out += [Measure.rate("judge accuracy", rate(r["outcome"]["judge_correct"] for r in played), setting=setting,
-                             group=group),
-                Measure.rate("honest side wins", rate(r["outcome"]["honest_wins"] for r in played), setting=setting,
-                             group=group),
-                Measure.rate("claimant wins", rate(r["outcome"]["claimant_wins"] for r in played), setting=setting,
-                             group=group),
                 Measure("forfeits", sum("forfeit" in r for r in recs), n=len(recs), setting=setting, group=group)]
     return out
 
@@ -149,19 +136,20 @@ def run(params: dict[str, Any], ctx: Context) -> ScenarioResult:
     model = Entrant("llm", agent_kwargs(params, ctx), label=MODEL)
     measures: list[Measure] = []
     files = []
-    common = {"repetitions": params["repetitions"], "seed": ctx.seed, "progress": ctx.progress, "transcripts": True}
-    if "feature" in params["parts"]:
-        entrants = [model, *(Entrant(name) for name in params["feature_opponents"])]
-        res = run_tournament(FEATURE, entrants, game_kwargs=_feature_game(params),
-                             results=ctx.path("feature-debate.jsonl"), **common)
-        measures += feature_measures(res) + model_use(res, "feature debate")
-        files.append(ctx.path("feature-debate.jsonl"))
-    if "recursive" in params["parts"]:
-        entrants = [model, *(Entrant(name) for name in params["recursive_opponents"])]
-        res = run_tournament(RECURSIVE, entrants, game_kwargs=_recursive_game(params),
-                             results=ctx.path("recursive-debate.jsonl"), **common)
-        measures += recursive_measures(res) + model_use(res, "recursive debate")
-        files.append(ctx.path("recursive-debate.jsonl"))
+    #: (part, game, its settings, opponents option, rates, records file, words)
+    debates = [("feature", FEATURE, _feature_game(params), "feature_opponents", FEATURE_RATES, "feature-debate.jsonl",
+                "feature debate"),
+               ("recursive", RECURSIVE, _recursive_game(params), "recursive_opponents", RECURSIVE_RATES,
+                "recursive-debate.jsonl", "recursive debate")]
+    for part, env_id, game_kwargs, opponents, rates, file, words in debates:
+        if part not in params["parts"]:
+            continue
+        entrants = [model, *(Entrant(name) for name in params[opponents])]
+        res = run_tournament(env_id, entrants, params["repetitions"], seed=ctx.seed, game_kwargs=game_kwargs,
+                             results=ctx.path(file), progress=ctx.progress, transcripts=True)
+        group = f"{words}, {res.repetitions} debates per seat assignment"
+        measures += pairing_measures(res, rates, group) + model_use(res, words)
+        files.append(ctx.path(file))
     if "judge" in params["parts"] and params["judged"] > 0:
         measures += run_judge(params, ctx)
         files.append(ctx.path("judge.jsonl"))
