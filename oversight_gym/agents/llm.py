@@ -73,8 +73,9 @@ class ModelError(RuntimeError):
     replaying) a reply that is not in the cache."""
 
 
-class NotConfigured(ModelError):
-    """No model is configured; the message says how to configure one."""
+class NotConfigured(ModelError, ValueError):
+    """No model is configured; the message says how to configure one (a ``ValueError`` too,
+    so that ``make_agent("llm")`` fails as a bad argument would, e.g. in ``oversight-gym play``)."""
 
 
 @dataclass(frozen=True)
