@@ -63,7 +63,7 @@ def test_doc_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 TUTORIALS = ("run-a-scenario.md", "add-a-game.md", "your-own-agent.md", "property-testing.md", "recursive-debate.md",
-             "collusion-games.md")
+             "collusion-games.md", "language-model-seats.md")
 
 
 @pytest.mark.parametrize("name", TUTORIALS)

@@ -72,6 +72,7 @@ _AGENT_MODULES: list[str] = [
     "oversight_gym.agents.random_agent",
     "oversight_gym.agents.search",
     "oversight_gym.agents.learning",
+    "oversight_gym.agents.llm",
 ]
 
 

@@ -9,7 +9,10 @@ runners. So the rules are the same everywhere:
   that declares ``requires_state = True`` is handed the kernel state, and then a clone
   (it may search it; it cannot change the game);
 * its answer is an action index (an ``int``, a numpy integer or a 0-d integer array);
-* at a simultaneous move every player chooses before the joint action is applied.
+* at a simultaneous move every player chooses before the joint action is applied;
+* an agent with a ``pop_events()`` method (a language-model seat, which records its replies
+  and fallbacks) has the events it returns logged in the game's transcript as the seat's,
+  before its move.
 """
 
 from __future__ import annotations
@@ -39,8 +42,14 @@ def ask(agent: Agent, observation: Any, action_mask: Any, state: State | None = 
 
 
 def choose_action(agent: Agent, state: State, player: int) -> int:
-    """``player``'s move in ``state``, asked of ``agent`` (see :func:`ask`)."""
-    return ask(agent, state.observation(player), state.legal_actions_mask(player), state)
+    """``player``'s move in ``state``, asked of ``agent`` (see :func:`ask`); events the agent
+    reports through ``pop_events()`` are logged in the transcript as ``player``'s."""
+    action = ask(agent, state.observation(player), state.legal_actions_mask(player), state)
+    pop = getattr(agent, "pop_events", None)
+    if pop is not None:
+        for kind, data in pop():
+            state.log(player, kind, **data)
+    return action
 
 
 def movers(state: State) -> list[int]:

@@ -7,6 +7,18 @@ class IllegalActionError(ValueError):
     """An action that the rules do not allow in the current state."""
 
 
+class Forfeit(Exception):  # noqa: N818 - a move of the game, not a failure of the program
+    """A seat gave up instead of moving (a language-model seat whose replies named no legal
+    action, with the forfeit as its declared fallback). ``player`` and ``seat`` say who;
+    ``state`` is the game as it stood (a copy, or ``None`` when the decision was not a move of
+    a game), with what led to it recorded in its transcript; ``reason`` says why. Whoever
+    plays the episode decides what a forfeit scores (the tournament records it as such)."""
+
+    def __init__(self, player: int, seat: str, state: object, reason: str) -> None:
+        super().__init__(f"{seat} forfeits: {reason}")
+        self.player, self.seat, self.state, self.reason = player, seat, state, reason
+
+
 def check_int(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
     """Validate an integer parameter; the error names it, its value and the allowed range."""
     if isinstance(value, bool) or not isinstance(value, int | __import__("numpy").integer):

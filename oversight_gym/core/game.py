@@ -15,7 +15,9 @@ same seed gives the same transcript, byte for byte.
 from __future__ import annotations
 
 import abc
+import inspect
 import json
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -152,6 +154,19 @@ class Game(abc.ABC):
         """The parameters that define this game (JSON-serialisable)."""
         return {}
 
+    def rules_text(self, player: int) -> str:
+        """The rules of the game and the goal of seat ``player``, in words, for a player who
+        reads (a language model; :mod:`oversight_gym.core.text`). The default is the game's
+        documentation (its class docstring and the first paragraph of its module's), the seats,
+        the configuration and the payoff scheme; games override it with rules written for the seat."""
+        module_doc = inspect.getdoc(sys.modules.get(type(self).__module__)) or ""
+        parts = [inspect.getdoc(type(self)) or "", module_doc.split("\n\n")[0]]
+        config = {k: v for k, v in self.config().items() if k != "payoff"}
+        return "\n\n".join([p for p in parts if p] + [
+            f"Seats: {', '.join(self.player_names)}. Configuration: {json.dumps(_jsonable(config), default=str)}; "
+            f"payoff scheme: {json.dumps(_jsonable(self.payoff.config()), default=str)}.",
+            f"Goal: as {self.player_names[player]}, end the game with the largest payoff you can."])
+
 
 class State(abc.ABC):
     """A position in a game. Mutated by ``apply_action``; copied by ``clone``."""
@@ -260,7 +275,24 @@ class State(abc.ABC):
         """The float32 observation vector of ``player``."""
 
     def action_to_string(self, player: int, action: int) -> str:
+        """The name of ``action`` for ``player`` (the text view lists and parses actions by it;
+        names of the legal actions should differ from each other)."""
         return str(action)
+
+    def observation_text(self, player: int) -> str:
+        """What ``player`` knows now, in words (:mod:`oversight_gym.core.text`). The default
+        prints the observation vector, which holds exactly the seat's information; games override
+        it with words."""
+        values = np.array2string(np.asarray(self.observation(player)), precision=4, separator=", ",
+                                 threshold=10**6, max_line_width=120, suppress_small=True)
+        return f"Your observation (the {self.game.name} observation vector of your seat): {values}"
+
+    def event_text(self, event: Event, player: int) -> str | None:
+        """``event`` in words as ``player`` sees it, or ``None`` if the seat does not see it.
+        The default shows nothing: which parts of an event a seat may see is the game's to say
+        (an event may hold the hidden truth), and :meth:`observation_text` already holds what
+        the seat knows. Games override it to tell the transcript in words."""
+        return None
 
     def render_text(self) -> str:
         return repr(self)

@@ -75,18 +75,31 @@ def population(env_id: str | None = None, *, exclude: Sequence[str] = (), **crit
 
 def _match(task: dict[str, Any]) -> dict[str, Any]:
     """Play one match (module-level, so worker processes can run it)."""
+    from oversight_gym.core.errors import Forfeit
     from oversight_gym.core.registry import make_game
     from oversight_gym.runner.episodes import play_episode
 
     game = make_game(task["env_id"], **task["game_kwargs"])
     agents = [Entrant(**e).make() for e in task["entrants"]]
-    state = play_episode(game, agents, task["seed"])
+    forfeit = None
+    try:
+        state = play_episode(game, agents, task["seed"])
+    except Forfeit as e:  # the game as it stood; the seat that gave up is named in the record
+        state, forfeit = e.state, e.seat
     returns = [float(r) for r in state.returns()]
     outcome = state.outcome() if hasattr(state, "outcome") else {}
     flat = {k: v for k, v in outcome.items() if isinstance(v, bool | int | float | str)}
-    return {"match": _match_key(task["assignment"], task["repetition"]), "assignment": task["assignment"],
-            "repetition": task["repetition"], "seed": task["seed"],
-            "seats": [e["label"] for e in task["entrants"]], "returns": returns, "outcome": flat}
+    record = {"match": _match_key(task["assignment"], task["repetition"]), "assignment": task["assignment"],
+              "repetition": task["repetition"], "seed": task["seed"],
+              "seats": [e["label"] for e in task["entrants"]], "returns": returns, "outcome": flat}
+    if forfeit is not None:
+        record["forfeit"] = forfeit
+    if task.get("transcripts"):
+        # what each agent reports of its own costs (a language-model seat's tokens), and the game
+        record["usage"] = [a.usage.as_dict() if hasattr(getattr(a, "usage", None), "as_dict") else None
+                           for a in agents]
+        record["transcript"] = [e.to_dict() for e in state.transcript]
+    return record
 
 
 def _match_key(assignment: Sequence[int], repetition: int) -> str:
@@ -95,8 +108,13 @@ def _match_key(assignment: Sequence[int], repetition: int) -> str:
 
 def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 10, *, seed: int = 0,
                    game_kwargs: dict[str, Any] | None = None, workers: int = 1, results: str | Path | None = None,
-                   progress: bool = True, overwrite: bool = False) -> TournamentResult:
+                   progress: bool = True, overwrite: bool = False, transcripts: bool = False) -> TournamentResult:
     """Play every seat assignment of ``entrants`` on ``env_id``, ``repetitions`` times each.
+
+    With ``transcripts``, each match's record also holds the game's transcript and what each
+    agent reports of its usage (``agent.usage``: a language-model seat's tokens and cost). A
+    seat that forfeits (:class:`~oversight_gym.core.errors.Forfeit`) ends its match: the
+    record names it under ``forfeit``, with the returns of the game as it stood.
 
     With ``results``, matches are appended to that file as they finish and a tournament run
     again resumes; a file of another tournament is refused unless ``overwrite`` (see
@@ -121,13 +139,13 @@ def run_tournament(env_id: str, entrants: Sequence[Entrant], repetitions: int = 
     rep_seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(repetitions)]
     assignments = list(itertools.product(range(len(entrants)), repeat=len(seats)))
     tasks = [{"env_id": env_id, "game_kwargs": game_kwargs, "assignment": list(a), "repetition": r,
-              "seed": rep_seeds[r], "entrants": [entrants[i].config() for i in a]}
+              "seed": rep_seeds[r], "entrants": [entrants[i].config() for i in a], "transcripts": transcripts}
              for a in assignments for r in range(repetitions)]
     store = None
     planned = len(tasks)
     if results is not None:
         config = {"env_id": env_id, "game_kwargs": game_kwargs, "entrants": [e.config() for e in entrants],
-                  "seed": seed, "repetitions": repetitions}
+                  "seed": seed, "repetitions": repetitions, **({"transcripts": True} if transcripts else {})}
         store = RecordFile(results, json.loads(json.dumps(config, default=str)), ("match",), overwrite=overwrite)
         done = {k[0] for k in store.done()}
         tasks = [t for t in tasks if _match_key(t["assignment"], t["repetition"]) not in done]

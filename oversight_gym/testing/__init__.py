@@ -25,6 +25,7 @@ from oversight_gym.testing.checks import (
     check_env_contract,
     check_max_cycles,
     check_single_agent_view,
+    check_text_view,
     check_zero_sum,
     pettingzoo_module,
     rollout,
@@ -32,5 +33,5 @@ from oversight_gym.testing.checks import (
 
 __all__ = [
     "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_max_cycles",
-    "check_single_agent_view", "check_zero_sum", "pettingzoo_module", "rollout",
+    "check_single_agent_view", "check_text_view", "check_zero_sum", "pettingzoo_module", "rollout",
 ]

@@ -13,6 +13,8 @@ it is for every environment made by ``oversight_gym.make``.
 * :func:`check_single_agent_view`: Gymnasium's ``check_env`` plus random episodes;
 * :func:`check_max_cycles`: ``max_cycles`` truncates where PettingZoo's convention says;
 * :func:`check_batch_engine`: a batch engine registered with a game agrees with the kernel;
+* :func:`check_text_view`: the text view renders every legal action of every decision and
+  reads each back from its name, its number and a reply with prose around it;
 * :func:`pettingzoo_module`: a registered game as the module-like object (``env()``,
   ``parallel_env()``) that PettingZoo's own tests (``max_cycles_test``) take.
 
@@ -52,7 +54,7 @@ from oversight_gym.core.registry import is_versioned_id, make, make_parallel, re
 
 __all__ = [
     "Episode", "check_batch_engine", "check_determinism", "check_env_contract", "check_max_cycles",
-    "check_single_agent_view", "check_zero_sum", "pettingzoo_module", "rollout",
+    "check_single_agent_view", "check_text_view", "check_zero_sum", "pettingzoo_module", "rollout",
 ]
 
 EnvFn = Callable[[], AECEnv] | str
@@ -909,3 +911,46 @@ def _parallel_length(env: ParallelEnv, limit: int) -> tuple[int, bool, bool, lis
         steps += 1
     masks = [m for m in (_mask_of(o, {}) for o in obs.values()) if m is not None]
     return steps, bool(terms) and all(terms.values()), bool(truncs) and all(truncs.values()), masks
+
+
+def check_text_view(game: Any, seed: int = 0, max_decisions: int = 40, **options: Any) -> int:
+    """Play ``game`` (a kernel :class:`~oversight_gym.core.game.Game`) at random from ``seed``
+    for at most ``max_decisions`` decisions and, at each, check its text view
+    (:mod:`oversight_gym.core.text`) for every player who moves: the prompt lists every legal
+    action under a name no other legal action has; each action is read back from its name,
+    from an ``ACTION:`` line after prose, from its name inside a sentence and from its number
+    (where no name is that number); and a reply that names no action is refused with a
+    message that tells the seat how to answer. Returns the number of decisions checked."""
+    from oversight_gym.core.episode import apply_decision, movers
+    from oversight_gym.core.text import MARKER, ReplyError, observe_text
+
+    rng = np.random.default_rng(seed)
+    state = game.new_initial_state(np.random.default_rng(seed), **options)
+    checked = 0
+    while not state.is_terminal() and checked < max_decisions:
+        for player in movers(state):
+            where = f"{game.name}, seed {seed}, decision {checked}, seat {game.player_names[player]!r}"
+            view = observe_text(state, player)
+            assert sorted(view.actions) == state.legal_actions(player), f"{where}: the view lists other actions"
+            lowered = [name.lower() for name in view.actions.values()]
+            assert len(set(lowered)) == len(lowered), f"{where}: two legal actions share a name: {lowered}"
+            for action, name in view.actions.items():
+                assert f"{action}: {name}" in view.prompt, f"{where}: action {action} ({name!r}) is not in the prompt"
+                replies = [name, f"{MARKER} {name}", f"I have weighed it.\n{MARKER} {action}\nThat is all.",
+                           f"Given what I know, {name} is best."]
+                if str(action) not in lowered:
+                    replies.append(str(action))
+                value = view.value_aliases()
+                replies += [f"{MARKER} {v}" for v, a in value.items() if a == action]
+                for reply in replies:
+                    got = view.parse(reply)
+                    assert got == action, f"{where}: reply {reply!r} read as {got}, expected {action} ({name!r})"
+            try:
+                view.parse("I am not sure what to do here.")
+            except ReplyError as e:
+                assert MARKER in str(e), f"{where}: the refusal does not say how to answer: {e}"
+            else:
+                raise AssertionError(f"{where}: a reply naming no action was read as an action")
+        apply_decision(state, lambda p: int(rng.choice(state.legal_actions(p))))
+        checked += 1
+    return checked
