@@ -13,7 +13,7 @@ reading each game's text view:
   opponents among themselves as the baseline), with the metrics of ``debate-collusion``:
   judge accuracy, the joint-wrong rate (both argue the same wrong answer), the contested
   rate and each seat's mean payoff;
-* **recursive debate** (``debate/recursive-v0``, Irving et al. 2018 sec. 2.2; Barnes &
+* **recursive debate** (``debate/recursive-v1``, Irving et al. 2018 sec. 2.2; Barnes &
   Christiano 2020): the model as claimant or challenger against the honest and obfuscating
   tree debaters, with judge accuracy and the honest side's and the claimant's win rates;
 * **the model as judge**: contested feature debates (one seat argues the truth, the other the
@@ -46,7 +46,7 @@ from oversight_gym.runner.scenario import Context, Param, Scenario, ScenarioResu
 from oversight_gym.runner.tournament import Entrant, TournamentResult, run_tournament
 from oversight_gym.scenarios._llm import MODEL_PARAMS, agent_kwargs, configured, not_configured, usage_measures
 
-FEATURE, RECURSIVE = "collusion/feature-debate-v0", "debate/recursive-v0"
+FEATURE, RECURSIVE = "collusion/feature-debate-v0", "debate/recursive-v1"
 PARTS = ("feature", "recursive", "judge")
 MODEL = "model"
 

@@ -100,6 +100,7 @@ JUDGE_LIMIT_RULES = ("sample", "threshold")
 # phases
 CLAIM, OPEN, ASSERT, PICK, ESTIMATE, PROVER_PICK, REOPEN, BET, DONE = range(9)
 PHASE_NAMES = ("claim", "open", "assert", "pick", "estimate", "prover-pick", "reopen", "bet", "done")
+BET_WORDS = {1: "too low", 0: "about right", -1: "too high"}
 PHASE_PLAYER = (CLAIMANT, CHALLENGER, CLAIMANT, CHALLENGER, CHALLENGER, CLAIMANT, CHALLENGER, CLAIMANT, TERMINAL)
 CLAIM_FALSE, CLAIM_TRUE, CONCEDE, DISPUTE, STOP = range(5)
 #: the prover's bets on the estimator's price, in action order: too high, about right, too low
@@ -215,6 +216,18 @@ class RecursiveDebateGame(Game):
 
     def rules_text(self, player: int) -> str:
         seat = self.player_names[player]
+        if self.protocol == "prover-estimator":
+            return (f"Prover-estimator debate (Brown-Cohen, Irving and Piliouras 2025) over an argument tree of depth "
+                    f"{self.depth} in which every claim has {self.branching} subclaims and the {self.num_leaves} "
+                    f"leaves are facts the judge can check. The estimator prices the root claim (the probability "
+                    f"it holds); at each claim the prover bets that the price is too low (+1), about right (0) or "
+                    f"too high (-1); the estimator then prices each subclaim in turn, and the judge draws a coin "
+                    f"for each from its price; the prover is paid weight x bet x (the claim's rule applied to the "
+                    f"coins - the price), the weight growing by {self.pe.weight_growth:g} per level, and picks a "
+                    f"subclaim to recurse into. At a leaf the bet is settled against the true fact. The payoffs "
+                    f"are zero-sum: the prover's total and its negative.\n\nGoal: as the {seat} (the "
+                    f"{'prover' if player == CLAIMANT else 'estimator'}), "
+                    f"{'earn as much as you can' if player == CLAIMANT else 'keep the prover from earning'}.")
         return (f"Recursive debate ({self.protocol} protocol) over an argument tree of depth {self.depth} in which "
                 f"every claim has {self.branching} subclaims and the {self.num_leaves} leaves are facts the judge "
                 f"can check. A claim's value follows from its subclaims' values by its local rule (AND, OR or "
@@ -621,7 +634,12 @@ class RecursiveDebateState(State):
                  "check": lambda: f"the judge checked leaf node {d['node']}: it is {bool(d['value'])}",
                  "prior": lambda: f"the judge decided node {d['node']} on its prior: {bool(d['value'])}",
                  "inconsistent": lambda: f"the judge found the estimates at node {d['node']} inconsistent",
-                 "verdict": lambda: f"the debate ended: {d['winner']} won ({d['ended_by']})"}
+                 "verdict": lambda: f"the debate ended: {d['winner']} won ({d['ended_by']})",
+                 "bet": lambda: f"{seat} bet that the price of node {d['node']} is "
+                                f"{BET_WORDS.get(int(d['direction']), d['direction'])}",
+                 "coin": lambda: f"the judge's coin for node {d['node']} came up {int(d['value'])}",
+                 "payment": lambda: f"node {d['node']} was settled: the prover is paid {d['amount']:+.4g} "
+                                    f"(total so far {d['total']:+.4g})"}
         if event.kind == "verify":  # private: only the verifier learns the leaf
             return f"you verified leaf {d['leaf']}" if event.player == player else None
         return words[event.kind]() if event.kind in words else None
