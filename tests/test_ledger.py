@@ -163,7 +163,8 @@ def test_the_committed_ledger_is_a_full_one_of_every_scenario_with_each_ones_wal
         assert run["params"] == expected, f"{name} ran with other settings than its reproduction's: run reproduce again"
     assert {r["verdict"] for r in recs} <= {"reproduced", "differs", "direction only"}
     assert sum(run["seconds"] for run in prov["runs"].values()) < 60 * 60  # the whole ledger in under an hour
-    assert all(run["seconds"] > 0 for run in prov["runs"].values())
+    # every scenario with claims ran; one without (the language-model scenarios, with no model configured) may not
+    assert all(run["seconds"] > 0 for name, run in prov["runs"].items() if found[name].claims)
     ids = {(r["scenario"], r["id"]) for r in recs}
     declared = {(n, c.id) for n, sc in discover_scenarios().items() if n in packaged for c in sc.claims}
     assert ids == declared, "the committed ledger is out of date with the scenarios' claims: run reproduce again"
