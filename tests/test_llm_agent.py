@@ -293,6 +293,23 @@ def test_the_inspect_backend_is_optional() -> None:
         with pytest.raises(ImportError, match="pip install inspect-ai"):
             InspectChat("mockllm/model")
         pytest.skip("inspect_ai is not installed: its mock model is not tried")
-    backend = InspectChat("mockllm/model")
-    reply = backend.complete([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}], {"seed": 1})
-    assert isinstance(reply.text, str)
+    from inspect_ai.model import ModelOutput, ModelUsage
+
+    def scripted(*texts: str) -> list[ModelOutput]:
+        # usage given, so that the mock model does not count tokens with tiktoken (which downloads its encoding)
+        out = [ModelOutput.from_content(model="mockllm/model", content=t) for t in texts]
+        for o in out:
+            o.usage = ModelUsage(input_tokens=40, output_tokens=5, total_tokens=45)
+        return out
+
+    # a whole feature debate through Inspect's mock model: the first reply is unreadable, so it is retried
+    backend = InspectChat("mockllm/model", price_in=1.0, price_out=2.0,
+                          custom_outputs=scripted("I cannot decide.", *["Fine. ACTION: 1"] * 20))
+    agent = LLMAgent(backend)
+    game = oversight_gym.make_game(DEBATE, reveals=1)
+    state = play_episode(game, [agent, RandomAgent()], seed=0)
+    events = model_events(state)
+    assert state.is_terminal() and events[0]["attempts"] == 2 and events[0]["fallback"] is None
+    assert agent.usage.requests == sum(e["attempts"] for e in events)
+    assert agent.usage.prompt_tokens == 40 * agent.usage.requests
+    assert agent.usage.cost == pytest.approx((40 * 1.0 + 5 * 2.0) * agent.usage.requests / 1e6)

@@ -234,8 +234,9 @@ class InspectChat:
         try:
             from inspect_ai.model import get_model
         except ImportError:
-            raise ImportError("InspectChat needs the optional package inspect_ai: pip install inspect-ai "
-                              "(or use OpenAIChat for an OpenAI-compatible server)") from None
+            raise ImportError("InspectChat needs the optional package inspect_ai: pip install inspect-ai, or "
+                              "pip install 'oversight-gym[inspect]'; or use OpenAIChat for an OpenAI-compatible "
+                              "server") from None
         self.model = model
         self.price_in, self.price_out = _priced(price_in, "price_in"), _priced(price_out, "price_out")
         self._model = get_model(model, **model_args)
