@@ -29,6 +29,9 @@ from oversight_gym.envs.debate.recursive import (
     CLAIMANT,
     DISPUTE,
     RecursiveDebateGame,
+    RecursiveDebateState,
+    limit_decision,
+    limit_judge_view,
 )
 from oversight_gym.envs.debate.tree_debaters import (
     GreedyTreeDebater,
@@ -417,3 +420,48 @@ def test_scenarios_run_small(tmp_path):
     with pytest.raises(ValueError, match="truth-depths"):
         get_scenario("irreducible-complexity").execute({"depth": 2, "truth_depths": "5"}, quick=True,
                                                        out=tmp_path / "x", workers=1, progress=False)
+
+
+# --- the judge's decision at the length limit as text (a language-model judge) ---------------------------------
+def _limited(kw: dict, seed: int, rounds: int, liar_claims: bool) -> RecursiveDebateState | None:
+    game = _game(kw, max_rounds=rounds, claimant_budget=None, challenger_budget=None)
+    agents = [ObfuscatingTreeDebater(), HonestTreeDebater()] if liar_claims else \
+        [HonestTreeDebater(), RandomAgent()]
+    state = play_episode(game, agents, seed=seed)
+    return state if state.ended_by == "limit" else None
+
+
+@FAST
+@given(kw=KIND_KW, seed=st.integers(0, 2**32 - 1), rounds=st.integers(0, 1), liar_claims=st.booleans())
+def test_the_limit_judge_view_implies_the_games_verdict_and_names_no_hidden_leaf(kw, seed, rounds, liar_claims):
+    """At the length limit the claimant wins iff the judge's value for the node equals its
+    assertion there (as the game decides on the judge's prior): a judge who answers the node's
+    true value lets the claimant win iff that assertion is true. The view is what the judge
+    knows: the same for any leaf values under the same debate, rules and priors."""
+    state = _limited(kw, seed, rounds, liar_claims)
+    if state is None:
+        return
+    v = state.node
+    truthful = limit_decision(state, int(state.tree.truth[v]))
+    assert truthful["claimant_wins"] == (int(state.assertion[v]) == int(state.tree.truth[v]))
+    rule_value = next(e.data["value"] for e in state.transcript if e.kind == "prior")
+    assert limit_decision(state, rule_value)["claimant_wins"] == state.outcome()["claimant_wins"]
+    assert limit_decision(state, rule_value)["honest_wins"] == state.outcome()["honest_wins"]
+    view = limit_judge_view(state)
+    assert set(view.actions) == {0, 1} and f"node {v}" in view.actions[1]
+    t = state.tree
+    flipped = ArgumentTree(t.branching, t.depth, t.rules, 1 - t.leaf_truth, t.prior, t.kind)
+    state.tree = flipped
+    again = limit_judge_view(state)
+    assert (again.system, again.prompt) == (view.system, view.prompt)
+
+
+def test_the_limit_judge_view_refuses_a_debate_that_did_not_reach_the_limit():
+    game = _game({"kind": "obfuscated", "flaws": 1}, claimant_budget=None, challenger_budget=None)
+    state = play_episode(game, [HonestTreeDebater(), ObfuscatingTreeDebater()], seed=3)
+    with pytest.raises(ValueError, match="length limit"):
+        limit_judge_view(state)
+    limited = _limited({"kind": "obfuscated", "flaws": 1}, 3, 1, True)
+    assert limited is not None
+    with pytest.raises(ValueError, match="value must be 0 or 1"):
+        limit_decision(limited, 2)
