@@ -18,7 +18,7 @@ from oversight_gym.runner.scenario import discover_scenarios
 from oversight_gym.testing.fake_chat import FakeChatServer, legal_actions
 
 SCENARIOS = ("llm-debate", "llm-pricing")
-RECORDS = {"llm-debate": ("feature-debate.jsonl", "recursive-debate.jsonl", "judge.jsonl"),
+RECORDS = {"llm-debate": ("feature-debate.jsonl", "recursive-debate.jsonl", "judge.jsonl", "recursive-judge.jsonl"),
            "llm-pricing": ("sessions.jsonl",)}
 
 
@@ -59,7 +59,10 @@ def test_a_full_run_against_a_fake_server_writes_transcripts_and_replays_from_th
         assert sent > 0 and result.measures
         names = {m.name for m in result.measures}
         if name == "llm-debate":
-            assert {"judge accuracy", "joint-wrong rate", "contested", "honest side wins"} <= names
+            assert {"judge accuracy", "joint-wrong rate", "contested", "honest side wins", "reached the length limit",
+                    "agrees with the rule judge"} <= names
+            judged = [r for r in load_results(out / "recursive-judge.jsonl").records if r["reached_limit"]]
+            assert judged and all("model_verdict" in r and r["events"] for r in judged)
         else:
             assert {"profit gain Delta", "price gain", "Nash price (mean over firms)"} <= names
         assert "tokens per game (prompt + completion)" in names
@@ -71,7 +74,7 @@ def test_a_full_run_against_a_fake_server_writes_transcripts_and_replays_from_th
                 key = json.dumps([r.get("match"), r.get("debate"), r.get("firms"), r.get("seed")])
                 transcripts[(file, key)] = r.get("transcript", r.get("events"))
             model_events = [e for r in records for e in r.get("transcript", []) if e["kind"] == "model"]
-            if file != "judge.jsonl":
+            if file not in ("judge.jsonl", "recursive-judge.jsonl"):
                 assert model_events and all(e["data"]["model"] == "fake-model" for e in model_events)
         # the records gone, the cache kept: the same command rebuilds the run without a request
         for file in RECORDS[name]:
