@@ -168,7 +168,8 @@ def _six_at_once(backend: OpenAIChat) -> None:
 
 
 def test_concurrent_requests_are_limited() -> None:
-    with FakeChatServer(delay=0.15) as server:
+    # replies slow enough (0.5 s) that the six threads overlap even on a loaded machine (0.15 s did not under the suite)
+    with FakeChatServer(delay=0.5) as server:
         _six_at_once(chat(server, max_concurrency=2))
         assert len(server.requests) == 6 and server.max_in_flight == 2
         _six_at_once(chat(server, max_concurrency=6))
