@@ -132,6 +132,7 @@ class FakeChatServer:
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        counted = True
         try:
             length = int(handler.headers.get("Content-Length") or 0)
             raw = handler.rfile.read(length)
@@ -159,6 +160,11 @@ class FakeChatServer:
                     "usage": {"prompt_tokens": prompt, "completion_tokens": words(reply.text),
                               "total_tokens": prompt + words(reply.text)},
                 }).encode()
+            # no longer in flight once the reply is ready: counted after the write, a client that has read it and
+            # sent its next request could meet this one still counted (max_in_flight above the client's limit)
+            with self._lock:
+                self.in_flight -= 1
+                counted = False
             handler.send_response(reply.status)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(body)))
@@ -166,4 +172,5 @@ class FakeChatServer:
             handler.wfile.write(body)
         finally:
             with self._lock:
-                self.in_flight -= 1
+                if counted:
+                    self.in_flight -= 1
