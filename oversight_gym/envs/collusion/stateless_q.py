@@ -51,6 +51,7 @@ from oversight_gym.core.numba_cache import drop_stale_caches
 from oversight_gym.core.params import LEARNING_RATE
 from oversight_gym.envs.collusion import calvano
 from oversight_gym.envs.collusion.calvano import _GAMMA, SplitMix64, _uniform, session_keys
+from oversight_gym.envs.collusion.pricing import joint_index
 
 #: exploration stops once ``eps_t`` falls below this (no more exploration draws): over even 10^9
 #: further periods the chance that it would still have acted is below 10^-6
@@ -133,7 +134,7 @@ class JointStage:
 
     def outcome(self, actions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Per player (share, prize) at the joint action ``actions``."""
-        j = sum(int(b) * self.n_actions**i for i, b in enumerate(actions))
+        j = joint_index(actions, self.n_actions)
         return self.share[:, j], self.prize[:, j]
 
 
