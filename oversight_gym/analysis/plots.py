@@ -167,15 +167,20 @@ def text_problems(fig: Any, tolerance: float = 1.5) -> list[str]:
     return problems
 
 
+#: the relative luminance at which black and white text contrast equally (the rounded 0.179 picked the
+#: weaker colour on cells between the two, found by the property test)
+EQUAL_CONTRAST_LUMINANCE = (1.05 * 0.05) ** 0.5 - 0.05
+
+
 def text_colour_on(colour: Any) -> str:
     """Black or white, whichever reads better on ``colour`` (any matplotlib colour): black on
-    light colours (relative luminance above 0.179, where the two contrasts are equal), white on
-    dark ones."""
+    light colours (relative luminance above sqrt(1.05 * 0.05) - 0.05 = 0.17913, where the two
+    WCAG contrasts (L + 0.05) / 0.05 and 1.05 / (L + 0.05) are equal), white on dark ones."""
     from matplotlib.colors import to_rgb
 
     rgb = np.asarray(to_rgb(colour))
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    return "k" if float(linear @ [0.2126, 0.7152, 0.0722]) > 0.179 else "w"
+    return "k" if float(linear @ [0.2126, 0.7152, 0.0722]) > EQUAL_CONTRAST_LUMINANCE else "w"
 
 
 def annotate_cells(ax: Any, image: Any, values: np.ndarray, fmt: Any = "{:.2f}".format, fontsize: float = 7) -> None:
